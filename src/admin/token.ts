@@ -1,12 +1,10 @@
 /**
  * Bearer-token checks for the metrics port. Tokens are compared in constant time on SHA-256 digests of
  * both sides, so neither the comparison time nor an early length mismatch says anything about the token.
- * A token file is re-read when it changes (Kubernetes updates a mounted Secret by swapping a symlink),
- * so rotating the token needs no restart; an unreadable or empty new file keeps the last good token.
+ * A token file is re-read when it changes, so rotating the token needs no restart.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { parseToken } from '../config/values.ts';
+import { SecretFile, type SecretFileListener } from '../config/secret-file.ts';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -34,61 +32,23 @@ export class InlineToken implements TokenSource {
   }
 }
 
-export type TokenFileListener = (event: 'reloaded' | 'unreadable', detail: string) => void;
-
+/** A token read from a file and re-read when the file changes (see {@link SecretFile}). */
 export class FileToken implements TokenSource {
-  readonly #path: string;
-  readonly #checkEveryMs: number;
-  readonly #listener: TokenFileListener | undefined;
-  #digest: Buffer;
-  #stamp: string;
-  #checkedAt = 0;
-  #failing = false;
+  readonly #file: SecretFile;
+  #token = '';
+  #digest: Buffer = Buffer.alloc(0);
 
-  /** Reads the file now (it must be valid: the loader checked it) and re-checks it at most every `checkEveryMs`. */
-  constructor(path: string, checkEveryMs = 1000, listener?: TokenFileListener) {
-    this.#path = path;
-    this.#checkEveryMs = checkEveryMs;
-    this.#listener = listener;
-    this.#stamp = this.#statStamp() ?? '';
-    this.#digest = digest(parseToken(readFileSync(path, 'utf8')));
-    this.#checkedAt = Date.now();
-  }
-
-  #statStamp(): string | undefined {
-    try {
-      // statSync follows the symlink: a swapped Secret changes the inode and mtime of the target.
-      const st = statSync(this.#path);
-      return `${st.ino}:${st.mtimeMs}:${st.size}`;
-    } catch {
-      return undefined;
-    }
+  constructor(path: string, checkEveryMs = 1000, listener?: SecretFileListener) {
+    this.#file = new SecretFile(path, checkEveryMs, listener);
   }
 
   current(): Buffer {
-    const now = Date.now();
-    if (now - this.#checkedAt >= this.#checkEveryMs) {
-      this.#checkedAt = now;
-      this.#refresh();
+    const token = this.#file.value();
+    if (token !== this.#token) {
+      this.#token = token;
+      this.#digest = digest(token);
     }
     return this.#digest;
-  }
-
-  #refresh(): void {
-    const stamp = this.#statStamp();
-    if (stamp !== undefined && stamp === this.#stamp && !this.#failing) return;
-    try {
-      const token = parseToken(readFileSync(this.#path, 'utf8'));
-      const next = digest(token);
-      const changed = !timingSafeEqual(next, this.#digest);
-      this.#digest = next;
-      this.#stamp = stamp ?? '';
-      if (this.#failing || changed) this.#listener?.('reloaded', this.#path);
-      this.#failing = false;
-    } catch (err) {
-      if (!this.#failing) this.#listener?.('unreadable', `${this.#path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      this.#failing = true;
-    }
   }
 }
 

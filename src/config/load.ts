@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.ts';
-import { OPTIONS, type OptionSpec } from './options.ts';
+import { OPTIONS, type OptionSpec, type UserIdSource } from './options.ts';
 import { parseToken, type HostPort } from './values.ts';
 
 export interface SidecarConfig {
@@ -37,6 +37,12 @@ export interface SidecarConfig {
   readonly maxHeaderSize: number;
   readonly maxLabelValues: number;
   readonly bodyCaptureLimit: number;
+  readonly pollIntervalMs: number;
+  readonly pollTimeoutMs: number;
+  /** Token file for the sidecar's own requests to the composer (checked readable at load). */
+  readonly upstreamTokenFile: string | undefined;
+  readonly userIdSource: UserIdSource;
+  readonly userIdHeader: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -105,6 +111,8 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
     throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
   }
+  const upstreamTokenFile = values['upstreamTokenFile'] as string | undefined;
+  if (upstreamTokenFile !== undefined) readTokenFile(upstreamTokenFile, '--upstream-token-file');
   const config = { ...values, metricsAuth } as Record<string, unknown>;
   delete config['metricsToken'];
   delete config['metricsTokenFile'];

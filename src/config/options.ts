@@ -5,6 +5,7 @@
  */
 import {
   parseBoolean,
+  parseHeaderName,
   parseChoice,
   parseDuration,
   parseHostPort,
@@ -153,6 +154,29 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: int(1, 100_000), group: 'metrics',
     description: 'Distinct values per label per family taken from traffic; further values become __other__.',
   },
+  // Inventory.
+  {
+    key: 'pollIntervalMs', flag: 'poll-interval', env: 'SIDECAR_POLL_INTERVAL', default: '15s', placeholder: 'DURATION',
+    parse: duration, group: 'inventory', description: "How often the composer's REST API is polled for inventory (±10% jitter).",
+  },
+  {
+    key: 'pollTimeoutMs', flag: 'poll-timeout', env: 'SIDECAR_POLL_TIMEOUT', default: '5s', placeholder: 'DURATION',
+    parse: duration, group: 'inventory', description: 'Time one inventory poll may take before it counts as failed.',
+  },
+  {
+    key: 'upstreamTokenFile', flag: 'upstream-token-file', env: 'SIDECAR_UPSTREAM_TOKEN_FILE', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'inventory',
+    description: "File holding the bearer token the sidecar's own requests to the composer send (polls, event stream), when its REST API needs auth.",
+  },
+  {
+    key: 'userIdSource', flag: 'user-id-source', env: 'SIDECAR_USER_ID_SOURCE', default: 'auto', placeholder: 'SOURCE',
+    parse: (raw) => parseChoice(raw, USER_ID_SOURCES), group: 'metrics',
+    description: 'How user_id of mcp_rate_limit_exceeded_total is derived: auto (JWT sub, else a short credential hash), jwt-sub, header, credential-hash.',
+  },
+  {
+    key: 'userIdHeader', flag: 'user-id-header', env: 'SIDECAR_USER_ID_HEADER', default: 'x-user-id', placeholder: 'NAME',
+    parse: (raw) => parseHeaderName(raw), group: 'metrics', description: 'Header read for --user-id-source header.',
+  },
   {
     key: 'bodyCaptureLimit', flag: 'body-capture-limit', env: 'SIDECAR_BODY_CAPTURE_LIMIT', default: '64kb', placeholder: 'SIZE',
     parse: parseSize, group: 'metrics',
@@ -165,5 +189,4 @@ export function optionByKey(key: string): OptionSpec | undefined {
   return OPTIONS.find((o) => o.key === key);
 }
 
-/** The exported `USER_ID_SOURCES` are used by the catalog issue's options; kept here so the table owns them. */
 export type UserIdSource = (typeof USER_ID_SOURCES)[number];

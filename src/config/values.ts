@@ -107,3 +107,10 @@ export function parseToken(text: string): string {
   if (!/^[\x21-\x7e]+$/.test(t)) throw new Error('the token contains spaces or non-ASCII characters');
   return t;
 }
+
+/** An HTTP header name (RFC 7230 token), lower-cased. */
+export function parseHeaderName(text: string): string {
+  const t = text.trim().toLowerCase();
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(t)) throw new Error(`"${text}" is not a header name`);
+  return t;
+}

@@ -83,3 +83,13 @@ export function jsonRpcErrorType(code: unknown): ErrorType {
       return 'jsonrpc_error';
   }
 }
+
+/** Request-level facts other than tool calls and reads: they come from proxying alone. */
+export type RequestFact =
+  | { readonly kind: 'auth_attempt'; readonly scheme: string; readonly ok: boolean }
+  | { readonly kind: 'auth_failure'; readonly scheme: string; readonly reason: string }
+  | { readonly kind: 'authz_check'; readonly resourceType: string; readonly allowed: boolean }
+  | { readonly kind: 'authz_denial'; readonly resourceType: string; readonly reason: string }
+  | { readonly kind: 'rate_limited'; readonly endpoint: string; readonly userId: string }
+  /** A response the sidecar needed to read but could not (over the capture limit, or not JSON). */
+  | { readonly kind: 'unclassified'; readonly reason: 'too_large' | 'not_json' };

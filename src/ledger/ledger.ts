@@ -3,16 +3,21 @@
  * stream, inventory polls) hand it facts; it applies "one source per fact" and passes records to a
  * {@link CatalogSink} (implemented by telemetry/, which the ledger never imports).
  *
- * Request-level facts — tool calls and resource reads that pass through the sidecar — come from proxying
- * alone; the event stream's `tool.invoked`/`resource.read` are counted only for transports the sidecar
- * does not proxy (stdio), so a proxied call is never counted twice.
+ * - Request-level facts — tool calls and resource reads that pass through the sidecar, authentication,
+ *   authorization, rate limiting — come from proxying alone. The event stream's `tool.invoked` and
+ *   `resource.read` are counted only for transports the sidecar does not proxy (stdio), so a proxied call
+ *   is never counted twice.
+ * - Lifecycle and configuration facts go through {@link LifecycleLedger}: events while the stream is
+ *   connected, inference (REST calls, poll differences) while it is not, each occurrence once.
  */
-import type { ResourceReadFact, ToolCallFact } from './facts.ts';
+import type { RequestFact, ResourceReadFact, ToolCallFact } from './facts.ts';
+import { LifecycleLedger, type LifecycleLedgerOptions, type LifecycleSink } from './lifecycle.ts';
 
 /** Where the ledger's records go (telemetry/catalog-recorder.ts). */
-export interface CatalogSink {
+export interface CatalogSink extends LifecycleSink {
   toolCall(fact: ToolCallFact): void;
   resourceRead(fact: ResourceReadFact): void;
+  request(fact: RequestFact): void;
 }
 
 /** Transports whose traffic passes through the sidecar: event-stream facts about them are duplicates. */
@@ -20,9 +25,11 @@ export const PROXIED_TRANSPORTS: ReadonlySet<string> = new Set(['sse', 'streamab
 
 export class Ledger {
   readonly #sink: CatalogSink;
+  readonly lifecycle: LifecycleLedger;
 
-  constructor(sink: CatalogSink) {
+  constructor(sink: CatalogSink, lifecycleOptions?: LifecycleLedgerOptions) {
     this.#sink = sink;
+    this.lifecycle = new LifecycleLedger(sink, lifecycleOptions);
   }
 
   /** A tool call seen by some source. */
@@ -35,5 +42,10 @@ export class Ledger {
   resourceRead(fact: ResourceReadFact): void {
     if (fact.source === 'event' && PROXIED_TRANSPORTS.has(fact.transport ?? '')) return;
     this.#sink.resourceRead(fact);
+  }
+
+  /** An authentication, authorization, rate-limit or classification fact from a proxied request. */
+  request(fact: RequestFact): void {
+    this.#sink.request(fact);
   }
 }

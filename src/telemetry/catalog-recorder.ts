@@ -1,46 +1,118 @@
 /**
  * Records the ledger's decisions on the catalog families, with bounded traffic labels.
  */
-import type { Counter, Histogram } from '@opentelemetry/api';
-import type { ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
+import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
+import type { LifecycleFact } from '../ledger/lifecycle.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
 
+/** A counter and the bounded labels of its family. */
+class BoundedCounter {
+  readonly #counter: Counter;
+  readonly #bounded: ReadonlyMap<string, BoundedLabel>;
+
+  constructor(instruments: Instruments, name: string, bounded: readonly string[]) {
+    this.#counter = instruments.counter(name);
+    this.#bounded = new Map(bounded.map((l) => [l, instruments.label(name, l)]));
+  }
+
+  add(attributes: Record<string, string>): void {
+    const attrs: Attributes = {};
+    for (const key in attributes) {
+      const v = attributes[key] as string;
+      attrs[key] = this.#bounded.get(key)?.value(v) ?? v;
+    }
+    this.#counter.add(1, attrs);
+  }
+}
+
 export class CatalogRecorder implements CatalogSink {
-  readonly #toolCalls: Counter;
+  readonly #toolCalls: BoundedCounter;
   readonly #toolDuration: Histogram;
-  readonly #toolErrors: Counter;
-  readonly #toolIdCalls: BoundedLabel;
   readonly #toolIdDuration: BoundedLabel;
-  readonly #toolIdErrors: BoundedLabel;
-  readonly #reads: Counter;
+  readonly #toolErrors: BoundedCounter;
+  readonly #reads: BoundedCounter;
   readonly #readDuration: Histogram;
-  readonly #uriReads: BoundedLabel;
   readonly #uriDuration: BoundedLabel;
+  readonly #authAttempts: BoundedCounter;
+  readonly #authFailures: BoundedCounter;
+  readonly #authzChecks: BoundedCounter;
+  readonly #authzDenials: BoundedCounter;
+  readonly #rateLimited: BoundedCounter;
+  readonly #unclassified: BoundedCounter;
+  readonly #starts: BoundedCounter;
+  readonly #stops: BoundedCounter;
+  readonly #restarts: BoundedCounter;
+  readonly #crashes: BoundedCounter;
+  readonly #reloads: BoundedCounter;
+  readonly #validationErrors: BoundedCounter;
 
   constructor(instruments: Instruments) {
-    this.#toolCalls = instruments.counter('mcp_tool_invocations_total');
+    const counter = (name: string, bounded: readonly string[] = []) => new BoundedCounter(instruments, name, bounded);
+    this.#toolCalls = counter('mcp_tool_invocations_total', ['tool_id']);
     this.#toolDuration = instruments.histogram('mcp_tool_invocation_duration_seconds');
-    this.#toolErrors = instruments.counter('mcp_tool_invocation_errors_total');
-    this.#toolIdCalls = instruments.label('mcp_tool_invocations_total', 'tool_id');
     this.#toolIdDuration = instruments.label('mcp_tool_invocation_duration_seconds', 'tool_id');
-    this.#toolIdErrors = instruments.label('mcp_tool_invocation_errors_total', 'tool_id');
-    this.#reads = instruments.counter('mcp_resource_reads_total');
+    this.#toolErrors = counter('mcp_tool_invocation_errors_total', ['tool_id', 'error_type']);
+    this.#reads = counter('mcp_resource_reads_total', ['resource_uri']);
     this.#readDuration = instruments.histogram('mcp_resource_read_duration_seconds');
-    this.#uriReads = instruments.label('mcp_resource_reads_total', 'resource_uri');
     this.#uriDuration = instruments.label('mcp_resource_read_duration_seconds', 'resource_uri');
+    this.#authAttempts = counter('mcp_auth_attempts_total');
+    this.#authFailures = counter('mcp_auth_failures_total');
+    this.#authzChecks = counter('mcp_authz_checks_total', ['resource_type']);
+    this.#authzDenials = counter('mcp_authz_denials_total', ['resource_type', 'reason']);
+    this.#rateLimited = counter('mcp_rate_limit_exceeded_total', ['endpoint', 'user_id']);
+    this.#unclassified = counter('sidecar_rest_unclassified_total');
+    this.#starts = counter('mcp_server_starts_total', ['server_id']);
+    this.#stops = counter('mcp_server_stops_total', ['server_id']);
+    this.#restarts = counter('mcp_server_restarts_total', ['server_id']);
+    this.#crashes = counter('mcp_server_crashes_total', ['server_id']);
+    this.#reloads = counter('mcp_config_reloads_total');
+    this.#validationErrors = counter('mcp_config_validation_errors_total', ['error_type']);
   }
 
   toolCall(fact: ToolCallFact): void {
-    this.#toolCalls.add(1, { tool_id: this.#toolIdCalls.value(fact.toolId), status: fact.ok ? 'success' : 'error' });
+    this.#toolCalls.add({ tool_id: fact.toolId, status: fact.ok ? 'success' : 'error' });
     this.#toolDuration.record(fact.durationSeconds, { tool_id: this.#toolIdDuration.value(fact.toolId) });
-    if (!fact.ok) {
-      this.#toolErrors.add(1, { tool_id: this.#toolIdErrors.value(fact.toolId), error_type: fact.errorType ?? 'tool_error' });
-    }
+    if (!fact.ok) this.#toolErrors.add({ tool_id: fact.toolId, error_type: fact.errorType ?? 'tool_error' });
   }
 
   resourceRead(fact: ResourceReadFact): void {
-    this.#reads.add(1, { resource_uri: this.#uriReads.value(fact.resourceUri), status: fact.ok ? 'success' : 'error' });
+    this.#reads.add({ resource_uri: fact.resourceUri, status: fact.ok ? 'success' : 'error' });
     this.#readDuration.record(fact.durationSeconds, { resource_uri: this.#uriDuration.value(fact.resourceUri) });
+  }
+
+  request(fact: RequestFact): void {
+    switch (fact.kind) {
+      case 'auth_attempt':
+        return this.#authAttempts.add({ method: fact.scheme, status: fact.ok ? 'success' : 'failed' });
+      case 'auth_failure':
+        return this.#authFailures.add({ method: fact.scheme, reason: fact.reason });
+      case 'authz_check':
+        return this.#authzChecks.add({ resource_type: fact.resourceType, status: fact.allowed ? 'allowed' : 'denied' });
+      case 'authz_denial':
+        return this.#authzDenials.add({ resource_type: fact.resourceType, reason: fact.reason });
+      case 'rate_limited':
+        return this.#rateLimited.add({ endpoint: fact.endpoint, user_id: fact.userId });
+      case 'unclassified':
+        return this.#unclassified.add({ reason: fact.reason });
+    }
+  }
+
+  lifecycle(fact: LifecycleFact): void {
+    switch (fact.kind) {
+      case 'start':
+        return this.#starts.add({ server_id: fact.serverId, status: fact.ok ? 'success' : 'failed' });
+      case 'stop':
+        return this.#stops.add({ server_id: fact.serverId, status: fact.ok ? 'success' : 'failed' });
+      case 'restart':
+        return this.#restarts.add({ server_id: fact.serverId, reason: fact.reason });
+      case 'crash':
+        return this.#crashes.add({ server_id: fact.serverId });
+      case 'config_reload':
+        return this.#reloads.add({ status: fact.ok ? 'success' : 'failed' });
+      case 'config_validation_error':
+        return this.#validationErrors.add({ error_type: fact.errorType });
+    }
   }
 }

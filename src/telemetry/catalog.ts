@@ -61,7 +61,7 @@ export const CATALOG: readonly FamilySpec[] = [
   g('mcp_tools_by_server', 'Number of tools per server', ['server_id'], ['server_id']),
   c('mcp_tool_invocations_total', 'Total tool invocations', ['tool_id', 'status'], ['tool_id']),
   h('mcp_tool_invocation_duration_seconds', 'Tool invocation duration in seconds', ['tool_id'], TOOL_BUCKETS, ['tool_id']),
-  c('mcp_tool_invocation_errors_total', 'Total tool invocation errors', ['tool_id', 'error_type'], ['tool_id']),
+  c('mcp_tool_invocation_errors_total', 'Total tool invocation errors', ['tool_id', 'error_type'], ['tool_id', 'error_type']),
   g('mcp_tool_conflicts_total', 'Number of tool name conflicts detected'),
   g('mcp_prompts_total', 'Total number of available prompts'),
   g('mcp_prompts_by_server', 'Number of prompts per server', ['server_id'], ['server_id']),
@@ -79,7 +79,7 @@ export const CATALOG: readonly FamilySpec[] = [
   c('mcp_authz_denials_total', 'Total authorization denials', ['resource_type', 'reason'], ['resource_type', 'reason']),
   c('mcp_rate_limit_exceeded_total', 'Total rate limit violations', ['endpoint', 'user_id'], ['endpoint', 'user_id']),
   c('mcp_config_reloads_total', 'Total configuration reload attempts', ['status']),
-  c('mcp_config_validation_errors_total', 'Total configuration validation errors', ['error_type']),
+  c('mcp_config_validation_errors_total', 'Total configuration validation errors', ['error_type'], ['error_type']),
 ];
 
 const s = (spec: Omit<FamilySpec, 'catalog'>): FamilySpec => ({ ...spec, catalog: false });
@@ -89,6 +89,9 @@ export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_upstream_up', kind: 'gauge', help: 'Whether the upstream composer answered the last probe or proxied request (1) or not (0)', labels: [] }),
   s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, client_error)', labels: ['kind'] }),
   s({ name: 'sidecar_proxy_open_streams', kind: 'updown', help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)', labels: ['kind'] }),
+  s({ name: 'sidecar_rest_unclassified_total', kind: 'counter', help: 'Proxied REST responses the sidecar needed to read but could not (reason: too_large, not_json); they passed through unchanged', labels: ['reason'] }),
+  s({ name: 'sidecar_inventory_poll_up', kind: 'gauge', help: 'Whether the last inventory poll of the composer REST API succeeded (1) or not (0)', labels: [] }),
+  s({ name: 'sidecar_inventory_polls_total', kind: 'counter', help: 'Inventory polls of the composer REST API by outcome (ok, unauthorized, no_rest, unreachable, bad_response)', labels: ['outcome'] }),
   s({ name: 'sidecar_label_overflow_total', kind: 'counter', help: 'Label values recorded as __other__ because the family reached its bound of distinct values', labels: ['family', 'label'] }),
 ];
 

@@ -106,7 +106,10 @@ describe('the four HTTP families', () => {
     const text = await (await fetch(sidecar.metricsUrl, { headers: { authorization: 'Bearer test-metrics-token-0123456789' } })).text();
     expect(text).not.toContain('SECRET');
     expect(text).not.toContain('?');
-    expect(text).not.toContain('readme');
+    // The raw resource URI never becomes an HTTP endpoint (it is a resource_uri of the resource families).
+    for (const name of ['mcp_http_requests_total', 'mcp_http_request_duration_seconds']) {
+      expect(m.get(name)!.samples.concat(m.get(name)!.histograms.map((h) => ({ labels: h.labels, value: 0 }))).some((s) => s.labels['endpoint']?.includes('readme'))).toBe(false);
+    }
 
     sse.destroy();
     await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_proxy_open_streams', { kind: 'sse' }) === 0, 'the stream to close');

@@ -6,7 +6,7 @@ import { Ledger, type CatalogSink } from '../../src/ledger/ledger.ts';
 function recording(): { sink: CatalogSink; tools: ToolCallFact[]; reads: ResourceReadFact[] } {
   const tools: ToolCallFact[] = [];
   const reads: ResourceReadFact[] = [];
-  return { sink: { toolCall: (f) => tools.push(f), resourceRead: (f) => reads.push(f) }, tools, reads };
+  return { sink: { toolCall: (f) => tools.push(f), resourceRead: (f) => reads.push(f), request: () => undefined, lifecycle: () => undefined }, tools, reads };
 }
 
 describe('ledger: request-level facts', () => {

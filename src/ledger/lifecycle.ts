@@ -1,0 +1,146 @@
+/**
+ * One source per fact, for server lifecycle and configuration (../shared/spec/event-stream.md).
+ *
+ * Two kinds of source see these occurrences:
+ * - the composer's event stream (`event`), authoritative while it is connected;
+ * - inference (`rest` calls that caused them and `poll` differences), used while the stream is absent or down.
+ *
+ * Rules, applied here and nowhere else:
+ * 1. While the stream is connected, inference facts are not counted: events alone are.
+ * 2. While it is down, inference facts are counted at once (alerts must not wait) and remembered.
+ * 3. When it reconnects and replays the gap (`Last-Event-ID`), each replayed event that matches a
+ *    remembered inference fact (same kind, server and detail) is the same occurrence: not counted again.
+ *    Replayed events are told from live ones by their time: earlier than the moment of reconnection.
+ * 4. An inference fact that arrives just after a disconnection but describes an occurrence the stream
+ *    already delivered (e.g. the response of a REST restart whose event came first) matches that recent
+ *    event and is not counted again.
+ * 5. After a `reset` (the composer no longer holds the gap) or a composer restart, nothing can be
+ *    replayed: remembered inference facts stand, and the gap is counted by the caller, never guessed.
+ */
+
+export type LifecycleFact =
+  | { readonly kind: 'start' | 'stop'; readonly serverId: string; readonly ok: boolean }
+  | { readonly kind: 'restart'; readonly serverId: string; readonly reason: 'manual' | 'crash' | 'config_change' }
+  | { readonly kind: 'crash'; readonly serverId: string }
+  | { readonly kind: 'config_reload'; readonly ok: boolean }
+  | { readonly kind: 'config_validation_error'; readonly errorType: string };
+
+export interface LifecycleSink {
+  lifecycle(fact: LifecycleFact): void;
+}
+
+/** The identity of an occurrence, for matching the same occurrence seen by two sources. */
+export function occurrenceKey(f: LifecycleFact): string {
+  switch (f.kind) {
+    case 'start':
+    case 'stop':
+      return `${f.kind}|${f.serverId}|${f.ok}`;
+    case 'restart':
+      return `restart|${f.serverId}|${f.reason}`;
+    case 'crash':
+      return `crash|${f.serverId}`;
+    case 'config_reload':
+      return `config_reload|${f.ok}`;
+    case 'config_validation_error':
+      return `config_validation_error|${f.errorType}`;
+  }
+}
+
+interface Remembered {
+  readonly key: string;
+  readonly at: number;
+  claimed: boolean;
+}
+
+export interface LifecycleLedgerOptions {
+  /** How long a live event can still match a late inference fact (rule 4). @default 30s */
+  readonly eventMatchWindowMs?: number;
+  /** Most remembered facts kept (oldest dropped first), so a long outage stays bounded. @default 10000 */
+  readonly maxRemembered?: number;
+  /** Clock (tests pass a fake one). @default Date.now */
+  readonly now?: () => number;
+}
+
+export class LifecycleLedger {
+  readonly #sink: LifecycleSink;
+  readonly #window: number;
+  readonly #max: number;
+  readonly #now: () => number;
+  #connected = false;
+  /** When the stream last (re)connected; events older than this are replays of the gap. */
+  #connectedAt = -Infinity;
+  /** Inference facts counted while the stream was down, awaiting a possible replayed twin. */
+  #inferred: Remembered[] = [];
+  /** Events counted recently, awaiting a possible late inference twin. */
+  #events: Remembered[] = [];
+
+  constructor(sink: LifecycleSink, opts: LifecycleLedgerOptions = {}) {
+    this.#sink = sink;
+    this.#window = opts.eventMatchWindowMs ?? 30_000;
+    this.#max = opts.maxRemembered ?? 10_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Whether the event stream is the source of lifecycle facts now. */
+  get streamConnected(): boolean {
+    return this.#connected;
+  }
+
+  /** The stream connected (or reconnected, replaying from `Last-Event-ID`). */
+  onStreamConnected(): void {
+    this.#connected = true;
+    this.#connectedAt = this.#now();
+  }
+
+  /** The stream is down: inference takes over. */
+  onStreamDisconnected(): void {
+    this.#connected = false;
+  }
+
+  /** The gap cannot be replayed (`reset`, or the composer restarted): what inference counted stands. */
+  onGapUnrecoverable(): void {
+    this.#inferred = [];
+  }
+
+  /** A fact from a proxied REST call or a poll difference. */
+  fromInference(fact: LifecycleFact): void {
+    if (this.#connected) return;
+    const key = occurrenceKey(fact);
+    const now = this.#now();
+    this.#events = this.#events.filter((e) => now - e.at <= this.#window);
+    const twin = this.#events.find((e) => !e.claimed && e.key === key);
+    if (twin !== undefined) {
+      twin.claimed = true;
+      return;
+    }
+    this.#remember(this.#inferred, { key, at: now, claimed: false });
+    this.#sink.lifecycle(fact);
+  }
+
+  /**
+   * A fact from the event stream.
+   * @param eventTime the event's own `time` (ms since the epoch); replays are older than the reconnection.
+   */
+  fromEvent(fact: LifecycleFact, eventTime: number): void {
+    const key = occurrenceKey(fact);
+    const now = this.#now();
+    if (eventTime < this.#connectedAt) {
+      const twin = this.#inferred.find((r) => !r.claimed && r.key === key);
+      if (twin !== undefined) {
+        twin.claimed = true;
+        return;
+      }
+    } else if (this.#inferred.length > 0) {
+      // A live event: the replay is over, nothing older can still arrive to match.
+      this.#inferred = [];
+    }
+    this.#events = this.#events.filter((e) => now - e.at <= this.#window);
+    this.#remember(this.#events, { key, at: now, claimed: false });
+    this.#sink.lifecycle(fact);
+  }
+
+  #remember(list: Remembered[], r: Remembered): void {
+    list.push(r);
+    if (list.length > this.#max) list.splice(0, list.length - this.#max);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Turns proxied REST exchanges into ledger facts. Subscribes to the proxy's channels (it never wraps the
+ * proxy): at `start` it marks lifecycle calls in flight (so poll differences they cause are not crashes);
+ * at `response` it asks for a bounded copy of the body only where classification needs it (tool invokes,
+ * lifecycle and config calls, 401/403 answers); at `end` it classifies. Per-exchange state lives in
+ * WeakMaps keyed by the Exchange.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import { userIdOf, type UserIdOptions } from './auth.ts';
+import { BodyCapture } from './body-capture.ts';
+import { normalizeEndpoint } from './endpoint.ts';
+import type { Inventory } from './inventory.ts';
+import type { Ledger } from './ledger.ts';
+import type { LifecycleFact } from './lifecycle.ts';
+import { classifyRest, lifecycleCall, needsResponseBody, type RestFact, type RestObservation } from './rest-classify.ts';
+
+export interface RestObserverOptions {
+  /** Largest body copied for classification (`--body-capture-limit`). */
+  readonly captureLimit: number;
+  readonly userId: UserIdOptions;
+}
+
+const PROXY_FAILURES = new Set(['upstream_unavailable', 'upstream_timeout', 'upstream_aborted', 'bad_request']);
+
+export class RestObserver {
+  readonly #ledger: Ledger;
+  readonly #inventory: Inventory;
+  readonly #opts: RestObserverOptions;
+  readonly #captures = new WeakMap<Exchange, BodyCapture>();
+  readonly #lifecycleCalls = new WeakMap<Exchange, string>();
+  readonly #onStart = (msg: unknown): void => this.#start(msg as Exchange);
+  readonly #onResponse = (msg: unknown): void => this.#response(msg as Exchange);
+  readonly #onEnd = (msg: unknown): void => this.#end(msg as Exchange);
+
+  constructor(ledger: Ledger, inventory: Inventory, opts: RestObserverOptions) {
+    this.#ledger = ledger;
+    this.#inventory = inventory;
+    this.#opts = opts;
+  }
+
+  subscribe(): () => void {
+    subscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
+    subscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
+    subscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
+    return () => {
+      unsubscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
+      unsubscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
+      unsubscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
+    };
+  }
+
+  #start(ex: Exchange): void {
+    if (ex.method !== 'POST') return;
+    const call = lifecycleCall(ex.method, ex.path);
+    if (call === undefined) return;
+    this.#lifecycleCalls.set(ex, call.serverId);
+    this.#inventory.lifecycleCallStarted(call.serverId);
+  }
+
+  #response(ex: Exchange): void {
+    if (ex.stream !== undefined) return;
+    if (ex.status !== 401 && ex.status !== 403 && !needsResponseBody(ex.method, ex.path)) return;
+    const capture = new BodyCapture(this.#opts.captureLimit);
+    this.#captures.set(ex, capture);
+    ex.addTap({ onResponseBody: (chunk) => capture.push(chunk) });
+  }
+
+  #end(ex: Exchange): void {
+    const serverId = this.#lifecycleCalls.get(ex);
+    if (serverId !== undefined) this.#inventory.lifecycleCallEnded(serverId);
+    const capture = this.#captures.get(ex);
+    const body = capture?.json();
+    const observation: RestObservation = {
+      method: ex.method,
+      path: ex.path,
+      status: ex.outcome === 'client_abort' ? 499 : ex.status,
+      proxyFailure: PROXY_FAILURES.has(ex.outcome) ? (ex.outcome as RestObservation['proxyFailure']) : undefined,
+      requestHeaders: ex.requestHeaders,
+      body,
+      bodyProblem: capture === undefined || body !== undefined ? undefined : capture.overflowed ? 'too_large' : capture.size > 0 ? 'not_json' : undefined,
+      durationSeconds: (ex.endTime - ex.startTime) / 1000,
+    };
+    for (const fact of classifyRest(observation)) this.#record(fact, ex);
+  }
+
+  #record(f: RestFact, ex: Exchange): void {
+    const ledger = this.#ledger;
+    switch (f.kind) {
+      case 'tool_call':
+        ledger.toolCall({ source: 'rest', toolId: f.toolId, ok: f.ok, ...(f.errorType !== undefined ? { errorType: f.errorType } : {}), durationSeconds: f.durationSeconds });
+        return;
+      case 'resource_read':
+        ledger.resourceRead({ source: 'rest', resourceUri: f.resourceUri, ok: f.ok, durationSeconds: f.durationSeconds });
+        return;
+      case 'rate_limited':
+        ledger.request({ kind: 'rate_limited', endpoint: normalizeEndpoint(ex.path), userId: userIdOf(ex.requestHeaders, this.#opts.userId) });
+        return;
+      case 'server_lifecycle': {
+        const fact: LifecycleFact | undefined =
+          f.op === 'restart' ? (f.ok ? { kind: 'restart', serverId: f.serverId, reason: 'manual' } : undefined) : { kind: f.op, serverId: f.serverId, ok: f.ok };
+        if (fact !== undefined) ledger.lifecycle.fromInference(fact);
+        return;
+      }
+      case 'config_reload':
+        ledger.lifecycle.fromInference({ kind: 'config_reload', ok: f.ok });
+        return;
+      case 'config_validation_error':
+        ledger.lifecycle.fromInference({ kind: 'config_validation_error', errorType: f.errorType });
+        return;
+      default:
+        ledger.request(f);
+    }
+  }
+}
