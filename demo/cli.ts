@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: composer.url, pid: process.pid })}\n`);
-  log.info({ url: composer.url, profile: options.profile, api_shape: options.apiShape }, 'demo composer listening');
+  log.info({ url: composer.url, profile: options.profile, api_shape: options.apiShape, config_path: composer.context.config.path }, 'demo composer listening');
   const why = await waitForStop(options);
   log.info({ reason: why }, 'shutting down');
   await composer.close();

@@ -83,9 +83,10 @@ export async function readJson(req: IncomingMessage, res: ServerResponse): Promi
     return { ok: true, value: JSON.parse(text) as unknown, empty: false };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const pos = /position (\d+)/.exec(message);
+    const at = /position (\d+)/.exec(message);
+    const pos = at ? Number(at[1]) : /end of JSON input/i.test(message) ? text.length : 0;
     sendJson(res, 422, {
-      detail: [{ type: 'json_invalid', loc: ['body', pos ? Number(pos[1]) : 0], msg: 'JSON decode error', input: {}, ctx: { error: pythonJsonError(message) } }],
+      detail: [{ type: 'json_invalid', loc: ['body', pos], msg: 'JSON decode error', input: {}, ctx: { error: pythonJsonError(message) } }],
     });
     return { ok: false };
   }

@@ -30,6 +30,7 @@ export function testControlRouter(ctx: ComposerContext, deps: TestControlDeps): 
     const servers = ctx.supervisor.list();
     sendJson(res, 200, {
       pid: process.pid,
+      config_path: ctx.config.path,
       servers: servers.map((s) => ({ id: s.id, state: s.state, pid: s.pid ?? null, restart_count: s.restartCount, restart_pending: s.restartPending })),
       child_pids: servers.flatMap((s) => (s.pid === undefined ? [] : [s.pid])),
       event_last_id: ctx.bus.lastId,
