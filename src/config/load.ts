@@ -1,0 +1,145 @@
+/**
+ * Loads the sidecar's configuration from flags and environment into one frozen, validated object.
+ * Flags win over environment variables, which win over defaults. Every failure is a {@link ConfigError}
+ * that names the field and the problem of its value (never the value of a secret).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, ErrorCodes } from '../errors.ts';
+import { OPTIONS, type OptionSpec } from './options.ts';
+import { parseToken, type HostPort } from './values.ts';
+
+export interface SidecarConfig {
+  readonly upstream: URL;
+  readonly listen: HostPort;
+  readonly metricsListen: HostPort;
+  /** How /metrics is protected: a token (from a file, re-read on change, or given inline) or nothing. */
+  readonly metricsAuth:
+    | { readonly kind: 'file'; readonly path: string }
+    | { readonly kind: 'inline'; readonly token: string }
+    | { readonly kind: 'none' };
+  readonly logLevel: string;
+  readonly accessLog: boolean;
+  readonly shutdownGraceMs: number;
+  readonly upstreamConnectTimeoutMs: number;
+  readonly upstreamHeadersTimeoutMs: number;
+  readonly upstreamBodyTimeoutMs: number;
+  readonly upstreamConnections: number;
+  readonly upstreamKeepAliveTimeoutMs: number;
+  readonly preserveHost: boolean;
+  readonly probeIntervalMs: number;
+  readonly probeTimeoutMs: number;
+  readonly probePath: string;
+  readonly clientHeadersTimeoutMs: number;
+  readonly clientRequestTimeoutMs: number;
+  readonly clientKeepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxHeaderSize: number;
+  readonly maxLabelValues: number;
+  readonly bodyCaptureLimit: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Describes an option for error messages: `--flag / ENV`. */
+export function fieldName(o: OptionSpec): string {
+  return `--${o.flag} / ${o.env}`;
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const o of OPTIONS) options[o.flag] = { type: o.boolean !== undefined ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    throw new ConfigError('arguments', `${message} (see --help)`);
+  }
+  const raw = new Map<string, string>();
+  for (const o of OPTIONS) {
+    const v = (parsed.values as Record<string, string | boolean | undefined>)[o.flag];
+    if (v === undefined) continue;
+    raw.set(o.key, typeof v === 'boolean' ? (o.boolean?.flagValue ?? String(v)) : v);
+  }
+  return raw;
+}
+
+function readTokenFile(path: string, field: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ConfigError(field, `${field}: cannot read token file ${path} (${code})`);
+  }
+  try {
+    return parseToken(text);
+  } catch (err) {
+    throw new ConfigError(field, `${field}: token file ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses `argv` (the flags after the command) and `env` into a {@link SidecarConfig}.
+ * @throws ConfigError naming the field whose value is invalid.
+ */
+export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
+  const fromFlags = parseFlags(argv);
+  const values: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    const source = fromFlags.has(o.key) ? 'flag' : env[o.env] !== undefined && env[o.env] !== '' ? 'env' : 'default';
+    const raw = source === 'flag' ? fromFlags.get(o.key) : source === 'env' ? env[o.env] : o.default;
+    if (raw === undefined) continue;
+    try {
+      values[o.key] = o.parse(raw);
+    } catch (err) {
+      const where = source === 'flag' ? `--${o.flag}` : source === 'env' ? o.env : `default of --${o.flag}`;
+      throw new ConfigError(fieldName(o), `${where}: ${(err as Error).message}`);
+    }
+  }
+
+  const metricsAuth = resolveMetricsAuth(values);
+  const listen = values['listen'] as HostPort;
+  const metricsListen = values['metricsListen'] as HostPort;
+  if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
+    throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
+  }
+  const config = { ...values, metricsAuth } as Record<string, unknown>;
+  delete config['metricsToken'];
+  delete config['metricsTokenFile'];
+  return Object.freeze(config) as unknown as SidecarConfig;
+}
+
+function sameHostFamily(a: string, b: string): boolean {
+  const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::' || h === '';
+  return a === b || wildcard(a) || wildcard(b);
+}
+
+function resolveMetricsAuth(values: Record<string, unknown>): SidecarConfig['metricsAuth'] {
+  const tokenFile = values['metricsTokenFile'] as string | undefined;
+  const token = values['metricsToken'] as string | undefined;
+  if (values['metricsAuth'] === 'none') {
+    if (tokenFile !== undefined || token !== undefined) {
+      throw new ConfigError('--no-metrics-auth / SIDECAR_METRICS_AUTH', '--no-metrics-auth cannot be combined with --metrics-token-file or --metrics-token');
+    }
+    return { kind: 'none' };
+  }
+  if (tokenFile !== undefined && token !== undefined) {
+    throw new ConfigError('--metrics-token / SIDECAR_METRICS_TOKEN', 'give either --metrics-token-file or --metrics-token, not both');
+  }
+  if (tokenFile !== undefined) {
+    if (tokenFile === '') throw new ConfigError('--metrics-token-file / SIDECAR_METRICS_TOKEN_FILE', '--metrics-token-file: the path is empty');
+    readTokenFile(tokenFile, '--metrics-token-file');
+    return { kind: 'file', path: tokenFile };
+  }
+  if (token !== undefined) return { kind: 'inline', token };
+  throw new ConfigError(
+    'metrics auth',
+    'the metrics port needs a token: pass --metrics-token-file PATH (or SIDECAR_METRICS_TOKEN_FILE), or --no-metrics-auth (SIDECAR_METRICS_AUTH=none) to serve /metrics to anyone',
+    ErrorCodes.SIDECAR_E_METRICS_AUTH_REQUIRED,
+  );
+}
+
+/** Reads and validates a token file; exported for the metrics port's token watcher. */
+export { readTokenFile };

@@ -1,0 +1,169 @@
+/**
+ * Every option of the sidecar, in one table: its flag, its environment variable, its default and how its
+ * value is parsed. `--help`, the README's flag table and the loader are all generated from this table,
+ * so a new option is one row here.
+ */
+import {
+  parseBoolean,
+  parseChoice,
+  parseDuration,
+  parseHostPort,
+  parseInteger,
+  parsePath,
+  parseSize,
+  parseToken,
+  parseUpstreamUrl,
+} from './values.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
+
+export interface OptionSpec {
+  /** Key in the parsed configuration object. */
+  readonly key: string;
+  /** Long flag, without the leading `--`. */
+  readonly flag: string;
+  /** Environment variable read when the flag is absent. */
+  readonly env: string;
+  /** A boolean flag takes no value; `flagValue` is the raw value it stands for. */
+  readonly boolean?: { readonly flagValue: string };
+  /** Raw default, as a user would write it (shown by `--help`); `undefined` means no default. */
+  readonly default: string | undefined;
+  /** Placeholder shown in `--help`. */
+  readonly placeholder: string;
+  /** Parses the raw text; throws an `Error` saying what is wrong. */
+  readonly parse: (raw: string) => unknown;
+  readonly description: string;
+  /** The value is a secret: it is never logged or echoed in an error. */
+  readonly secret?: boolean;
+  /** Group shown in `--help`. */
+  readonly group: 'core' | 'upstream' | 'clients' | 'metrics' | 'inventory' | 'mcp';
+}
+
+const duration = (raw: string): number => parseDuration(raw);
+const int = (min: number, max: number) => (raw: string): number => parseInteger(raw, min, max);
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'upstream', flag: 'upstream', env: 'SIDECAR_UPSTREAM', default: 'http://127.0.0.1:8000', placeholder: 'URL',
+    parse: parseUpstreamUrl, group: 'core', description: 'Origin of the composer the sidecar proxies to.',
+  },
+  {
+    key: 'listen', flag: 'listen', env: 'SIDECAR_LISTEN', default: '0.0.0.0:8080', placeholder: 'HOST:PORT',
+    parse: parseHostPort, group: 'core', description: 'Address of the proxy port that clients connect to (port 0: any free port).',
+  },
+  {
+    key: 'metricsListen', flag: 'metrics-listen', env: 'SIDECAR_METRICS_LISTEN', default: '0.0.0.0:9464', placeholder: 'HOST:PORT',
+    parse: parseHostPort, group: 'metrics', description: 'Address of the metrics port (/metrics, /healthz, /readyz).',
+  },
+  {
+    key: 'metricsTokenFile', flag: 'metrics-token-file', env: 'SIDECAR_METRICS_TOKEN_FILE', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics',
+    description: 'File holding the bearer token that /metrics requires (re-read when it changes).',
+  },
+  {
+    key: 'metricsToken', flag: 'metrics-token', env: 'SIDECAR_METRICS_TOKEN', default: undefined, placeholder: 'TOKEN',
+    parse: parseToken, secret: true, group: 'metrics',
+    description: 'The bearer token itself (discouraged: visible in the process list; for local use).',
+  },
+  {
+    key: 'metricsAuth', flag: 'no-metrics-auth', env: 'SIDECAR_METRICS_AUTH', default: 'bearer', placeholder: 'bearer|none',
+    boolean: { flagValue: 'none' }, parse: (raw) => parseChoice(raw, ['bearer', 'none'] as const), group: 'metrics',
+    description: 'Serve /metrics without a token (explicit opt-out; logs a warning).',
+  },
+  {
+    key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', placeholder: 'LEVEL',
+    parse: (raw) => parseChoice(raw, LOG_LEVELS), group: 'core', description: `Log level: ${LOG_LEVELS.join(', ')}.`,
+  },
+  {
+    key: 'accessLog', flag: 'access-log', env: 'SIDECAR_ACCESS_LOG', default: 'false', placeholder: 'BOOL',
+    boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'core',
+    description: 'Log one line per proxied request (method, route, status, duration; never the query string).',
+  },
+  {
+    key: 'shutdownGraceMs', flag: 'shutdown-grace', env: 'SIDECAR_SHUTDOWN_GRACE', default: '10s', placeholder: 'DURATION',
+    parse: duration, group: 'core', description: 'On SIGTERM, how long in-flight requests may take before they are cut.',
+  },
+  // Upstream side.
+  {
+    key: 'upstreamConnectTimeoutMs', flag: 'upstream-connect-timeout', env: 'SIDECAR_UPSTREAM_CONNECT_TIMEOUT', default: '5s',
+    placeholder: 'DURATION', parse: duration, group: 'upstream', description: 'Time to establish a connection to the upstream.',
+  },
+  {
+    key: 'upstreamHeadersTimeoutMs', flag: 'upstream-headers-timeout', env: 'SIDECAR_UPSTREAM_HEADERS_TIMEOUT', default: '2m',
+    placeholder: 'DURATION', parse: duration, group: 'upstream',
+    description: 'Time for the upstream to send response headers before the client gets 504 (REST tool invokes answer only when the tool is done).',
+  },
+  {
+    key: 'upstreamBodyTimeoutMs', flag: 'upstream-body-timeout', env: 'SIDECAR_UPSTREAM_BODY_TIMEOUT', default: '0',
+    placeholder: 'DURATION', parse: duration, group: 'upstream',
+    description: 'Longest silence between two chunks of an upstream body; 0 disables it (SSE streams are idle for long).',
+  },
+  {
+    key: 'upstreamConnections', flag: 'upstream-connections', env: 'SIDECAR_UPSTREAM_CONNECTIONS', default: '0',
+    placeholder: 'N', parse: int(0, 1_000_000), group: 'upstream',
+    description: 'Most connections to the upstream at once; 0 is unlimited (each open SSE or WebSocket stream holds one).',
+  },
+  {
+    key: 'upstreamKeepAliveTimeoutMs', flag: 'upstream-keepalive-timeout', env: 'SIDECAR_UPSTREAM_KEEPALIVE_TIMEOUT', default: '4s',
+    placeholder: 'DURATION', parse: duration, group: 'upstream',
+    description: 'How long an idle pooled upstream connection is kept (the upstream\'s Keep-Alive hint wins when shorter).',
+  },
+  {
+    key: 'preserveHost', flag: 'preserve-host', env: 'SIDECAR_PRESERVE_HOST', default: 'false', placeholder: 'BOOL',
+    boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'upstream',
+    description: "Send the client's Host upstream instead of the upstream's own authority (breaks MCP servers with DNS-rebinding protection).",
+  },
+  {
+    key: 'probeIntervalMs', flag: 'probe-interval', env: 'SIDECAR_PROBE_INTERVAL', default: '5s', placeholder: 'DURATION',
+    parse: duration, group: 'upstream', description: 'How often the upstream is probed for sidecar_upstream_up and /readyz.',
+  },
+  {
+    key: 'probeTimeoutMs', flag: 'probe-timeout', env: 'SIDECAR_PROBE_TIMEOUT', default: '2s', placeholder: 'DURATION',
+    parse: duration, group: 'upstream', description: 'Time a probe may take before the upstream counts as down.',
+  },
+  {
+    key: 'probePath', flag: 'probe-path', env: 'SIDECAR_PROBE_PATH', default: '/api/v1/health', placeholder: 'PATH',
+    parse: parsePath, group: 'upstream', description: 'Path the probe requests; any HTTP answer (even 404) means the upstream is up.',
+  },
+  // Client side.
+  {
+    key: 'clientHeadersTimeoutMs', flag: 'client-headers-timeout', env: 'SIDECAR_CLIENT_HEADERS_TIMEOUT', default: '30s',
+    placeholder: 'DURATION', parse: duration, group: 'clients', description: 'Time a client has to send its request headers (slowloris defence).',
+  },
+  {
+    key: 'clientRequestTimeoutMs', flag: 'client-request-timeout', env: 'SIDECAR_CLIENT_REQUEST_TIMEOUT', default: '5m',
+    placeholder: 'DURATION', parse: duration, group: 'clients', description: 'Time a client has to send its whole request body; 0 disables it.',
+  },
+  {
+    key: 'clientKeepAliveTimeoutMs', flag: 'client-keepalive-timeout', env: 'SIDECAR_CLIENT_KEEPALIVE_TIMEOUT', default: '65s',
+    placeholder: 'DURATION', parse: duration, group: 'clients', description: 'How long an idle client connection is kept open.',
+  },
+  {
+    key: 'maxConnections', flag: 'max-connections', env: 'SIDECAR_MAX_CONNECTIONS', default: '10000', placeholder: 'N',
+    parse: int(1, 1_000_000), group: 'clients', description: 'Most client connections at once on the proxy port; further ones are refused.',
+  },
+  {
+    key: 'maxHeaderSize', flag: 'max-header-size', env: 'SIDECAR_MAX_HEADER_SIZE', default: '16kb', placeholder: 'SIZE',
+    parse: parseSize, group: 'clients', description: 'Largest request head a client may send (431 beyond it).',
+  },
+  // Metrics.
+  {
+    key: 'maxLabelValues', flag: 'max-label-values', env: 'SIDECAR_MAX_LABEL_VALUES', default: '200', placeholder: 'N',
+    parse: int(1, 100_000), group: 'metrics',
+    description: 'Distinct values per label per family taken from traffic; further values become __other__.',
+  },
+  {
+    key: 'bodyCaptureLimit', flag: 'body-capture-limit', env: 'SIDECAR_BODY_CAPTURE_LIMIT', default: '64kb', placeholder: 'SIZE',
+    parse: parseSize, group: 'metrics',
+    description: 'Largest body the sidecar copies to classify a REST or MCP message; larger ones pass through unclassified.',
+  },
+];
+
+/** Looks an option up by its configuration key. */
+export function optionByKey(key: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.key === key);
+}
+
+/** The exported `USER_ID_SOURCES` are used by the catalog issue's options; kept here so the table owns them. */
+export type UserIdSource = (typeof USER_ID_SOURCES)[number];

@@ -1,0 +1,149 @@
+/**
+ * Proxies protocol upgrades (WebSocket): the upgrade request goes upstream through undici; on `101` the
+ * two sockets are joined byte for byte (frames, pings and close codes pass untouched). An upstream that
+ * refuses the upgrade gets its ordinary response relayed on the raw client socket, which is then closed.
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { type Exchange, proxyChannels } from './exchange.ts';
+import { HOP_BY_HOP, rawResponseHead } from './headers.ts';
+import type { ProxyState } from './state.ts';
+import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
+
+type Controller = Dispatcher.DispatchController;
+type Headers = Record<string, string | string[] | undefined>;
+
+export class UpgradeHandler implements Dispatcher.DispatchHandler {
+  readonly #ex: Exchange;
+  readonly #client: Duplex;
+  readonly #head: Buffer;
+  readonly #state: ProxyState;
+  #controller: Controller | null = null;
+  #upstream: Duplex | null = null;
+  #responded = false;
+  #ended = false;
+
+  constructor(ex: Exchange, req: IncomingMessage, client: Duplex, head: Buffer, state: ProxyState) {
+    this.#ex = ex;
+    this.#client = client;
+    this.#head = head;
+    this.#state = state;
+    ex.requestBytes = 0;
+    client.on('error', () => this.#finish());
+    client.on('close', () => this.#finish());
+    void req;
+  }
+
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    if (this.#client.destroyed) controller.abort(new Error('client went away'));
+  }
+
+  onRequestUpgrade(_controller: Controller, statusCode: number, headers: Headers, upstream: Duplex): void {
+    const ex = this.#ex;
+    const client = this.#client;
+    this.#upstream = upstream;
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.#responded = true;
+    ex.status = statusCode;
+    ex.responseHeaders = headers;
+    ex.headersTime = performance.now();
+    ex.stream = 'websocket';
+    this.#state.health.observe(true);
+    this.#state.streams.add(this);
+    client.write(rawResponseHead(statusCode, 'Switching Protocols', headers));
+    if (this.#head.length > 0) {
+      ex.requestBytes += this.#head.length;
+      upstream.write(this.#head);
+    }
+    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+    upstream.on('data', (chunk: Buffer) => {
+      ex.responseBytes += chunk.length;
+    });
+    client.on('data', (chunk: Buffer) => {
+      ex.requestBytes += chunk.length;
+    });
+    upstream.pipe(client);
+    client.pipe(upstream);
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  }
+
+  onResponseStart(controller: Controller, status: number, headers: Headers, statusText?: string): void {
+    // The upstream answered without switching protocols: relay that answer and close.
+    if (this.#client.destroyed) {
+      controller.abort(new Error('client went away'));
+      return;
+    }
+    const out: Headers = {};
+    for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+    out['connection'] = 'close';
+    this.#responded = true;
+    this.#ex.status = status;
+    this.#ex.responseHeaders = headers;
+    this.#ex.headersTime = performance.now();
+    this.#state.health.observe(true);
+    this.#client.write(rawResponseHead(status, statusText ?? '', out));
+    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(this.#ex);
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    this.#ex.responseBytes += chunk.length;
+    if (!this.#client.write(chunk)) {
+      controller.pause();
+      this.#client.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#client.end();
+  }
+
+  onResponseError(_controller: Controller | null, err: Error): void {
+    const client = this.#client;
+    if (client.destroyed) return;
+    if (this.#responded) {
+      this.#ex.outcome = 'upstream_aborted';
+      this.#state.reportError('upstream_aborted', err);
+      client.destroy();
+      return;
+    }
+    const outcome = classifyUpstreamError(err);
+    this.#ex.outcome = outcome;
+    if (outcome === 'upstream_unavailable') this.#state.health.observe(false);
+    this.#state.reportError(outcome, err);
+    const answer = ERROR_RESPONSES[outcome];
+    this.#responded = true;
+    this.#ex.status = answer.status;
+    this.#ex.headersTime = performance.now();
+    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(this.#ex);
+    const head = rawResponseHead(answer.status, STATUS_CODES[answer.status] ?? '', {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(answer.body)),
+      connection: 'close',
+    });
+    client.end(head + answer.body);
+  }
+
+  closeForShutdown(): void {
+    this.#upstream?.destroy();
+    this.#client.destroy();
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const ex = this.#ex;
+    if (!this.#responded && ex.outcome === 'ok') ex.outcome = 'client_abort';
+    if (this.#upstream === null) this.#controller?.abort(new Error('client went away'));
+    else this.#upstream.destroy();
+    ex.endTime = performance.now();
+    if (ex.stream !== undefined) this.#state.streams.delete(this);
+    this.#state.exchangeEnded(ex);
+  }
+}

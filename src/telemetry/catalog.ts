@@ -1,0 +1,102 @@
+/**
+ * Every instrument the sidecar exports, declared once. The first part mirrors the composer's catalog
+ * (../shared/spec/metrics-catalog.md) exactly — name, type, labels and buckets — so a user's dashboards
+ * work unchanged; the second part is the sidecar's own health. Nothing outside telemetry/ creates an
+ * instrument: `instruments.ts` builds them all from this table.
+ */
+
+/**
+ * How a family is recorded:
+ * - `counter`: monotonic sum (Prometheus `counter`).
+ * - `histogram`: explicit buckets (Prometheus `histogram`).
+ * - `gauge`: an observable gauge whose callback reads current state (Prometheus `gauge`); a value that no
+ *   source knows is simply not observed, so the family is absent rather than zero-filled.
+ * - `updown`: an up/down counter for things that open and close (Prometheus `gauge`).
+ */
+export type InstrumentKind = 'counter' | 'histogram' | 'gauge' | 'updown';
+
+export interface FamilySpec {
+  /** Prometheus exposition name. */
+  readonly name: string;
+  readonly kind: InstrumentKind;
+  readonly help: string;
+  /** Label names, in the order the composer declares them. */
+  readonly labels: readonly string[];
+  /** Histogram bucket upper bounds (without +Inf). */
+  readonly buckets?: readonly number[];
+  /** Labels whose values come from traffic and are therefore bounded (`__other__` past the limit). */
+  readonly bounded?: readonly string[];
+  /** Part of the composer's catalog (true) or the sidecar's own (false). */
+  readonly catalog: boolean;
+}
+
+export const TOOL_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+export const RESOURCE_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10] as const;
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+export const SIZE_BUCKETS = [10, 100, 1000, 10000, 100000, 1000000, 10000000] as const;
+
+/** The value a bounded label takes once its family has seen the maximum number of distinct values. */
+export const OVERFLOW_VALUE = '__other__';
+
+const c = (name: string, help: string, labels: readonly string[] = [], bounded?: readonly string[]): FamilySpec =>
+  ({ name, kind: 'counter', help, labels, catalog: true, ...(bounded ? { bounded } : {}) });
+const g = (name: string, help: string, labels: readonly string[] = [], bounded?: readonly string[]): FamilySpec =>
+  ({ name, kind: 'gauge', help, labels, catalog: true, ...(bounded ? { bounded } : {}) });
+const h = (name: string, help: string, labels: readonly string[], buckets: readonly number[], bounded?: readonly string[]): FamilySpec =>
+  ({ name, kind: 'histogram', help, labels, buckets, catalog: true, ...(bounded ? { bounded } : {}) });
+
+/** The composer's 33 families. */
+export const CATALOG: readonly FamilySpec[] = [
+  g('mcp_composer_info', 'MCP Server Composer information', ['version', 'platform']),
+  g('mcp_composer_uptime_seconds', 'MCP Server Composer uptime in seconds'),
+  g('mcp_servers_total', 'Total number of configured MCP servers'),
+  g('mcp_servers_running', 'Number of running MCP servers'),
+  g('mcp_servers_stopped', 'Number of stopped MCP servers'),
+  g('mcp_servers_failed', 'Number of failed (crashed) MCP servers'),
+  c('mcp_server_starts_total', 'Total server start attempts', ['server_id', 'status'], ['server_id']),
+  c('mcp_server_stops_total', 'Total server stop attempts', ['server_id', 'status'], ['server_id']),
+  c('mcp_server_restarts_total', 'Total server restarts', ['server_id', 'reason'], ['server_id']),
+  c('mcp_server_crashes_total', 'Total server crashes', ['server_id'], ['server_id']),
+  g('mcp_tools_total', 'Total number of available tools'),
+  g('mcp_tools_by_server', 'Number of tools per server', ['server_id'], ['server_id']),
+  c('mcp_tool_invocations_total', 'Total tool invocations', ['tool_id', 'status'], ['tool_id']),
+  h('mcp_tool_invocation_duration_seconds', 'Tool invocation duration in seconds', ['tool_id'], TOOL_BUCKETS, ['tool_id']),
+  c('mcp_tool_invocation_errors_total', 'Total tool invocation errors', ['tool_id', 'error_type'], ['tool_id']),
+  g('mcp_tool_conflicts_total', 'Number of tool name conflicts detected'),
+  g('mcp_prompts_total', 'Total number of available prompts'),
+  g('mcp_prompts_by_server', 'Number of prompts per server', ['server_id'], ['server_id']),
+  g('mcp_resources_total', 'Total number of available resources'),
+  g('mcp_resources_by_server', 'Number of resources per server', ['server_id'], ['server_id']),
+  c('mcp_resource_reads_total', 'Total resource read operations', ['resource_uri', 'status'], ['resource_uri']),
+  h('mcp_resource_read_duration_seconds', 'Resource read duration in seconds', ['resource_uri'], RESOURCE_BUCKETS, ['resource_uri']),
+  c('mcp_http_requests_total', 'Total HTTP requests', ['method', 'endpoint', 'status_code'], ['endpoint']),
+  h('mcp_http_request_duration_seconds', 'HTTP request duration in seconds', ['method', 'endpoint'], HTTP_DURATION_BUCKETS, ['endpoint']),
+  h('mcp_http_request_size_bytes', 'HTTP request size in bytes', ['method', 'endpoint'], SIZE_BUCKETS, ['endpoint']),
+  h('mcp_http_response_size_bytes', 'HTTP response size in bytes', ['method', 'endpoint'], SIZE_BUCKETS, ['endpoint']),
+  c('mcp_auth_attempts_total', 'Total authentication attempts', ['method', 'status']),
+  c('mcp_auth_failures_total', 'Total authentication failures', ['method', 'reason']),
+  c('mcp_authz_checks_total', 'Total authorization checks', ['resource_type', 'status'], ['resource_type']),
+  c('mcp_authz_denials_total', 'Total authorization denials', ['resource_type', 'reason'], ['resource_type', 'reason']),
+  c('mcp_rate_limit_exceeded_total', 'Total rate limit violations', ['endpoint', 'user_id'], ['endpoint', 'user_id']),
+  c('mcp_config_reloads_total', 'Total configuration reload attempts', ['status']),
+  c('mcp_config_validation_errors_total', 'Total configuration validation errors', ['error_type']),
+];
+
+const s = (spec: Omit<FamilySpec, 'catalog'>): FamilySpec => ({ ...spec, catalog: false });
+
+/** The sidecar's own health families. */
+export const SELF: readonly FamilySpec[] = [
+  s({ name: 'sidecar_upstream_up', kind: 'gauge', help: 'Whether the upstream composer answered the last probe or proxied request (1) or not (0)', labels: [] }),
+  s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, client_error)', labels: ['kind'] }),
+  s({ name: 'sidecar_proxy_open_streams', kind: 'updown', help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)', labels: ['kind'] }),
+  s({ name: 'sidecar_label_overflow_total', kind: 'counter', help: 'Label values recorded as __other__ because the family reached its bound of distinct values', labels: ['family', 'label'] }),
+];
+
+export const ALL_FAMILIES: readonly FamilySpec[] = [...CATALOG, ...SELF];
+
+/** Looks a family up by name; throws for a name that is not declared (a programming error). */
+export function family(name: string): FamilySpec {
+  const spec = ALL_FAMILIES.find((f) => f.name === name);
+  if (spec === undefined) throw new Error(`unknown metric family ${name}`);
+  return spec;
+}

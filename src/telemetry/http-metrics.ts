@@ -1,0 +1,87 @@
+/**
+ * Records the four HTTP families and the proxy's own health from proxy observations.
+ *
+ * - Ordinary responses are recorded when the exchange ends: status (499 when the client went away
+ *   first), duration from request head to the end of the response, bytes actually streamed each way.
+ * - Long-lived responses (SSE, WebSocket) are counted when their headers go out, with the time to
+ *   headers as their duration; `sidecar_proxy_open_streams` counts them while open, and their sizes are
+ *   recorded when they close.
+ */
+import type { Attributes, Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { normalizeEndpoint } from '../ledger/endpoint.ts';
+import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import type { UpstreamHealth } from '../proxy/health.ts';
+import type { ProxyErrorEvent } from '../proxy/state.ts';
+import type { BoundedLabel, Instruments } from './instruments.ts';
+
+/** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = '499';
+
+export class HttpMetrics {
+  readonly #requests: Counter;
+  readonly #duration: Histogram;
+  readonly #requestSize: Histogram;
+  readonly #responseSize: Histogram;
+  readonly #openStreams: UpDownCounter;
+  readonly #errors: Counter;
+  readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
+  readonly #onResponse = (msg: unknown): void => this.onResponse(msg as Exchange);
+  readonly #onEnd = (msg: unknown): void => this.onEnd(msg as Exchange);
+  readonly #onError = (msg: unknown): void => this.#errors.add(1, { kind: (msg as ProxyErrorEvent).kind });
+
+  constructor(instruments: Instruments, health: UpstreamHealth) {
+    this.#requests = instruments.counter('mcp_http_requests_total');
+    this.#duration = instruments.histogram('mcp_http_request_duration_seconds');
+    this.#requestSize = instruments.histogram('mcp_http_request_size_bytes');
+    this.#responseSize = instruments.histogram('mcp_http_response_size_bytes');
+    this.#openStreams = instruments.updown('sidecar_proxy_open_streams');
+    this.#errors = instruments.counter('sidecar_proxy_errors_total');
+    this.#endpointLabels = [
+      instruments.label('mcp_http_requests_total', 'endpoint'),
+      instruments.label('mcp_http_request_duration_seconds', 'endpoint'),
+      instruments.label('mcp_http_request_size_bytes', 'endpoint'),
+      instruments.label('mcp_http_response_size_bytes', 'endpoint'),
+    ];
+    instruments.observeGauge('sidecar_upstream_up', (observe) => {
+      const up = health.up;
+      if (up !== undefined) observe(up ? 1 : 0);
+    });
+  }
+
+  /** Subscribes to the proxy's channels; returns the unsubscribe function. */
+  subscribe(): () => void {
+    subscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
+    subscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
+    subscribe(`${CHANNEL_PREFIX}:error`, this.#onError);
+    return () => {
+      unsubscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
+      unsubscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
+      unsubscribe(`${CHANNEL_PREFIX}:error`, this.#onError);
+    };
+  }
+
+  onResponse(ex: Exchange): void {
+    if (ex.stream === undefined) return;
+    const endpoint = normalizeEndpoint(ex.url);
+    const [reqLabel, durLabel] = this.#endpointLabels;
+    this.#requests.add(1, { method: ex.method, endpoint: reqLabel.value(endpoint), status_code: String(ex.status) });
+    this.#duration.record((ex.headersTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
+    this.#openStreams.add(1, { kind: ex.stream });
+  }
+
+  onEnd(ex: Exchange): void {
+    const endpoint = normalizeEndpoint(ex.url);
+    const [reqLabel, durLabel, reqSizeLabel, resSizeLabel] = this.#endpointLabels;
+    if (ex.stream !== undefined) {
+      this.#openStreams.add(-1, { kind: ex.stream });
+    } else {
+      const status = ex.outcome === 'client_abort' ? CLIENT_CLOSED_STATUS : String(ex.status);
+      this.#requests.add(1, { method: ex.method, endpoint: reqLabel.value(endpoint), status_code: status });
+      this.#duration.record((ex.endTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
+    }
+    const sizeAttrs: Attributes = { method: ex.method, endpoint: reqSizeLabel.value(endpoint) };
+    this.#requestSize.record(ex.requestBytes, sizeAttrs);
+    this.#responseSize.record(ex.responseBytes, { method: ex.method, endpoint: resSizeLabel.value(endpoint) });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The OpenTelemetry MeterProvider every instrument lives on. Readers (the Prometheus pull reader, and
+ * OTLP push readers when configured) all see the same instruments.
+ */
+import type { Meter } from '@opentelemetry/api';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { AggregationType, MeterProvider, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { ALL_FAMILIES, type FamilySpec } from './catalog.ts';
+
+export const METER_NAME = 'mcp-composer-sidecar';
+
+/**
+ * Series per instrument before the SDK folds further ones into `otel.metric.overflow`. The sidecar bounds
+ * each traffic label itself (`--max-label-values`), so this limit is set above the product of those
+ * bounds and never decides what is exported.
+ */
+export const SDK_CARDINALITY_LIMIT = 100_000;
+
+/** One view per histogram family: its exact buckets, no min/max (Prometheus does not export them). */
+export function catalogViews(families: readonly FamilySpec[] = ALL_FAMILIES): ViewOptions[] {
+  const views: ViewOptions[] = [];
+  for (const f of families) {
+    if (f.kind === 'histogram') {
+      views.push({
+        instrumentName: f.name,
+        meterName: METER_NAME,
+        aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...(f.buckets ?? [])], recordMinMax: false } },
+        aggregationCardinalityLimit: SDK_CARDINALITY_LIMIT,
+      });
+    } else {
+      views.push({ instrumentName: f.name, meterName: METER_NAME, aggregationCardinalityLimit: SDK_CARDINALITY_LIMIT });
+    }
+  }
+  return views;
+}
+
+export interface ProviderOptions {
+  readonly readers: IMetricReader[];
+  readonly resource?: Resource;
+  readonly version: string;
+}
+
+export function createMeterProvider(opts: ProviderOptions): { provider: MeterProvider; meter: Meter } {
+  const provider = new MeterProvider({
+    resource: opts.resource ?? resourceFromAttributes({ 'service.name': 'mcp-composer-sidecar', 'service.version': opts.version }),
+    readers: opts.readers,
+    views: catalogViews(),
+  });
+  return { provider, meter: provider.getMeter(METER_NAME, opts.version) };
+}

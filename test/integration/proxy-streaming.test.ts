@@ -1,0 +1,89 @@
+import { request } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
+import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
+
+let upstream: TestUpstream | undefined;
+let sidecar: TestSidecar | undefined;
+let wss: WebSocketServer | undefined;
+afterEach(async () => {
+  await sidecar?.close();
+  wss?.close();
+  await upstream?.close();
+  sidecar = undefined;
+  upstream = undefined;
+  wss = undefined;
+});
+
+describe('streams pass through unbuffered', () => {
+  it('delivers SSE event 1 to the client before the upstream writes event 2', async () => {
+    let stream: ServerResponse | undefined;
+    let streamOpened!: () => void;
+    const streamOpen = new Promise<void>((resolve) => (streamOpened = resolve));
+    upstream = await startUpstream((req, res) => {
+      if (req.url !== '/events') return void res.end('ok');
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write('id: 1\nevent: tick\ndata: {"n":1}\n\n');
+      stream = res;
+      streamOpened();
+    });
+    sidecar = await startSidecar(upstream.url);
+    const received: string[] = [];
+    let sawFirst!: () => void;
+    const firstEvent = new Promise<void>((r) => (sawFirst = r));
+    const req = request(`${sidecar.proxyUrl}/events`, (res) => {
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        received.push(chunk);
+        if (received.join('').includes('"n":1')) sawFirst();
+      });
+    });
+    req.end();
+    await streamOpen;
+    await firstEvent;
+    // Event 2 does not exist yet: the client has event 1 because nothing buffered it.
+    expect(received.join('')).toBe('id: 1\nevent: tick\ndata: {"n":1}\n\n');
+    stream?.write('id: 2\nevent: tick\ndata: {"n":2}\n\n');
+    for (let i = 0; i < 200 && !received.join('').includes('"n":2'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(received.join('')).toContain('data: {"n":2}');
+    req.destroy();
+  });
+
+  it('relays a WebSocket echo both ways and keeps the close code and reason', async () => {
+    upstream = await startUpstream((_req, res) => res.end('ok'));
+    wss = new WebSocketServer({ server: upstream.server });
+    wss.on('connection', (ws) => {
+      ws.on('message', (data, isBinary) => {
+        if (data.toString() === 'bye') ws.close(4321, 'done here');
+        else ws.send(data, { binary: isBinary });
+      });
+    });
+    sidecar = await startSidecar(upstream.url);
+    const ws = new WebSocket(`${sidecar.proxyUrl.replace('http', 'ws')}/ws/logs`);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error('websocket error'));
+      if (ws.readyState === WebSocket.OPEN) resolve();
+    });
+    const echoes: string[] = [];
+    const gotAll = new Promise<void>((resolve) => {
+      ws.onmessage = (e) => {
+        echoes.push(String(e.data));
+        if (echoes.length === 3) resolve();
+      };
+    });
+    ws.send('one');
+    ws.send('two');
+    ws.send('three');
+    await gotAll;
+    expect(echoes).toEqual(['one', 'two', 'three']);
+    const closed = new Promise<CloseEvent>((resolve) => (ws.onclose = resolve));
+    ws.send('bye');
+    const ev = await closed;
+    expect(ev.code).toBe(4321);
+    expect(ev.reason).toBe('done here');
+  });
+});
