@@ -19,6 +19,7 @@ import { Router } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import { snapshotData } from './http/shapes.ts';
 import { testControlRouter } from './http/test-control.ts';
+import { attachWebSockets } from './http/ws-routes.ts';
 import { McpHttp } from './mcp/http-transports.ts';
 import { Catalog } from './metrics/catalog.ts';
 import type { DemoOptions } from './options.ts';
@@ -26,6 +27,9 @@ import { Supervisor } from './supervisor/supervisor.ts';
 
 /** The version the demo composer reports (GET /api/v1/version, mcp_composer_info). */
 export const DEMO_VERSION = '1.0.0-demo';
+
+/** Push interval of /ws/metrics. */
+const WS_METRICS_INTERVAL_MS = 1000;
 
 export interface RunningComposer {
   readonly url: string;
@@ -97,6 +101,7 @@ export async function startComposer(options: DemoOptions, log: Logger): Promise<
   }
   const testControl = options.testControl ? testControlRouter(ctx, { streams, sessions: mcp.sessions }) : undefined;
   const http = createHttpServer({ ctx, mcp, rest, testControl, streamableHttp: options.profile !== 'released' });
+  const sockets = attachWebSockets(http, ctx, WS_METRICS_INTERVAL_MS, rest !== undefined);
 
   await supervisor.startAll(config.current);
   config.watch();
@@ -120,6 +125,7 @@ export async function startComposer(options: DemoOptions, log: Logger): Promise<
       config.close();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       streams?.closeAll();
+      sockets.close();
       await mcp.closeAll();
       http.closeAllConnections();
       await supervisor.shutdown();

@@ -20,6 +20,24 @@ export function inventoryFigures(ctx: ComposerContext): { servers: { id: string;
   };
 }
 
+/** The JSON counters summary of GET /api/v1/metrics (also pushed on /ws/metrics). */
+export function metricsSummary(ctx: ComposerContext): Record<string, number> {
+  const servers = ctx.supervisor.list();
+  const sum = (f: (s: (typeof servers)[number]) => number): number => servers.reduce((a, s) => a + f(s), 0);
+  return {
+    http_requests_total: ctx.stats.httpRequests,
+    tool_invocations_total: ctx.stats.toolInvocations,
+    tool_invocation_errors_total: ctx.stats.toolErrors,
+    resource_reads_total: ctx.stats.resourceReads,
+    resource_read_errors_total: ctx.stats.resourceErrors,
+    server_starts_total: sum((s) => s.stats.starts),
+    server_stops_total: sum((s) => s.stats.stops),
+    server_restarts_total: sum((s) => s.restartCount),
+    server_crashes_total: sum((s) => s.stats.crashes),
+    uptime_seconds: uptime(ctx),
+  };
+}
+
 export function addStatusRoutes(router: Router, ctx: ComposerContext): void {
   const shape = ctx.options.apiShape;
   router.add('GET', '/api/v1/health', ({ res }) => {
@@ -49,22 +67,7 @@ export function addStatusRoutes(router: Router, ctx: ComposerContext): void {
   router.add('GET', '/api/v1/composition', composition, { resource: 'status' });
   router.add('GET', '/api/v1/status/composition', composition);
 
-  router.add('GET', '/api/v1/metrics', ({ res }) => {
-    const servers = ctx.supervisor.list();
-    const sum = (f: (s: (typeof servers)[number]) => number): number => servers.reduce((a, s) => a + f(s), 0);
-    sendJson(res, 200, {
-      http_requests_total: ctx.stats.httpRequests,
-      tool_invocations_total: ctx.stats.toolInvocations,
-      tool_invocation_errors_total: ctx.stats.toolErrors,
-      resource_reads_total: ctx.stats.resourceReads,
-      resource_read_errors_total: ctx.stats.resourceErrors,
-      server_starts_total: sum((s) => s.stats.starts),
-      server_stops_total: sum((s) => s.stats.stops),
-      server_restarts_total: sum((s) => s.restartCount),
-      server_crashes_total: sum((s) => s.stats.crashes),
-      uptime_seconds: uptime(ctx),
-    });
-  });
+  router.add('GET', '/api/v1/metrics', ({ res }) => sendJson(res, 200, metricsSummary(ctx)));
 
   router.add('GET', '/api/v1/metrics/prometheus', ({ res }) => {
     sendText(res, 200, ctx.catalog.render(inventoryFigures(ctx)), EXPOSITION_CONTENT_TYPE);
