@@ -95,7 +95,9 @@ describe('demo composer MCP', () => {
   }
 
   it('a child that grows its tool list makes the composer send notifications/tools/list_changed', async () => {
-    const client = await connect('streamable_http');
+    // Legacy SSE: its one stream is open from the start. (Over streamable HTTP a notification sent before the
+    // client has opened its GET stream is dropped by the SDK transport, as with the real composer.)
+    const client = await connect('sse');
     let notified = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       notified += 1;
