@@ -19,6 +19,8 @@ import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
 import { subscribeAccessLog } from './telemetry/access-log.ts';
+import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
+import { Ledger } from './ledger/ledger.ts';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -68,6 +70,9 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
+  // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
+  const ledger = new Ledger(new CatalogRecorder(instruments));
+  void ledger;
   const unsubscribeAccessLog = config.accessLog ? subscribeAccessLog(logger) : () => undefined;
 
   const pool = createUpstreamPool({

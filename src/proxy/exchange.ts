@@ -79,6 +79,11 @@ export class Exchange {
   stream: StreamKind | undefined = undefined;
   /** Body taps attached by `start` subscribers; `undefined` when nobody asked for the bytes. */
   taps: ExchangeTap[] | undefined = undefined;
+  /**
+   * Headers a `start` subscriber asks the proxy to set on the upstream request, as `[name, value, …]`
+   * (e.g. `traceparent`); each replaces any header of the same name the client sent.
+   */
+  upstreamHeaders: string[] | undefined = undefined;
 
   constructor(method: string, url: string, headers: IncomingHttpHeaders, startTime: number) {
     this.id = nextId++;
@@ -86,6 +91,11 @@ export class Exchange {
     this.url = url;
     this.requestHeaders = headers;
     this.startTime = startTime;
+  }
+
+  /** Asks the proxy to set a header on the upstream request. Call from a `start` subscriber. */
+  setUpstreamHeader(name: string, value: string): void {
+    (this.upstreamHeaders ??= []).push(name.toLowerCase(), value);
   }
 
   /** Asks for copies of this exchange's bodies. Call from a `start` subscriber. */

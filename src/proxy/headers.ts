@@ -114,3 +114,16 @@ export function rawResponseHead(status: number, statusText: string, headers: Inc
   }
   return `${head}\r\n`;
 }
+
+/** Applies header overrides (`[name, value, …]`, lower-case names) to a flat header list. */
+export function withOverrides(headers: string[], overrides: readonly string[] | undefined): string[] {
+  if (overrides === undefined || overrides.length === 0) return headers;
+  const names = new Set<string>();
+  for (let i = 0; i < overrides.length; i += 2) names.add(overrides[i] as string);
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!names.has((headers[i] as string).toLowerCase())) out.push(headers[i] as string, headers[i + 1] as string);
+  }
+  out.push(...overrides);
+  return out;
+}

@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import type { HostPort } from '../config/values.ts';
 import { Exchange } from './exchange.ts';
 import { ForwardHandler } from './forward.ts';
-import { upstreamRequestHeaders } from './headers.ts';
+import { upstreamRequestHeaders, withOverrides } from './headers.ts';
 import type { ProxyState } from './state.ts';
 import { UpgradeHandler } from './upgrade.ts';
 
@@ -87,7 +87,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     const handler = new ForwardHandler(ex, req, res, state);
     try {
       dispatcher.dispatch(
-        { path: url, method, headers: upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), body: hasBody(req) ? req : null },
+        { path: url, method, headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders), body: hasBody(req) ? req : null },
         handler,
       );
     } catch (err) {
@@ -110,7 +110,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     const upgrade = req.headers.upgrade ?? 'websocket';
     try {
       dispatcher.dispatch(
-        { path: url, method, headers: upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), upgrade, body: null },
+        { path: url, method, headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders), upgrade, body: null },
         handler,
       );
     } catch (err) {
