@@ -4,13 +4,12 @@
 // `resource.read {resource_uri, duration_ms, success, transport}`.
 //
 // `tool_id` is the name the caller used on its transport: `calc_add` over MCP and stdio, `calc.add` over REST.
-// error_type: `not_found` (unknown tool), `tool_error` (the tool answered isError), `validation_error`
-// (the child rejected the arguments), `server_unavailable` (server not running), `timeout`,
-// `connection_error` (the child died during the call, e.g. the crash tool).
+// error_type, in the sidecar's vocabulary (src/ledger/facts.ts): `not_found` (unknown tool), `tool_error`
+// (the tool answered isError), `validation` (the child rejected the arguments), `timeout`, `internal` (the
+// server is not running, or the child died during the call, e.g. the crash tool).
 import { ErrorCode, McpError, type CallToolResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ComposerContext } from './context.ts';
 import { findResourceOwner, type ResourceEntry, type ToolEntry } from './composition.ts';
-import { LifecycleError } from './supervisor/managed-server.ts';
 
 export type TransportKind = 'sse' | 'streamable_http' | 'rest' | 'stdio';
 
@@ -33,9 +32,8 @@ function firstText(result: CallToolResult): string | undefined {
 }
 
 function classify(err: unknown): string {
-  if (err instanceof LifecycleError) return 'server_unavailable';
   if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) return 'timeout';
-  return 'connection_error';
+  return 'internal';
 }
 
 /** Calls `entry` (undefined: an unknown tool named `calledName`) and reports the outcome; never throws. */
@@ -58,7 +56,7 @@ export async function invokeTool(
     try {
       result = await server.callTool(entry.tool.name, args, signal);
       if (result.isError === true) {
-        errorType = /Input validation error|Invalid arguments/i.test(firstText(result) ?? '') ? 'validation_error' : 'tool_error';
+        errorType = /Input validation error|Invalid arguments/i.test(firstText(result) ?? '') ? 'validation' : 'tool_error';
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

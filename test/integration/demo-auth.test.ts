@@ -60,11 +60,13 @@ describe('demo composer auth', () => {
     expect(r.body).toEqual({ error: 'insufficient_permissions', message: "Insufficient permissions: 'servers:write' scope required", required_scopes: ['servers:write'] });
   });
 
-  it('health, version, /tools, /sse and unknown routes need no credentials', async () => {
+  it('health, version, /tools, /sse and unknown routes need no credentials (and /__demo/ is absent without --test-control)', async () => {
     for (const path of ['/api/v1/health', '/api/v1/health/detailed', '/api/v1/version', '/tools']) {
       expect((await get(path)).status, path).toBe(200);
     }
     expect(await get('/api/v1/nope')).toMatchObject({ status: 404, body: { detail: 'Not Found' } });
+    // Without --test-control the /__demo/ routes do not exist.
+    expect(await get('/__demo/state')).toMatchObject({ status: 404, body: { detail: 'Not Found' } });
     const abort = new AbortController();
     const sse = await fetch(`${composer.url}/sse`, { signal: abort.signal });
     expect(sse.status).toBe(200);
