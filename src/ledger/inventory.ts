@@ -12,6 +12,9 @@ import { diffServer, type ServerMemory } from './poll-diff.ts';
 
 export type CapabilityKind = 'tools' | 'prompts' | 'resources';
 
+/** States a server rests in; `starting`/`stopping` are on the way to one. */
+const SETTLED: ReadonlySet<string> = new Set(['running', 'stopped', 'crashed', 'failed', 'error', 'gone']);
+
 export class Inventory {
   info: VersionInfo | undefined = undefined;
   servers: ServerCounts | undefined = undefined;
@@ -20,8 +23,8 @@ export class Inventory {
   readonly perServer: Record<CapabilityKind, ReadonlyMap<string, number> | undefined> = { tools: undefined, prompts: undefined, resources: undefined };
   #uptime: { seconds: number; at: number } | undefined = undefined;
   readonly #memory = new Map<string, ServerMemory>();
-  /** Proxied lifecycle calls per server: in flight now, and whether one happened since the last view. */
-  readonly #calls = new Map<string, { inFlight: number; sinceView: boolean }>();
+  /** Proxied lifecycle calls per server whose effects may still show up in a view. */
+  readonly #calls = new Map<string, { inFlight: number; succeeded: boolean }>();
 
   setUptime(seconds: number, now: number): void {
     this.#uptime = { seconds, at: now };
@@ -32,17 +35,20 @@ export class Inventory {
     return this.#uptime === undefined ? undefined : this.#uptime.seconds + Math.max(0, now - this.#uptime.at) / 1000;
   }
 
-  /** A proxied start/stop/restart of `serverId` began: changes it causes are not crashes. */
+  /** A proxied start/stop/restart of `serverId` began: changes it causes are not crashes (until the server is seen settled after it). */
   lifecycleCallStarted(serverId: string): void {
-    const c = this.#calls.get(serverId) ?? { inFlight: 0, sinceView: false };
+    const c = this.#calls.get(serverId) ?? { inFlight: 0, succeeded: false };
     c.inFlight++;
-    c.sinceView = true;
     this.#calls.set(serverId, c);
   }
 
-  lifecycleCallEnded(serverId: string): void {
+  /** The call ended; one that failed (e.g. 400 "already running") changed nothing and explains nothing. */
+  lifecycleCallEnded(serverId: string, succeeded: boolean): void {
     const c = this.#calls.get(serverId);
-    if (c !== undefined) c.inFlight = Math.max(0, c.inFlight - 1);
+    if (c === undefined) return;
+    c.inFlight = Math.max(0, c.inFlight - 1);
+    if (c.inFlight === 0 && !succeeded && !c.succeeded) this.#calls.delete(serverId);
+    else if (succeeded) c.succeeded = true;
   }
 
   /**
@@ -55,16 +61,16 @@ export class Inventory {
     const seen = new Set<string>();
     for (const s of list) {
       seen.add(s.id);
-      const call = this.#calls.get(s.id);
-      const explained = call !== undefined && (call.inFlight > 0 || call.sinceView);
+      const explained = this.#calls.has(s.id);
       const { facts: f, memory } = diffServer(s.id, this.#memory.get(s.id), { state: s.state, pid: s.pid, restartCount: s.restartCount }, explained || !inferFacts);
       this.#memory.set(s.id, memory);
       if (inferFacts) facts.push(...f);
     }
     for (const id of [...this.#memory.keys()]) if (!seen.has(id)) this.#memory.delete(id);
+    // A call explains changes until its server is seen settled after it: the composer may answer a
+    // restart while the server is still `starting`, and the new pid and restart count appear later.
     for (const [id, c] of this.#calls) {
-      if (c.inFlight === 0) this.#calls.delete(id);
-      else c.sinceView = false;
+      if (c.inFlight === 0 && SETTLED.has(this.#memory.get(id)?.state ?? 'gone')) this.#calls.delete(id);
     }
     return facts;
   }

@@ -61,6 +61,7 @@ export function diffServer(
     facts.push({ kind: 'crash', serverId });
     crashCounted = true;
   }
-  if (!failedNow && restarts === 0 && failedBefore) crashCounted = false;
+  // A crashed server that was stopped will not be restarted by the supervisor: nothing is pending any more.
+  if (next.state === 'stopped' && restarts === 0) crashCounted = false;
   return { facts, memory: { ...next, crashCounted } };
 }

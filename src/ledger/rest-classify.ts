@@ -128,7 +128,8 @@ function toolCall(o: RestObservation, toolId: string): RestFact[] {
 }
 
 function authFacts(o: RestObservation): RestFact[] {
-  if (o.proxyFailure !== undefined || o.status === 499) return [];
+  // The composer rate-limits before it authenticates: a 429 says nothing about the credentials.
+  if (o.proxyFailure !== undefined || o.status === 499 || o.status === 429) return [];
   const { scheme } = credentialOf(o.requestHeaders);
   if (o.status === 401) {
     return [

@@ -68,7 +68,7 @@ export class RestObserver {
 
   #end(ex: Exchange): void {
     const serverId = this.#lifecycleCalls.get(ex);
-    if (serverId !== undefined) this.#inventory.lifecycleCallEnded(serverId);
+    if (serverId !== undefined) this.#inventory.lifecycleCallEnded(serverId, ex.outcome === 'ok' && ex.status >= 200 && ex.status < 300);
     const capture = this.#captures.get(ex);
     const body = capture?.json();
     const observation: RestObservation = {

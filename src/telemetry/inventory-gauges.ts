@@ -33,7 +33,13 @@ export function observeInventory(instruments: Instruments, inventory: Inventory,
     instruments.observeGauge(name, (observe) => {
       const counts = inventory.perServer[kind];
       if (counts === undefined) return;
-      for (const [serverId, n] of counts) observe(n, { server_id: label.value(serverId) });
+      // Servers past the label bound share `__other__`: their counts add up there.
+      const bounded = new Map<string, number>();
+      for (const [serverId, n] of counts) {
+        const id = label.value(serverId);
+        bounded.set(id, (bounded.get(id) ?? 0) + n);
+      }
+      for (const [serverId, n] of bounded) observe(n, { server_id: serverId });
     });
   }
 }

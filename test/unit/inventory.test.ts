@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/events/inventory-parse.ts';
+import { Inventory } from '../../src/ledger/inventory.ts';
+import { diffServer } from '../../src/ledger/poll-diff.ts';
+
+describe('inventory parsers accept both shapes', () => {
+  it('reads /status nested (code) and flat (doc)', () => {
+    const code = parseStatus({ status: 'healthy', servers: { total: 3, running: 2, stopped: 0, statuses: { a: 'running', b: 'running', c: 'crashed' } }, capabilities: { tools: 9, prompts: 3, resources: 5 }, uptime_seconds: 12.5 });
+    expect(code).toMatchObject({ servers: { total: 3, running: 2, stopped: 0, failed: 1 }, capabilities: { tools: 9, prompts: 3, resources: 5 }, uptimeSeconds: 12.5 });
+    const doc = parseStatus({ servers_total: 3, servers_running: 3, servers_stopped: 0, tools_total: 9, prompts_total: 3, resources_total: 5, uptime: 7 });
+    expect(doc).toMatchObject({ servers: { total: 3, running: 3, stopped: 0, failed: undefined }, capabilities: { tools: 9, prompts: 3, resources: 5 }, uptimeSeconds: 7 });
+    expect(parseStatus('garbage')).toBeUndefined();
+    expect(parseStatus({ unrelated: true })).toBeUndefined();
+  });
+
+  it('reads ServerInfo with status or state, and lists with server_id or server', () => {
+    expect(parseServers({ servers: [{ id: 'a', status: 'running', pid: 10, restart_count: 1 }, { id: 'b', state: 'crashed', pid: null, restart_count: 0 }, { junk: 1 }] })).toEqual([
+      { id: 'a', state: 'running', pid: 10, restartCount: 1 },
+      { id: 'b', state: 'crashed', pid: undefined, restartCount: 0 },
+    ]);
+    expect(parseListPage({ tools: [{ server_id: 'a' }, { server: 'b' }, {}], total: 3 }, 'tools')).toEqual({ serverIds: ['a', 'b'], total: 3, count: 3 });
+    expect(parseConflicts({ conflicts: [{}, {}] })).toBe(2);
+    expect(parseVersion({ version: '1.2.3', platform: 'linux' })).toEqual({ version: '1.2.3', platform: 'linux' });
+    expect(parseVersion({ version: 1 })).toBeUndefined();
+  });
+});
+
+describe('poll differences', () => {
+  const run = (prev: Parameters<typeof diffServer>[1], state: string, pid: number | undefined, rc: number | undefined, explained = false) =>
+    diffServer('s', prev, { state, pid, restartCount: rc }, explained);
+
+  it('counts a crash seen as a state, then its supervisor restart, once each', () => {
+    const a = run(undefined, 'running', 1, 0);
+    const b = run(a.memory, 'crashed', undefined, 0);
+    expect(b.facts).toEqual([{ kind: 'crash', serverId: 's' }]);
+    const starting = run(b.memory, 'starting', undefined, 0);
+    expect(starting.facts).toEqual([]);
+    const c = run(starting.memory, 'running', 2, 1);
+    expect(c.facts).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+    expect(run(c.memory, 'running', 2, 1).facts).toEqual([]);
+  });
+
+  it('counts a crash and restart that happened between two views', () => {
+    const a = run(undefined, 'running', 1, 0);
+    expect(run(a.memory, 'running', 2, 1).facts).toEqual([
+      { kind: 'crash', serverId: 's' },
+      { kind: 'restart', serverId: 's', reason: 'crash' },
+    ]);
+    expect(run(a.memory, 'running', 9, 3).facts.filter((f) => f.kind === 'crash')).toHaveLength(3);
+  });
+
+  it('uses the pid when there is no restart count, and counts a crash that stays crashed once', () => {
+    const a = run(undefined, 'running', 1, undefined);
+    expect(run(a.memory, 'running', 2, undefined).facts).toHaveLength(2);
+    const crashed = run(a.memory, 'crashed', undefined, undefined);
+    expect(crashed.facts).toEqual([{ kind: 'crash', serverId: 's' }]);
+    expect(run(crashed.memory, 'crashed', undefined, undefined).facts).toEqual([]);
+  });
+
+  it('leaves changes explained by a proxied lifecycle call to that call', () => {
+    const a = run(undefined, 'running', 1, 0);
+    expect(run(a.memory, 'running', 2, 1, true).facts).toEqual([]);
+  });
+});
+
+describe('Inventory', () => {
+  it('explains changes by lifecycle calls in flight or since the last view, then forgets them', () => {
+    const inv = new Inventory();
+    inv.applyServers([{ id: 's', state: 'running', pid: 1, restartCount: 0 }]);
+    inv.lifecycleCallStarted('s');
+    inv.lifecycleCallEnded('s', true);
+    expect(inv.applyServers([{ id: 's', state: 'running', pid: 2, restartCount: 1 }])).toEqual([]);
+    expect(inv.applyServers([{ id: 's', state: 'running', pid: 3, restartCount: 2 }])).toHaveLength(2);
+  });
+
+  it('extrapolates uptime from the last reading', () => {
+    const inv = new Inventory();
+    expect(inv.uptimeSeconds(0)).toBeUndefined();
+    inv.setUptime(100, 1_000);
+    expect(inv.uptimeSeconds(3_500)).toBe(102.5);
+  });
+});
+
+describe('Inventory and a restart answered before the server is back', () => {
+  it('keeps explaining changes until the server is seen settled after the call', () => {
+    const inv = new Inventory();
+    inv.applyServers([{ id: 's', state: 'running', pid: 1, restartCount: 0 }]);
+    inv.lifecycleCallStarted('s');
+    inv.lifecycleCallEnded('s', true);
+    expect(inv.applyServers([{ id: 's', state: 'starting', pid: undefined, restartCount: 0 }])).toEqual([]);
+    expect(inv.applyServers([{ id: 's', state: 'running', pid: 2, restartCount: 1 }])).toEqual([]);
+    expect(inv.applyServers([{ id: 's', state: 'running', pid: 3, restartCount: 2 }])).toHaveLength(2);
+  });
+});
+
+describe('Inventory and a lifecycle call that failed', () => {
+  it('does not let a refused call (400 already running) hide a crash that follows it', () => {
+    const inv = new Inventory();
+    inv.applyServers([{ id: 's', state: 'running', pid: 1, restartCount: 0 }]);
+    inv.lifecycleCallStarted('s');
+    inv.lifecycleCallEnded('s', false);
+    expect(inv.applyServers([{ id: 's', state: 'crashed', pid: undefined, restartCount: 0 }])).toEqual([{ kind: 'crash', serverId: 's' }]);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { LifecycleLedger, type LifecycleFact } from '../../src/ledger/lifecycle.ts';
+
+function ledger() {
+  let now = 1_000_000;
+  const counted: LifecycleFact[] = [];
+  const l = new LifecycleLedger({ lifecycle: (f) => counted.push(f) }, { now: () => now, eventMatchWindowMs: 30_000 });
+  return { l, counted, tick: (ms: number) => (now += ms), now: () => now };
+}
+
+const restart: LifecycleFact = { kind: 'restart', serverId: 'calc', reason: 'manual' };
+const crash: LifecycleFact = { kind: 'crash', serverId: 'calc' };
+
+describe('one source per fact', () => {
+  it('counts inference while there is no stream', () => {
+    const { l, counted } = ledger();
+    l.fromInference(restart);
+    l.fromInference(restart);
+    expect(counted).toHaveLength(2);
+  });
+
+  it('ignores inference while the stream is connected', () => {
+    const { l, counted, now } = ledger();
+    l.onStreamConnected();
+    l.fromInference(restart);
+    l.fromEvent(restart, now());
+    expect(counted).toEqual([restart]);
+  });
+
+  it('does not count a replayed event that inference already counted during the gap, but counts what inference missed', () => {
+    const { l, counted, tick, now } = ledger();
+    l.onStreamConnected();
+    tick(1000);
+    l.onStreamDisconnected();
+    const gapStart = now();
+    tick(1000);
+    l.fromInference(restart);
+    tick(5000);
+    l.onStreamConnected();
+    l.fromEvent(restart, gapStart + 900);
+    l.fromEvent(crash, gapStart + 2000);
+    tick(10);
+    l.fromEvent(crash, now());
+    expect(counted).toEqual([restart, crash, crash]);
+  });
+
+  it('does not count a late inference twin of an event delivered just before the stream dropped', () => {
+    const { l, counted, tick, now } = ledger();
+    l.onStreamConnected();
+    l.fromEvent(restart, now());
+    l.onStreamDisconnected();
+    tick(100);
+    l.fromInference(restart);
+    expect(counted).toEqual([restart]);
+    tick(60_000);
+    l.fromInference(restart);
+    expect(counted).toEqual([restart, restart]);
+  });
+
+  it('keeps what inference counted when the gap cannot be replayed', () => {
+    const { l, counted, tick, now } = ledger();
+    l.onStreamDisconnected();
+    l.fromInference(restart);
+    tick(1000);
+    l.onGapUnrecoverable();
+    l.onStreamConnected();
+    l.fromEvent(restart, now() - 500);
+    expect(counted).toEqual([restart, restart]);
+  });
+});
