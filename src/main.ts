@@ -19,13 +19,7 @@ import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
 import { subscribeAccessLog } from './telemetry/access-log.ts';
-import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
-import { Ledger } from './ledger/ledger.ts';
-import { Inventory } from './ledger/inventory.ts';
-import { RestObserver } from './ledger/rest-observer.ts';
-import { InventoryPoller } from './events/poller.ts';
-import { observeInventory } from './telemetry/inventory-gauges.ts';
-import { SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { createCatalogSources, secretListener } from './catalog-sources.ts';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -46,13 +40,6 @@ export interface SidecarDeps {
 function urlOf(addr: AddressInfo): string {
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return `http://${host}:${addr.port}`;
-}
-
-function secretListener(logger: Logger, what: string): SecretFileListener {
-  return (event, detail) => {
-    if (event === 'reloaded') logger.info({ event: `${what}_reloaded`, file: detail }, `${what.replace('_', ' ')} file changed: new token in use`);
-    else logger.error({ event: `${what}_unreadable`, detail }, `${what.replace('_', ' ')} file unreadable: keeping the previous token`);
-  };
 }
 
 function tokenSource(config: SidecarConfig, logger: Logger): TokenSource | null {
@@ -80,30 +67,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const inventory = new Inventory();
-  const ledger = new Ledger(new CatalogRecorder(instruments));
-  observeInventory(instruments, inventory);
-  const unsubscribeRest = new RestObserver(ledger, inventory, {
-    captureLimit: config.bodyCaptureLimit,
-    userId: { source: config.userIdSource, header: config.userIdHeader },
-  }).subscribe();
-  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
-  const pollOutcomes = instruments.counter('sidecar_inventory_polls_total');
-  const poller = new InventoryPoller(
-    { origin: config.upstream, intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...(upstreamToken !== undefined ? { token: () => upstreamToken.value() } : {}) },
-    inventory,
-    {
-      onFacts: (facts) => {
-        for (const f of facts) ledger.lifecycle.fromInference(f);
-      },
-      onPoll: (outcome) => pollOutcomes.add(1, { outcome }),
-    },
-    logger,
-  );
-  instruments.observeGauge('sidecar_inventory_poll_up', (observe) => {
-    const last = poller.lastOutcome;
-    if (last !== undefined) observe(last === 'ok' ? 1 : 0);
-  });
+  const sources = createCatalogSources(config, instruments, logger);
   const unsubscribeAccessLog = config.accessLog ? subscribeAccessLog(logger) : () => undefined;
 
   const pool = createUpstreamPool({
@@ -145,7 +109,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     throw err;
   }
   void probe.start();
-  poller.start();
+  sources.start();
 
   const proxyUrl = urlOf(proxyAddress);
   const metricsUrl = `${urlOf(metricsAddress)}/metrics`;
@@ -166,8 +130,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
         logger.info({ event: 'draining', inFlight: state.inFlight, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight requests');
         await proxy.close(config.shutdownGraceMs);
         await probe.close();
-        await poller.stop();
-        unsubscribeRest();
+        await sources.stop();
         unsubscribeHttp();
         unsubscribeAccessLog();
         authLog.flush();

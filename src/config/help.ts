@@ -14,8 +14,14 @@ function flagText(o: OptionSpec): string {
   return o.boolean !== undefined ? `--${o.flag}` : `--${o.flag} ${o.placeholder}`;
 }
 
+/** A negative flag (`--no-x`) is set by its variable's value, e.g. `SIDECAR_METRICS_AUTH=none`. */
 function envText(o: OptionSpec): string {
-  return o.boolean !== undefined && o.key === 'metricsAuth' ? `${o.env}=none` : o.env;
+  return o.boolean !== undefined && o.boolean.flagValue !== 'true' ? `${o.env}=${o.boolean.flagValue}` : o.env;
+}
+
+function defaultText(o: OptionSpec, code: boolean): string {
+  if (o.default === undefined) return 'none';
+  return code ? `\`${o.default}\`` : o.default;
 }
 
 /** The text `--help` prints. */
@@ -39,7 +45,7 @@ export function renderHelp(version: string): string {
     if (opts.length === 0) continue;
     lines.push('', `${GROUP_TITLES[group]}:`);
     for (const o of opts) {
-      const def = o.default === undefined ? 'none' : o.boolean !== undefined && o.key === 'metricsAuth' ? 'off' : o.default;
+      const def = defaultText(o, false);
       lines.push(`  ${flagText(o)}`, `      ${o.description}`, `      env ${envText(o)}; default ${def}`);
     }
   }
@@ -50,7 +56,7 @@ export function renderHelp(version: string): string {
 export function renderOptionsMarkdown(): string {
   const rows = ['| flag | env | default | what |', '| --- | --- | --- | --- |'];
   for (const o of OPTIONS) {
-    const def = o.default === undefined ? 'none' : o.boolean !== undefined && o.key === 'metricsAuth' ? 'off' : `\`${o.default}\``;
+    const def = defaultText(o, true);
     rows.push(`| \`${flagText(o)}\` | \`${envText(o)}\` | ${def} | ${o.description.replace(/\|/g, '\\|')} |`);
   }
   return rows.join('\n');

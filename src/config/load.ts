@@ -42,6 +42,11 @@ export interface SidecarConfig {
   /** Token file for the sidecar's own requests to the composer (checked readable at load). */
   readonly upstreamTokenFile: string | undefined;
   readonly userIdSource: UserIdSource;
+  readonly events: 'on' | 'off';
+  readonly eventsPath: string;
+  readonly eventsIdleTimeoutMs: number;
+  readonly eventsReconnectMaxMs: number;
+  readonly eventsReprobeMs: number;
   readonly userIdHeader: string;
 }
 

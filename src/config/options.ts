@@ -169,6 +169,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: "File holding the bearer token the sidecar's own requests to the composer send (polls, event stream), when its REST API needs auth.",
   },
   {
+    key: 'events', flag: 'no-events', env: 'SIDECAR_EVENTS', default: 'on', placeholder: 'on|off',
+    boolean: { flagValue: 'off' }, parse: (raw) => parseChoice(raw, ['on', 'off'] as const), group: 'inventory',
+    description: "Do not subscribe to the composer's event stream (lifecycle facts then come from polling and proxied calls only).",
+  },
+  {
+    key: 'eventsPath', flag: 'events-path', env: 'SIDECAR_EVENTS_PATH', default: '/api/v1/events', placeholder: 'PATH',
+    parse: parsePath, group: 'inventory', description: "Path of the composer's event stream.",
+  },
+  {
+    key: 'eventsIdleTimeoutMs', flag: 'events-idle-timeout', env: 'SIDECAR_EVENTS_IDLE_TIMEOUT', default: '45s', placeholder: 'DURATION',
+    parse: duration, group: 'inventory', description: 'Silence on the event stream (no event, no keep-alive) after which the connection counts as dead.',
+  },
+  {
+    key: 'eventsReconnectMaxMs', flag: 'events-reconnect-max', env: 'SIDECAR_EVENTS_RECONNECT_MAX', default: '30s', placeholder: 'DURATION',
+    parse: duration, group: 'inventory', description: 'Longest wait between two reconnection attempts (exponential backoff with jitter from 500ms).',
+  },
+  {
+    key: 'eventsReprobeMs', flag: 'events-reprobe-interval', env: 'SIDECAR_EVENTS_REPROBE_INTERVAL', default: '60s', placeholder: 'DURATION',
+    parse: duration, group: 'inventory', description: 'How often a composer that answered 404 for the event stream is asked again.',
+  },
+  {
     key: 'userIdSource', flag: 'user-id-source', env: 'SIDECAR_USER_ID_SOURCE', default: 'auto', placeholder: 'SOURCE',
     parse: (raw) => parseChoice(raw, USER_ID_SOURCES), group: 'metrics',
     description: 'How user_id of mcp_rate_limit_exceeded_total is derived: auto (JWT sub, else a short credential hash), jwt-sub, header, credential-hash.',

@@ -87,9 +87,9 @@ export class Inventory {
     });
   }
 
-  /** Server ids known from the last view. */
-  knownServers(): string[] {
-    return [...this.#memory.keys()];
+  /** States of the servers known from the last view and the events since. */
+  knownStates(): string[] {
+    return [...this.#memory.values()].map((m) => m.state);
   }
 
   /** Counts servers by state from the memory, for shapes of /status that do not say how many failed. */

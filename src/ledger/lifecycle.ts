@@ -10,12 +10,14 @@
  * 2. While it is down, inference facts are counted at once (alerts must not wait) and remembered.
  * 3. When it reconnects and replays the gap (`Last-Event-ID`), each replayed event that matches a
  *    remembered inference fact (same kind, server and detail) is the same occurrence: not counted again.
- *    Replayed events are told from live ones by their time: earlier than the moment of reconnection.
+ *    The caller says which events are replays (ids up to the snapshot's `last_event_id`, or, without
+ *    one, events older than the reconnection). The first live event ends the replay: what inference
+ *    counted and no replay matched stands.
  * 4. An inference fact that arrives just after a disconnection but describes an occurrence the stream
  *    already delivered (e.g. the response of a REST restart whose event came first) matches that recent
  *    event and is not counted again.
- * 5. After a `reset` (the composer no longer holds the gap) or a composer restart, nothing can be
- *    replayed: remembered inference facts stand, and the gap is counted by the caller, never guessed.
+ * 5. After a `reset` the composer replays only what it still holds (matched as in 3); what it lost is
+ *    counted by the caller as a gap, never guessed. After a composer restart nothing is replayed.
  */
 
 export type LifecycleFact =
@@ -67,8 +69,6 @@ export class LifecycleLedger {
   readonly #max: number;
   readonly #now: () => number;
   #connected = false;
-  /** When the stream last (re)connected; events older than this are replays of the gap. */
-  #connectedAt = -Infinity;
   /** Inference facts counted while the stream was down, awaiting a possible replayed twin. */
   #inferred: Remembered[] = [];
   /** Events counted recently, awaiting a possible late inference twin. */
@@ -89,17 +89,11 @@ export class LifecycleLedger {
   /** The stream connected (or reconnected, replaying from `Last-Event-ID`). */
   onStreamConnected(): void {
     this.#connected = true;
-    this.#connectedAt = this.#now();
   }
 
   /** The stream is down: inference takes over. */
   onStreamDisconnected(): void {
     this.#connected = false;
-  }
-
-  /** The gap cannot be replayed (`reset`, or the composer restarted): what inference counted stands. */
-  onGapUnrecoverable(): void {
-    this.#inferred = [];
   }
 
   /** A fact from a proxied REST call or a poll difference. */
@@ -119,12 +113,12 @@ export class LifecycleLedger {
 
   /**
    * A fact from the event stream.
-   * @param eventTime the event's own `time` (ms since the epoch); replays are older than the reconnection.
+   * @param replay whether the event is a replay of the gap after a reconnection (see rule 3).
    */
-  fromEvent(fact: LifecycleFact, eventTime: number): void {
+  fromEvent(fact: LifecycleFact, replay: boolean): void {
     const key = occurrenceKey(fact);
     const now = this.#now();
-    if (eventTime < this.#connectedAt) {
+    if (replay) {
       const twin = this.#inferred.find((r) => !r.claimed && r.key === key);
       if (twin !== undefined) {
         twin.claimed = true;

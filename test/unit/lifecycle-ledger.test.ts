@@ -23,31 +23,30 @@ describe('one source per fact', () => {
     const { l, counted, now } = ledger();
     l.onStreamConnected();
     l.fromInference(restart);
-    l.fromEvent(restart, now());
+    l.fromEvent(restart, false);
     expect(counted).toEqual([restart]);
   });
 
   it('does not count a replayed event that inference already counted during the gap, but counts what inference missed', () => {
-    const { l, counted, tick, now } = ledger();
+    const { l, counted, tick } = ledger();
     l.onStreamConnected();
     tick(1000);
     l.onStreamDisconnected();
-    const gapStart = now();
     tick(1000);
     l.fromInference(restart);
     tick(5000);
     l.onStreamConnected();
-    l.fromEvent(restart, gapStart + 900);
-    l.fromEvent(crash, gapStart + 2000);
+    l.fromEvent(restart, true);
+    l.fromEvent(crash, true);
     tick(10);
-    l.fromEvent(crash, now());
+    l.fromEvent(crash, false);
     expect(counted).toEqual([restart, crash, crash]);
   });
 
   it('does not count a late inference twin of an event delivered just before the stream dropped', () => {
-    const { l, counted, tick, now } = ledger();
+    const { l, counted, tick } = ledger();
     l.onStreamConnected();
-    l.fromEvent(restart, now());
+    l.fromEvent(restart, false);
     l.onStreamDisconnected();
     tick(100);
     l.fromInference(restart);
@@ -57,14 +56,14 @@ describe('one source per fact', () => {
     expect(counted).toEqual([restart, restart]);
   });
 
-  it('keeps what inference counted when the gap cannot be replayed', () => {
-    const { l, counted, tick, now } = ledger();
+  it('keeps what inference counted once live events resume, and counts later live events', () => {
+    const { l, counted, tick } = ledger();
     l.onStreamDisconnected();
     l.fromInference(restart);
     tick(1000);
-    l.onGapUnrecoverable();
     l.onStreamConnected();
-    l.fromEvent(restart, now() - 500);
-    expect(counted).toEqual([restart, restart]);
+    l.fromEvent(crash, false);
+    l.fromEvent(restart, true);
+    expect(counted).toEqual([restart, crash, restart]);
   });
 });

@@ -1,0 +1,40 @@
+/** The event stream's own health families. */
+import type { Counter } from '@opentelemetry/api';
+import type { EventType, InvalidReason } from '../events/event-map.ts';
+import type { EventStreamMetrics, EventSubscriber } from '../events/subscriber.ts';
+import type { Instruments } from './instruments.ts';
+
+export class EventMetrics implements EventStreamMetrics {
+  readonly #received: Counter;
+  readonly #invalid: Counter;
+  readonly #reconnects: Counter;
+  readonly #gaps: Counter;
+
+  constructor(instruments: Instruments) {
+    this.#received = instruments.counter('sidecar_events_received_total');
+    this.#invalid = instruments.counter('sidecar_events_invalid_total');
+    this.#reconnects = instruments.counter('sidecar_event_stream_reconnects_total');
+    this.#gaps = instruments.counter('sidecar_event_gaps_total');
+  }
+
+  /** Observes `sidecar_event_stream_connected` from the subscriber's status. */
+  observe(instruments: Instruments, subscriber: EventSubscriber): void {
+    instruments.observeGauge('sidecar_event_stream_connected', (observe) => observe(subscriber.status === 'connected' ? 1 : 0));
+  }
+
+  received(type: EventType): void {
+    this.#received.add(1, { type });
+  }
+
+  invalid(reason: InvalidReason): void {
+    this.#invalid.add(1, { reason });
+  }
+
+  reconnected(): void {
+    this.#reconnects.add(1);
+  }
+
+  gap(): void {
+    this.#gaps.add(1);
+  }
+}
