@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { OPTIONS, type OptionSpec } from './options.ts';
+import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { parseToken, type HostPort } from './values.ts';
 
 export interface SidecarConfig {
@@ -37,6 +38,8 @@ export interface SidecarConfig {
   readonly maxHeaderSize: number;
   readonly maxLabelValues: number;
   readonly bodyCaptureLimit: number;
+  /** OpenTelemetry export and tracing, from the standard `OTEL_*` variables (config/otel-env.ts). */
+  readonly otel: OtelConfig;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -105,7 +108,7 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
     throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
   }
-  const config = { ...values, metricsAuth } as Record<string, unknown>;
+  const config = { ...values, metricsAuth, otel: loadOtelConfig(env) } as Record<string, unknown>;
   delete config['metricsToken'];
   delete config['metricsTokenFile'];
   return Object.freeze(config) as unknown as SidecarConfig;
