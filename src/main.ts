@@ -21,6 +21,13 @@ import { AuthFailureLog } from './admin/auth-log.ts';
 import { subscribeAccessLog } from './telemetry/access-log.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import { Ledger } from './ledger/ledger.ts';
+import { describeExportError, ExportHealth } from './exporters/export-health.ts';
+import { createOtlpMetricReader } from './exporters/otlp.ts';
+import { createResource } from './telemetry/resource.ts';
+import { installSdkDiagnostics } from './telemetry/sdk-diag.ts';
+import { HttpServerDuration } from './telemetry/semconv-http.ts';
+import { SDK_CARDINALITY_LIMIT } from './telemetry/provider.ts';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -32,6 +39,11 @@ export interface Sidecar {
   /** Drains and closes everything; idempotent. */
   shutdown(): Promise<void>;
 }
+
+/** How long exporters may take to send what they hold at shutdown. */
+export const EXPORT_FLUSH_TIMEOUT_MS = 5000;
+
+const noop = (): void => undefined;
 
 export interface SidecarDeps {
   readonly logger: Logger;
@@ -66,14 +78,36 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { logger, version } = deps;
   const health = new UpstreamHealth();
   const state = new ProxyState(health);
+  const { otel } = config;
+  for (const note of otel.notes) logger.warn({ event: 'otel_config', note }, note);
+  const uninstallSdkDiagnostics = installSdkDiagnostics(logger, otel.sdkLogLevel);
+  const resource = createResource(otel, version);
+  // OTLP push (metrics, traces) only when configured: otherwise none of it exists and no request pays for it.
+  const exportHealth = otel.metrics !== undefined ? new ExportHealth(logger) : undefined;
   const scraper = new PrometheusScraper();
-  const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version });
+  const readers: IMetricReader[] = [scraper.reader];
+  if (otel.metrics !== undefined && exportHealth !== undefined) {
+    readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
+  }
+  const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+  exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
   const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
+  const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
   const ledger = new Ledger(new CatalogRecorder(instruments));
   void ledger;
-  const unsubscribeAccessLog = config.accessLog ? subscribeAccessLog(logger) : () => undefined;
+  const unsubscribeAccessLog = config.accessLog ? subscribeAccessLog(logger) : noop;
+  /** Unsubscribes every observer, then lets the exporters send what they hold (bounded). */
+  const stopTelemetry = async (): Promise<void> => {
+    unsubscribeHttp();
+    unsubscribeSemconv();
+    unsubscribeAccessLog();
+    await provider
+      .shutdown({ timeoutMillis: EXPORT_FLUSH_TIMEOUT_MS })
+      .catch((err: unknown) => logger.warn({ event: 'exporter_shutdown_failed', err: describeExportError(err) }, 'exporter shutdown failed'));
+    uninstallSdkDiagnostics();
+  };
 
   const pool = createUpstreamPool({
     origin: config.upstream,
@@ -104,13 +138,21 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
   });
 
-  const proxyAddress = await bind('proxy', () => proxy.listen(), `${config.listen.host}:${config.listen.port}`);
+  let proxyAddress: AddressInfo;
+  try {
+    proxyAddress = await bind('proxy', () => proxy.listen(), `${config.listen.host}:${config.listen.port}`);
+  } catch (err) {
+    await pool.close();
+    await stopTelemetry();
+    throw err;
+  }
   let metricsAddress: AddressInfo;
   try {
     metricsAddress = await bind('metrics port', () => admin.listen(), `${config.metricsListen.host}:${config.metricsListen.port}`);
   } catch (err) {
     await proxy.close(0);
     await pool.close();
+    await stopTelemetry();
     throw err;
   }
   void probe.start();
@@ -134,10 +176,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
         logger.info({ event: 'draining', inFlight: state.inFlight, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight requests');
         await proxy.close(config.shutdownGraceMs);
         await probe.close();
-        unsubscribeHttp();
-        unsubscribeAccessLog();
         authLog.flush();
-        await provider.shutdown().catch((err: unknown) => logger.warn({ event: 'exporter_shutdown_failed', err: String(err) }, 'exporter shutdown failed'));
+        await stopTelemetry();
         await pool.destroy().catch(() => undefined);
         await admin.close();
         logger.info({ event: 'stopped' }, 'sidecar stopped');
