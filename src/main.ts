@@ -22,10 +22,11 @@ import { subscribeAccessLog } from './telemetry/access-log.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
-import { createOtlpMetricReader } from './exporters/otlp.ts';
+import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
 import { createResource } from './telemetry/resource.ts';
 import { installSdkDiagnostics } from './telemetry/sdk-diag.ts';
 import { HttpServerDuration } from './telemetry/semconv-http.ts';
+import type { Tracing } from './telemetry/tracing.ts';
 import { SDK_CARDINALITY_LIMIT } from './telemetry/provider.ts';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 
@@ -83,7 +84,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const uninstallSdkDiagnostics = installSdkDiagnostics(logger, otel.sdkLogLevel);
   const resource = createResource(otel, version);
   // OTLP push (metrics, traces) only when configured: otherwise none of it exists and no request pays for it.
-  const exportHealth = otel.metrics !== undefined ? new ExportHealth(logger) : undefined;
+  const exportHealth = otel.metrics !== undefined || otel.traces !== undefined ? new ExportHealth(logger) : undefined;
   const scraper = new PrometheusScraper();
   const readers: IMetricReader[] = [scraper.reader];
   if (otel.metrics !== undefined && exportHealth !== undefined) {
@@ -97,12 +98,30 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
   const ledger = new Ledger(new CatalogRecorder(instruments));
   void ledger;
-  const unsubscribeAccessLog = config.accessLog ? subscribeAccessLog(logger) : noop;
+  let tracing: Tracing | undefined;
+  // Tracing is loaded, and subscribes to the proxy's and the MCP tap's channels, only when configured.
+  if (otel.traces !== undefined && exportHealth !== undefined) {
+    const { Tracing } = await import('./telemetry/tracing.ts');
+    tracing = new Tracing({
+      config: otel.traces,
+      exporter: await createOtlpSpanExporter(otel.traces.exporter, exportHealth),
+      resource,
+      version,
+      propagate: otel.propagateTraceContext,
+      maxRoutes: config.maxLabelValues,
+    });
+    tracing.start();
+  }
+  const traced = tracing;
+  const unsubscribeAccessLog = config.accessLog
+    ? subscribeAccessLog(logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex))
+    : noop;
   /** Unsubscribes every observer, then lets the exporters send what they hold (bounded). */
   const stopTelemetry = async (): Promise<void> => {
     unsubscribeHttp();
     unsubscribeSemconv();
     unsubscribeAccessLog();
+    await traced?.shutdown(EXPORT_FLUSH_TIMEOUT_MS);
     await provider
       .shutdown({ timeoutMillis: EXPORT_FLUSH_TIMEOUT_MS })
       .catch((err: unknown) => logger.warn({ event: 'exporter_shutdown_failed', err: describeExportError(err) }, 'exporter shutdown failed'));
