@@ -1,5 +1,6 @@
 /**
- * Wires the sidecar together: proxy → observations → instruments → exporters, plus the metrics port.
+ * Wires the sidecar together: proxy → observations → instruments → exporters, plus the metrics port, and
+ * — only when the `OTEL_*` variables ask for them (config.otel) — OTLP metrics push and tracing.
  * `startSidecar` returns once both ports are bound; `shutdown` drains in order: stop accepting, end
  * long-lived streams, let in-flight requests finish (within the grace period), flush exporters, close.
  */
