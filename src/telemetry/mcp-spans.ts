@@ -69,8 +69,22 @@ export class McpSpans {
   readonly #propagator: TextMapPropagator | undefined;
   readonly #serverSpanOf: (ex: Exchange) => Span | undefined;
   readonly #spans = new WeakMap<McpOperation, Span>();
-  readonly #onStart = (msg: unknown): void => this.onStart(msg as McpOperation);
-  readonly #onEnd = (msg: unknown): void => this.onEnd(msg as McpOperation);
+  // Operations carry values from client JSON: a surprise must never reach the proxy (a throwing
+  // diagnostics_channel subscriber becomes an uncaught exception).
+  readonly #onStart = (msg: unknown): void => {
+    try {
+      this.onStart(msg as McpOperation);
+    } catch {
+      // No span for this operation.
+    }
+  };
+  readonly #onEnd = (msg: unknown): void => {
+    try {
+      this.onEnd(msg as McpOperation);
+    } catch {
+      // The span, if any, is dropped.
+    }
+  };
 
   constructor(opts: McpSpansOptions) {
     this.#tracer = opts.tracer;
@@ -109,20 +123,20 @@ export class McpSpans {
       'network.protocol.name': 'http',
       'network.protocol.version': op.requestExchange.httpVersion,
     };
-    let name = op.method;
-    if (op.toolName !== undefined) {
+    let name = String(op.method);
+    if (typeof op.toolName === 'string') {
       const tool = bounded(op.toolName);
       attrs['gen_ai.tool.name'] = tool;
       name = `${op.method} ${tool}`;
     }
     if (op.method === 'tools/call') attrs['gen_ai.operation.name'] = 'execute_tool';
-    if (op.promptName !== undefined) {
+    if (typeof op.promptName === 'string') {
       const prompt = bounded(op.promptName);
       attrs['gen_ai.prompt.name'] = prompt;
       name = `${op.method} ${prompt}`;
     }
-    if (op.resourceUri !== undefined) attrs['mcp.resource.uri'] = safeResourceUri(op.resourceUri);
-    if (op.protocolVersion !== undefined) attrs['mcp.protocol.version'] = op.protocolVersion;
+    if (typeof op.resourceUri === 'string') attrs['mcp.resource.uri'] = safeResourceUri(op.resourceUri);
+    if (typeof op.protocolVersion === 'string') attrs['mcp.protocol.version'] = op.protocolVersion;
 
     const span = this.#tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: op.startTime, attributes: attrs, ...(links !== undefined ? { links } : {}) }, parent);
     this.#spans.set(op, span);

@@ -73,8 +73,21 @@ export class ServerSpans {
   readonly #spans = new WeakMap<Exchange, Span>();
   readonly #routes = new Set<string>();
   readonly #maxRoutes: number;
-  readonly #onStart = (msg: unknown): void => this.onStart(msg as Exchange);
-  readonly #onEnd = (msg: unknown): void => this.onEnd(msg as Exchange);
+  // A throwing diagnostics_channel subscriber becomes an uncaught exception: never let one through.
+  readonly #onStart = (msg: unknown): void => {
+    try {
+      this.onStart(msg as Exchange);
+    } catch {
+      // No span (and no injected context) for this exchange.
+    }
+  };
+  readonly #onEnd = (msg: unknown): void => {
+    try {
+      this.onEnd(msg as Exchange);
+    } catch {
+      // The span is dropped.
+    }
+  };
 
   constructor(opts: ServerSpansOptions) {
     this.#tracer = opts.tracer;

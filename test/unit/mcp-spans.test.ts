@@ -173,6 +173,18 @@ describe('MCP operation spans', () => {
     expect(safeResourceUri('file:///home/a/readme.md')).toBe('file:///home/a/readme.md');
   });
 
+  it('survives operations whose fields came from odd client JSON (never throws into the publisher)', async () => {
+    const exporter = start();
+    const ex = mcpPost();
+    const odd = { toolName: 42, promptName: { x: 1 }, resourceUri: ['a'], protocolVersion: null, traceparent: 7 } as unknown as Partial<McpOperation>;
+    expect(() => operation(ex, odd)).not.toThrow();
+    mcpChannels.end.publish({ method: 'tools/call' });
+    endExchange(ex);
+    const { mcp } = await finished(exporter);
+    expect(mcp.map((s) => s.name)).toEqual(['tools/call']);
+    expect(Object.keys(mcp[0]!.attributes).sort()).toEqual(['gen_ai.operation.name', 'mcp.method.name', 'network.protocol.name', 'network.protocol.version', 'network.transport']);
+  });
+
   it('never exports tool arguments, tokens, query strings or the session id', async () => {
     const exporter = start();
     const ex = mcpPost();
