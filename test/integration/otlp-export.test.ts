@@ -89,6 +89,19 @@ describe('OTLP metrics push', () => {
   });
 });
 
+describe('OTLP protocols', () => {
+  it('uses http/protobuf by default, at the signal paths under the base endpoint', async () => {
+    receiver = await startOtlpReceiver();
+    upstream = await composer();
+    const { OTEL_EXPORTER_OTLP_PROTOCOL: _json, ...env } = otlpEnv(receiver);
+    sidecar = await startSidecar(upstream.url, [], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` });
+    await (await fetch(`${sidecar.proxyUrl}/api/v1/tools`)).text();
+    const r = receiver;
+    await waitFor(() => r.heads.some((h) => h.path === '/v1/metrics') && r.heads.some((h) => h.path === '/v1/traces'), 'both signals');
+    for (const h of r.heads) expect(h.headers['content-type']).toBe('application/x-protobuf');
+  });
+});
+
 describe('traces', () => {
   it('a request with a traceparent yields a SERVER span with that parent, and the upstream continues the trace from it', async () => {
     receiver = await startOtlpReceiver();
