@@ -75,7 +75,7 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
     if (err instanceof ConfigError) return fail(`${err.code}: ${err.message}`, ExitCodes.USAGE);
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, traceContext: config.otel.traces !== undefined });
   installCrashHandlers(logger);
   if (config.metricsAuth.kind === 'none') {
     logger.warn({ event: 'metrics_auth_disabled' }, 'metrics authentication is OFF (--no-metrics-auth): anyone who reaches the metrics port can read /metrics');

@@ -1,5 +1,6 @@
 /**
- * Wires the sidecar together: proxy → observations → instruments → exporters, plus the metrics port.
+ * Wires the sidecar together: proxy → observations → instruments → exporters, plus the metrics port, and
+ * — only when the `OTEL_*` variables ask for them (config.otel) — OTLP metrics push and tracing.
  * `startSidecar` returns once both ports are bound; `shutdown` drains in order: stop accepting, end
  * long-lived streams, let in-flight requests finish (within the grace period), flush exporters, close.
  */
@@ -20,6 +21,14 @@ import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
 import { subscribeAccessLog } from './telemetry/access-log.ts';
 import { createCatalogSources, secretListener } from './catalog-sources.ts';
+import { describeExportError, ExportHealth } from './exporters/export-health.ts';
+import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
+import { createResource } from './telemetry/resource.ts';
+import { installSdkDiagnostics } from './telemetry/sdk-diag.ts';
+import { HttpServerDuration } from './telemetry/semconv-http.ts';
+import type { Tracing } from './telemetry/tracing.ts';
+import { SDK_CARDINALITY_LIMIT } from './telemetry/provider.ts';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -31,6 +40,11 @@ export interface Sidecar {
   /** Drains and closes everything; idempotent. */
   shutdown(): Promise<void>;
 }
+
+/** How long exporters may take to send what they hold at shutdown. */
+export const EXPORT_FLUSH_TIMEOUT_MS = 5000;
+
+const noop = (): void => undefined;
 
 export interface SidecarDeps {
   readonly logger: Logger;
@@ -62,13 +76,53 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { logger, version } = deps;
   const health = new UpstreamHealth();
   const state = new ProxyState(health);
+  const { otel } = config;
+  for (const note of otel.notes) logger.warn({ event: 'otel_config', note }, note);
+  const uninstallSdkDiagnostics = installSdkDiagnostics(logger, otel.sdkLogLevel);
+  const resource = createResource(otel, version);
+  // OTLP push (metrics, traces) only when configured: otherwise none of it exists and no request pays for it.
+  const exportHealth = otel.metrics !== undefined || otel.traces !== undefined ? new ExportHealth(logger) : undefined;
   const scraper = new PrometheusScraper();
-  const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version });
+  const readers: IMetricReader[] = [scraper.reader];
+  if (otel.metrics !== undefined && exportHealth !== undefined) {
+    readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
+  }
+  const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+  exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
   const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
+  const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
   const sources = createCatalogSources(config, instruments, logger);
-  const unsubscribeAccessLog = config.accessLog ? subscribeAccessLog(logger) : () => undefined;
+  let tracing: Tracing | undefined;
+  // Tracing is loaded, and subscribes to the proxy's and the MCP tap's channels, only when configured.
+  if (otel.traces !== undefined && exportHealth !== undefined) {
+    const { Tracing } = await import('./telemetry/tracing.ts');
+    tracing = new Tracing({
+      config: otel.traces,
+      exporter: await createOtlpSpanExporter(otel.traces.exporter, exportHealth),
+      resource,
+      version,
+      propagate: otel.propagateTraceContext,
+      maxRoutes: config.maxLabelValues,
+    });
+    tracing.start();
+  }
+  const traced = tracing;
+  const unsubscribeAccessLog = config.accessLog
+    ? subscribeAccessLog(logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex))
+    : noop;
+  /** Unsubscribes every observer, then lets the exporters send what they hold (bounded). */
+  const stopTelemetry = async (): Promise<void> => {
+    unsubscribeHttp();
+    unsubscribeSemconv();
+    unsubscribeAccessLog();
+    await traced?.shutdown(EXPORT_FLUSH_TIMEOUT_MS);
+    await provider
+      .shutdown({ timeoutMillis: EXPORT_FLUSH_TIMEOUT_MS })
+      .catch((err: unknown) => logger.warn({ event: 'exporter_shutdown_failed', err: describeExportError(err) }, 'exporter shutdown failed'));
+    uninstallSdkDiagnostics();
+  };
 
   const pool = createUpstreamPool({
     origin: config.upstream,
@@ -99,13 +153,21 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
   });
 
-  const proxyAddress = await bind('proxy', () => proxy.listen(), `${config.listen.host}:${config.listen.port}`);
+  let proxyAddress: AddressInfo;
+  try {
+    proxyAddress = await bind('proxy', () => proxy.listen(), `${config.listen.host}:${config.listen.port}`);
+  } catch (err) {
+    await pool.close();
+    await stopTelemetry();
+    throw err;
+  }
   let metricsAddress: AddressInfo;
   try {
     metricsAddress = await bind('metrics port', () => admin.listen(), `${config.metricsListen.host}:${config.metricsListen.port}`);
   } catch (err) {
     await proxy.close(0);
     await pool.close();
+    await stopTelemetry();
     throw err;
   }
   void probe.start();
@@ -131,10 +193,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
         await proxy.close(config.shutdownGraceMs);
         await probe.close();
         await sources.stop();
-        unsubscribeHttp();
-        unsubscribeAccessLog();
         authLog.flush();
-        await provider.shutdown().catch((err: unknown) => logger.warn({ event: 'exporter_shutdown_failed', err: String(err) }, 'exporter shutdown failed'));
+        await stopTelemetry();
         await pool.destroy().catch(() => undefined);
         await admin.close();
         logger.info({ event: 'stopped' }, 'sidecar stopped');

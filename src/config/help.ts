@@ -49,6 +49,15 @@ export function renderHelp(version: string): string {
       lines.push(`  ${flagText(o)}`, `      ${o.description}`, `      env ${envText(o)}; default ${def}`);
     }
   }
+  lines.push(
+    '',
+    'OpenTelemetry (environment only, the standard SDK variables; docs/telemetry.md lists them all):',
+    '  OTEL_METRICS_EXPORTER=otlp    also push metrics over OTLP (Prometheus /metrics stays on)',
+    '  OTEL_TRACES_EXPORTER=otlp     trace requests and MCP operations (W3C trace context)',
+    '  OTEL_EXPORTER_OTLP_ENDPOINT   collector URL; default http://localhost:4318',
+    '  OTEL_EXPORTER_OTLP_PROTOCOL   http/protobuf (default), http/json or grpc',
+    '  OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …',
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { OPTIONS, type OptionSpec, type UserIdSource } from './options.ts';
+import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { parseToken, type HostPort } from './values.ts';
 
 export interface SidecarConfig {
@@ -48,6 +49,8 @@ export interface SidecarConfig {
   readonly eventsReconnectMaxMs: number;
   readonly eventsReprobeMs: number;
   readonly userIdHeader: string;
+  /** OpenTelemetry export and tracing, from the standard `OTEL_*` variables (config/otel-env.ts). */
+  readonly otel: OtelConfig;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -118,7 +121,7 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   }
   const upstreamTokenFile = values['upstreamTokenFile'] as string | undefined;
   if (upstreamTokenFile !== undefined) readTokenFile(upstreamTokenFile, '--upstream-token-file');
-  const config = { ...values, metricsAuth } as Record<string, unknown>;
+  const config = { ...values, metricsAuth, otel: loadOtelConfig(env) } as Record<string, unknown>;
   delete config['metricsToken'];
   delete config['metricsTokenFile'];
   return Object.freeze(config) as unknown as SidecarConfig;

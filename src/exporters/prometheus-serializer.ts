@@ -15,7 +15,7 @@
  */
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
-type PromType = 'counter' | 'gauge' | 'histogram';
+export type PromType = 'counter' | 'gauge' | 'histogram';
 
 const INVALID_NAME_CHARS = /[^a-zA-Z0-9_:]/g;
 const REPEATED_UNDERSCORES = /_{2,}/g;
@@ -73,13 +73,18 @@ function promType(metric: MetricData): PromType | undefined {
   }
 }
 
-/** The exposition name of an instrument. */
-export function metricName(metric: MetricData, type: PromType): string {
-  let name = sanitizeName(metric.descriptor.name);
-  const suffix = UNIT_SUFFIX[metric.descriptor.unit];
+/** The exposition name of an instrument called `instrumentName` with `unit` (pure; used to check for shadowing). */
+export function expositionName(instrumentName: string, unit: string, type: PromType): string {
+  let name = sanitizeName(instrumentName);
+  const suffix = UNIT_SUFFIX[unit];
   if (suffix !== undefined && !name.endsWith(`_${suffix}`)) name = `${name}_${suffix}`;
   if (type === 'counter' && !name.endsWith('_total')) name = `${name}_total`;
   return name;
+}
+
+/** The exposition name of an instrument. */
+export function metricName(metric: MetricData, type: PromType): string {
+  return expositionName(metric.descriptor.name, metric.descriptor.unit, type);
 }
 
 /** `{a="x",b="y"` without the closing brace (so `le` can be appended), or `''` without labels. */

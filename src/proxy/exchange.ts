@@ -61,6 +61,8 @@ export class Exchange {
   /** The request target as the client sent it (path and query). Subscribers must not put the query in labels. */
   readonly url: string;
   readonly requestHeaders: IncomingHttpHeaders;
+  /** HTTP version of the client's request, as Node reports it (`1.1`, `1.0`). */
+  httpVersion = '1.1';
   /** `performance.now()` when the request head was received. */
   readonly startTime: number;
   /** Status sent to the client (0 until the response starts). */

@@ -82,6 +82,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     }
     const method = req.method ?? 'GET';
     const ex = new Exchange(method, url, req.headers, performance.now());
+    if (req.httpVersion !== '1.1') ex.httpVersion = req.httpVersion;
     res.sendDate = false;
     state.exchangeStarted(ex);
     const handler = new ForwardHandler(ex, req, res, state);
@@ -105,6 +106,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     (socket as Socket).setNoDelay?.(true);
     const method = req.method ?? 'GET';
     const ex = new Exchange(method, url, req.headers, performance.now());
+    if (req.httpVersion !== '1.1') ex.httpVersion = req.httpVersion;
     state.exchangeStarted(ex);
     const handler = new UpgradeHandler(ex, req, socket, head, state);
     const upgrade = req.headers.upgrade ?? 'websocket';

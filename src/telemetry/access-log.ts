@@ -1,16 +1,22 @@
 /**
  * The optional access log (`--access-log`): one JSON line per finished exchange with the route template,
- * never the raw path or query string (they can carry tokens and ids).
+ * never the raw path or query string (they can carry tokens and ids). When tracing is on, the line carries
+ * the exchange's `trace_id` and `span_id`.
  */
+import type { SpanContext } from '@opentelemetry/api';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
-import type { Logger } from '../log.ts';
+import { traceFields, type Logger } from '../log.ts';
 import { CLIENT_CLOSED_STATUS } from './http-metrics.ts';
 
-export function subscribeAccessLog(logger: Logger): () => void {
+/**
+ * @param spanContextOf the span of an exchange, when tracing is on. @default none
+ */
+export function subscribeAccessLog(logger: Logger, spanContextOf?: (ex: Exchange) => SpanContext | undefined): () => void {
   const onEnd = (msg: unknown): void => {
     const ex = msg as Exchange;
+    const sc = spanContextOf?.(ex);
     logger.info(
       {
         event: 'access',
@@ -22,6 +28,7 @@ export function subscribeAccessLog(logger: Logger): () => void {
         requestBytes: ex.requestBytes,
         responseBytes: ex.responseBytes,
         ...(ex.stream !== undefined ? { stream: ex.stream } : {}),
+        ...(sc !== undefined ? traceFields(sc) : {}),
       },
       'request',
     );

@@ -1,8 +1,10 @@
 /**
  * Every instrument the sidecar exports, declared once. The first part mirrors the composer's catalog
  * (../shared/spec/metrics-catalog.md) exactly — name, type, labels and buckets — so a user's dashboards
- * work unchanged; the second part is the sidecar's own health. Nothing outside telemetry/ creates an
- * instrument: `instruments.ts` builds them all from this table.
+ * work unchanged; the second part is the sidecar's own health; the third, OpenTelemetry
+ * semantic-convention families, which never shadow a catalog family (their Prometheus names differ, a
+ * unit test checks it). Nothing outside telemetry/ creates an instrument: `instruments.ts` builds them all
+ * from this table.
  */
 
 /**
@@ -16,11 +18,17 @@
 export type InstrumentKind = 'counter' | 'histogram' | 'gauge' | 'updown';
 
 export interface FamilySpec {
-  /** Prometheus exposition name. */
+  /**
+   * Instrument name. For catalog and `sidecar_` families it is the Prometheus exposition name; a
+   * semantic-convention family keeps its dotted OpenTelemetry name, and Prometheus sees it sanitised with
+   * its unit suffix (`http.server.request.duration` → `http_server_request_duration_seconds`).
+   */
   readonly name: string;
   readonly kind: InstrumentKind;
   readonly help: string;
-  /** Label names, in the order the composer declares them. */
+  /** UCUM unit (`s`, `By`), only for semantic-convention families. @default none */
+  readonly unit?: string;
+  /** Label (attribute) names, in the order the composer declares them. */
   readonly labels: readonly string[];
   /** Histogram bucket upper bounds (without +Inf). */
   readonly buckets?: readonly number[];
@@ -98,9 +106,29 @@ export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_events_invalid_total', kind: 'counter', help: 'Events skipped as invalid (malformed_json, bad_envelope, unknown_type, bad_data)', labels: ['reason'] }),
   s({ name: 'sidecar_event_gaps_total', kind: 'counter', help: 'Gaps in the event stream that could not be replayed (reset, composer restart); their events are not guessed', labels: [] }),
   s({ name: 'sidecar_label_overflow_total', kind: 'counter', help: 'Label values recorded as __other__ because the family reached its bound of distinct values', labels: ['family', 'label'] }),
+  s({
+    name: 'sidecar_otlp_export_failures_total', kind: 'counter', labels: ['signal'],
+    help: 'OTLP exports that failed after the SDK retries, by signal (metrics, traces); present only for signals pushed over OTLP',
+  }),
 ];
 
-export const ALL_FAMILIES: readonly FamilySpec[] = [...CATALOG, ...SELF];
+/** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */
+export const SEMCONV_HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
+
+/**
+ * OpenTelemetry semantic-convention families. They are recorded only while OTLP metrics push is on
+ * (`OTEL_METRICS_EXPORTER=otlp`): the catalog's families already serve Prometheus users, and an
+ * unconfigured sidecar does no per-request work for them.
+ */
+export const SEMCONV: readonly FamilySpec[] = [
+  s({
+    name: 'http.server.request.duration', kind: 'histogram', unit: 's', help: 'Duration of HTTP server requests.',
+    labels: ['http.request.method', 'url.scheme', 'http.route', 'http.response.status_code', 'network.protocol.version', 'error.type'],
+    buckets: SEMCONV_HTTP_DURATION_BUCKETS, bounded: ['http.route'],
+  }),
+];
+
+export const ALL_FAMILIES: readonly FamilySpec[] = [...CATALOG, ...SELF, ...SEMCONV];
 
 /** Looks a family up by name; throws for a name that is not declared (a programming error). */
 export function family(name: string): FamilySpec {

@@ -54,21 +54,22 @@ export class Instruments {
 
   constructor(meter: Meter, opts: InstrumentsOptions, families: readonly FamilySpec[] = ALL_FAMILIES) {
     for (const f of families) {
+      const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
         case 'counter':
-          this.#counters.set(f.name, meter.createCounter(f.name, { description: f.help }));
+          this.#counters.set(f.name, meter.createCounter(f.name, options));
           break;
         case 'histogram':
           this.#histograms.set(
             f.name,
-            meter.createHistogram(f.name, { description: f.help, advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] } }),
+            meter.createHistogram(f.name, { ...options, advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] } }),
           );
           break;
         case 'updown':
-          this.#updowns.set(f.name, meter.createUpDownCounter(f.name, { description: f.help }));
+          this.#updowns.set(f.name, meter.createUpDownCounter(f.name, options));
           break;
         case 'gauge':
-          this.#gauges.set(f.name, meter.createObservableGauge(f.name, { description: f.help }));
+          this.#gauges.set(f.name, meter.createObservableGauge(f.name, options));
           break;
       }
     }
