@@ -1,15 +1,19 @@
 /**
- * Wires the catalog's sources to the ledger: proxied REST exchanges, inventory polling and the event
- * stream. Returns a handle that starts them once the ports are bound and stops them in order.
+ * Wires the catalog's sources to the ledger: proxied REST exchanges, the composer's surfaces as detected
+ * (REST polling, or MCP-native inventory where there is no REST), and the event stream. Detection runs at
+ * start, whenever the upstream comes back, and every `--detect-interval`; the inventory source follows it.
  */
 import type { SidecarConfig } from './config/load.ts';
 import { SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { describeSources, detectSources, SOURCES, type Source } from './events/detect.ts';
+import { McpInventory } from './events/mcp-inventory.ts';
 import { InventoryPoller } from './events/poller.ts';
 import { EventSubscriber } from './events/subscriber.ts';
 import { Inventory } from './ledger/inventory.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { RestObserver } from './ledger/rest-observer.ts';
 import type { Logger } from './log.ts';
+import type { UpstreamHealth } from './proxy/health.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import { EventMetrics } from './telemetry/event-metrics.ts';
 import type { Instruments } from './telemetry/instruments.ts';
@@ -30,7 +34,9 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
   };
 }
 
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger): CatalogSources {
+type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory; transport: string } | { kind: 'none' };
+
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
   const inventory = new Inventory();
   const ledger = new Ledger(new CatalogRecorder(instruments));
   observeInventory(instruments, inventory);
@@ -42,19 +48,21 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
 
   const pollOutcomes = instruments.counter('sidecar_inventory_polls_total');
-  const poller = new InventoryPoller(
-    { origin: config.upstream, intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...token },
-    inventory,
-    {
-      onFacts: (facts) => {
-        for (const f of facts) ledger.lifecycle.fromInference(f);
+  const newPoller = () =>
+    new InventoryPoller(
+      { origin: config.upstream, intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...token },
+      inventory,
+      {
+        onFacts: (facts) => {
+          for (const f of facts) ledger.lifecycle.fromInference(f);
+        },
+        onPoll: (outcome) => pollOutcomes.add(1, { outcome }),
       },
-      onPoll: (outcome) => pollOutcomes.add(1, { outcome }),
-    },
-    logger,
-  );
+      logger,
+    );
+  let current: InventorySource = { kind: 'none' };
   instruments.observeGauge('sidecar_inventory_poll_up', (observe) => {
-    const last = poller.lastOutcome;
+    const last = current.kind === 'rest' ? current.poller.lastOutcome : undefined;
     if (last !== undefined) observe(last === 'ok' ? 1 : 0);
   });
 
@@ -72,10 +80,75 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
         maxEventBytes: Math.max(config.bodyCaptureLimit, 1024 * 1024),
         ...token,
       },
-      { ledger, inventory, metrics, logger, reread: () => void poller.pollOnce() },
+      { ledger, inventory, metrics, logger, reread: () => void (current.kind === 'rest' ? current.poller.pollOnce() : current.kind === 'mcp' ? current.mcp.refresh() : undefined) },
     );
     metrics.observe(instruments, subscriber);
   }
+
+  // Source detection, and the inventory source that follows it.
+  const available: Record<Source, boolean> = { rest: false, events: false, sse: false, streamable_http: false, tools_list: false };
+  let detected = false;
+  instruments.observeGauge('sidecar_source_available', (observe) => {
+    if (!detected) return;
+    for (const s of SOURCES) observe(available[s] ? 1 : 0, { source: s });
+  });
+  const switchInventory = async (): Promise<void> => {
+    const want = available.rest ? 'rest' : available.streamable_http ? 'streamable_http' : available.sse ? 'sse' : available.tools_list ? 'tools_list' : 'none';
+    const have = current.kind === 'rest' ? 'rest' : current.kind === 'mcp' ? current.transport : 'none';
+    if (want === have) return;
+    const old = current;
+    current = { kind: 'none' };
+    if (old.kind === 'rest') await old.poller.stop();
+    if (old.kind === 'mcp') await old.mcp.stop();
+    if (want === 'rest') {
+      const poller = newPoller();
+      current = { kind: 'rest', poller };
+      poller.start();
+    } else if (want !== 'none') {
+      const mcp = new McpInventory(
+        { origin: config.upstream, transport: want, separator: config.serverIdSeparator, intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...token },
+        inventory,
+        logger,
+      );
+      current = { kind: 'mcp', mcp, transport: want };
+      mcp.start();
+    }
+  };
+  let detecting: Promise<void> | undefined;
+  let stopped = false;
+  const detect = (): Promise<void> =>
+    (detecting ??= (async () => {
+      const found = await detectSources({ origin: config.upstream, eventsPath: config.eventsPath, timeoutMs: config.pollTimeoutMs, ...token });
+      if (stopped) return;
+      let changed = !detected;
+      for (const s of SOURCES) {
+        const v = found[s];
+        if (v !== undefined && v !== available[s]) {
+          available[s] = v;
+          changed = true;
+        }
+      }
+      if (Object.keys(found).length > 0) {
+        detected = true;
+        if (changed) {
+          const d = describeSources(available);
+          logger.info(
+            { event: 'sources_detected', found: d.found, missing: d.missing, sees: d.sees, blind: d.blind },
+            `composer serves: ${d.found.join(', ') || 'nothing the sidecar recognises'}; the sidecar sees ${d.sees.join('; ')}${d.blind.length > 0 ? `; it cannot see ${d.blind.join('; ')}` : ''}`,
+          );
+        }
+        await switchInventory();
+      }
+    })().finally(() => (detecting = undefined)));
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void detect().finally(schedule), config.detectIntervalMs);
+    timer.unref();
+  };
+  health.onChange((up) => {
+    if (up && !stopped) void detect();
+  });
 
   let unsubscribeRest: (() => void) | undefined;
   return {
@@ -84,11 +157,17 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     start() {
       unsubscribeRest = restObserver.subscribe();
       subscriber?.start();
-      poller.start();
+      void detect().finally(schedule);
     },
     async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await detecting?.catch(() => undefined);
       await subscriber?.stop();
-      await poller.stop();
+      const last = current;
+      current = { kind: 'none' };
+      if (last.kind === 'rest') await last.poller.stop();
+      if (last.kind === 'mcp') await last.mcp.stop();
       unsubscribeRest?.();
     },
   };

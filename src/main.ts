@@ -93,7 +93,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
   const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger);
+  const sources = createCatalogSources(config, instruments, logger, health);
   let tracing: Tracing | undefined;
   // Tracing is loaded, and subscribes to the proxy's and the MCP tap's channels, only when configured.
   if (otel.traces !== undefined && exportHealth !== undefined) {

@@ -44,6 +44,8 @@ export interface SidecarConfig {
   readonly upstreamTokenFile: string | undefined;
   readonly userIdSource: UserIdSource;
   readonly events: 'on' | 'off';
+  readonly detectIntervalMs: number;
+  readonly serverIdSeparator: string;
   readonly eventsPath: string;
   readonly eventsIdleTimeoutMs: number;
   readonly eventsReconnectMaxMs: number;

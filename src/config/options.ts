@@ -190,6 +190,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: duration, group: 'inventory', description: 'How often a composer that answered 404 for the event stream is asked again.',
   },
   {
+    key: 'detectIntervalMs', flag: 'detect-interval', env: 'SIDECAR_DETECT_INTERVAL', default: '60s', placeholder: 'DURATION',
+    parse: duration, group: 'inventory',
+    description: 'How often the composer is asked again which surfaces it serves (REST, event stream, MCP transports); also on every upstream reconnection.',
+  },
+  {
+    key: 'serverIdSeparator', flag: 'server-id-separator', env: 'SIDECAR_SERVER_ID_SEPARATOR', default: '_', placeholder: 'TEXT',
+    parse: (raw) => {
+      if (raw.length === 0 || raw.length > 8) throw new Error('must be 1 to 8 characters');
+      return raw;
+    },
+    group: 'inventory', description: 'Separator between server id and name in MCP tool and prompt names (`{server}_{tool}`), for per-server counts without REST.',
+  },
+  {
     key: 'userIdSource', flag: 'user-id-source', env: 'SIDECAR_USER_ID_SOURCE', default: 'auto', placeholder: 'SOURCE',
     parse: (raw) => parseChoice(raw, USER_ID_SOURCES), group: 'metrics',
     description: 'How user_id of mcp_rate_limit_exceeded_total is derived: auto (JWT sub, else a short credential hash), jwt-sub, header, credential-hash.',

@@ -18,7 +18,8 @@ const SETTLED: ReadonlySet<string> = new Set(['running', 'stopped', 'crashed', '
 export class Inventory {
   info: VersionInfo | undefined = undefined;
   servers: ServerCounts | undefined = undefined;
-  capabilities: Capabilities | undefined = undefined;
+  /** Totals of tools, prompts and resources; a source may know only some of them (e.g. `GET /tools`). */
+  capabilities: Partial<Capabilities> | undefined = undefined;
   conflicts: number | undefined = undefined;
   readonly perServer: Record<CapabilityKind, ReadonlyMap<string, number> | undefined> = { tools: undefined, prompts: undefined, resources: undefined };
   #uptime: { seconds: number; at: number } | undefined = undefined;

@@ -98,6 +98,7 @@ export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, client_error)', labels: ['kind'] }),
   s({ name: 'sidecar_proxy_open_streams', kind: 'updown', help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)', labels: ['kind'] }),
   s({ name: 'sidecar_rest_unclassified_total', kind: 'counter', help: 'Proxied REST responses the sidecar needed to read but could not (reason: too_large, not_json); they passed through unchanged', labels: ['reason'] }),
+  s({ name: 'sidecar_source_available', kind: 'gauge', help: 'Surfaces the composer serves, as last detected (rest, events, sse, streamable_http, tools_list)', labels: ['source'] }),
   s({ name: 'sidecar_inventory_poll_up', kind: 'gauge', help: 'Whether the last inventory poll of the composer REST API succeeded (1) or not (0)', labels: [] }),
   s({ name: 'sidecar_inventory_polls_total', kind: 'counter', help: 'Inventory polls of the composer REST API by outcome (ok, unauthorized, no_rest, unreachable, bad_response)', labels: ['outcome'] }),
   s({ name: 'sidecar_event_stream_connected', kind: 'gauge', help: "Whether the composer's event stream is connected (1) or not (0)", labels: [] }),

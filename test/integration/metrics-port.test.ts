@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROMETHEUS_CONTENT_TYPE } from '../../src/exporters/prometheus.ts';
-import { startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
+import { clientRequests, startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
 import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
 
 let upstream: TestUpstream | undefined;
@@ -94,7 +94,7 @@ describe('the metrics port', () => {
     sidecar = await startSidecar(upstream.url);
     const base = sidecar.metricsUrl.replace(/\/metrics$/, '');
     for (const path of ['/', '/api/v1/health', '/sse', '/metrics/extra']) expect((await raw(`${base}${path}`)).status).toBe(404);
-    expect(upstream.requests.some((r) => r.url === '/sse')).toBe(false);
+    expect(clientRequests(upstream).some((r) => r.url === '/sse')).toBe(false);
     const viaProxy = await raw(`${sidecar.proxyUrl}/metrics`, { authorization: `Bearer ${TEST_TOKEN}` });
     expect(viaProxy.body.toString()).toBe('upstream saw /metrics');
   });
