@@ -10,7 +10,8 @@
  *   requests in the order they were seen and stops at the first one not yet due, so a request may be
  *   noticed up to the skew between concurrent POSTs late.
  * - A session that closes ends its pending requests as `cancelled` (or `upstream_unavailable` when the
- *   upstream failed) and counts them as dropped `session_closed`.
+ *   upstream failed) and counts them as dropped `session_closed`; its duration is recorded if the upstream
+ *   ever confirmed it.
  * - A streamable-HTTP session never deleted by its client closes after `sessionIdleTimeoutMs` without
  *   traffic, open stream or pending request; its duration is measured to its last activity.
  */
@@ -63,6 +64,12 @@ export class Session {
   protocolVersion: string | undefined = undefined;
   /** Open streams and in-flight exchanges; an idle session is closed only when this is 0. */
   busy = 0;
+  /**
+   * The upstream answered for this session (it announced it, assigned it, or answered a request on it with
+   * a 2xx). A session first seen in a request header and never confirmed records no duration when it
+   * closes (e.g. a stale session id the upstream answers with 404).
+   */
+  confirmed = false;
   closed = false;
   readonly pending = new Map<string, Pending>();
 
@@ -213,6 +220,7 @@ export class Correlator {
     }
     if (session.ephemeral) return;
     this.#active[session.transport]--;
+    if (!session.confirmed) return;
     this.#sink.sessionEnded({
       transport: session.transport,
       protocolVersion: session.protocolVersion,

@@ -139,6 +139,7 @@ describe('MCP correlator', () => {
     const { c, log } = setup();
     const s = c.open('sse', 's', 100);
     if (s === undefined) throw new Error('session');
+    s.confirmed = true;
     c.request(s, req(1), ex(150), 150);
     c.request(s, req(2), ex(160), 160);
     c.close(s, 1100);
@@ -157,6 +158,7 @@ describe('MCP correlator', () => {
     const { c, log } = setup();
     const s = c.open('sse', 's', 0);
     if (s === undefined) throw new Error('session');
+    s.confirmed = true;
     c.request(s, req(1), ex(0), 0);
     c.close(s, 10, 'upstream_unavailable');
     expect(log.ended[0]?.op).toMatchObject({ outcome: 'error', errorType: 'upstream_unavailable' });
@@ -169,6 +171,7 @@ describe('MCP correlator', () => {
     const busy = c.open('streamable_http', 'busy', 0);
     c.open('sse', 'legacy', 0);
     if (idle === undefined || busy === undefined) throw new Error('sessions');
+    idle.confirmed = true;
     idle.lastActivity = 1000;
     busy.busy = 1;
     c.sweep(5999);
@@ -177,6 +180,16 @@ describe('MCP correlator', () => {
     expect(log.sessions).toEqual([{ transport: 'streamable_http', protocolVersion: undefined, durationSeconds: 1, errorType: undefined }]);
     expect(c.sessionsActive('streamable_http')).toBe(1);
     expect(c.sessionsActive('sse')).toBe(1);
+  });
+
+  it('a session the upstream never confirmed records no duration when it closes', () => {
+    const { c, log } = setup();
+    const s = c.open('streamable_http', 'stale', 0);
+    if (s === undefined) throw new Error('session');
+    expect(c.sessionsActive('streamable_http')).toBe(1);
+    c.close(s, 10);
+    expect(c.sessionsActive('streamable_http')).toBe(0);
+    expect(log.sessions).toHaveLength(0);
   });
 
   it('cancels a request on notifications/cancelled; ephemeral sessions are not counted', () => {
