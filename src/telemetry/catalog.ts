@@ -28,12 +28,20 @@ export interface FamilySpec {
   readonly bounded?: readonly string[];
   /** Part of the composer's catalog (true) or the sidecar's own (false). */
   readonly catalog: boolean;
+  /**
+   * UCUM unit of an OpenTelemetry semantic-convention family (`s`); the Prometheus exporter then adds the
+   * unit suffix (`mcp.server.operation.duration` → `mcp_server_operation_duration_seconds`). Catalog
+   * families have none: their names already are the exposition names.
+   */
+  readonly unit?: string;
 }
 
 export const TOOL_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
 export const RESOURCE_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10] as const;
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 export const SIZE_BUCKETS = [10, 100, 1000, 10000, 100000, 1000000, 10000000] as const;
+/** The MCP semantic conventions' advice for `mcp.*.operation.duration` and `mcp.*.session.duration`. */
+export const MCP_SEMCONV_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] as const;
 
 /** The value a bounded label takes once its family has seen the maximum number of distinct values. */
 export const OVERFLOW_VALUE = '__other__';
@@ -93,9 +101,56 @@ export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_inventory_poll_up', kind: 'gauge', help: 'Whether the last inventory poll of the composer REST API succeeded (1) or not (0)', labels: [] }),
   s({ name: 'sidecar_inventory_polls_total', kind: 'counter', help: 'Inventory polls of the composer REST API by outcome (ok, unauthorized, no_rest, unreachable, bad_response)', labels: ['outcome'] }),
   s({ name: 'sidecar_label_overflow_total', kind: 'counter', help: 'Label values recorded as __other__ because the family reached its bound of distinct values', labels: ['family', 'label'] }),
+  s({ name: 'sidecar_mcp_sessions_active', kind: 'gauge', help: 'MCP sessions open now through the sidecar, by transport (sse, streamable_http)', labels: ['transport'] }),
+  s({ name: 'sidecar_mcp_pending_requests', kind: 'gauge', help: 'MCP requests waiting for their response now, by transport', labels: ['transport'] }),
+  s({
+    name: 'sidecar_mcp_unparsed_total', kind: 'counter', labels: ['reason'],
+    help: 'MCP messages the sidecar could not read (reason: too_large, not_json, not_jsonrpc, stream_cut, unknown_session, session_limit, internal); they passed through unchanged',
+  }),
+  s({
+    name: 'sidecar_mcp_pending_dropped_total', kind: 'counter', labels: ['reason'],
+    help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
+  }),
+  s({ name: 'sidecar_mcp_unmatched_responses_total', kind: 'counter', help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)', labels: [] }),
 ];
 
-export const ALL_FAMILIES: readonly FamilySpec[] = [...CATALOG, ...SELF];
+const MCP_OPERATION_LABELS = [
+  'mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'gen_ai.operation.name', 'error.type',
+  'network.transport', 'network.protocol.name', 'mcp.protocol.version',
+] as const;
+
+/**
+ * OpenTelemetry semantic-convention families (the MCP conventions of the GenAI semantic conventions),
+ * named as the conventions spell them; exported as `mcp_server_operation_duration_seconds` and
+ * `mcp_server_session_duration_seconds`, which no catalog family shadows.
+ */
+export const SEMCONV: readonly FamilySpec[] = [
+  s({
+    name: 'mcp.server.operation.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
+    help: 'MCP request duration as observed by the sidecar, from the request to its correlated response',
+    labels: MCP_OPERATION_LABELS,
+    bounded: ['mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'error.type', 'mcp.protocol.version'],
+  }),
+  s({
+    name: 'mcp.server.session.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
+    help: 'MCP session duration as observed by the sidecar',
+    labels: ['mcp.protocol.version', 'network.transport', 'network.protocol.name', 'error.type'],
+    bounded: ['mcp.protocol.version'],
+  }),
+];
+
+export const ALL_FAMILIES: readonly FamilySpec[] = [...CATALOG, ...SELF, ...SEMCONV];
+
+const UNIT_SUFFIX: Readonly<Record<string, string>> = { s: 'seconds' };
+
+/** The Prometheus exposition name of a family (what the exporter writes; see prometheus-serializer.ts). */
+export function exposedName(f: FamilySpec): string {
+  let name = f.name.replace(/[^a-zA-Z0-9_:]/g, '_');
+  const suffix = f.unit === undefined ? undefined : UNIT_SUFFIX[f.unit];
+  if (suffix !== undefined && !name.endsWith(`_${suffix}`)) name = `${name}_${suffix}`;
+  if (f.kind === 'counter' && !name.endsWith('_total')) name = `${name}_total`;
+  return name;
+}
 
 /** Looks a family up by name; throws for a name that is not declared (a programming error). */
 export function family(name: string): FamilySpec {

@@ -61,7 +61,11 @@ export class Instruments {
         case 'histogram':
           this.#histograms.set(
             f.name,
-            meter.createHistogram(f.name, { description: f.help, advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] } }),
+            meter.createHistogram(f.name, {
+              description: f.help,
+              ...(f.unit !== undefined ? { unit: f.unit } : {}),
+              advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] },
+            }),
           );
           break;
         case 'updown':
