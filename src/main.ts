@@ -26,6 +26,8 @@ import { RestObserver } from './ledger/rest-observer.ts';
 import { InventoryPoller } from './events/poller.ts';
 import { observeInventory } from './telemetry/inventory-gauges.ts';
 import { SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { McpTap } from './mcp/tap.ts';
+import { McpMetrics } from './telemetry/mcp-metrics.ts';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -87,6 +89,20 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     captureLimit: config.bodyCaptureLimit,
     userId: { source: config.userIdSource, header: config.userIdHeader },
   }).subscribe();
+  // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
+  const mcpMetrics = new McpMetrics(instruments);
+  const mcpTap = new McpTap(ledger, mcpMetrics, {
+    captureLimit: config.bodyCaptureLimit,
+    pathPrefix: config.mcpPathPrefix,
+    correlator: {
+      pendingTimeoutMs: config.mcpPendingTimeoutMs,
+      maxPendingPerSession: config.mcpMaxPending,
+      maxSessions: config.mcpMaxSessions,
+      sessionIdleTimeoutMs: config.mcpSessionIdleTimeoutMs,
+    },
+  });
+  mcpMetrics.observe(instruments, mcpTap);
+  const unsubscribeMcp = mcpTap.subscribe();
   const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
   const pollOutcomes = instruments.counter('sidecar_inventory_polls_total');
   const poller = new InventoryPoller(
@@ -167,6 +183,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
         await proxy.close(config.shutdownGraceMs);
         await probe.close();
         await poller.stop();
+        unsubscribeMcp();
         unsubscribeRest();
         unsubscribeHttp();
         unsubscribeAccessLog();

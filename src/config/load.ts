@@ -43,6 +43,12 @@ export interface SidecarConfig {
   readonly upstreamTokenFile: string | undefined;
   readonly userIdSource: UserIdSource;
   readonly userIdHeader: string;
+  /** Prefix of the MCP routes (`/` for none). */
+  readonly mcpPathPrefix: string;
+  readonly mcpPendingTimeoutMs: number;
+  readonly mcpMaxPending: number;
+  readonly mcpMaxSessions: number;
+  readonly mcpSessionIdleTimeoutMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
