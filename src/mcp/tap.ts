@@ -26,7 +26,7 @@ import { McpRoutes } from './routes.ts';
 export interface McpTapOptions {
   /** Largest MCP message read (`--body-capture-limit`). @default 65536 */
   readonly captureLimit: number;
-  /** Path prefix of the MCP routes (`--mcp-path-prefix`). @default '' (none) */
+  /** Path prefix of the MCP routes (`--mcp-path-prefix`; `/` or `''` for none). @default '/' */
   readonly pathPrefix: string;
   readonly correlator: CorrelatorOptions;
 }
