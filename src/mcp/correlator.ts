@@ -35,7 +35,8 @@ export interface SessionEnd {
 /** Where the correlator's results go (the tap: channels, ledger, metrics). */
 export interface CorrelatorSink {
   started(op: McpOperation): void;
-  ended(op: McpOperation, semconvErrorType: string | undefined): void;
+  /** An operation ended; `outcome` also carries its semantic-convention attributes. */
+  ended(op: McpOperation, outcome: Outcome): void;
   sessionEnded(end: SessionEnd): void;
   dropped(reason: DropReason): void;
   unmatched(): void;
@@ -269,6 +270,6 @@ export class Correlator {
     op.endTime = at;
     op.outcome = outcome.outcome;
     if (outcome.errorType !== undefined) op.errorType = outcome.errorType;
-    this.#sink.ended(op, outcome.semconvErrorType);
+    this.#sink.ended(op, outcome);
   }
 }

@@ -2,8 +2,10 @@
  * How an MCP operation ended, in the two vocabularies the sidecar records: the catalog's `error_type`
  * (src/ledger/facts.ts) and the OpenTelemetry semantic conventions' `error.type`. Pure.
  *
- * - A JSON-RPC error: catalog `error_type` = the error's name (`invalid_params`, `method_not_found`, …);
- *   semconv `error.type` = the code as a string (`-32602`), as the MCP conventions ask.
+ * - A JSON-RPC error: catalog `error_type` = the error's name (`invalid_params`, `method_not_found`, …).
+ *   Semantic conventions: `rpc.response.status_code` = the code as a string (`-32602`); `error.type` = the
+ *   same, except for the codes the MCP server conventions say are the caller's and not errors of the
+ *   server (`-32700`, `-32600`, `-32601`, `-32602`, `-32002`), which get no `error.type`.
  * - A `tools/call` result with `isError: true`: semconv `error.type` = `tool_error` (the conventions'
  *   value); catalog `error_type` = `not_found` when the result says the tool is unknown, else `tool_error`.
  *   "Says the tool is unknown" is a **heuristic** on the result's first text: composers built on FastMCP
@@ -33,9 +35,14 @@ export interface Outcome {
   readonly outcome: McpOutcome;
   /** Catalog vocabulary; set when `outcome` is not `ok`. */
   readonly errorType?: ErrorType;
-  /** Semantic-convention `error.type`; set when `outcome` is not `ok`. */
+  /** Semantic-convention `error.type`, when the conventions count the outcome as an error. */
   readonly semconvErrorType?: string;
+  /** Semantic-convention `rpc.response.status_code`: the JSON-RPC error code of the response, if any. */
+  readonly rpcStatusCode?: string;
 }
+
+/** JSON-RPC codes that, per the MCP server conventions, are the caller's mistake, not a server error. */
+export const CALLER_ERROR_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002]);
 
 const OK: Outcome = { outcome: 'ok' };
 
@@ -68,7 +75,12 @@ export function looksLikeUnknownTool(result: Record<string, unknown>): boolean {
 /** The outcome of a request of `method` answered by `response`. */
 export function responseOutcome(method: string, response: ResponseInfo): Outcome {
   if (response.kind === 'error') {
-    return { outcome: 'error', errorType: jsonRpcErrorType(response.code), semconvErrorType: response.code === undefined ? '_OTHER' : String(response.code) };
+    const errorType = jsonRpcErrorType(response.code);
+    if (response.code === undefined) return { outcome: 'error', errorType, semconvErrorType: '_OTHER' };
+    const code = String(response.code);
+    return CALLER_ERROR_CODES.has(response.code)
+      ? { outcome: 'error', errorType, rpcStatusCode: code }
+      : { outcome: 'error', errorType, semconvErrorType: code, rpcStatusCode: code };
   }
   if (response.isError && method === 'tools/call') {
     return { outcome: 'error', errorType: response.unknownTool ? 'not_found' : 'tool_error', semconvErrorType: 'tool_error' };

@@ -6,6 +6,7 @@
 import type { Ledger } from '../ledger/ledger.ts';
 import type { CorrelatorSink, DropReason, SessionEnd } from './correlator.ts';
 import { mcpChannels, type McpOperation } from './operations.ts';
+import type { Outcome } from './outcome.ts';
 
 /**
  * Why MCP traffic could not be read (`sidecar_mcp_unparsed_total{reason}`); it passed through unchanged.
@@ -21,7 +22,7 @@ export type UnparsedReason = 'too_large' | 'not_json' | 'not_jsonrpc' | 'stream_
 /** The MCP families beyond the catalog (telemetry/mcp-metrics.ts). */
 export interface McpMetricsSink {
   /** An operation ended (`mcp.server.operation.duration`). */
-  operation(op: McpOperation, semconvErrorType: string | undefined): void;
+  operation(op: McpOperation, outcome: Outcome): void;
   /** A session ended (`mcp.server.session.duration`). */
   session(end: SessionEnd): void;
   unparsed(reason: UnparsedReason): void;
@@ -48,7 +49,7 @@ export class McpReporter implements CorrelatorSink {
     if (mcpChannels.start.hasSubscribers) mcpChannels.start.publish(op);
   }
 
-  ended(op: McpOperation, semconvErrorType: string | undefined): void {
+  ended(op: McpOperation, outcome: Outcome): void {
     const ok = op.outcome === 'ok';
     const durationSeconds = Math.max(0, (op.endTime ?? op.startTime) - op.startTime) / 1000;
     if (op.method === 'tools/call' && op.toolName !== undefined) {
@@ -56,7 +57,7 @@ export class McpReporter implements CorrelatorSink {
     } else if (op.method === 'resources/read' && op.resourceUri !== undefined) {
       this.#ledger.resourceRead({ source: 'mcp', resourceUri: op.resourceUri, ok, durationSeconds });
     }
-    this.#metrics.operation(op, semconvErrorType);
+    this.#metrics.operation(op, outcome);
     if (mcpChannels.end.hasSubscribers) mcpChannels.end.publish(op);
   }
 

@@ -116,7 +116,7 @@ export const SELF: readonly FamilySpec[] = [
 
 const MCP_OPERATION_LABELS = [
   'mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'gen_ai.operation.name', 'error.type',
-  'network.transport', 'network.protocol.name', 'mcp.protocol.version',
+  'rpc.response.status_code', 'network.transport', 'network.protocol.name', 'mcp.protocol.version',
 ] as const;
 
 /**
@@ -129,7 +129,7 @@ export const SEMCONV: readonly FamilySpec[] = [
     name: 'mcp.server.operation.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
     help: 'MCP request duration as observed by the sidecar, from the request to its correlated response',
     labels: MCP_OPERATION_LABELS,
-    bounded: ['mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'error.type', 'mcp.protocol.version'],
+    bounded: ['mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'error.type', 'rpc.response.status_code', 'mcp.protocol.version'],
   }),
   s({
     name: 'mcp.server.session.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,

@@ -5,13 +5,16 @@
  *
  * Attributes follow the conventions: `mcp.method.name`; `gen_ai.tool.name` and
  * `gen_ai.operation.name=execute_tool` for `tools/call`; `gen_ai.prompt.name` for `prompts/get`;
- * `error.type` when the operation failed (the JSON-RPC code, `tool_error`, `timeout`, `cancelled`, …);
+ * `error.type` when the operation failed (the JSON-RPC code, `tool_error`, `timeout`, `cancelled`, …; not
+ * for the JSON-RPC codes the conventions call the caller's mistake); `rpc.response.status_code` when the
+ * response carried a JSON-RPC error code;
  * `network.transport=tcp`, `network.protocol.name=http`; `mcp.protocol.version` once `initialize` told it.
  * The session id (`mcp.session.id`) and the resource URI (opt-in in the conventions) are never attributes.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import { MCP_TRANSPORTS, type DropReason, type SessionEnd } from '../mcp/correlator.ts';
 import type { McpOperation } from '../mcp/operations.ts';
+import type { Outcome } from '../mcp/outcome.ts';
 import type { McpMetricsSink, UnparsedReason } from '../mcp/report.ts';
 import type { McpStats } from '../mcp/tap.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
@@ -29,6 +32,7 @@ export class McpMetrics implements McpMetricsSink {
   readonly #tool: BoundedLabel;
   readonly #prompt: BoundedLabel;
   readonly #error: BoundedLabel;
+  readonly #status: BoundedLabel;
   readonly #version: BoundedLabel;
   readonly #sessionVersion: BoundedLabel;
 
@@ -42,6 +46,7 @@ export class McpMetrics implements McpMetricsSink {
     this.#tool = instruments.label(OPERATION, 'gen_ai.tool.name');
     this.#prompt = instruments.label(OPERATION, 'gen_ai.prompt.name');
     this.#error = instruments.label(OPERATION, 'error.type');
+    this.#status = instruments.label(OPERATION, 'rpc.response.status_code');
     this.#version = instruments.label(OPERATION, 'mcp.protocol.version');
     this.#sessionVersion = instruments.label(SESSION, 'mcp.protocol.version');
   }
@@ -56,14 +61,15 @@ export class McpMetrics implements McpMetricsSink {
     });
   }
 
-  operation(op: McpOperation, semconvErrorType: string | undefined): void {
+  operation(op: McpOperation, outcome: Outcome): void {
     const attrs: Attributes = { 'mcp.method.name': this.#method.value(op.method) };
     if (op.method === 'tools/call' && op.toolName !== undefined) {
       attrs['gen_ai.tool.name'] = this.#tool.value(op.toolName);
       attrs['gen_ai.operation.name'] = 'execute_tool';
     }
     if (op.method === 'prompts/get' && op.promptName !== undefined) attrs['gen_ai.prompt.name'] = this.#prompt.value(op.promptName);
-    if (op.outcome !== 'ok') attrs['error.type'] = this.#error.value(semconvErrorType ?? '_OTHER');
+    if (outcome.semconvErrorType !== undefined) attrs['error.type'] = this.#error.value(outcome.semconvErrorType);
+    if (outcome.rpcStatusCode !== undefined) attrs['rpc.response.status_code'] = this.#status.value(outcome.rpcStatusCode);
     attrs['network.transport'] = 'tcp';
     attrs['network.protocol.name'] = 'http';
     if (op.protocolVersion !== undefined) attrs['mcp.protocol.version'] = this.#version.value(op.protocolVersion);

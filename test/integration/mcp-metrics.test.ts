@@ -107,7 +107,9 @@ describe.each(MCP_KINDS)('MCP over %s through the sidecar', (kind) => {
     expect(prompt.map((h) => [h.labels['gen_ai_prompt_name'], h.count])).toEqual([['calc_explain', 1]]);
     const reads = ops.filter((h) => h.labels['mcp_method_name'] === 'resources/read');
     expect(reads.reduce((a, h) => a + h.count, 0)).toBe(3);
-    expect(reads.find((h) => h.labels['error_type'] === '-32002')?.count).toBe(1);
+    // -32002 is the caller's mistake for the conventions: a status code, no error.type (the catalog says error).
+    expect(reads.find((h) => h.labels['rpc_response_status_code'] === '-32002')?.labels['error_type']).toBeUndefined();
+    expect(reads.find((h) => h.labels['rpc_response_status_code'] === '-32002')?.count).toBe(1);
     // No resource URI (let alone its query) becomes a semantic-convention attribute.
     expect(ops.every((h) => !('mcp_resource_uri' in h.labels))).toBe(true);
   });

@@ -19,7 +19,7 @@ function setup(opts: Partial<CorrelatorOptions> = {}): { c: Correlator; log: Log
   const log: Log = { started: [], ended: [], sessions: [], dropped: [], unmatched: 0 };
   const sink: CorrelatorSink = {
     started: (op) => log.started.push(op),
-    ended: (op, semconv) => log.ended.push({ op, semconv }),
+    ended: (op, outcome) => log.ended.push({ op, semconv: outcome.semconvErrorType }),
     sessionEnded: (s) => log.sessions.push(s),
     dropped: (r) => log.dropped.push(r),
     unmatched: () => void (log.unmatched += 1),
@@ -104,7 +104,7 @@ describe('MCP correlator', () => {
     c.response(s, { kind: 'response', id: 2, response: { kind: 'error', code: -32002 } }, 5);
     expect(log.ended.map((e) => [e.op.outcome, e.op.errorType, e.semconv])).toEqual([
       ['error', 'tool_error', 'tool_error'],
-      ['error', 'resource_not_found', '-32002'],
+      ['error', 'resource_not_found', undefined],
     ]);
   });
 

@@ -5,10 +5,15 @@ const text = (t: string) => ({ content: [{ type: 'text', text: t }], isError: tr
 
 describe('MCP operation outcomes', () => {
   it('a JSON-RPC error is named in the catalog vocabulary and by its code in the semantic conventions', () => {
-    expect(responseOutcome('tools/call', { kind: 'error', code: -32602 })).toEqual({ outcome: 'error', errorType: 'invalid_params', semconvErrorType: '-32602' });
-    expect(responseOutcome('resources/read', { kind: 'error', code: -32002 })).toEqual({ outcome: 'error', errorType: 'resource_not_found', semconvErrorType: '-32002' });
-    expect(responseOutcome('ping', { kind: 'error', code: -1 })).toEqual({ outcome: 'error', errorType: 'jsonrpc_error', semconvErrorType: '-1' });
+    expect(responseOutcome('ping', { kind: 'error', code: -32603 })).toEqual({ outcome: 'error', errorType: 'internal_error', semconvErrorType: '-32603', rpcStatusCode: '-32603' });
+    expect(responseOutcome('ping', { kind: 'error', code: -1 })).toEqual({ outcome: 'error', errorType: 'jsonrpc_error', semconvErrorType: '-1', rpcStatusCode: '-1' });
     expect(responseOutcome('ping', { kind: 'error', code: undefined })).toEqual({ outcome: 'error', errorType: 'jsonrpc_error', semconvErrorType: '_OTHER' });
+  });
+
+  it("the caller's JSON-RPC errors are errors in the catalog but carry no semconv error.type, only their status code", () => {
+    expect(responseOutcome('tools/call', { kind: 'error', code: -32602 })).toEqual({ outcome: 'error', errorType: 'invalid_params', rpcStatusCode: '-32602' });
+    expect(responseOutcome('resources/read', { kind: 'error', code: -32002 })).toEqual({ outcome: 'error', errorType: 'resource_not_found', rpcStatusCode: '-32002' });
+    for (const code of [-32700, -32600, -32601]) expect(responseOutcome('x', { kind: 'error', code }).semconvErrorType).toBeUndefined();
   });
 
   it('an isError tools/call result is tool_error, or not_found when the unknown-tool heuristic says so', () => {
