@@ -24,6 +24,8 @@ export interface TapContext {
   inflight(session: Session): Set<ExchangeState>;
   /** Correlates a response read on `session` (reading in-flight bodies first if needed); false if unmatched. */
   respond(session: Session, msg: ResponseMessage, at: number): boolean;
+  /** A legacy stream announced where to POST: that path is an MCP route from now on. */
+  learnEndpoint(data: string): void;
 }
 
 const MAX_VERSION_HEADER = 32;
@@ -219,6 +221,7 @@ export class ExchangeState implements ExchangeTap {
     const now = performance.now();
     if (this.#route === 'sse' && event === 'endpoint') {
       if (this.#session !== undefined) return;
+      this.#tap.learnEndpoint(data);
       const id = sessionIdOfUrl(data);
       if (id === undefined) return;
       const session = this.#tap.correlator.open('sse', id, now);

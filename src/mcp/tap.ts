@@ -117,6 +117,10 @@ export class McpTap implements McpStats, TapContext {
     return set;
   }
 
+  learnEndpoint(data: string): void {
+    this.#routes.learnEndpoint(data);
+  }
+
   /** A response read on `session`: correlated, or (after reading bodies still in flight) unmatched. */
   respond(session: Session, msg: ResponseMessage, at: number): boolean {
     if (this.correlator.response(session, msg, at)) return true;

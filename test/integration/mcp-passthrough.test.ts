@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 /** A legacy-SSE upstream whose stream the test writes to, recording every POSTed body. */
-function legacyUpstream(): { handler: (req: IncomingMessage, res: ServerResponse) => void; posted: Buffer[]; written: Buffer[]; stream: () => ServerResponse | undefined } {
+function legacyUpstream(endpoint = '/messages/?session_id=0123abcd'): { handler: (req: IncomingMessage, res: ServerResponse) => void; posted: Buffer[]; written: Buffer[]; stream: () => ServerResponse | undefined } {
   const posted: Buffer[] = [];
   const written: Buffer[] = [];
   let sse: ServerResponse | undefined;
@@ -32,12 +32,12 @@ function legacyUpstream(): { handler: (req: IncomingMessage, res: ServerResponse
       if (req.method === 'GET' && req.url === '/sse') {
         sse = res;
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-        const first = Buffer.from('event: endpoint\ndata: /messages/?session_id=0123abcd\n\n');
+        const first = Buffer.from(`event: endpoint\ndata: ${endpoint}\n\n`);
         written.push(first);
         res.write(first);
         return;
       }
-      if (req.method === 'POST' && req.url?.startsWith('/messages/')) {
+      if (req.method === 'POST' && req.url?.startsWith(endpoint.slice(0, endpoint.indexOf('?')))) {
         void readBody(req).then((b) => {
           posted.push(b);
           res.writeHead(202).end('Accepted');
@@ -114,6 +114,23 @@ describe('MCP traffic the sidecar cannot read passes through unchanged and is co
     expect(value(m, 'sidecar_mcp_pending_requests')).toBe(0);
     // The sidecar still proxies.
     expect((await fetch(`${proxy}/health`)).status).toBe(200);
+  });
+
+  it('learns a POST path the endpoint event announces outside the usual routes, and times calls POSTed there', async () => {
+    const up = legacyUpstream('/mounted/elsewhere/?session_id=s1');
+    upstream = await startUpstream(up.handler);
+    sidecar = await startSidecar(upstream.url);
+    const received: Buffer[] = [];
+    const streamRes = await fetch(`${sidecar.proxyUrl}/sse`);
+    const reading = readAll(streamRes, received);
+    await waitFor(() => Buffer.concat(received).includes('session_id=s1\n\n'), { what: 'the endpoint event' });
+    const r = await fetch(`${sidecar.proxyUrl}/mounted/elsewhere/?session_id=s1`, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t"}}' });
+    expect(r.status).toBe(202);
+    await r.text();
+    up.stream()?.write('event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"content":[]}}\n\n');
+    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'mcp_tool_invocations_total', { tool_id: 't', status: 'success' }) === 1, { what: 'the call to be counted' });
+    up.stream()?.end();
+    await reading;
   });
 
   it('a POST for a session whose stream the sidecar never saw passes through and is counted unknown_session', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerValue, McpRoutes, sessionIdOfUrl } from '../../src/mcp/routes.ts';
+import { headerValue, MAX_LEARNED_PATHS, McpRoutes, pathOfUrl, sessionIdOfUrl } from '../../src/mcp/routes.ts';
 
 describe('MCP routes', () => {
   it('recognises the legacy SSE, messages and streamable-HTTP paths, and nothing else', () => {
@@ -13,6 +13,19 @@ describe('MCP routes', () => {
     expect(r.classify('/composer/sse')).toBe('sse');
     expect(r.classify('/composer/mcp')).toBe('streamable');
     expect(r.classify('/sse')).toBeUndefined();
+  });
+
+  it('learns the POST path an endpoint event announces, boundedly', () => {
+    const r = new McpRoutes('/');
+    r.learnEndpoint('/mounted/messages/?session_id=1');
+    r.learnEndpoint('http://composer:8000/other/msg?session_id=2');
+    r.learnEndpoint('not a path');
+    expect(r.classify('/mounted/messages/')).toBe('messages');
+    expect(r.classify('/other/msg')).toBe('messages');
+    for (let i = 0; i < MAX_LEARNED_PATHS + 5; i++) r.learnEndpoint(`/p${i}?session_id=x`);
+    expect(r.classify(`/p${MAX_LEARNED_PATHS}`)).toBeUndefined();
+    expect(r.classify('/sse')).toBe('sse');
+    expect([pathOfUrl('/a/b?x#y'), pathOfUrl('https://h:1/c'), pathOfUrl('https://h'), pathOfUrl('x')]).toEqual(['/a/b', '/c', undefined, undefined]);
   });
 
   it('reads the session id of a legacy POST URL or endpoint event, in either spelling, bounded', () => {
