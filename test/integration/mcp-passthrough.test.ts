@@ -53,7 +53,7 @@ async function readAll(res: Response, into: Buffer[]): Promise<void> {
   const reader = res.body?.getReader();
   if (reader === undefined) return;
   try {
-    for (;;) {
+    for (let i = 0; i < 100_000; i++) {
       const { value: chunk, done } = await reader.read();
       if (done) return;
       into.push(Buffer.from(chunk));
