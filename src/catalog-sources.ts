@@ -1,5 +1,5 @@
 /**
- * Wires the catalog's sources to the ledger: proxied REST exchanges, the composer's surfaces as detected
+ * Wires the catalog's sources to the ledger: proxied REST and MCP exchanges, the composer's surfaces as detected
  * (REST polling, or MCP-native inventory where there is no REST), and the event stream. Detection runs at
  * start, whenever the upstream comes back, and every `--detect-interval`; the inventory source follows it.
  */
@@ -18,6 +18,8 @@ import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import { EventMetrics } from './telemetry/event-metrics.ts';
 import type { Instruments } from './telemetry/instruments.ts';
 import { observeInventory } from './telemetry/inventory-gauges.ts';
+import { McpTap } from './mcp/tap.ts';
+import { McpMetrics } from './telemetry/mcp-metrics.ts';
 
 export interface CatalogSources {
   readonly ledger: Ledger;
@@ -44,6 +46,19 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     captureLimit: config.bodyCaptureLimit,
     userId: { source: config.userIdSource, header: config.userIdHeader },
   });
+  // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
+  const mcpMetrics = new McpMetrics(instruments);
+  const mcpTap = new McpTap(ledger, mcpMetrics, {
+    captureLimit: config.bodyCaptureLimit,
+    pathPrefix: config.mcpPathPrefix,
+    correlator: {
+      pendingTimeoutMs: config.mcpPendingTimeoutMs,
+      maxPendingPerSession: config.mcpMaxPending,
+      maxSessions: config.mcpMaxSessions,
+      sessionIdleTimeoutMs: config.mcpSessionIdleTimeoutMs,
+    },
+  });
+  mcpMetrics.observe(instruments, mcpTap);
   const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
   const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
 
@@ -151,11 +166,13 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   });
 
   let unsubscribeRest: (() => void) | undefined;
+  let unsubscribeMcp: (() => void) | undefined;
   return {
     ledger,
     inventory,
     start() {
       unsubscribeRest = restObserver.subscribe();
+      unsubscribeMcp = mcpTap.subscribe();
       subscriber?.start();
       void detect().finally(schedule);
     },
@@ -168,6 +185,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
       current = { kind: 'none' };
       if (last.kind === 'rest') await last.poller.stop();
       if (last.kind === 'mcp') await last.mcp.stop();
+      unsubscribeMcp?.();
       unsubscribeRest?.();
     },
   };

@@ -53,6 +53,12 @@ export interface SidecarConfig {
   readonly userIdHeader: string;
   /** OpenTelemetry export and tracing, from the standard `OTEL_*` variables (config/otel-env.ts). */
   readonly otel: OtelConfig;
+  /** Prefix of the MCP routes (`/` for none). */
+  readonly mcpPathPrefix: string;
+  readonly mcpPendingTimeoutMs: number;
+  readonly mcpMaxPending: number;
+  readonly mcpMaxSessions: number;
+  readonly mcpSessionIdleTimeoutMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -216,6 +216,30 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: parseSize, group: 'metrics',
     description: 'Largest body the sidecar copies to classify a REST or MCP message; larger ones pass through unclassified.',
   },
+  // MCP.
+  {
+    key: 'mcpPathPrefix', flag: 'mcp-path-prefix', env: 'SIDECAR_MCP_PATH_PREFIX', default: '/', placeholder: 'PATH',
+    parse: parsePath, group: 'mcp',
+    description: "Path prefix the composer's MCP routes are mounted under: {prefix}/sse, {prefix}/messages/, {prefix}/mcp.",
+  },
+  {
+    key: 'mcpPendingTimeoutMs', flag: 'mcp-pending-timeout', env: 'SIDECAR_MCP_PENDING_TIMEOUT', default: '5m', placeholder: 'DURATION',
+    parse: duration, group: 'mcp',
+    description: 'An MCP request without a correlated response this long is recorded as error_type="timeout".',
+  },
+  {
+    key: 'mcpMaxPending', flag: 'mcp-max-pending', env: 'SIDECAR_MCP_MAX_PENDING', default: '1000', placeholder: 'N',
+    parse: int(1, 1_000_000), group: 'mcp', description: 'Most MCP requests awaiting a response tracked per session; further ones are not timed.',
+  },
+  {
+    key: 'mcpMaxSessions', flag: 'mcp-max-sessions', env: 'SIDECAR_MCP_MAX_SESSIONS', default: '10000', placeholder: 'N',
+    parse: int(1, 10_000_000), group: 'mcp', description: 'Most MCP sessions tracked at once; the traffic of further ones passes through uncounted.',
+  },
+  {
+    key: 'mcpSessionIdleTimeoutMs', flag: 'mcp-session-idle-timeout', env: 'SIDECAR_MCP_SESSION_IDLE_TIMEOUT', default: '30m',
+    placeholder: 'DURATION', parse: duration, group: 'mcp',
+    description: 'A streamable-HTTP MCP session never deleted by its client counts as ended after this long without traffic.',
+  },
 ];
 
 /** Looks an option up by its configuration key. */

@@ -98,9 +98,10 @@ export class McpInventory {
     return this.#refreshing;
   }
 
+  /** Headers of every request the inventory client sends; the user agent tells the composer (and tests) who asks. */
   #headers(): Record<string, string> {
     const token = this.#opts.token?.();
-    return token === undefined ? {} : { authorization: `Bearer ${token}` };
+    return { 'user-agent': 'mcp-composer-sidecar-inventory', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
   }
 
   async #connect(): Promise<McpClient> {
@@ -175,7 +176,7 @@ export class McpInventory {
   }
 
   async #readToolsList(): Promise<void> {
-    const res = await fetch(new URL('/tools', this.#opts.origin), { headers: { accept: 'application/json', 'user-agent': 'mcp-composer-sidecar-inventory', ...this.#headers() }, signal: AbortSignal.timeout(this.#opts.timeoutMs) });
+    const res = await fetch(new URL('/tools', this.#opts.origin), { headers: { accept: 'application/json', ...this.#headers() }, signal: AbortSignal.timeout(this.#opts.timeoutMs) });
     if (!res.ok) throw new Error(`GET /tools answered ${res.status}`);
     const body = (await res.json()) as { tools?: unknown };
     if (!Array.isArray(body.tools)) throw new Error('GET /tools: no tools list');

@@ -42,6 +42,8 @@ export const TOOL_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60] as con
 export const RESOURCE_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10] as const;
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 export const SIZE_BUCKETS = [10, 100, 1000, 10000, 100000, 1000000, 10000000] as const;
+/** The MCP semantic conventions' advice for `mcp.*.operation.duration` and `mcp.*.session.duration`. */
+export const MCP_SEMCONV_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] as const;
 
 /** The value a bounded label takes once its family has seen the maximum number of distinct values. */
 export const OVERFLOW_VALUE = '__other__';
@@ -111,21 +113,51 @@ export const SELF: readonly FamilySpec[] = [
     name: 'sidecar_otlp_export_failures_total', kind: 'counter', labels: ['signal'],
     help: 'OTLP exports that failed after the SDK retries, by signal (metrics, traces); present only for signals pushed over OTLP',
   }),
+  s({ name: 'sidecar_mcp_sessions_active', kind: 'gauge', help: 'MCP sessions open now through the sidecar, by transport (sse, streamable_http)', labels: ['transport'] }),
+  s({ name: 'sidecar_mcp_pending_requests', kind: 'gauge', help: 'MCP requests waiting for their response now, by transport', labels: ['transport'] }),
+  s({
+    name: 'sidecar_mcp_unparsed_total', kind: 'counter', labels: ['reason'],
+    help: 'MCP messages the sidecar could not read (reason: too_large, not_json, not_jsonrpc, stream_cut, unknown_session, session_limit, internal); they passed through unchanged',
+  }),
+  s({
+    name: 'sidecar_mcp_pending_dropped_total', kind: 'counter', labels: ['reason'],
+    help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
+  }),
+  s({ name: 'sidecar_mcp_unmatched_responses_total', kind: 'counter', help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)', labels: [] }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */
 export const SEMCONV_HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
 
+const MCP_OPERATION_LABELS = [
+  'mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'gen_ai.operation.name', 'error.type',
+  'rpc.response.status_code', 'network.transport', 'network.protocol.name', 'mcp.protocol.version',
+] as const;
+
 /**
- * OpenTelemetry semantic-convention families. They are recorded only while OTLP metrics push is on
- * (`OTEL_METRICS_EXPORTER=otlp`): the catalog's families already serve Prometheus users, and an
- * unconfigured sidecar does no per-request work for them.
+ * OpenTelemetry semantic-convention families, named as the conventions spell them; Prometheus sees them
+ * sanitised with their unit suffix (`mcp_server_operation_duration_seconds`, …), which no catalog family
+ * shadows. `http.server.request.duration` is recorded only while OTLP metrics push is on
+ * (`OTEL_METRICS_EXPORTER=otlp`): the catalog's HTTP families already serve Prometheus users. The MCP
+ * families (the MCP conventions of the GenAI semantic conventions) are always recorded.
  */
 export const SEMCONV: readonly FamilySpec[] = [
   s({
     name: 'http.server.request.duration', kind: 'histogram', unit: 's', help: 'Duration of HTTP server requests.',
     labels: ['http.request.method', 'url.scheme', 'http.route', 'http.response.status_code', 'network.protocol.version', 'error.type'],
     buckets: SEMCONV_HTTP_DURATION_BUCKETS, bounded: ['http.route'],
+  }),
+  s({
+    name: 'mcp.server.operation.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
+    help: 'MCP request duration as observed by the sidecar, from the request to its correlated response',
+    labels: MCP_OPERATION_LABELS,
+    bounded: ['mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'error.type', 'rpc.response.status_code', 'mcp.protocol.version'],
+  }),
+  s({
+    name: 'mcp.server.session.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
+    help: 'MCP session duration as observed by the sidecar',
+    labels: ['mcp.protocol.version', 'network.transport', 'network.protocol.name', 'error.type'],
+    bounded: ['mcp.protocol.version'],
   }),
 ];
 

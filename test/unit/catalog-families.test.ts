@@ -7,16 +7,17 @@ function promName(f: FamilySpec): string {
 }
 
 describe('the family table beyond the catalog', () => {
-  it('never shadows a catalog family: every Prometheus name is distinct', () => {
-    const catalogNames = new Set(CATALOG.map(promName));
-    for (const f of [...SELF, ...SEMCONV]) expect(catalogNames.has(promName(f)), f.name).toBe(false);
+  it('never shadows a catalog family, whatever suffix the exposition adds: every Prometheus name is distinct', () => {
+    const series = (name: string) => [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
+    const catalogSeries = new Set(CATALOG.flatMap((f) => series(promName(f))));
+    for (const f of [...SELF, ...SEMCONV]) for (const s of series(promName(f))) expect(catalogSeries.has(s), s).toBe(false);
     const all = ALL_FAMILIES.map(promName);
     expect(new Set(all).size).toBe(all.length);
   });
 
   it('keeps catalog names as they are and exposes semantic-convention names sanitised with their unit', () => {
     for (const f of CATALOG) expect(promName(f)).toBe(f.name);
-    expect(SEMCONV.map(promName)).toEqual(['http_server_request_duration_seconds']);
+    expect(SEMCONV.map(promName)).toEqual(['http_server_request_duration_seconds', 'mcp_server_operation_duration_seconds', 'mcp_server_session_duration_seconds']);
   });
 
   it('prefixes the sidecar\'s own families with sidecar_ and gives units only to semantic-convention families', () => {

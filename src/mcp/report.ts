@@ -1,0 +1,79 @@
+/**
+ * Where correlated MCP operations go: the operation channels (src/mcp/operations.ts, for tracing and
+ * logs), the ledger (the catalog's tool and resource families), and the MCP metrics sink (semantic
+ * conventions and self-health, implemented by telemetry/mcp-metrics.ts, which mcp/ never imports).
+ */
+import type { Ledger } from '../ledger/ledger.ts';
+import type { CorrelatorSink, DropReason, SessionEnd } from './correlator.ts';
+import { mcpChannels, type McpOperation } from './operations.ts';
+import type { Outcome } from './outcome.ts';
+
+/**
+ * Why MCP traffic could not be read (`sidecar_mcp_unparsed_total{reason}`); it passed through unchanged.
+ * - `too_large`: a message (body or SSE event) over the size bound (`--body-capture-limit`);
+ * - `not_json`, `not_jsonrpc`: not JSON, or JSON that is not a JSON-RPC 2.0 message (per batch member);
+ * - `stream_cut`: an SSE stream or JSON body that ended in the middle of a message;
+ * - `unknown_session`: a legacy-SSE POST for a session whose stream the sidecar never saw;
+ * - `session_limit`: a session beyond `--mcp-max-sessions`;
+ * - `internal`: the sidecar failed to read it (a bug; the stream was not affected).
+ */
+export type UnparsedReason = 'too_large' | 'not_json' | 'not_jsonrpc' | 'stream_cut' | 'unknown_session' | 'session_limit' | 'internal';
+
+/** The MCP families beyond the catalog (telemetry/mcp-metrics.ts). */
+export interface McpMetricsSink {
+  /** An operation ended (`mcp.server.operation.duration`). */
+  operation(op: McpOperation, outcome: Outcome): void;
+  /** A session ended (`mcp.server.session.duration`). */
+  session(end: SessionEnd): void;
+  unparsed(reason: UnparsedReason): void;
+  dropped(reason: DropReason): void;
+  /** A response that no pending request waited for. */
+  unmatched(): void;
+}
+
+/**
+ * Turns ended operations into records: `tools/call` → the catalog's tool families (`tool_id` = the tool
+ * name; a call without a name is not counted there), `resources/read` → the resource families, every
+ * request → `mcp.server.operation.duration`; then publishes the operation on the channels.
+ */
+export class McpReporter implements CorrelatorSink {
+  readonly #ledger: Ledger;
+  readonly #metrics: McpMetricsSink;
+
+  constructor(ledger: Ledger, metrics: McpMetricsSink) {
+    this.#ledger = ledger;
+    this.#metrics = metrics;
+  }
+
+  started(op: McpOperation): void {
+    if (mcpChannels.start.hasSubscribers) mcpChannels.start.publish(op);
+  }
+
+  ended(op: McpOperation, outcome: Outcome): void {
+    const ok = op.outcome === 'ok';
+    const durationSeconds = Math.max(0, (op.endTime ?? op.startTime) - op.startTime) / 1000;
+    if (op.method === 'tools/call' && op.toolName !== undefined) {
+      this.#ledger.toolCall({ source: 'mcp', toolId: op.toolName, ok, ...(ok ? {} : { errorType: op.errorType ?? 'tool_error' }), durationSeconds });
+    } else if (op.method === 'resources/read' && op.resourceUri !== undefined) {
+      this.#ledger.resourceRead({ source: 'mcp', resourceUri: op.resourceUri, ok, durationSeconds });
+    }
+    this.#metrics.operation(op, outcome);
+    if (mcpChannels.end.hasSubscribers) mcpChannels.end.publish(op);
+  }
+
+  sessionEnded(end: SessionEnd): void {
+    this.#metrics.session(end);
+  }
+
+  dropped(reason: DropReason): void {
+    this.#metrics.dropped(reason);
+  }
+
+  unmatched(): void {
+    this.#metrics.unmatched();
+  }
+
+  unparsed(reason: UnparsedReason): void {
+    this.#metrics.unparsed(reason);
+  }
+}

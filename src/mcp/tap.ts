@@ -1,0 +1,136 @@
+/**
+ * The MCP tap: subscribes to the proxy's `start` channel and, for MCP routes only, attaches an
+ * {@link ExchangeTap} that reads copies of the bodies — POSTed JSON-RPC messages, SSE events of the
+ * response streams, JSON answers — and feeds them to the {@link Correlator}. Every other exchange costs a
+ * path lookup. Nothing here can delay or alter the bytes: reads are bounded copies, and every callback
+ * catches its own failures (counted as unparsed `internal`).
+ *
+ * How each transport is correlated (docs/mcp-latency.md):
+ * - legacy SSE: the `GET /sse` stream's `endpoint` event names the session (`session_id` of the POST URL);
+ *   a `POST /messages/?session_id=…` starts its requests at the POST's request head; the response is the
+ *   `message` event with the same id on that session's stream. The POST's `202` is not the answer.
+ * - streamable HTTP: the session is the `Mcp-Session-Id` header (assigned by the answer to `initialize`);
+ *   responses come in the POST's JSON or SSE answer, or on the session's `GET /mcp` stream; `DELETE /mcp`
+ *   (or a 404 for the session, or idleness) ends it.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Ledger } from '../ledger/ledger.ts';
+import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import { Correlator, type CorrelatorOptions, type Session } from './correlator.ts';
+import { ExchangeState, type TapContext } from './exchange-state.ts';
+import type { ResponseMessage } from './jsonrpc.ts';
+import type { McpTransport } from './operations.ts';
+import { McpReporter, type McpMetricsSink, type UnparsedReason } from './report.ts';
+import { McpRoutes } from './routes.ts';
+
+export interface McpTapOptions {
+  /** Largest MCP message read (`--body-capture-limit`). @default 65536 */
+  readonly captureLimit: number;
+  /** Path prefix of the MCP routes (`--mcp-path-prefix`; `/` or `''` for none). @default '/' */
+  readonly pathPrefix: string;
+  readonly correlator: CorrelatorOptions;
+}
+
+/** Read-only counts, for gauges and tests. */
+export interface McpStats {
+  sessionsActive(transport: McpTransport): number;
+  pendingRequests(transport: McpTransport): number;
+}
+
+/** Sweep period: often enough to notice timeouts promptly, rarely enough to cost nothing. */
+function sweepInterval(timeoutMs: number): number {
+  return Math.max(20, Math.min(1000, Math.floor(timeoutMs / 4)));
+}
+
+export class McpTap implements McpStats, TapContext {
+  readonly #opts: McpTapOptions;
+  readonly #routes: McpRoutes;
+  readonly #reporter: McpReporter;
+  readonly correlator: Correlator;
+  /** Legacy POSTs in flight per session, read early when a response for an unknown id arrives. */
+  readonly #inflight = new WeakMap<Session, Set<ExchangeState>>();
+  #timer: NodeJS.Timeout | undefined = undefined;
+  readonly #onStart = (msg: unknown): void => this.#start(msg as Exchange);
+
+  constructor(ledger: Ledger, metrics: McpMetricsSink, opts: McpTapOptions) {
+    this.#opts = opts;
+    this.#routes = new McpRoutes(opts.pathPrefix);
+    this.#reporter = new McpReporter(ledger, metrics);
+    this.correlator = new Correlator(opts.correlator, this.#reporter);
+  }
+
+  sessionsActive(transport: McpTransport): number {
+    return this.correlator.sessionsActive(transport);
+  }
+
+  pendingRequests(transport: McpTransport): number {
+    return this.correlator.pendingRequests(transport);
+  }
+
+  /** Subscribes to the proxy and starts the timeout sweep; the returned function undoes both and closes every session. */
+  subscribe(): () => void {
+    subscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
+    this.#timer = setInterval(() => this.#guard(() => this.correlator.sweep(performance.now())), sweepInterval(this.#opts.correlator.pendingTimeoutMs));
+    this.#timer.unref();
+    return () => {
+      unsubscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#guard(() => this.correlator.closeAll(performance.now()));
+    };
+  }
+
+  unparsed(reason: UnparsedReason, n = 1): void {
+    for (let i = 0; i < n; i++) this.#reporter.unparsed(reason);
+  }
+
+  /** Runs `fn`, counting (never propagating) a failure: the proxy must not notice the tap. */
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      this.#reporter.unparsed('internal');
+    }
+  }
+
+  #start(ex: Exchange): void {
+    const route = this.#routes.classify(ex.path);
+    if (route === undefined) return;
+    this.#guard(() => {
+      // The exchange's state is its tap: it lives exactly as long as the exchange, and nothing is stored on it.
+      const state = new ExchangeState(this, ex, route);
+      if (state.wanted) ex.addTap(state);
+    });
+  }
+
+  guarded(fn: () => void): void {
+    this.#guard(fn);
+  }
+
+  get captureLimit(): number {
+    return this.#opts.captureLimit;
+  }
+
+  inflight(session: Session): Set<ExchangeState> {
+    let set = this.#inflight.get(session);
+    if (set === undefined) this.#inflight.set(session, (set = new Set()));
+    return set;
+  }
+
+  learnEndpoint(data: string): void {
+    this.#routes.learnEndpoint(data);
+  }
+
+  /** A response read on `session`: correlated, or (after reading bodies still in flight) unmatched. */
+  respond(session: Session, msg: ResponseMessage, at: number): boolean {
+    if (this.correlator.response(session, msg, at)) return true;
+    if (msg.id === null) return false;
+    const inflight = this.#inflight.get(session);
+    if (inflight !== undefined && inflight.size > 0) {
+      for (const state of inflight) state.readRequest(at);
+      if (this.correlator.response(session, msg, at)) return true;
+    }
+    this.correlator.unmatched();
+    return false;
+  }
+}

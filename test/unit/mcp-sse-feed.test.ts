@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findEventBoundary, SseFeed, type SseProblem } from '../../src/mcp/sse-feed.ts';
+
+interface Seen {
+  events: Array<[string | undefined, string]>;
+  problems: SseProblem[];
+}
+
+/** Feeds `bytes` cut at `cuts` (sorted offsets) and ends the stream. */
+function run(bytes: Buffer, cuts: readonly number[], limit = 1024, end = true): Seen {
+  const seen: Seen = { events: [], problems: [] };
+  const feed = new SseFeed(limit, { onEvent: (e, d) => seen.events.push([e, d]), onProblem: (p) => seen.problems.push(p) });
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut < at) continue;
+    feed.push(bytes.subarray(at, cut));
+    at = cut;
+  }
+  if (end) feed.end();
+  return seen;
+}
+
+const LEGACY = Buffer.from(
+  'event: endpoint\ndata: /messages/?session_id=abc\n\n' +
+    ': ping - 2025-01-01\n\n' +
+    'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ünïcødé ✓"}]}}\n\n' +
+    'retry: 1000\nid: 7\nevent: message\ndata: {"jsonrpc":"2.0",\ndata: "id":2,"result":{}}\n\n' +
+    'data: {"jsonrpc":"2.0","id":3,"result":{}}\n\n',
+);
+
+const EXPECTED: Array<[string | undefined, string]> = [
+  ['endpoint', '/messages/?session_id=abc'],
+  ['message', '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ünïcødé ✓"}]}}'],
+  ['message', '{"jsonrpc":"2.0",\n"id":2,"result":{}}'],
+  [undefined, '{"jsonrpc":"2.0","id":3,"result":{}}'],
+];
+
+const crlf = (b: Buffer) => Buffer.from(b.toString('utf8').replace(/\n/g, '\r\n'));
+const cr = (b: Buffer) => Buffer.from(b.toString('utf8').replace(/\n/g, '\r'));
+const cutsOf = (len: number) => fc.uniqueArray(fc.integer({ min: 0, max: len }), { maxLength: 30 }).map((a) => a.sort((x, y) => x - y));
+
+describe('SSE feed', () => {
+  it('reads the events of a legacy SSE stream, skipping comments, retry and id fields', () => {
+    expect(run(LEGACY, [])).toEqual({ events: EXPECTED, problems: [] });
+  });
+
+  it('yields the same events for any byte split of a valid stream (LF, CRLF and CR line ends)', () => {
+    for (const stream of [LEGACY, crlf(LEGACY), cr(LEGACY)]) {
+      fc.assert(fc.property(cutsOf(stream.length), (cuts) => {
+        expect(run(stream, cuts)).toEqual({ events: EXPECTED, problems: [] });
+      }), { numRuns: 300 });
+    }
+  });
+
+  it('skips an event over the bound (too_large) and reads the events after it, for any split', () => {
+    const big = `event: message\ndata: {"jsonrpc":"2.0","id":9,"result":{"x":"${'y'.repeat(3000)}"}}\n\n`;
+    const stream = Buffer.from(`${big}data: {"a":1}\n\n${big}${big}event: message\ndata: {"b":2}\n\n`);
+    for (const s of [stream, crlf(stream)]) {
+      fc.assert(fc.property(cutsOf(s.length), (cuts) => {
+        expect(run(s, cuts, 1024)).toEqual({ events: [[undefined, '{"a":1}'], ['message', '{"b":2}']], problems: ['too_large', 'too_large', 'too_large'] });
+      }), { numRuns: 200 });
+    }
+  });
+
+  it('reads an oversized event delivered in one chunk with small events around it', () => {
+    const s = Buffer.from(`data: 1\n\ndata: ${'z'.repeat(5000)}\n\ndata: 2\n\n`);
+    expect(run(s, [], 100)).toEqual({ events: [[undefined, '1'], [undefined, '2']], problems: ['too_large'] });
+  });
+
+  it('reports a stream cut in the middle of an event, and not a stream that ends cleanly', () => {
+    expect(run(Buffer.from('data: {"jsonrpc":"2.0","id":1,"res'), [])).toEqual({ events: [], problems: ['stream_cut'] });
+    expect(run(Buffer.from('data: {"a":1}\n\ndata: {"b"\n'), [5])).toEqual({ events: [[undefined, '{"a":1}']], problems: ['stream_cut'] });
+    expect(run(Buffer.from('data: {"a":1}\n\n: ping\n'), [])).toEqual({ events: [[undefined, '{"a":1}']], problems: [] });
+    expect(run(Buffer.from('data: {"a":1}\r\n\r\n'), [15])).toEqual({ events: [[undefined, '{"a":1}']], problems: [] });
+  });
+
+  it('skips events with empty data (priming events)', () => {
+    expect(run(Buffer.from('id: 1\ndata:\n\ndata: x\n\n'), [])).toEqual({ events: [[undefined, 'x']], problems: [] });
+  });
+
+  it('never throws, whatever the bytes and however they are split', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 16, max: 200 }), (bytes, limit) => {
+      const b = Buffer.from(bytes);
+      run(b, [Math.floor(b.length / 3), Math.floor(b.length / 2)], limit);
+    }), { numRuns: 300 });
+    fc.assert(fc.property(fc.array(fc.constantFrom('data: ', 'event: message', '\n', '\r', '\r\n', ': c', 'x'.repeat(50), '{"jsonrpc":"2.0"}'), { maxLength: 60 }), (parts) => {
+      const b = Buffer.from(parts.join(''));
+      run(b, [1, 7, 33], 64);
+    }), { numRuns: 300 });
+  });
+
+  it('finds the blank line that ends an event, across line-end styles and chunks', () => {
+    const fresh = () => ({ atLineStart: false, afterCr: false });
+    expect(findEventBoundary('abc\n\nrest', fresh())).toBe(5);
+    expect(findEventBoundary('abc\r\n\r\nrest', fresh())).toBe(7);
+    expect(findEventBoundary('abc\r\rrest', fresh())).toBe(5);
+    expect(findEventBoundary('abc\r\n', fresh())).toBe(-1);
+    expect(findEventBoundary('abc\ndata: x\n', fresh())).toBe(-1);
+    const state = fresh();
+    expect(findEventBoundary('abc\r', state)).toBe(-1);
+    expect(findEventBoundary('\n\r\nx', state)).toBe(3);
+  });
+});
