@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../src/telemetry/catalog.ts';
 import { histogram, scrape, value } from '../fixtures/scrape.ts';
@@ -20,12 +21,6 @@ function expectedLe(buckets: readonly number[]): string[] {
   return [...buckets.map(go), '+Inf'];
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  for (let waited = 0; !(await cond()); waited += 20) {
-    if (waited >= ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('the four HTTP families', () => {
   it('match the catalog exactly after a known traffic mix: counts, labels, buckets, sizes, 499, no query strings', async () => {
@@ -66,13 +61,13 @@ describe('the four HTTP families', () => {
     const hang = request(`${base}/hang`);
     hang.on('error', () => undefined);
     hang.end();
-    await waitFor(() => hangingSeen, 'the upstream to see /hang');
+    await waitFor(() => hangingSeen, { what: 'the upstream to see /hang' });
     hang.destroy();
 
     // An SSE stream: counted at its headers, open while open.
     const sse = await new Promise<import('node:http').IncomingMessage>((resolve) => request(`${base}/api/v1/servers/abc/logs`, resolve).end());
     let m = await scrape(sidecar.metricsUrl);
-    await waitFor(async () => value((m = await scrape(sidecar!.metricsUrl)), 'mcp_http_requests_total', { status_code: '499' }) === 1, 'the 499');
+    await waitFor(async () => value((m = await scrape(sidecar!.metricsUrl)), 'mcp_http_requests_total', { status_code: '499' }) === 1, { what: 'the 499' });
 
     expect(value(m, 'mcp_http_requests_total', { method: 'GET', endpoint: '/api/v1/tools', status_code: '200' })).toBe(3);
     expect(value(m, 'mcp_http_requests_total', { method: 'POST', endpoint: '/api/v1/tools/{id}/invoke', status_code: '200' })).toBe(2);
@@ -112,7 +107,7 @@ describe('the four HTTP families', () => {
     }
 
     sse.destroy();
-    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_proxy_open_streams', { kind: 'sse' }) === 0, 'the stream to close');
+    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_proxy_open_streams', { kind: 'sse' }) === 0, { what: 'the stream to close' });
     m = await scrape(sidecar.metricsUrl);
     expect(value(m, 'mcp_http_requests_total', { endpoint: '/api/v1/servers/{id}/logs' })).toBe(1);
     expect(histogram(m, 'mcp_http_response_size_bytes', { method: 'GET', endpoint: '/api/v1/servers/{id}/logs' })?.sum).toBe(Buffer.byteLength('data: hello\n\n'));

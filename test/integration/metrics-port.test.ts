@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
+import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROMETHEUS_CONTENT_TYPE } from '../../src/exporters/prometheus.ts';
 import { clientRequests, startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
@@ -32,12 +33,6 @@ function raw(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  for (let waited = 0; !(await cond()); waited += 25) {
-    if (waited >= ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('the metrics port', () => {
   it('refuses /metrics without a token and with a wrong token (401, WWW-Authenticate, no detail), serves it with the right one', async () => {
@@ -73,11 +68,11 @@ describe('the metrics port', () => {
     upstream = await startUpstream((_req, res) => res.end('ok'));
     sidecar = await startSidecar(upstream.url);
     const base = sidecar.metricsUrl.replace(/\/metrics$/, '');
-    await waitFor(async () => (await raw(`${base}/readyz`)).status === 200, '/readyz 200');
+    await waitFor(async () => (await raw(`${base}/readyz`)).status === 200, { what: '/readyz 200' });
     expect((await raw(`${base}/healthz`)).status).toBe(200);
     await upstream.close();
     upstream = undefined;
-    await waitFor(async () => (await raw(`${base}/readyz`)).status === 503, '/readyz 503');
+    await waitFor(async () => (await raw(`${base}/readyz`)).status === 503, { what: '/readyz 503' });
     expect((await raw(`${base}/healthz`)).status).toBe(200);
   });
 
@@ -108,7 +103,7 @@ describe('the metrics port', () => {
     expect((await raw(sidecar.metricsUrl, { authorization: 'Bearer first-token' })).status).toBe(200);
     writeFileSync(join(dir, 'token.new'), 'second-token', { mode: 0o600 });
     renameSync(join(dir, 'token.new'), file);
-    await waitFor(async () => (await raw(sidecar!.metricsUrl, { authorization: 'Bearer second-token' })).status === 200, 'the new token');
+    await waitFor(async () => (await raw(sidecar!.metricsUrl, { authorization: 'Bearer second-token' })).status === 200, { what: 'the new token' });
     expect((await raw(sidecar.metricsUrl, { authorization: 'Bearer first-token' })).status).toBe(401);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The CLI as a child process, configured only by the process environment, as in a Kubernetes pod.
  */
+import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { otlpEnv, startOtlpReceiver, waitFor, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpEnv, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
 
@@ -64,7 +65,7 @@ describe('the CLI with OTEL_* variables', () => {
       expect((await fetch(`${r.proxyUrl}/`)).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await waitFor(failed, 'the gRPC export failure line');
+    await waitFor(failed, { what: 'the gRPC export failure line' });
     expect(r.stdout.filter((l) => l.includes('"event":"otlp_export_failed"'))).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
+import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { otlpEnv, startOtlpReceiver, waitFor, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpEnv, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 import { readBody, startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
 
@@ -57,13 +58,13 @@ describe('logs', () => {
     hang.on('error', () => undefined);
     hang.end();
     const u = upstream;
-    await waitFor(() => u.requests.some((r) => (r.url ?? '').startsWith('/hang')), 'the hanging request');
+    await waitFor(() => u.requests.some((r) => (r.url ?? '').startsWith('/hang')), { what: 'the hanging request' });
     hang.destroy();
     expect((await fetch(sidecar.metricsUrl, { headers: { authorization: 'Bearer WRONGSECRET' } })).status).toBe(401);
 
     const s = sidecar;
-    await waitFor(() => s.logs.filter((l) => l.event === 'access').length === 5, 'five access lines');
-    await waitFor(() => s.logs.some((l) => l.event === 'otlp_export_failed' && l['signal'] === 'metrics'), 'the metrics export failure line');
+    await waitFor(() => s.logs.filter((l) => l.event === 'access').length === 5, { what: 'five access lines' });
+    await waitFor(() => s.logs.some((l) => l.event === 'otlp_export_failed' && l['signal'] === 'metrics'), { what: 'the metrics export failure line' });
     const text = s.rawLogs.join('');
     for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
     expect(text).not.toMatch(/token=|password=|api_key=|key=Q/);

@@ -1,7 +1,8 @@
 import diagnostics_channel from 'node:diagnostics_channel';
+import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HTTP_DURATION_BUCKETS, SEMCONV_HTTP_DURATION_BUCKETS } from '../../src/telemetry/catalog.ts';
-import { otlpEnv, startOtlpReceiver, waitFor, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { otlpEnv, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { histogram, scrape, value } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 import { readBody, startUpstream, unusedPort, type TestUpstream, clientRequests } from '../fixtures/upstream.ts';
@@ -50,10 +51,7 @@ describe('OTLP metrics push', () => {
     for (let i = 0; i < 2; i++) await (await fetch(`${sidecar.proxyUrl}/api/v1/tools/calc.add/invoke`, { method: 'POST', body: '{"arguments":{}}' })).text();
 
     const r = receiver;
-    await waitFor(
-      () => r.sum('mcp_http_requests_total', { method: 'POST' }) === 2 && r.sum('mcp_http_requests_total', { method: 'GET' }) === 5 && r.sum('mcp_tool_invocations_total') === 2,
-      'the request counts',
-    );
+    await waitFor(() => r.sum('mcp_http_requests_total', { method: 'POST' }) === 2 && r.sum('mcp_http_requests_total', { method: 'GET' }) === 5 && r.sum('mcp_tool_invocations_total') === 2, { what: 'the request counts' });
     // The tool-invocation sum, classified from the proxied REST invokes, arrives with its exact value.
     expect(r.sum('mcp_tool_invocations_total', { tool_id: 'calc.add', status: 'success' })).toBe(2);
     expect(r.latest('mcp_tool_invocations_total')?.isMonotonic).toBe(true);
@@ -102,7 +100,7 @@ describe('OTLP protocols', () => {
     sidecar = await startSidecar(upstream.url, [], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` });
     await (await fetch(`${sidecar.proxyUrl}/api/v1/tools`)).text();
     const r = receiver;
-    await waitFor(() => r.heads.some((h) => h.path === '/v1/metrics') && r.heads.some((h) => h.path === '/v1/traces'), 'both signals');
+    await waitFor(() => r.heads.some((h) => h.path === '/v1/metrics') && r.heads.some((h) => h.path === '/v1/traces'), { what: 'both signals' });
     for (const h of r.heads) expect(h.headers['content-type']).toBe('application/x-protobuf');
   });
 });
@@ -129,7 +127,7 @@ describe('traces', () => {
     expect(sent.tracestate).toBe('vendor=abc');
 
     const r = receiver;
-    await waitFor(() => r.spans().length >= 1, 'the span');
+    await waitFor(() => r.spans().length >= 1, { what: 'the span' });
     const span = r.spans()[0]!;
     expect(span.traceId).toBe(TRACE_ID);
     expect(span.parentSpanId).toBe(PARENT_SPAN_ID);
@@ -157,7 +155,7 @@ describe('traces', () => {
     const sent = String(proxied(upstream)[0]!.headers.traceparent);
     expect(sent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const r = receiver;
-    await waitFor(() => r.spans().length >= 1, 'the span');
+    await waitFor(() => r.spans().length >= 1, { what: 'the span' });
     const span = r.spans()[0]!;
     expect(span.parentSpanId).toBe('');
     expect(sent).toBe(`00-${span.traceId}-${span.spanId}-01`);
@@ -168,7 +166,7 @@ describe('traces', () => {
     await upstream.close();
     upstream = undefined;
     expect((await fetch(`${sidecar.proxyUrl}/api/v1/tools`)).status).toBe(502);
-    await waitFor(() => r.spans().length >= 2, 'the second span');
+    await waitFor(() => r.spans().length >= 2, { what: 'the second span' });
     const failed = r.spans()[1]!;
     expect(failed.attributes['error.type']).toBe('upstream_unavailable');
     expect(failed.attributes['http.response.status_code']).toBe(502);
@@ -193,7 +191,7 @@ describe('collector down', () => {
     await waitFor(async () => {
       const m = await scrape(s.metricsUrl);
       return value(m, 'sidecar_otlp_export_failures_total', { signal: 'metrics' }) >= 3 && value(m, 'sidecar_otlp_export_failures_total', { signal: 'traces' }) >= 1;
-    }, 'export failures to be counted');
+    }, { what: 'export failures to be counted' });
     const m = await scrape(s.metricsUrl);
     expect(value(m, 'mcp_http_requests_total')).toBe(20);
     const exportLines = s.logs.filter((l) => String(l.event ?? '').startsWith('otlp_export'));
@@ -219,7 +217,7 @@ describe('with no OTEL_* variables', () => {
     // The client's own header passes through untouched.
     expect(proxied(upstream)[1]!.headers.traceparent).toBe(`00-${TRACE_ID}-${PARENT_SPAN_ID}-01`);
     const s = sidecar;
-    await waitFor(() => s.logs.filter((l) => l.event === 'access').length === 2, 'the access log');
+    await waitFor(() => s.logs.filter((l) => l.event === 'access').length === 2, { what: 'the access log' });
     for (const line of s.logs) expect(line).not.toHaveProperty('trace_id');
     const m = await scrape(s.metricsUrl);
     expect(m.has('http_server_request_duration_seconds')).toBe(false);

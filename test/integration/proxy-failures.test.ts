@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
@@ -12,12 +13,6 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (let waited = 0; !cond(); waited += 10) {
-    if (waited >= ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('failure semantics', () => {
   it('answers 502 {"error":"upstream_unavailable"} when the upstream refuses connections', async () => {
@@ -86,9 +81,9 @@ describe('failure semantics', () => {
     const req = request(`${sidecar.proxyUrl}/hang`);
     req.on('error', () => undefined);
     req.end();
-    await waitFor(() => upstreamGotRequest, 'the upstream to receive the request');
+    await waitFor(() => upstreamGotRequest, { what: 'the upstream to receive the request' });
     req.destroy();
-    await waitFor(() => upstreamClosedEarly, 'the upstream to see the abort');
+    await waitFor(() => upstreamClosedEarly, { what: 'the upstream to see the abort' });
     expect(upstreamClosedEarly).toBe(true);
   });
 
