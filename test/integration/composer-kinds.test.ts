@@ -10,6 +10,7 @@ import { connectMcp, type ConnectedClient, type McpKind } from '../fixtures/mcp-
 import { fetchResolvingTo127 } from '../fixtures/named-host.ts';
 import { scrape, value, type Family } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
+import { startUpstream } from '../fixtures/upstream.ts';
 
 let composer: DemoComposer | undefined;
 let sidecar: TestSidecar | undefined;
@@ -136,5 +137,27 @@ describe('MCP-native inventory', () => {
       return value(x, 'mcp_tools_total') === before + 1 ? x : undefined;
     }, { what: 'the new tool to be counted', timeoutMs: 1000, intervalMs: 20 });
     expect(value(m, 'mcp_tools_by_server', { server_id: 'files' })).toBe(filesBefore + 1);
+  });
+});
+
+describe('a composer with nothing but the plain GET /tools', () => {
+  it('takes the tool inventory from GET /tools and serves nothing else it cannot know', async () => {
+    const tools = ['calc_add', 'calc_echo', 'clock_now', 'clock_echo', 'files_list_files'].map((name) => ({ name, description: '', inputSchema: { type: 'object' } }));
+    const upstream = await startUpstream((req, res) => {
+      if (req.method === 'GET' && req.url === '/tools') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ tools, total: tools.length }));
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"detail":"Not Found"}');
+    });
+    cleanups.push(() => upstream.close());
+    sidecar = await startSidecar(upstream.url, ['--poll-interval', '300ms']);
+    const m = await scrapeWhen((x) => value(x, 'mcp_tools_total') === 5, 'the tools from GET /tools');
+    expect(value(m, 'sidecar_source_available', { source: 'tools_list' })).toBe(1);
+    expect(value(m, 'sidecar_source_available', { source: 'sse' })).toBe(0);
+    expect(value(m, 'mcp_tools_by_server', { server_id: 'calc' })).toBe(2);
+    expect(value(m, 'mcp_tools_by_server', { server_id: 'files' })).toBe(1);
+    for (const absent of ['mcp_prompts_total', 'mcp_resources_total', 'mcp_servers_total', 'mcp_composer_info']) expect(m.has(absent), absent).toBe(false);
   });
 });
