@@ -8,7 +8,8 @@
  *   `resource.read` are counted only for transports the sidecar does not proxy (stdio), so a proxied call
  *   is never counted twice.
  * - Lifecycle and configuration facts go through {@link LifecycleLedger}: events while the stream is
- *   connected, inference (REST calls, poll differences) while it is not, each occurrence once.
+ *   connected, inference (REST calls, poll differences) while it is not, each occurrence once. A config
+ *   validation refused in a REST answer is request-level: the stream does not report it.
  */
 import type { RequestFact, ResourceReadFact, ToolCallFact } from './facts.ts';
 import { LifecycleLedger, type LifecycleLedgerOptions, type LifecycleSink } from './lifecycle.ts';
@@ -47,5 +48,15 @@ export class Ledger {
   /** An authentication, authorization, rate-limit or classification fact from a proxied request. */
   request(fact: RequestFact): void {
     this.#sink.request(fact);
+  }
+
+  /**
+   * A config validation the composer refused in answer to a proxied `POST /config/validate` or
+   * `PUT /config`. It is a request-level fact: the answer says it, the composer's stream does not
+   * (its `config.validation_failed` is for files it reloads by itself), so it counts whether or not the
+   * stream is connected.
+   */
+  configValidationRefused(errorType: string): void {
+    this.#sink.lifecycle({ kind: 'config_validation_error', errorType });
   }
 }

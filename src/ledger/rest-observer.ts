@@ -106,7 +106,7 @@ export class RestObserver {
         ledger.lifecycle.fromInference({ kind: 'config_reload', ok: f.ok });
         return;
       case 'config_validation_error':
-        ledger.lifecycle.fromInference({ kind: 'config_validation_error', errorType: f.errorType });
+        ledger.configValidationRefused(f.errorType);
         return;
       default:
         ledger.request(f);

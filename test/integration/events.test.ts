@@ -193,3 +193,15 @@ describe('the event stream subscriber', () => {
     expect(value(m, 'mcp_tool_invocations_total', { tool_id: 'calc_add', status: 'success' })).toBe(1);
   });
 });
+
+describe('config validation refused over REST while the stream is connected', () => {
+  it('is counted from the proxied answer, since the composer sends no event for it', async () => {
+    const c = await composer();
+    sidecar = await connectedSidecar(c.url);
+    await post(`${sidecar.proxyUrl}/api/v1/config/validate`, { servers: [{ id: 'broken' }] });
+    await requestJson(`${sidecar.proxyUrl}/api/v1/config`, { method: 'PUT', body: JSON.stringify({ servers: 'not a list' }), headers: { 'content-type': 'application/json' } });
+    const m = await settled(sidecar, (x) => value(x, 'mcp_config_validation_errors_total') >= 2);
+    expect(value(m, 'mcp_config_validation_errors_total')).toBe(2);
+    expect(value(m, 'sidecar_event_stream_connected')).toBe(1);
+  });
+});
