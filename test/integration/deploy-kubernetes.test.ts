@@ -22,6 +22,18 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const builds = new Map<string, { objects: K8sObject[]; spec: PodSpec; labels: Record<string, string> }>();
+
+/** `kubectl kustomize` of a folder under deploy/kubernetes, once per folder, with its pod template. */
+function built(path: string): { objects: K8sObject[]; spec: PodSpec; labels: Record<string, string> } {
+  let b = builds.get(path);
+  if (b === undefined) {
+    const objects = kustomize(join(DEPLOY_PATHS.kubernetes, path));
+    builds.set(path, (b = { objects, ...podTemplate(only(objects, 'Deployment')) }));
+  }
+  return b;
+}
+
 function sidecarOf(spec: PodSpec): Container {
   const found = allContainers(spec).filter((c) => c.name === SIDECAR);
   expect(found).toHaveLength(1);
@@ -33,12 +45,16 @@ function sidecarOf(spec: PodSpec): Container {
  * does not exist here: its path is swapped for a temporary file, and returned as `tokenFile`.
  */
 function sidecarConfig(c: Container): { config: SidecarConfig; tokenFile: string } {
-  const tokenFile = String((c.args ?? []).find((a) => a.startsWith('--metrics-token-file='))?.split('=')[1] ?? c.env?.find((e) => e.name === 'SIDECAR_METRICS_TOKEN_FILE')?.value);
+  const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  const flag = argv.findIndex((a) => a === '--metrics-token-file' || a.startsWith('--metrics-token-file='));
+  const fromArgs = flag === -1 ? undefined : argv[flag]!.includes('=') ? argv[flag]!.slice(argv[flag]!.indexOf('=') + 1) : argv[flag + 1];
+  const tokenFile = fromArgs ?? c.env?.find((e) => e.name === 'SIDECAR_METRICS_TOKEN_FILE')?.value;
+  if (tokenFile === undefined) throw new Error(`${c.name} has no --metrics-token-file nor SIDECAR_METRICS_TOKEN_FILE`);
   const local = join(dir, 'token');
   writeFileSync(local, 'a-test-token-0123456789');
   const swap = (s: string) => s.replace(tokenFile, local);
   const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, swap(e.value!)]));
-  return { config: loadConfig([...(c.command ?? []), ...(c.args ?? [])].map(swap), env), tokenFile };
+  return { config: loadConfig(argv.map(swap), env), tokenFile };
 }
 
 describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined ? ` (skipped: ${MISSING_KUBECTL})` : ''}`, () => {
@@ -47,8 +63,7 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
     let spec: PodSpec;
     let labels: Record<string, string>;
     beforeAll(() => {
-      objects = kustomize(join(DEPLOY_PATHS.kubernetes, path));
-      ({ spec, labels } = podTemplate(only(objects, 'Deployment')));
+      ({ objects, spec, labels } = built(path));
     });
 
     it('builds, and every object validates against its Kubernetes or Prometheus Operator schema', () => {
@@ -149,9 +164,8 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       expect(matchesLabels(svc.selector, labels)).toBe(true);
       const sidecar = sidecarOf(spec);
       const { config } = sidecarConfig(sidecar);
-      const targets = svc.ports.map((p) => resolvePort(sidecar, p.targetPort));
-      expect(targets.sort()).toEqual([config.listen.port, config.metricsListen.port].sort());
-      expect(svc.ports.find((p) => p.name === 'http') && resolvePort(sidecar, svc.ports.find((p) => p.name === 'http')!.targetPort)).toBe(config.listen.port);
+      const targets = Object.fromEntries(svc.ports.map((p) => [p.name, resolvePort(sidecar, p.targetPort)]));
+      expect(targets).toEqual({ http: config.listen.port, metrics: config.metricsListen.port });
     });
 
     it('opens the metrics port to the monitoring namespace only, and the proxy port to clients', () => {
@@ -179,8 +193,7 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
     let spec: PodSpec;
     let labels: Record<string, string>;
     beforeAll(() => {
-      objects = kustomize(join(DEPLOY_PATHS.kubernetes, path));
-      ({ spec, labels } = podTemplate(only(objects, 'Deployment')));
+      ({ objects, spec, labels } = built(path));
     });
 
     it('scrapes the metrics port with the token Secret, as job mcp-composer, with the alert rules of deploy/prometheus', () => {
