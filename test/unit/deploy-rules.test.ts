@@ -1,0 +1,117 @@
+/**
+ * The alert rules of deploy/prometheus: each alert the issue asks for exists on the right family, carries
+ * a severity, a summary, a description and a runbook link to its own section of docs/runbook.md, has
+ * promtool unit tests where it fires and where it stays silent; every name any rule or dashboard panel
+ * queries is declared in the catalog table; the generated PrometheusRule and dashboard are up to date.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderDashboard } from '../../scripts/deploy/dashboard.ts';
+import { renderPrometheusRule } from '../../scripts/deploy/prometheus-rule.ts';
+import { ALL_FAMILIES } from '../../src/telemetry/catalog.ts';
+import { alertRules, allExpressions, DEPLOY_PATHS, parseYaml } from '../fixtures/deploy-files.ts';
+import { familyOf, metricNames, SYNTHETIC } from '../fixtures/promql-names.ts';
+
+interface RuleTestFile {
+  rule_files: string[];
+  tests: Array<{ name: string; alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
+}
+
+function ruleTestFiles(): Array<[string, RuleTestFile]> {
+  return readdirSync(DEPLOY_PATHS.ruleTests)
+    .filter((f) => f.endsWith('.test.yml'))
+    .map((f) => [f, parseYaml<RuleTestFile>(readFileSync(join(DEPLOY_PATHS.ruleTests, f), 'utf8'), f)]);
+}
+
+/** GitHub's anchor of a Markdown heading. */
+const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-');
+
+describe('the alert rules', () => {
+  const alerts = alertRules();
+
+  it('cover what an operator needs, each on the family it is about', () => {
+    const expected: Array<[alert: string, name: string, pattern?: RegExp]> = [
+      ['McpComposerSidecarDown', 'up'],
+      ['McpComposerSidecarAbsent', 'up'],
+      ['McpComposerUpstreamUnreachable', 'sidecar_upstream_up', /sidecar_upstream_up == 0/],
+      ['McpComposerInventoryPollFailing', 'sidecar_inventory_poll_up'],
+      ['McpServerCrashLooping', 'mcp_server_crashes_total', /increase\(mcp_server_crashes_total\[/],
+      ['McpServerFailed', 'mcp_servers_failed'],
+      ['McpToolErrorRatioHigh', 'mcp_tool_invocations_total', /status="error"/],
+      ['McpToolLatencyP95High', 'mcp_tool_invocation_duration_seconds_bucket', /histogram_quantile\(0\.95,/],
+      ['McpAuthFailureSpike', 'mcp_auth_failures_total'],
+      ['McpRateLimitSpike', 'mcp_rate_limit_exceeded_total'],
+      ['McpConfigReloadFailed', 'mcp_config_reloads_total', /status="failed"/],
+      ['McpComposerEventStreamDisconnected', 'sidecar_event_stream_connected', /sidecar_event_stream_connected == 0/],
+      ['McpComposerLabelOverflow', 'sidecar_label_overflow_total'],
+    ];
+    expect(alerts.map((a) => a.alert).sort()).toEqual(expected.map(([a]) => a).sort());
+    for (const [alert, name, pattern] of expected) {
+      const rule = alerts.find((a) => a.alert === alert)!;
+      expect(metricNames(rule.expr), alert).toContain(name);
+      if (pattern) expect(rule.expr, alert).toMatch(pattern);
+    }
+  });
+
+  it('each carry a severity, a summary, a description and a runbook link to their own section of docs/runbook.md', () => {
+    const runbook = readFileSync(DEPLOY_PATHS.runbook, 'utf8');
+    const sections = [...runbook.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim());
+    expect(sections.sort()).toEqual(alerts.map((a) => a.alert).sort());
+    for (const a of alerts) {
+      expect(['critical', 'warning'], a.alert).toContain(a.labels?.severity);
+      expect(a.annotations?.summary, a.alert).toBeTruthy();
+      expect(a.annotations?.description, a.alert).toBeTruthy();
+      const url = new URL(a.annotations?.runbook_url ?? '');
+      expect(url.protocol, a.alert).toBe('https:');
+      expect(url.pathname, a.alert).toMatch(/\/docs\/runbook\.md$/);
+      expect(url.hash, a.alert).toBe(`#${slug(a.alert)}`);
+    }
+  });
+
+  it('each have promtool unit tests where they fire and where they stay silent', () => {
+    const files = ruleTestFiles();
+    expect(files.length).toBeGreaterThan(0);
+    const fires = new Set<string>();
+    const silent = new Set<string>();
+    for (const [name, file] of files) {
+      expect(file.rule_files, name).toEqual(['../rules/mcp-composer-sidecar.rules.yml']);
+      for (const t of file.tests) for (const c of t.alert_rule_test ?? []) (c.exp_alerts.length > 0 ? fires : silent).add(c.alertname);
+    }
+    for (const a of alerts) {
+      expect(fires.has(a.alert), `${a.alert} has a test where it fires`).toBe(true);
+      expect(silent.has(a.alert), `${a.alert} has a test where it stays silent`).toBe(true);
+    }
+  });
+});
+
+describe('every PromQL expression of the rules and the dashboard', () => {
+  it('queries only families of the catalog table (or Prometheus\' own up), and no MCP-transport family yet', () => {
+    const histograms = new Set(ALL_FAMILIES.filter((f) => f.kind === 'histogram').map((f) => f.name));
+    const declared = new Set(ALL_FAMILIES.map((f) => f.name));
+    const expressions = allExpressions();
+    expect(expressions.length).toBeGreaterThan(50);
+    for (const { origin, expr } of expressions) {
+      const names = metricNames(expr);
+      expect(names.length, `${origin} selects a metric`).toBeGreaterThan(0);
+      for (const n of names) {
+        const fam = familyOf(n, histograms);
+        expect(declared.has(fam) || SYNTHETIC.has(n), `${origin}: ${n}`).toBe(true);
+        expect(fam, origin).not.toMatch(/^sidecar_mcp_|^mcp_server_(operation|session)_/);
+      }
+    }
+  });
+});
+
+describe('generated files (npm run deploy:generate)', () => {
+  it('the PrometheusRule carries the rule file\'s groups, and is up to date', () => {
+    const text = readFileSync(DEPLOY_PATHS.prometheusRule, 'utf8');
+    expect(text).toBe(renderPrometheusRule(readFileSync(DEPLOY_PATHS.rules, 'utf8')));
+    const rule = parseYaml<{ spec: { groups: unknown } }>(text, 'prometheusrule.yaml');
+    expect(rule.spec.groups).toEqual(parseYaml<{ groups: unknown }>(readFileSync(DEPLOY_PATHS.rules, 'utf8'), 'rules').groups);
+  });
+
+  it('the dashboard is up to date', () => {
+    expect(readFileSync(DEPLOY_PATHS.dashboard, 'utf8')).toBe(renderDashboard());
+  });
+});
