@@ -49,6 +49,22 @@ const tools: RowSpec = {
   ],
 };
 
+const mcp: RowSpec = {
+  title: 'MCP traffic (legacy SSE and streamable HTTP)',
+  panels: [
+    {
+      title: 'MCP operations p95 by method', description: 'mcp.server.operation.duration (OpenTelemetry MCP semantic conventions): each JSON-RPC request to its own response.', unit: 's', width: 12,
+      queries: [{ expr: `histogram_quantile(0.95, sum by (mcp_method_name, le) (rate(mcp_server_operation_duration_seconds_bucket${sel()}${R})))`, legend: '{{mcp_method_name}}' }],
+    },
+    { title: 'MCP sessions and pending requests', description: 'Sessions open through the sidecar and requests waiting for their response, by transport.', width: 12, queries: [
+      { expr: `sum by (transport) (sidecar_mcp_sessions_active${sel()})`, legend: 'sessions {{transport}}' },
+      { expr: `sum by (transport) (sidecar_mcp_pending_requests${sel()})`, legend: 'pending {{transport}}' },
+    ] },
+    { title: 'MCP requests dropped without a response', description: 'timeout (McpRequestsTimingOut fires on any), session_closed, client_gone, limit, duplicate_id.', unit: 'reqps', width: 12, queries: [{ expr: `sum by (reason) (rate(sidecar_mcp_pending_dropped_total${sel()}${R}))`, legend: '{{reason}}' }] },
+    { title: 'MCP messages not read', description: 'Passed through unchanged but not counted: too_large, not_json, not_jsonrpc, stream_cut, unknown_session …', unit: 'reqps', width: 12, queries: [{ expr: `sum by (reason) (rate(sidecar_mcp_unparsed_total${sel()}${R}))`, legend: '{{reason}}' }] },
+  ],
+};
+
 const servers: RowSpec = {
   title: 'Servers and lifecycle ($server_id)',
   panels: [
@@ -173,7 +189,7 @@ export function renderDashboard(): string {
       { name: 'server_id', label: 'Server', query: 'label_values(mcp_tools_by_server{job="$job"}, server_id)', multi: true },
       { name: 'tool_id', label: 'Tool', query: 'label_values(mcp_tool_invocations_total{job="$job"}, tool_id)', multi: true },
     ],
-    rows: [overview, tools, servers, auth, rateLimits, config, http, { title: 'Sidecar health', panels: sidecarHealth }],
+    rows: [overview, tools, mcp, servers, auth, rateLimits, config, http, { title: 'Sidecar health', panels: sidecarHealth }],
   });
   return `${JSON.stringify(json, null, 2)}\n`;
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoState, requestJson, startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { allExpressions } from '../fixtures/deploy-files.ts';
 import { familyOf, metricNames, SYNTHETIC } from '../fixtures/promql-names.ts';
+import { connectMcp } from '../fixtures/mcp-client.ts';
 import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix } from '../fixtures/rest-traffic.ts';
 import { scrape, value, type Family } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
@@ -54,9 +55,15 @@ describe('metric names in deploy/', () => {
     ]);
     sidecar = await startSidecar(composer.url, [
       '--upstream-token-file', join(dir, 'token'), '--poll-interval', '250ms', '--events-idle-timeout', '2s', '--max-label-values', '3',
+      '--mcp-pending-timeout', '300ms',
     ]);
     await waitFor(async () => value(await scrape(sidecar.metricsUrl), 'sidecar_event_stream_connected') === 1, { what: 'the event stream to connect' });
     await runScriptedMix(sidecar.proxyUrl, composer.url);
+    // MCP traffic: a call that outlives --mcp-pending-timeout (a timeout drop), and a body no parser can read.
+    const mcp = await connectMcp('sse', sidecar.proxyUrl);
+    await mcp.client.callTool({ name: 'clock_sleep', arguments: { ms: 700 } });
+    await mcp.client.close();
+    await (await fetch(`${sidecar.proxyUrl}/mcp`, { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } })).text();
     await openAndCloseSse(sidecar.proxyUrl);
     await absoluteFormRequest(sidecar.proxyUrl);
     await post(`${composer.url}/__demo/events/inject`, { type: 'server.crashed', raw: '{"not json' });
@@ -69,7 +76,9 @@ describe('metric names in deploy/', () => {
     await post(`${composer.url}/__demo/events/fill`, { count: 50 });
     families = await waitFor(async () => {
       const m = await scrape(sidecar.metricsUrl);
-      const ready = value(m, 'sidecar_event_gaps_total') >= 1 && value(m, 'sidecar_event_stream_connected') === 1 && value(m, 'sidecar_events_invalid_total') >= 1;
+      const ready =
+        value(m, 'sidecar_event_gaps_total') >= 1 && value(m, 'sidecar_event_stream_connected') === 1 && value(m, 'sidecar_events_invalid_total') >= 1 &&
+        value(m, 'sidecar_mcp_pending_dropped_total', { reason: 'timeout' }) >= 1;
       return ready ? m : undefined;
     }, { what: 'the gap to be counted and the stream to reconnect', timeoutMs: 20_000 });
   }, 120_000);
