@@ -36,6 +36,8 @@ export interface SidecarConfig {
   readonly clientKeepAliveTimeoutMs: number;
   readonly maxConnections: number;
   readonly maxHeaderSize: number;
+  readonly allowedMethods: readonly string[];
+  readonly upstreamRetry: 'on' | 'off';
   readonly maxLabelValues: number;
   readonly bodyCaptureLimit: number;
   readonly pollIntervalMs: number;
@@ -126,6 +128,10 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   const metricsListen = values['metricsListen'] as HostPort;
   if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
     throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
+  }
+  const requestTimeout = values['clientRequestTimeoutMs'] as number;
+  if (requestTimeout !== 0 && (values['clientHeadersTimeoutMs'] as number) > requestTimeout) {
+    throw new ConfigError('--client-headers-timeout / SIDECAR_CLIENT_HEADERS_TIMEOUT', '--client-headers-timeout: must not be longer than --client-request-timeout');
   }
   const upstreamTokenFile = values['upstreamTokenFile'] as string | undefined;
   if (upstreamTokenFile !== undefined) readTokenFile(upstreamTokenFile, '--upstream-token-file');

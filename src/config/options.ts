@@ -15,6 +15,7 @@ import {
   parseToken,
   parseUpstreamUrl,
 } from './values.ts';
+import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
@@ -42,6 +43,11 @@ export interface OptionSpec {
 }
 
 const duration = (raw: string): number => parseDuration(raw);
+const atLeast = (raw: string, minMs: number): number => {
+  const ms = parseDuration(raw);
+  if (ms < minMs) throw new Error(`"${raw}" is too short (at least ${minMs}ms)`);
+  return ms;
+};
 const int = (min: number, max: number) => (raw: string): number => parseInteger(raw, min, max);
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -111,6 +117,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'How long an idle pooled upstream connection is kept (the upstream\'s Keep-Alive hint wins when shorter).',
   },
   {
+    key: 'upstreamRetry', flag: 'no-upstream-retry', env: 'SIDECAR_UPSTREAM_RETRY', default: 'on', placeholder: 'on|off',
+    boolean: { flagValue: 'off' }, parse: (raw) => parseChoice(raw, ['on', 'off'] as const), group: 'upstream',
+    description: 'Never resend a request. By default an idempotent request without a body (GET, HEAD, OPTIONS, PUT, DELETE) whose connection the upstream closes before answering is sent once more on a new connection.',
+  },
+  {
     key: 'preserveHost', flag: 'preserve-host', env: 'SIDECAR_PRESERVE_HOST', default: 'false', placeholder: 'BOOL',
     boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'upstream',
     description: "Send the client's Host upstream instead of the upstream's own authority (breaks MCP servers with DNS-rebinding protection).",
@@ -130,7 +141,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Client side.
   {
     key: 'clientHeadersTimeoutMs', flag: 'client-headers-timeout', env: 'SIDECAR_CLIENT_HEADERS_TIMEOUT', default: '30s',
-    placeholder: 'DURATION', parse: duration, group: 'clients', description: 'Time a client has to send its request headers (slowloris defence).',
+    placeholder: 'DURATION', parse: (raw) => atLeast(raw, 100), group: 'clients',
+    description: 'Time a client has to send its request headers, counted from the connection (slowloris defence; at least 100ms, at most --client-request-timeout).',
   },
   {
     key: 'clientRequestTimeoutMs', flag: 'client-request-timeout', env: 'SIDECAR_CLIENT_REQUEST_TIMEOUT', default: '5m',
@@ -147,6 +159,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'maxHeaderSize', flag: 'max-header-size', env: 'SIDECAR_MAX_HEADER_SIZE', default: '16kb', placeholder: 'SIZE',
     parse: parseSize, group: 'clients', description: 'Largest request head a client may send (431 beyond it).',
+  },
+  {
+    key: 'allowedMethods', flag: 'allowed-methods', env: 'SIDECAR_ALLOWED_METHODS', default: DEFAULT_ALLOWED_METHODS.join(','), placeholder: 'LIST',
+    parse: parseMethodList, group: 'clients',
+    description: 'Comma-separated methods forwarded to the upstream; others get 405 (TRACE is not forwarded by default; CONNECT never is).',
   },
   // Metrics.
   {
