@@ -74,6 +74,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'The bearer token itself (discouraged: visible in the process list; for local use).',
   },
   {
+    key: 'metricsTlsCert', flag: 'metrics-tls-cert', env: 'SIDECAR_METRICS_TLS_CERT', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics',
+    description: 'PEM certificate (chain) of the metrics port: it then serves HTTPS only (with --metrics-tls-key; both re-read when they change).',
+  },
+  {
+    key: 'metricsTlsKey', flag: 'metrics-tls-key', env: 'SIDECAR_METRICS_TLS_KEY', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics', description: 'PEM private key of --metrics-tls-cert.',
+  },
+  {
+    key: 'metricsClientCa', flag: 'metrics-client-ca', env: 'SIDECAR_METRICS_CLIENT_CA', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics',
+    description: 'PEM CA bundle: /metrics then also requires a client certificate signed by it (403 otherwise); /healthz and /readyz stay open for probes. Needs TLS.',
+  },
+  {
     key: 'metricsAuth', flag: 'no-metrics-auth', env: 'SIDECAR_METRICS_AUTH', default: 'bearer', placeholder: 'bearer|none',
     boolean: { flagValue: 'none' }, parse: (raw) => parseChoice(raw, ['bearer', 'none'] as const), group: 'metrics',
     description: 'Serve /metrics without a token (explicit opt-out; logs a warning).',
