@@ -14,6 +14,7 @@ import {
   parseSize,
   parseToken,
   parseUpstreamUrl,
+  quoted,
 } from './values.ts';
 import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-policy.ts';
 
@@ -45,7 +46,7 @@ export interface OptionSpec {
 const duration = (raw: string): number => parseDuration(raw);
 const atLeast = (raw: string, minMs: number): number => {
   const ms = parseDuration(raw);
-  if (ms < minMs) throw new Error(`"${raw}" is too short (at least ${minMs}ms)`);
+  if (ms < minMs) throw new Error(`${quoted(raw)} is too short (at least ${minMs}ms)`);
   return ms;
 };
 const int = (min: number, max: number) => (raw: string): number => parseInteger(raw, min, max);

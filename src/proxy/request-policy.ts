@@ -19,6 +19,8 @@
  * | both `Transfer-Encoding` and `Content-Length` | 400 | RFC 9112 §6.1 (llhttp refuses it too; kept as a second line) |
  */
 
+import { quoted } from '../config/values.ts';
+
 /** What the client gets instead of a proxied answer. */
 export interface Refusal {
   readonly status: 400 | 405 | 501 | 505;
@@ -99,7 +101,7 @@ export function parseMethodList(raw: string): readonly string[] {
   for (const part of raw.split(',')) {
     const m = part.trim().toUpperCase();
     if (m === '') continue;
-    if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(m)) throw new Error(`"${part.trim()}" is not a method name`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(m)) throw new Error(`${quoted(part.trim())} is not a method name`);
     if (m === 'CONNECT') throw new Error('CONNECT is never proxied (the sidecar is not a forward proxy)');
     if (!out.includes(m)) out.push(m);
   }
