@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { authFailureReason, credentialOf, type AuthFailureReason, type AuthScheme } from './auth.ts';
 import type { ErrorType } from './facts.ts';
+import { resourceUriLabel } from './uri.ts';
 
 export interface RestObservation {
   readonly method: string;
@@ -201,10 +202,8 @@ export function classifyRest(o: RestObservation): RestFact[] {
   if (o.method === 'GET') {
     const read = RESOURCE_READ.exec(o.path);
     if (read !== null) {
-      let uri = safeDecode(read[1] as string);
-      const q = uri.indexOf('?');
-      if (q !== -1) uri = uri.slice(0, q);
-      return [...facts, { kind: 'resource_read', resourceUri: bounded(uri, MAX_RESOURCE_URI), ok: is2xx(o.status), durationSeconds: o.durationSeconds }];
+      const uri = resourceUriLabel(safeDecode(read[1] as string), MAX_RESOURCE_URI);
+      return [...facts, { kind: 'resource_read', resourceUri: uri, ok: is2xx(o.status), durationSeconds: o.durationSeconds }];
     }
   }
   return facts;

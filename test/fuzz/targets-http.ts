@@ -15,7 +15,7 @@ import { authFailureReason, credentialOf, jwtSubject, userIdOf } from '../../src
 import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
 import { clientResponseHeaders, HOP_BY_HOP, upstreamRequestHeaders, withOverrides } from '../../src/proxy/headers.ts';
 import { DEFAULT_ALLOWED_METHODS, refuseRequest } from '../../src/proxy/request-policy.ts';
-import { ERROR_TYPES } from './targets-text.ts';
+import { ERROR_TYPES, USERINFO } from './targets-text.ts';
 import { anyText, check, Crash, run, target, type FuzzTarget } from './harness.ts';
 
 /** A marker planted in every secret the loader sees; no error message may contain it. */
@@ -153,7 +153,7 @@ const headers = target('proxy/headers: upstreamRequestHeaders, clientResponseHea
 // ledger/rest-classify, ledger/auth
 
 const apiPath = fc.oneof(
-  fc.tuple(fc.constantFrom('tools', 'servers', 'resources', 'config', 'prompts', 'status', 'other'), fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 600 }), fc.constant('x'.repeat(5000)), fc.webUrl().map(encodeURIComponent)), fc.constantFrom('', '/invoke', '/start', '/stop', '/restart', '/logs')).map(([c, id, op]) => `/api/v1/${c}/${id.replace(/[/?]/g, '_')}${op}`),
+  fc.tuple(fc.constantFrom('tools', 'servers', 'resources', 'config', 'prompts', 'status', 'other'), fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 600 }), fc.constant('x'.repeat(5000)), fc.webUrl({ withQueryParameters: true, authoritySettings: { withUserInfo: true } }).map(encodeURIComponent)), fc.constantFrom('', '/invoke', '/start', '/stop', '/restart', '/logs')).map(([c, id, op]) => `/api/v1/${c}/${id.replace(/[/?]/g, '_')}${op}`),
   fc.constantFrom('/api/v1/config/reload', '/api/v1/config/validate', '/api/v1/config', '/mcp', '/sse', '/messages/'),
   anyText(100),
 );
@@ -195,7 +195,7 @@ const rest = target('ledger/rest-classify: classifyRest', [observation], (o) => 
         check(f.errorType === undefined || ERROR_TYPES.has(f.errorType), `error_type ${f.errorType}`);
         break;
       case 'resource_read':
-        check(f.resourceUri.length <= 1024 && !f.resourceUri.includes('?'), () => `resource_uri unbounded or with a query: ${f.resourceUri.length}`);
+        check(f.resourceUri.length <= 1024 && !f.resourceUri.includes('?') && !USERINFO.test(f.resourceUri), () => `resource_uri unbounded, or with a query or credentials: ${f.resourceUri.slice(0, 100)}`);
         break;
       case 'server_lifecycle':
         check(f.serverId.length <= 128, () => `server_id unbounded: ${f.serverId.length}`);

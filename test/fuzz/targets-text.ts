@@ -11,6 +11,9 @@ import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../
 import { findEventBoundary, SseFeed } from '../../src/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
 
+/** A URI that still carries `user:password@`. */
+export const USERINFO = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
+
 export const ERROR_TYPES = new Set([
   'tool_error', 'not_found', 'validation', 'timeout', 'cancelled', 'upstream_unavailable', 'internal',
   'parse_error', 'invalid_request', 'method_not_found', 'invalid_params', 'internal_error', 'resource_not_found', 'jsonrpc_error',
@@ -59,7 +62,7 @@ const params = fc.oneof(
   fc.record(
     {
       name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)),
-      uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.string({ maxLength: 1100 }), fc.integer()),
+      uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 }), fc.integer()),
       arguments: fc.jsonValue(),
       requestId: jsonRpcId,
       _meta: fc.oneof(
@@ -106,7 +109,7 @@ function checkMessage(m: McpMessage): void {
     check(validId(m.id), 'an invalid request id');
     check(m.method.length <= MAX_NAME_LENGTH, 'an unbounded method');
     for (const name of [m.toolName, m.promptName]) check(name === undefined || name.length <= MAX_NAME_LENGTH || name === TOO_LONG, 'an unbounded name');
-    check(m.resourceUri === undefined || (m.resourceUri.length <= MAX_URI_LENGTH && !/[?#]/.test(m.resourceUri)), () => `an unbounded URI or one with a query: ${m.resourceUri}`);
+    check(m.resourceUri === undefined || (m.resourceUri.length <= MAX_URI_LENGTH && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)), () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`);
     check(m.traceparent === undefined || /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(m.traceparent), 'an invalid traceparent kept');
     check(m.tracestate === undefined || m.tracestate.length <= 512, 'an unbounded tracestate');
   } else if (m.kind === 'notification') {
@@ -221,7 +224,7 @@ const eventData = fc.record(
     pid: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
     reason: fc.oneof(fc.constantFrom('manual', 'crash', 'config_change', 'expired', 'unknown_id'), fc.string({ maxLength: 80 })),
     tool_id: fc.oneof(fc.string({ maxLength: 220 }), fc.jsonValue()),
-    resource_uri: fc.oneof(fc.webUrl({ withQueryParameters: true }), fc.string({ maxLength: 2100 })),
+    resource_uri: fc.oneof(fc.webUrl({ withQueryParameters: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 2100 })),
     duration_ms: fc.oneof(fc.double(), fc.integer(), fc.jsonValue()),
     success: fc.oneof(fc.boolean(), fc.jsonValue()),
     error_type: fc.string({ maxLength: 50 }),
@@ -277,7 +280,7 @@ const event = target('events/event-map: mapEvent', [fc.option(eventType, { nil: 
       break;
     case 'resource_read':
       bounded(o.fact.resourceUri, 2048, 'resource_uri');
-      check(!o.fact.resourceUri.includes('?'), 'a resource URI with a query');
+      check(!o.fact.resourceUri.includes('?') && !USERINFO.test(o.fact.resourceUri), 'a resource URI with a query or credentials');
       check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
       break;
   }
