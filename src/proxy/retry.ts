@@ -9,11 +9,13 @@
  *   client has gone away, never for a timeout or a refused connection (nothing was written: the next
  *   attempt would meet the same closed port).
  * - The retry is invisible to everything downstream: the wrapped handler sees one request, so the exchange
- *   is counted once, with the outcome of the attempt that answered. Each retry is reported to
- *   `onRetry` (→ `sidecar_proxy_errors_total{kind="upstream_retried"}`).
+ *   is counted once, with the outcome of the attempt that answered. Each retry is reported as
+ *   `sidecar_proxy_errors_total{kind="upstream_retried"}`.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { ProxyState } from './state.ts';
 
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
@@ -35,24 +37,32 @@ export function isConnectionReset(err: unknown): boolean {
   return typeof code === 'string' && RESET_CODES.has(code);
 }
 
-export interface RetryContext {
-  readonly dispatcher: Dispatcher;
-  readonly options: Dispatcher.DispatchOptions;
-  /** The client is gone: its request is no longer worth resending. */
-  readonly clientGone: () => boolean;
-  readonly onRetry: (err: Error) => void;
-}
-
-/** Wraps a dispatch handler; pass it to `dispatcher.dispatch(ctx.options, handler)`. */
+/**
+ * Wraps a dispatch handler; pass it to `dispatcher.dispatch(options, handler)`. It holds references, not
+ * closures, so that wrapping costs one object per request on the proxy's hot path.
+ */
 export class RetryOnReset implements Dispatcher.DispatchHandler {
   readonly #inner: Dispatcher.DispatchHandler;
-  readonly #ctx: RetryContext;
+  readonly #dispatcher: Dispatcher;
+  readonly #options: Dispatcher.DispatchOptions;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #state: ProxyState;
   #responded = false;
   #retried = false;
 
-  constructor(inner: Dispatcher.DispatchHandler, ctx: RetryContext) {
+  constructor(inner: Dispatcher.DispatchHandler, dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, req: IncomingMessage, res: ServerResponse, state: ProxyState) {
     this.#inner = inner;
-    this.#ctx = ctx;
+    this.#dispatcher = dispatcher;
+    this.#options = options;
+    this.#req = req;
+    this.#res = res;
+    this.#state = state;
+  }
+
+  /** The client is gone: its request is no longer worth resending. */
+  #clientGone(): boolean {
+    return this.#res.destroyed || this.#req.socket.destroyed;
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
@@ -86,23 +96,30 @@ export class RetryOnReset implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(controller: Controller, err: Error): void {
-    if (this.#responded || this.#retried || !isConnectionReset(err) || this.#ctx.clientGone()) {
+    if (this.#responded || this.#retried || !isConnectionReset(err) || this.#clientGone()) {
       this.#inner.onResponseError?.(controller, err);
       return;
     }
     this.#retried = true;
-    this.#ctx.onRetry(err);
+    this.#state.reportError('upstream_retried', err);
     // Not from inside the failing connection's callback: let undici finish tearing it down first.
-    setImmediate(() => {
-      if (this.#ctx.clientGone()) {
-        this.#inner.onResponseError?.(controller, err);
-        return;
-      }
-      try {
-        this.#ctx.dispatcher.dispatch(this.#ctx.options, this);
-      } catch (again) {
-        this.#inner.onResponseError?.(controller, again as Error);
-      }
-    });
+    setImmediate(resend, this, controller, err);
   }
+
+  /** Sends the request again (once), unless the client has gone meanwhile. */
+  resend(controller: Controller, err: Error): void {
+    if (this.#clientGone()) {
+      this.#inner.onResponseError?.(controller, err);
+      return;
+    }
+    try {
+      this.#dispatcher.dispatch(this.#options, this);
+    } catch (again) {
+      this.#inner.onResponseError?.(controller, again as Error);
+    }
+  }
+}
+
+function resend(handler: RetryOnReset, controller: Controller, err: Error): void {
+  handler.resend(controller, err);
 }

@@ -117,12 +117,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
       body: body ? req : null,
     };
     try {
-      if (retry && isRetryable(method, body)) {
-        const clientGone = (): boolean => res.destroyed || req.socket.destroyed;
-        dispatcher.dispatch(options, new RetryOnReset(handler, { dispatcher, options, clientGone, onRetry: (err) => state.reportError('upstream_retried', err) }));
-      } else {
-        dispatcher.dispatch(options, handler);
-      }
+      dispatcher.dispatch(options, retry && isRetryable(method, body) ? new RetryOnReset(handler, dispatcher, options, req, res, state) : handler);
     } catch (err) {
       handler.onResponseError(null, err as Error);
     }
