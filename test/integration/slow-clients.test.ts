@@ -55,7 +55,7 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, m
 describe('slow and idle clients', () => {
   it('slowloris: 1,000 idle or trickling connections do not stop other clients being served, and each is closed with 408 when --client-headers-timeout expires', async () => {
     upstream = await startUpstream((_req, res) => res.end('ok'));
-    sidecar = await startSidecar(upstream.url, ['--client-headers-timeout', '3s']);
+    sidecar = await startSidecar(upstream.url, ['--client-headers-timeout', '5s']);
     const port = Number(new URL(sidecar.proxyUrl).port);
     const conns = await openMany(port, 1000);
     // Half never send a byte; half send a request line and then one header line every 250 ms, forever.
