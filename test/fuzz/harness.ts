@@ -35,6 +35,8 @@ export interface FuzzTarget {
   /** `module: function`, e.g. `ledger/endpoint: normalizeEndpoint`. */
   readonly name: string;
   readonly property: () => fc.IProperty<never>;
+  /** Releases what the target created (temporary files), after each run. */
+  readonly dispose?: () => void;
 }
 
 export function target<Ts extends [unknown, ...unknown[]]>(
@@ -62,7 +64,12 @@ export interface FuzzResult {
 /** Runs one target for `numRuns` cases (stopping at the first failure, which fast-check then shrinks). */
 export function runTarget(t: FuzzTarget, numRuns: number, seed: number): FuzzResult {
   const start = performance.now();
-  const details = fc.check(t.property(), { numRuns, seed, endOnFailure: false });
+  let details: fc.RunDetails<never>;
+  try {
+    details = fc.check(t.property(), { numRuns, seed, endOnFailure: false });
+  } finally {
+    t.dispose?.();
+  }
   const ms = Math.round(performance.now() - start);
   if (!details.failed) return { name: t.name, cases: details.numRuns, crashes: 0, violations: 0, ms, seed };
   const err = details.errorInstance;

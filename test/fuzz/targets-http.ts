@@ -25,7 +25,7 @@ const SECRET = 'S3CRET';
 // config/load
 
 let files: { dir: string; good: string; bad: string; empty: string } | undefined;
-/** Token files for the loader (created once, removed at exit). */
+/** Token files for the loader (created on first use, removed by the target's `dispose`). */
 function tokenFiles(): { dir: string; good: string; bad: string; empty: string } {
   if (files !== undefined) return files;
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-fuzz-'));
@@ -33,7 +33,6 @@ function tokenFiles(): { dir: string; good: string; bad: string; empty: string }
   writeFileSync(files.good, `token-${SECRET}\n`);
   writeFileSync(files.bad, `has a space ${SECRET}\n`);
   writeFileSync(files.empty, '');
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return files;
 }
 
@@ -83,7 +82,7 @@ const envArb = fc
   )
   .map((entries) => Object.fromEntries(entries) as Record<string, string>);
 
-const config = target('config/load: loadConfig', [argvArb, envArb], (argv, env) => {
+const configTarget = target('config/load: loadConfig', [argvArb, envArb], (argv, env) => {
   try {
     const c = loadConfig(argv, env);
     check(Object.isFrozen(c), 'the configuration is not frozen');
@@ -276,5 +275,13 @@ const inventory = target('events/inventory-parse: parseVersion, parseStatus, par
   if (page !== undefined) check(page.serverIds.length <= page.count && page.serverIds.every((id) => id.length <= 128) && finiteNonNegative(page.total), 'an unbounded page');
   run('configErrorType', () => configErrorType(body));
 });
+
+const config: FuzzTarget = {
+  ...configTarget,
+  dispose: () => {
+    if (files !== undefined) rmSync(files.dir, { recursive: true, force: true });
+    files = undefined;
+  },
+};
 
 export const HTTP_TARGETS: readonly FuzzTarget[] = [config, policy, headers, rest, auth, inventory];
