@@ -78,7 +78,11 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
   const logger = createLogger({ level: config.logLevel, traceContext: config.otel.traces !== undefined });
   installCrashHandlers(logger);
   if (config.metricsAuth.kind === 'none') {
-    logger.warn({ event: 'metrics_auth_disabled' }, 'metrics authentication is OFF (--no-metrics-auth): anyone who reaches the metrics port can read /metrics');
+    if (config.metricsTls?.clientCa !== undefined) {
+      logger.warn({ event: 'metrics_auth_disabled' }, 'metrics bearer token is OFF (--no-metrics-auth): /metrics is protected by client certificates only');
+    } else {
+      logger.warn({ event: 'metrics_auth_disabled' }, 'metrics authentication is OFF (--no-metrics-auth): anyone who reaches the metrics port can read /metrics');
+    }
   }
   let sidecar: Sidecar;
   try {

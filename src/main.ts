@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { FileToken, InlineToken, type TokenSource } from './admin/token.ts';
 import { createAdminServer } from './admin/server.ts';
+import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
@@ -51,9 +52,9 @@ export interface SidecarDeps {
   readonly version: string;
 }
 
-function urlOf(addr: AddressInfo): string {
+function urlOf(addr: AddressInfo, scheme = 'http'): string {
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return `http://${host}:${addr.port}`;
+  return `${scheme}://${host}:${addr.port}`;
 }
 
 function tokenSource(config: SidecarConfig, logger: Logger): TokenSource | null {
@@ -144,7 +145,15 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
 
   let draining = false;
   const authLog = new AuthFailureLog(logger);
+  const tls =
+    config.metricsTls === undefined
+      ? undefined
+      : new TlsFiles(config.metricsTls, 1000, (event, detail) => {
+          if (event === 'reloaded') logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
+          else logger.error({ event: 'metrics_tls_invalid', detail }, 'metrics port certificate files unusable: keeping the previous certificate');
+        });
   const admin = createAdminServer({
+    tls,
     listen: config.metricsListen,
     token: tokenSource(config, logger),
     scrape: () => scraper.scrape(),
@@ -174,9 +183,9 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   sources.start();
 
   const proxyUrl = urlOf(proxyAddress);
-  const metricsUrl = `${urlOf(metricsAddress)}/metrics`;
+  const metricsUrl = `${urlOf(metricsAddress, tls === undefined ? 'http' : 'https')}/metrics`;
   logger.info(
-    { event: 'listening', proxy: proxyUrl, metrics: metricsUrl, upstream: config.upstream.origin, metricsAuth: config.metricsAuth.kind === 'none' ? 'none' : 'bearer' },
+    { event: 'listening', proxy: proxyUrl, metrics: metricsUrl, upstream: config.upstream.origin, metricsAuth: config.metricsAuth.kind === 'none' ? 'none' : 'bearer', metricsTls: tls === undefined ? 'off' : tls.paths.clientCa === undefined ? 'on' : 'client_certificates' },
     `proxying ${proxyUrl} -> ${config.upstream.origin}; metrics on ${metricsUrl}`,
   );
 

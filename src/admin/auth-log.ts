@@ -4,6 +4,13 @@
  * here, let alone logged.
  */
 import type { Logger } from '../log.ts';
+import type { AuthFailureReason } from './server.ts';
+
+const WHY: Record<AuthFailureReason, string> = {
+  missing: 'no bearer token',
+  invalid: 'wrong bearer token',
+  client_certificate: 'no trusted client certificate',
+};
 
 export class AuthFailureLog {
   readonly #logger: Logger;
@@ -18,7 +25,7 @@ export class AuthFailureLog {
     this.#intervalMs = intervalMs;
   }
 
-  record(remoteAddress: string | undefined, reason: 'missing' | 'invalid'): void {
+  record(remoteAddress: string | undefined, reason: AuthFailureReason): void {
     const now = Date.now();
     this.#lastAddress = remoteAddress;
     if (now - this.#lastLogged < this.#intervalMs) {
@@ -30,7 +37,7 @@ export class AuthFailureLog {
     this.#suppressed = 0;
     this.#logger.warn(
       { event: 'metrics_auth_failed', remoteAddress, reason, suppressedSinceLastLine: suppressed },
-      `rejected a /metrics request (${reason === 'missing' ? 'no bearer token' : 'wrong bearer token'})`,
+      `rejected a /metrics request (${WHY[reason]})`,
     );
   }
 

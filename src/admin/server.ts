@@ -3,20 +3,36 @@
  *
  * | path       | auth   | answer |
  * | ---------- | ------ | ------ |
- * | `/metrics` | bearer | the Prometheus exposition (gzip when asked); 401 without the right token |
+ * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the Prometheus exposition (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
  * | `/healthz` | none   | 200 while the process runs |
  * | `/readyz`  | none   | 200 when the upstream answered the last probe and the sidecar is not draining, else 503 |
  * | other      | none   | 404 |
+ *
+ * With TLS (`tls`), the port speaks HTTPS only. A client CA asks every client for a certificate but does
+ * not fail the handshake without one: kubelet's HTTPS probes cannot present one, so `/healthz` and
+ * `/readyz` stay reachable, and only `/metrics` requires it (checked per request, before the token).
+ *
+ * The port has its own small limits (head within 10 s, at most {@link METRICS_MAX_CONNECTIONS} connections),
+ * so a flood of idle connections to it cannot exhaust the process's descriptors.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../exporters/prometheus.ts';
+import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 
 const gzipAsync = promisify(gzip);
+
+/** Most connections the metrics port holds at once (Prometheus needs one or two, probes a few). */
+export const METRICS_MAX_CONNECTIONS = 256;
+
+/** Why a /metrics request was refused (never the credentials themselves). */
+export type AuthFailureReason = 'missing' | 'invalid' | 'client_certificate';
 
 export interface AdminOptions {
   readonly listen: HostPort;
@@ -27,7 +43,9 @@ export interface AdminOptions {
   /** Whether the sidecar is ready (upstream answered the last probe, not draining). */
   readonly ready: () => boolean;
   /** Called for each rejected /metrics request (the presented credentials are never passed on). */
-  readonly onAuthFailure?: (remoteAddress: string | undefined, reason: 'missing' | 'invalid') => void;
+  readonly onAuthFailure?: (remoteAddress: string | undefined, reason: AuthFailureReason) => void;
+  /** Serve HTTPS with these files (re-read when they change); `undefined` serves plain HTTP. */
+  readonly tls?: TlsFiles | undefined;
   /** Called when a scrape fails. */
   readonly onScrapeError?: (err: unknown) => void;
 }
@@ -49,7 +67,14 @@ function acceptsGzip(req: IncomingMessage): boolean {
 }
 
 export function createAdminServer(opts: AdminOptions): AdminServer {
+  const requireClientCert = opts.tls?.paths.clientCa !== undefined;
+
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (requireClientCert && (req.socket as TLSSocket).authorized !== true) {
+      opts.onAuthFailure?.(req.socket.remoteAddress, 'client_certificate');
+      plain(res, 403, 'Forbidden: a trusted client certificate is required\n');
+      return;
+    }
     if (opts.token !== null && !verifyBearer(req.headers.authorization, opts.token)) {
       opts.onAuthFailure?.(req.socket.remoteAddress, req.headers.authorization === undefined ? 'missing' : 'invalid');
       plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
@@ -90,7 +115,23 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     });
   }
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 }, onRequest);
+  const limits = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 };
+  const tls = opts.tls;
+  let server: Server;
+  if (tls === undefined) {
+    server = createServer(limits, onRequest);
+  } else {
+    const https: HttpsServer = createHttpsServer({ ...limits, ...tls.options, requestCert: requireClientCert, rejectUnauthorized: false }, onRequest);
+    // Before the TLS listener wraps the socket: a renewed certificate is used from this very connection on.
+    https.prependListener('connection', () => {
+      const next = tls.check();
+      if (next !== undefined) https.setSecureContext(next);
+    });
+    // A plain-HTTP request or a failed handshake on the TLS port: close quietly.
+    https.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+    server = https;
+  }
+  server.maxConnections = METRICS_MAX_CONNECTIONS;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();

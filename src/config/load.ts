@@ -9,6 +9,7 @@ import { ConfigError, ErrorCodes } from '../errors.ts';
 import { OPTIONS, type OptionSpec, type UserIdSource } from './options.ts';
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { parseToken, type HostPort } from './values.ts';
+import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
 
 export interface SidecarConfig {
   readonly upstream: URL;
@@ -19,6 +20,8 @@ export interface SidecarConfig {
     | { readonly kind: 'file'; readonly path: string }
     | { readonly kind: 'inline'; readonly token: string }
     | { readonly kind: 'none' };
+  /** HTTPS for the metrics port (files checked at load, re-read when they change); `undefined`: plain HTTP. */
+  readonly metricsTls: TlsPaths | undefined;
   readonly logLevel: string;
   readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
@@ -36,6 +39,8 @@ export interface SidecarConfig {
   readonly clientKeepAliveTimeoutMs: number;
   readonly maxConnections: number;
   readonly maxHeaderSize: number;
+  readonly allowedMethods: readonly string[];
+  readonly upstreamRetry: 'on' | 'off';
   readonly maxLabelValues: number;
   readonly bodyCaptureLimit: number;
   readonly pollIntervalMs: number;
@@ -127,17 +132,44 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
     throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
   }
+  const requestTimeout = values['clientRequestTimeoutMs'] as number;
+  if (requestTimeout !== 0 && (values['clientHeadersTimeoutMs'] as number) > requestTimeout) {
+    throw new ConfigError('--client-headers-timeout / SIDECAR_CLIENT_HEADERS_TIMEOUT', '--client-headers-timeout: must not be longer than --client-request-timeout');
+  }
   const upstreamTokenFile = values['upstreamTokenFile'] as string | undefined;
   if (upstreamTokenFile !== undefined) readTokenFile(upstreamTokenFile, '--upstream-token-file');
-  const config = { ...values, metricsAuth, otel: loadOtelConfig(env) } as Record<string, unknown>;
+  const config = { ...values, metricsAuth, metricsTls: resolveMetricsTls(values), otel: loadOtelConfig(env) } as Record<string, unknown>;
   delete config['metricsToken'];
   delete config['metricsTokenFile'];
+  delete config['metricsTlsCert'];
+  delete config['metricsTlsKey'];
+  delete config['metricsClientCa'];
   return Object.freeze(config) as unknown as SidecarConfig;
 }
 
 function sameHostFamily(a: string, b: string): boolean {
   const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::' || h === '';
   return a === b || wildcard(a) || wildcard(b);
+}
+
+function resolveMetricsTls(values: Record<string, unknown>): TlsPaths | undefined {
+  const cert = values['metricsTlsCert'] as string | undefined;
+  const key = values['metricsTlsKey'] as string | undefined;
+  const clientCa = values['metricsClientCa'] as string | undefined;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined) throw new ConfigError('--metrics-client-ca / SIDECAR_METRICS_CLIENT_CA', '--metrics-client-ca needs TLS: give --metrics-tls-cert and --metrics-tls-key too');
+    return undefined;
+  }
+  if (cert === undefined || cert === '' || key === undefined || key === '') {
+    throw new ConfigError('--metrics-tls-cert / --metrics-tls-key', '--metrics-tls-cert and --metrics-tls-key go together: give both');
+  }
+  const paths: TlsPaths = { cert, key, clientCa: clientCa === '' ? undefined : clientCa };
+  try {
+    readTlsMaterial(paths);
+  } catch (err) {
+    throw new ConfigError('--metrics-tls-cert / --metrics-tls-key', (err as Error).message);
+  }
+  return paths;
 }
 
 function resolveMetricsAuth(values: Record<string, unknown>): SidecarConfig['metricsAuth'] {

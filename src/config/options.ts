@@ -14,7 +14,9 @@ import {
   parseSize,
   parseToken,
   parseUpstreamUrl,
+  quoted,
 } from './values.ts';
+import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
@@ -42,6 +44,11 @@ export interface OptionSpec {
 }
 
 const duration = (raw: string): number => parseDuration(raw);
+const atLeast = (raw: string, minMs: number): number => {
+  const ms = parseDuration(raw);
+  if (ms < minMs) throw new Error(`${quoted(raw)} is too short (at least ${minMs}ms)`);
+  return ms;
+};
 const int = (min: number, max: number) => (raw: string): number => parseInteger(raw, min, max);
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -66,6 +73,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'metricsToken', flag: 'metrics-token', env: 'SIDECAR_METRICS_TOKEN', default: undefined, placeholder: 'TOKEN',
     parse: parseToken, secret: true, group: 'metrics',
     description: 'The bearer token itself (discouraged: visible in the process list; for local use).',
+  },
+  {
+    key: 'metricsTlsCert', flag: 'metrics-tls-cert', env: 'SIDECAR_METRICS_TLS_CERT', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics',
+    description: 'PEM certificate (chain) of the metrics port: it then serves HTTPS only (with --metrics-tls-key; both re-read when they change).',
+  },
+  {
+    key: 'metricsTlsKey', flag: 'metrics-tls-key', env: 'SIDECAR_METRICS_TLS_KEY', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics', description: 'PEM private key of --metrics-tls-cert.',
+  },
+  {
+    key: 'metricsClientCa', flag: 'metrics-client-ca', env: 'SIDECAR_METRICS_CLIENT_CA', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics',
+    description: 'PEM CA bundle: /metrics then also requires a client certificate signed by it (403 otherwise); /healthz and /readyz stay open for probes. Needs TLS.',
   },
   {
     key: 'metricsAuth', flag: 'no-metrics-auth', env: 'SIDECAR_METRICS_AUTH', default: 'bearer', placeholder: 'bearer|none',
@@ -111,6 +132,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'How long an idle pooled upstream connection is kept (the upstream\'s Keep-Alive hint wins when shorter).',
   },
   {
+    key: 'upstreamRetry', flag: 'no-upstream-retry', env: 'SIDECAR_UPSTREAM_RETRY', default: 'on', placeholder: 'on|off',
+    boolean: { flagValue: 'off' }, parse: (raw) => parseChoice(raw, ['on', 'off'] as const), group: 'upstream',
+    description: 'Never resend a request. By default an idempotent request without a body (GET, HEAD, OPTIONS, PUT, DELETE) whose connection the upstream closes before answering is sent once more on a new connection.',
+  },
+  {
     key: 'preserveHost', flag: 'preserve-host', env: 'SIDECAR_PRESERVE_HOST', default: 'false', placeholder: 'BOOL',
     boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'upstream',
     description: "Send the client's Host upstream instead of the upstream's own authority (breaks MCP servers with DNS-rebinding protection).",
@@ -130,7 +156,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Client side.
   {
     key: 'clientHeadersTimeoutMs', flag: 'client-headers-timeout', env: 'SIDECAR_CLIENT_HEADERS_TIMEOUT', default: '30s',
-    placeholder: 'DURATION', parse: duration, group: 'clients', description: 'Time a client has to send its request headers (slowloris defence).',
+    placeholder: 'DURATION', parse: (raw) => atLeast(raw, 100), group: 'clients',
+    description: 'Time a client has to send its request headers, counted from the connection (slowloris defence; at least 100ms, at most --client-request-timeout).',
   },
   {
     key: 'clientRequestTimeoutMs', flag: 'client-request-timeout', env: 'SIDECAR_CLIENT_REQUEST_TIMEOUT', default: '5m',
@@ -147,6 +174,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'maxHeaderSize', flag: 'max-header-size', env: 'SIDECAR_MAX_HEADER_SIZE', default: '16kb', placeholder: 'SIZE',
     parse: parseSize, group: 'clients', description: 'Largest request head a client may send (431 beyond it).',
+  },
+  {
+    key: 'allowedMethods', flag: 'allowed-methods', env: 'SIDECAR_ALLOWED_METHODS', default: DEFAULT_ALLOWED_METHODS.join(','), placeholder: 'LIST',
+    parse: parseMethodList, group: 'clients',
+    description: 'Comma-separated methods forwarded to the upstream; others get 405 (TRACE is not forwarded by default; CONNECT never is).',
   },
   // Metrics.
   {

@@ -12,6 +12,7 @@
  * - `OTEL_LOG_LEVEL` defaults to `none`: the sidecar reports export failures itself, without flooding.
  * docs/telemetry.md lists every variable with its default.
  */
+import { quoted } from './values.ts';
 import { ConfigError } from '../errors.ts';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
@@ -108,14 +109,14 @@ function fail(name: string, problem: string): never {
 function positiveInt(env: Env, name: string, fallback: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 2_147_483_647) fail(name, `"${raw}" is not a whole number of at least 1`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 2_147_483_647) fail(name, `${quoted(raw)} is not a whole number of at least 1`);
   return Number(raw);
 }
 
 function choice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
   const raw = read(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(raw)) fail(name, `"${raw}" is not one of ${choices.join(', ')}`);
+  if (!(choices as readonly string[]).includes(raw)) fail(name, `${quoted(raw)} is not one of ${choices.join(', ')}`);
   return raw as T;
 }
 
@@ -136,7 +137,7 @@ export function parseKeyValueList(raw: string, name: string, secret: boolean): R
     const entry = (entries[i] as string).trim();
     if (entry === '') continue;
     const eq = entry.indexOf('=');
-    if (eq <= 0) fail(name, `entry ${i + 1} is not key=value${secret ? '' : ` ("${entry}")`}`);
+    if (eq <= 0) fail(name, `entry ${i + 1} is not key=value${secret ? '' : ` (${quoted(entry)})`}`);
     let key: string;
     let value: string;
     try {
@@ -156,7 +157,7 @@ function parseEndpoint(raw: string, name: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    fail(name, `"${raw}" is not a URL (e.g. http://otel-collector:4318)`);
+    fail(name, `${quoted(raw)} is not a URL (e.g. http://otel-collector:4318)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(name, `scheme "${url.protocol.replace(/:$/, '')}" is not supported (use http or https)`);
   return url;
@@ -197,13 +198,13 @@ function parseBooleanVar(env: Env, name: string): boolean {
   const raw = read(env, name)?.toLowerCase();
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true') return true;
-  fail(name, `"${raw}" is not true or false`);
+  fail(name, `${quoted(raw)} is not true or false`);
 }
 
 function exporterList(env: Env, name: string, supported: readonly string[]): string[] {
   const values = list(env, name) ?? [];
   for (const v of values) {
-    if (!supported.includes(v)) fail(name, `"${v}" is not supported (supported: ${supported.join(', ')})`);
+    if (!supported.includes(v)) fail(name, `${quoted(v)} is not supported (supported: ${supported.join(', ')})`);
   }
   return values;
 }
@@ -212,7 +213,7 @@ function samplerRatio(env: Env, sampler: SamplerName): number {
   const raw = read(env, 'OTEL_TRACES_SAMPLER_ARG');
   if (raw === undefined || !sampler.endsWith('traceidratio')) return 1;
   const n = Number(raw);
-  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(raw) || !(n >= 0 && n <= 1)) fail('OTEL_TRACES_SAMPLER_ARG', `"${raw}" is not a ratio between 0 and 1`);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(raw) || !(n >= 0 && n <= 1)) fail('OTEL_TRACES_SAMPLER_ARG', `${quoted(raw)} is not a ratio between 0 and 1`);
   return n;
 }
 

@@ -14,31 +14,39 @@ const SIZE_UNITS: Record<string, number> = {
   gib: 1024 * 1024 * 1024,
 };
 
+/**
+ * A value as echoed in an error message: quoted, with control characters escaped and cut at 64 characters,
+ * so that one invalid value cannot split the one-line error or forge a second line on stderr.
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const SIZE_RE = /^(\d+(?:\.\d+)?)(b|kb|kib|mb|mib|gb|gib)?$/;
 
 /** `500ms`, `15s`, `2m`, `1h`; a plain number is seconds. Returns milliseconds. */
 export function parseDuration(text: string): number {
   const m = DURATION_RE.exec(text.trim().toLowerCase());
-  if (m === null) throw new Error(`"${text}" is not a duration (write 500ms, 15s, 2m or a number of seconds)`);
+  if (m === null) throw new Error(`${quoted(text)} is not a duration (write 500ms, 15s, 2m or a number of seconds)`);
   const value = Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] ?? 1000);
-  if (!Number.isFinite(value) || value > 2_147_483_647) throw new Error(`"${text}" is too long a duration`);
+  if (!Number.isFinite(value) || value > 2_147_483_647) throw new Error(`${quoted(text)} is too long a duration`);
   return Math.round(value);
 }
 
 /** `64kb`, `1mb`; a plain number is bytes. Returns bytes. */
 export function parseSize(text: string): number {
   const m = SIZE_RE.exec(text.trim().toLowerCase());
-  if (m === null) throw new Error(`"${text}" is not a size (write 64kb, 1mb or a number of bytes)`);
+  if (m === null) throw new Error(`${quoted(text)} is not a size (write 64kb, 1mb or a number of bytes)`);
   const value = Math.floor(Number(m[1]) * (SIZE_UNITS[m[2] ?? 'b'] ?? 1));
-  if (!Number.isSafeInteger(value)) throw new Error(`"${text}" is too large a size`);
+  if (!Number.isSafeInteger(value)) throw new Error(`${quoted(text)} is too large a size`);
   return value;
 }
 
 /** A non-negative integer within `[min, max]`. */
 export function parseInteger(text: string, min: number, max: number): number {
   const t = text.trim();
-  if (!/^\d+$/.test(t)) throw new Error(`"${text}" is not a whole number`);
+  if (!/^\d+$/.test(t)) throw new Error(`${quoted(text)} is not a whole number`);
   const n = Number(t);
   if (n < min || n > max) throw new Error(`${n} is out of range (${min}–${max})`);
   return n;
@@ -53,7 +61,7 @@ export interface HostPort {
 export function parseHostPort(text: string): HostPort {
   const t = text.trim();
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]*)):(\d{1,5})$/.exec(t);
-  if (m === null) throw new Error(`"${text}" is not HOST:PORT (e.g. 0.0.0.0:8080, 127.0.0.1:0, [::1]:9464)`);
+  if (m === null) throw new Error(`${quoted(text)} is not HOST:PORT (e.g. 0.0.0.0:8080, 127.0.0.1:0, [::1]:9464)`);
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`port ${port} is out of range (0–65535)`);
   const host = m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] ?? '0.0.0.0'));
@@ -66,7 +74,7 @@ export function parseUpstreamUrl(text: string): URL {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new Error(`"${text}" is not a URL (e.g. http://127.0.0.1:8000)`);
+    throw new Error(`${quoted(text)} is not a URL (e.g. http://127.0.0.1:8000)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`scheme "${url.protocol.replace(/:$/, '')}" is not supported (use http or https)`);
@@ -81,7 +89,7 @@ export function parseUpstreamUrl(text: string): URL {
 /** A URL path beginning with `/`, without query or fragment. */
 export function parsePath(text: string): string {
   const t = text.trim();
-  if (!t.startsWith('/') || /[?#\s]/.test(t)) throw new Error(`"${text}" is not a path beginning with /`);
+  if (!t.startsWith('/') || /[?#\s]/.test(t)) throw new Error(`${quoted(text)} is not a path beginning with /`);
   return t;
 }
 
@@ -90,13 +98,13 @@ export function parseBoolean(text: string): boolean {
   const t = text.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(t)) return true;
   if (['0', 'false', 'no', 'off'].includes(t)) return false;
-  throw new Error(`"${text}" is not a boolean (true or false)`);
+  throw new Error(`${quoted(text)} is not a boolean (true or false)`);
 }
 
 /** One of `choices`. */
 export function parseChoice<T extends string>(text: string, choices: readonly T[]): T {
   const t = text.trim() as T;
-  if (!choices.includes(t)) throw new Error(`"${text}" is not one of ${choices.join(', ')}`);
+  if (!choices.includes(t)) throw new Error(`${quoted(text)} is not one of ${choices.join(', ')}`);
   return t;
 }
 
@@ -111,6 +119,6 @@ export function parseToken(text: string): string {
 /** An HTTP header name (RFC 7230 token), lower-cased. */
 export function parseHeaderName(text: string): string {
   const t = text.trim().toLowerCase();
-  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(t)) throw new Error(`"${text}" is not a header name`);
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(t)) throw new Error(`${quoted(text)} is not a header name`);
   return t;
 }

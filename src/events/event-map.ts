@@ -6,6 +6,7 @@
  */
 import type { ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
+import { resourceUriLabel } from '../ledger/uri.ts';
 import { parseServerInfo, type Capabilities, type ServerInfo } from './inventory-parse.ts';
 
 export const EVENT_TYPES = [
@@ -166,11 +167,10 @@ function data(type: EventType, d: Obj): EventOutcome | undefined {
       const uri = str(d['resource_uri'], 2048);
       const durationSeconds = seconds(d['duration_ms']);
       if (uri === undefined || durationSeconds === undefined || typeof d['success'] !== 'boolean') return undefined;
-      const q = uri.indexOf('?');
       const transport = str(d['transport'], 40);
       return {
         kind: 'resource_read',
-        fact: { source: 'event', resourceUri: q === -1 ? uri : uri.slice(0, q), ok: d['success'], durationSeconds, ...(transport !== undefined ? { transport } : {}) },
+        fact: { source: 'event', resourceUri: resourceUriLabel(uri, 2048), ok: d['success'], durationSeconds, ...(transport !== undefined ? { transport } : {}) },
       };
     }
     case 'config.reloaded':

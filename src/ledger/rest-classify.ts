@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { authFailureReason, credentialOf, type AuthFailureReason, type AuthScheme } from './auth.ts';
 import type { ErrorType } from './facts.ts';
+import { resourceUriLabel } from './uri.ts';
 
 export interface RestObservation {
   readonly method: string;
@@ -41,6 +42,21 @@ export type RestFact =
   | { readonly kind: 'unclassified'; readonly reason: 'too_large' | 'not_json' };
 
 const API = '/api/v1/';
+
+/**
+ * Longest tool id, resource URI and server id taken from a path into a label; a longer one is recorded as
+ * {@link TOO_LONG} (the bounds of the MCP side, mcp/jsonrpc.ts, and of server ids in events). Paths can be
+ * as long as the head allows (16 KiB): without these bounds one request could put a 16 KiB label value in
+ * every family it touches.
+ */
+const MAX_TOOL_ID = 256;
+const MAX_RESOURCE_URI = 1024;
+const MAX_SERVER_ID = 128;
+const TOO_LONG = '__other__';
+
+function bounded(value: string, max: number): string {
+  return value.length > max ? TOO_LONG : value;
+}
 
 /** REST collections, the values of `resource_type`. */
 const COLLECTIONS = new Set(['servers', 'tools', 'prompts', 'resources', 'config', 'translators', 'status', 'composition', 'health', 'version', 'metrics', 'events']);
@@ -79,7 +95,7 @@ const RESOURCE_READ = /^\/api\/v1\/resources\/(.+)$/;
 export function lifecycleCall(method: string, path: string): { serverId: string; op: LifecycleOp } | undefined {
   if (method !== 'POST') return undefined;
   const m = SERVER_OP.exec(path);
-  return m === null ? undefined : { serverId: safeDecode(m[1] as string), op: m[2] as LifecycleOp };
+  return m === null ? undefined : { serverId: bounded(safeDecode(m[1] as string), MAX_SERVER_ID), op: m[2] as LifecycleOp };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -161,7 +177,7 @@ export function classifyRest(o: RestObservation): RestFact[] {
 
   if (o.method === 'POST') {
     const invoke = TOOL_INVOKE.exec(o.path);
-    if (invoke !== null) return [...facts, ...toolCall(o, safeDecode(invoke[1] as string))];
+    if (invoke !== null) return [...facts, ...toolCall(o, bounded(safeDecode(invoke[1] as string), MAX_TOOL_ID))];
     const op = lifecycleCall(o.method, o.path);
     if (op !== undefined) {
       // An unknown server (404) or the proxy's own failure is not an attempt on a server.
@@ -186,9 +202,7 @@ export function classifyRest(o: RestObservation): RestFact[] {
   if (o.method === 'GET') {
     const read = RESOURCE_READ.exec(o.path);
     if (read !== null) {
-      let uri = safeDecode(read[1] as string);
-      const q = uri.indexOf('?');
-      if (q !== -1) uri = uri.slice(0, q);
+      const uri = resourceUriLabel(safeDecode(read[1] as string), MAX_RESOURCE_URI);
       return [...facts, { kind: 'resource_read', resourceUri: uri, ok: is2xx(o.status), durationSeconds: o.durationSeconds }];
     }
   }

@@ -7,6 +7,7 @@
  * query or fragment); W3C trace context from `params._meta`; the `requestId` of `notifications/cancelled`;
  * and what {@link ResponseInfo} says of a response. Arguments, results and error messages are never kept.
  */
+import { resourceUriLabel } from '../ledger/uri.ts';
 import { looksLikeUnknownTool, type ResponseInfo } from './outcome.ts';
 
 export type JsonRpcId = string | number;
@@ -78,16 +79,9 @@ function validId(v: unknown): v is JsonRpcId {
   return (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_ID_LENGTH);
 }
 
-/** A resource URI without its query string and fragment, bounded. */
+/** A resource URI without its query string, fragment and credentials, bounded (ledger/uri.ts). */
 export function resourceUriOf(uri: unknown): string | undefined {
-  if (typeof uri !== 'string') return undefined;
-  let end = uri.length;
-  const q = uri.indexOf('?');
-  if (q !== -1) end = q;
-  const h = uri.indexOf('#');
-  if (h !== -1 && h < end) end = h;
-  const bare = end === uri.length ? uri : uri.slice(0, end);
-  return bare.length > MAX_URI_LENGTH ? TOO_LONG : bare;
+  return typeof uri === 'string' ? resourceUriLabel(uri, MAX_URI_LENGTH) : undefined;
 }
 
 function request(id: JsonRpcId, method: string, params: unknown): RequestMessage {

@@ -92,6 +92,12 @@ export class SseFeed {
           return;
         }
         if (e.data.trim() === '') return;
+        // The parser checks its buffer between feeds, so an event completed within one slice can reach
+        // nearly twice the bound: hold every delivered event to the bound itself (found by fuzzing).
+        if (e.data.length > this.#limit) {
+          this.#sink.onProblem('too_large');
+          return;
+        }
         this.#sink.onEvent(e.event, e.data);
       },
       onError: (err) => {

@@ -1,8 +1,15 @@
 /**
  * The proxy port: a `node:http` server whose requests are forwarded to the upstream through an undici
  * dispatcher. It owns client-side limits (header and request timeouts, connection cap, header size),
- * rejects what must never reach the upstream (absolute-form targets, CONNECT, malformed HTTP), and
+ * refuses what must never reach the upstream (see request-policy.ts: HTTP versions other than 1.x,
+ * absolute-form targets, methods outside `--allowed-methods`, `CONNECT`, repeated `Host`, transfer codings
+ * other than `chunked`, and everything Node's strict parser refuses), tunnels only WebSocket upgrades, and
  * drains in order on shutdown.
+ *
+ * Slow clients: `--client-headers-timeout` runs from the moment a connection is accepted (Node starts the
+ * clock before the first byte), so an idle or trickling connection is closed with 408 when it expires;
+ * `--max-connections` caps what such clients can hold meanwhile (connections over it are closed at once
+ * and counted as `connection_limit`).
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -12,6 +19,8 @@ import type { HostPort } from '../config/values.ts';
 import { Exchange } from './exchange.ts';
 import { ForwardHandler } from './forward.ts';
 import { upstreamRequestHeaders, withOverrides } from './headers.ts';
+import { isWebSocketUpgrade, refuseRequest, type Refusal } from './request-policy.ts';
+import { isRetryable, RetryOnReset } from './retry.ts';
 import type { ProxyState } from './state.ts';
 import { UpgradeHandler } from './upgrade.ts';
 
@@ -31,6 +40,10 @@ export interface ProxyOptions {
   readonly maxConnections: number;
   /** @default 16kb */
   readonly maxHeaderSize: number;
+  /** Methods forwarded; others get 405. @default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS */
+  readonly allowedMethods: readonly string[];
+  /** Retry idempotent bodyless requests once when the upstream closes the connection under them (retry.ts). @default on */
+  readonly upstreamRetry: 'on' | 'off';
 }
 
 export interface Proxy {
@@ -50,12 +63,23 @@ function hasBody(req: IncomingMessage): boolean {
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-function rawReject(socket: Duplex, status: number): void {
+function rawReject(socket: Duplex, status: number, extra = ''): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  // Once the answer is flushed, close both directions: a client that keeps sending on a half-closed
+  // connection (a slowloris trickle) must not be parsed again.
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}connection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
+}
+
+/** Answers a refused request on its response and closes the connection (its body, if any, is never read). */
+function refuse(res: ServerResponse, refusal: Refusal, allow: string): void {
+  const body = `{"error":"${refusal.error}"}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(body.length), connection: 'close' };
+  if (refusal.status === 405) headers['allow'] = allow;
+  res.writeHead(refusal.status, headers);
+  res.end(body);
 }
 
 /** Builds the proxy port; `dispatcher` is the pool to the upstream. */
@@ -72,47 +96,51 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 47 /* '/' */) {
-      // Absolute-form ("GET http://host/ …") and asterisk-form targets are for forward proxies: refuse them.
+    const refusal = refuseRequest(req, allowed);
+    if (refusal !== undefined) {
       state.reportError('bad_request');
-      res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
-      res.end('{"error":"bad_request"}');
+      refuse(res, refusal, allow);
       return;
     }
-    const method = req.method ?? 'GET';
+    const url = req.url as string;
+    const method = req.method as string;
     const ex = new Exchange(method, url, req.headers, performance.now());
     if (req.httpVersion !== '1.1') ex.httpVersion = req.httpVersion;
     res.sendDate = false;
     state.exchangeStarted(ex);
     const handler = new ForwardHandler(ex, req, res, state);
+    const body = hasBody(req);
+    const options: Dispatcher.DispatchOptions = {
+      path: url,
+      method,
+      headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders),
+      body: body ? req : null,
+    };
     try {
-      dispatcher.dispatch(
-        { path: url, method, headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders), body: hasBody(req) ? req : null },
-        handler,
-      );
+      dispatcher.dispatch(options, retry && isRetryable(method, body) ? new RetryOnReset(handler, dispatcher, options, req, res, state) : handler);
     } catch (err) {
       handler.onResponseError(null, err as Error);
     }
   }
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 47) {
+    const refusal = refuseRequest(req, allowed);
+    if (refusal !== undefined) {
       state.reportError('bad_request');
-      rawReject(socket, 400);
+      rawReject(socket, refusal.status, refusal.status === 405 ? `allow: ${allow}\r\n` : '');
       return;
     }
+    const url = req.url as string;
     (socket as Socket).setNoDelay?.(true);
-    const method = req.method ?? 'GET';
+    const method = req.method as string;
     const ex = new Exchange(method, url, req.headers, performance.now());
     if (req.httpVersion !== '1.1') ex.httpVersion = req.httpVersion;
     state.exchangeStarted(ex);
     const handler = new UpgradeHandler(ex, req, socket, head, state);
-    const upgrade = req.headers.upgrade ?? 'websocket';
     try {
       dispatcher.dispatch(
-        { path: url, method, headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders), upgrade, body: null },
+        // Only WebSocket upgrades get here (shouldUpgradeCallback); others are ordinary requests.
+        { path: url, method, headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders), upgrade: 'websocket', body: null },
         handler,
       );
     } catch (err) {
@@ -120,8 +148,15 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     }
   }
 
+  const allowed: ReadonlySet<string> = new Set(opts.allowedMethods);
+  const allow = opts.allowedMethods.join(', ');
+  const retry = opts.upstreamRetry === 'on';
+
   const server = createServer(
     {
+      // A `GET` asking for `websocket` is tunnelled; any other Upgrade (h2c, …) is served as an ordinary
+      // request with the hop-by-hop Upgrade removed, so no other protocol can be opened to the upstream.
+      shouldUpgradeCallback: (req: IncomingMessage) => isWebSocketUpgrade(req.method, req.headers.upgrade),
       headersTimeout: opts.clientHeadersTimeoutMs,
       requestTimeout: opts.clientRequestTimeoutMs,
       keepAliveTimeout: opts.clientKeepAliveTimeoutMs,
@@ -133,6 +168,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     onRequest,
   );
   server.maxConnections = opts.maxConnections;
+  server.on('drop', () => state.reportError('connection_limit'));
   server.on('upgrade', onUpgrade);
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     // CONNECT tunnels are a forward-proxy feature: never open one to the upstream.
@@ -141,7 +177,13 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     state.reportError('client_error', err);
-    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inProgress !== undefined && inProgress !== null && inProgress.writableEnded && socket.writable) {
+      // The request was already refused (e.g. a Transfer-Encoding the policy turned away) and its answer is
+      // written: let it flush, then close.
+      socket.end();
+      return;
+    }
     if (err.code === 'ECONNRESET' || !socket.writable || (inProgress !== undefined && inProgress !== null && inProgress.headersSent)) {
       socket.destroy();
       return;

@@ -6,8 +6,21 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { CHANNEL_PREFIX, type Exchange, proxyChannels } from './exchange.ts';
 import type { UpstreamHealth } from './health.ts';
 
-/** Kinds of `sidecar_proxy_errors_total`. */
-export type ProxyErrorKind = 'upstream_unavailable' | 'upstream_timeout' | 'upstream_aborted' | 'bad_request' | 'client_error';
+/**
+ * Kinds of `sidecar_proxy_errors_total`: the upstream failing (`upstream_*`), a request refused before it
+ * reached the upstream (`bad_request`), a malformed or timed-out client request (`client_error`), a
+ * connection closed at once because `--max-connections` were open (`connection_limit`), and an idempotent
+ * request resent once after the upstream closed its connection under it (`upstream_retried`; the client
+ * saw the answer of the second attempt).
+ */
+export type ProxyErrorKind =
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'upstream_aborted'
+  | 'bad_request'
+  | 'client_error'
+  | 'connection_limit'
+  | 'upstream_retried';
 
 /** Published on {@link proxyErrorChannel} for every proxy failure; `code` is the error's code, never its message. */
 export interface ProxyErrorEvent {

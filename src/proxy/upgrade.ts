@@ -14,6 +14,22 @@ import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
 
+/** Longest wait for the FIN of one side of a tunnel to be flushed to the other before both are closed. */
+export const HALF_CLOSE_GRACE_MS = 5000;
+
+function halfClosed(from: Duplex, to: Duplex): void {
+  const timer = setTimeout(() => {
+    to.destroy();
+    from.destroy();
+  }, HALF_CLOSE_GRACE_MS);
+  timer.unref();
+  to.end(() => {
+    clearTimeout(timer);
+    to.destroy();
+    from.destroy();
+  });
+}
+
 export class UpgradeHandler implements Dispatcher.DispatchHandler {
   readonly #ex: Exchange;
   readonly #client: Duplex;
@@ -67,11 +83,16 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
     client.on('data', (chunk: Buffer) => {
       ex.requestBytes += chunk.length;
     });
-    upstream.pipe(client);
-    client.pipe(upstream);
+    upstream.pipe(client, { end: false });
+    client.pipe(upstream, { end: false });
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
+    // A WebSocket has its own closing handshake: a TCP half-close (FIN) from either side ends the tunnel.
+    // Pass the FIN on, then close both once it is flushed — or after a grace period, so that a peer that
+    // never reads and never closes (a hostile upstream) cannot hold two sockets open forever.
+    upstream.on('end', () => halfClosed(upstream, client));
+    client.on('end', () => halfClosed(client, upstream));
   }
 
   onResponseStart(controller: Controller, status: number, headers: Headers, statusText?: string): void {

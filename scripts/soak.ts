@@ -1,0 +1,176 @@
+/**
+ * The soak: the sidecar (a real process) in front of a demo composer under mixed traffic — random paths, SSE
+ * and WebSocket churn, MCP sessions opened and abandoned with calls pending — for `--minutes N`, reporting
+ * its memory and series counts every minute, then checking that its state returns to rest.
+ *
+ *   npm run soak -- --minutes 10 [--concurrency 8] [--interval 60] [--max-label-values 200]
+ *
+ * Each report line: elapsed time, actions done, proxied requests counted, RSS, heap (and heap after a full
+ * collection, where a leak shows), series in the scrape and the largest per family, open streams, MCP
+ * sessions and pending requests. At the end, after the traffic stops: open streams, sessions and pending
+ * requests must return to 0 and no label may exceed its bound; a JSON summary line follows, and the exit
+ * code is 1 if a check failed. The sidecar's log is kept in a temporary file (its path is printed).
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startDemoComposer } from '../test/fixtures/demo-composer.ts';
+import { scrapeText } from '../test/fixtures/scrape.ts';
+import { runMixedTraffic } from './lib/mixed-traffic.ts';
+import { seriesReport, type SeriesReport } from './lib/series.ts';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '8' },
+    interval: { type: 'string', default: '60' },
+    'max-label-values': { type: 'string', default: '200' },
+    seed: { type: 'string', default: '1' },
+  },
+  strict: true,
+});
+const minutes = Number(values.minutes);
+const intervalMs = Number(values.interval) * 1000;
+const maxLabelValues = Number(values['max-label-values']);
+if (!(minutes > 0) || !(intervalMs > 0)) throw new Error('--minutes and --interval must be positive');
+
+const TOKEN = 'soak-composer-token';
+const METRICS_TOKEN = 'soak-metrics-token';
+const dir = mkdtempSync(join(tmpdir(), 'sidecar-soak-'));
+const tokenFile = join(dir, 'upstream-token');
+writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
+const logFile = join(dir, 'sidecar.log');
+
+interface Memory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly heapAfterGc: number;
+  readonly rssAfterGc: number;
+}
+
+const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
+const clock = (ms: number): string => `${String(Math.floor(ms / 60_000)).padStart(2, '0')}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
+
+const composer = await startDemoComposer(['--servers', '3', '--auth-token', TOKEN, '--keepalive-interval', '5s']);
+const child = fork(
+  fileURLToPath(new URL('./lib/sidecar-child.ts', import.meta.url)),
+  [
+    '--upstream', composer.url,
+    '--listen', '127.0.0.1:0',
+    '--metrics-listen', '127.0.0.1:0',
+    '--metrics-token', METRICS_TOKEN,
+    '--upstream-token-file', tokenFile,
+    '--max-label-values', String(maxLabelValues),
+    '--mcp-pending-timeout', '20s',
+    '--mcp-session-idle-timeout', '20s',
+    '--log-level', 'info',
+  ],
+  { execArgv: ['--expose-gc'], stdio: ['ignore', openSync(logFile, 'a'), 'inherit', 'ipc'] },
+);
+const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+const ready = await new Promise<{ proxyUrl: string; metricsUrl: string }>((resolve, reject) => {
+  child.on('message', (m: { type?: string; proxyUrl?: string; metricsUrl?: string }) => {
+    if (m.type === 'ready') resolve({ proxyUrl: m.proxyUrl as string, metricsUrl: m.metricsUrl as string });
+  });
+  void exited.then((code) => reject(new Error(`the sidecar exited (${code}) before listening; see ${logFile}`)));
+});
+
+function memory(): Promise<Memory> {
+  return new Promise((resolve) => {
+    const on = (m: { type?: string } & Partial<Memory>): void => {
+      if (m.type !== 'memory') return;
+      child.off('message', on);
+      resolve(m as Memory);
+    };
+    child.on('message', on);
+    child.send({ type: 'memory' });
+  });
+}
+
+async function sample(): Promise<{ memory: Memory; series: SeriesReport }> {
+  return { memory: await memory(), series: seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN)) };
+}
+
+function line(label: string, s: { memory: Memory; series: SeriesReport }, actions: number): string {
+  const biggest = Object.entries(s.series.perFamily).sort((a, b) => b[1] - a[1])[0];
+  return [
+    label.padEnd(8),
+    `actions ${String(actions).padStart(7)}`,
+    `requests ${String(s.series.requests).padStart(8)}`,
+    `rss ${mb(s.memory.rss).padStart(6)} MB`,
+    `heap ${mb(s.memory.heapUsed).padStart(6)} MB`,
+    `heap after gc ${mb(s.memory.heapAfterGc).padStart(6)} MB`,
+    `series ${String(s.series.total).padStart(5)} (max ${biggest?.[1] ?? 0} ${biggest?.[0] ?? ''})`,
+    `open streams ${s.series.openStreams}`,
+    `sessions ${s.series.sessionsActive}`,
+    `pending ${s.series.pendingRequests}`,
+  ].join('  ');
+}
+
+console.log(`soak: ${minutes} min, ${values.concurrency} workers, sidecar pid ${child.pid}, log ${logFile}`);
+const start = await sample();
+console.log(line('start', start, 0));
+const stop = new AbortController();
+const stats = { actions: {} as Record<string, number>, failures: {} as Record<string, number> };
+const actionsDone = (): number => Object.values(stats.actions).reduce((a, b) => a + b, 0);
+const traffic = runMixedTraffic({ proxyUrl: ready.proxyUrl, token: TOKEN, concurrency: Number(values.concurrency), signal: stop.signal, seed: Number(values.seed) }, stats);
+const began = Date.now();
+const samples: Array<{ at: number; memory: Memory; series: SeriesReport }> = [];
+let peak = { openStreams: 0, sessionsActive: 0, pendingRequests: 0 };
+for (let next = intervalMs; next <= minutes * 60_000; next += intervalMs) {
+  // Check the gauges every few seconds, report every interval.
+  while (Date.now() - began < next) {
+    await new Promise((r) => setTimeout(r, Math.min(5000, next - (Date.now() - began))));
+    const s = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN));
+    peak = { openStreams: Math.max(peak.openStreams, s.openStreams), sessionsActive: Math.max(peak.sessionsActive, s.sessionsActive), pendingRequests: Math.max(peak.pendingRequests, s.pendingRequests) };
+  }
+  const s = await sample();
+  samples.push({ at: Date.now() - began, ...s });
+  console.log(line(clock(Date.now() - began), s, actionsDone()));
+}
+stop.abort();
+await traffic;
+const stoppedAt = Date.now();
+let rest = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN));
+while (Date.now() - stoppedAt < 120_000 && (rest.openStreams !== 0 || rest.sessionsActive !== 0 || rest.pendingRequests !== 0)) {
+  await new Promise((r) => setTimeout(r, 1000));
+  rest = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN));
+}
+const end = await sample();
+console.log(line('at rest', end, actionsDone()));
+
+const overBound = Object.entries(rest.maxLabelValues).filter(([, v]) => v.values > maxLabelValues + 1);
+const checks = {
+  sidecarAlive: child.exitCode === null,
+  openStreamsAtRest: rest.openStreams === 0,
+  sessionsAtRest: rest.sessionsActive === 0,
+  pendingAtRest: rest.pendingRequests === 0,
+  labelsWithinBound: overBound.length === 0,
+};
+const first = samples[0];
+console.log(JSON.stringify({
+  event: 'soak_summary',
+  minutes,
+  actions: stats.actions,
+  actionFailures: stats.failures,
+  requests: end.series.requests,
+  peak,
+  memoryMB: {
+    start: { rss: mb(start.memory.rss), heap: mb(start.memory.heapUsed), heapAfterGc: mb(start.memory.heapAfterGc) },
+    afterFirstInterval: first === undefined ? undefined : { rss: mb(first.memory.rss), heap: mb(first.memory.heapUsed), heapAfterGc: mb(first.memory.heapAfterGc) },
+    lastInterval: samples.length === 0 ? undefined : { rss: mb(samples[samples.length - 1]!.memory.rss), heap: mb(samples[samples.length - 1]!.memory.heapUsed), heapAfterGc: mb(samples[samples.length - 1]!.memory.heapAfterGc) },
+    atRest: { rss: mb(end.memory.rss), heap: mb(end.memory.heapUsed), heapAfterGc: mb(end.memory.heapAfterGc) },
+  },
+  series: { total: end.series.total, perFamily: end.series.perFamily, labelOverflows: end.series.labelOverflows, overBound },
+  checks,
+}));
+child.send({ type: 'stop' });
+const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))]);
+if (code === 'timeout') child.kill('SIGKILL');
+await composer.close();
+process.exitCode = Object.values(checks).every(Boolean) ? 0 : 1;

@@ -1,0 +1,113 @@
+/**
+ * TLS for the metrics port, like Prometheus's own web config: a certificate and key
+ * (`--metrics-tls-cert`, `--metrics-tls-key`) and optionally the CA whose client certificates `/metrics`
+ * requires (`--metrics-client-ca`).
+ *
+ * The files are re-read when they change — cert-manager and Kubernetes Secrets replace them by swapping a
+ * symlink, so the target's inode and mtime change — checked at most every `checkEveryMs`, on a new
+ * connection, before its handshake: the connection that notices a change already gets the new
+ * certificate. A new set that cannot be read or does not form a valid context (a key that does not match
+ * its certificate, half-written files) keeps the previous one and is reported once, then retried.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+
+export interface TlsPaths {
+  readonly cert: string;
+  readonly key: string;
+  /** CA bundle that client certificates must chain to; `undefined` asks for none. */
+  readonly clientCa: string | undefined;
+}
+
+export type TlsFilesListener = (event: 'reloaded' | 'invalid', detail: string) => void;
+
+function stamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * Reads the files and checks that they form a valid context.
+ * @throws Error naming the flag whose file is unreadable, or saying that the set is invalid (never the key).
+ */
+export function readTlsMaterial(paths: TlsPaths): SecureContextOptions {
+  const read = (path: string, flag: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  const options: SecureContextOptions = {
+    cert: read(paths.cert, '--metrics-tls-cert'),
+    key: read(paths.key, '--metrics-tls-key'),
+    ...(paths.clientCa !== undefined ? { ca: read(paths.clientCa, '--metrics-client-ca') } : {}),
+  };
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    // OpenSSL's reason ("key values mismatch", "no start line") names no secret.
+    const reason = (err as { reason?: unknown }).reason;
+    throw new Error(`--metrics-tls-cert / --metrics-tls-key: not a valid certificate and key (${typeof reason === 'string' ? reason : (err as Error).message})`);
+  }
+  return options;
+}
+
+/** The current TLS material, re-read when a file changes. */
+export class TlsFiles {
+  readonly paths: TlsPaths;
+  readonly #checkEveryMs: number;
+  readonly #listener: TlsFilesListener | undefined;
+  #options: SecureContextOptions;
+  #stamps: string;
+  #checkedAt: number;
+  #failing = false;
+
+  /**
+   * Reads the files now (throws like {@link readTlsMaterial}).
+   * @param checkEveryMs shortest time between two checks of the files. @default 1000
+   */
+  constructor(paths: TlsPaths, checkEveryMs = 1000, listener?: TlsFilesListener) {
+    this.paths = paths;
+    this.#checkEveryMs = checkEveryMs;
+    this.#listener = listener;
+    this.#stamps = this.#stampAll();
+    this.#options = readTlsMaterial(paths);
+    this.#checkedAt = Date.now();
+  }
+
+  /** The options of the context in use. */
+  get options(): SecureContextOptions {
+    return this.#options;
+  }
+
+  #stampAll(): string {
+    const p = this.paths;
+    return `${stamp(p.cert)}|${stamp(p.key)}|${p.clientCa === undefined ? '' : stamp(p.clientCa)}`;
+  }
+
+  /** New options when the files changed (and form a valid set) since the last call, else `undefined`. */
+  check(): SecureContextOptions | undefined {
+    const now = Date.now();
+    if (now - this.#checkedAt < this.#checkEveryMs) return undefined;
+    this.#checkedAt = now;
+    const stamps = this.#stampAll();
+    if (stamps === this.#stamps && !this.#failing) return undefined;
+    try {
+      const next = readTlsMaterial(this.paths);
+      this.#stamps = stamps;
+      this.#options = next;
+      this.#failing = false;
+      this.#listener?.('reloaded', this.paths.cert);
+      return next;
+    } catch (err) {
+      if (!this.#failing) this.#listener?.('invalid', (err as Error).message);
+      this.#failing = true;
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * What the proxy port refuses before anything reaches the upstream. Pure: a request head in, a refusal (or
+ * nothing) out, so every rule is unit-tested and fuzzed without sockets.
+ *
+ * Node's HTTP parser (llhttp, strict mode) already refuses most malformed requests before a request event
+ * exists — conflicting `Content-Length`/`Transfer-Encoding` (RFC 9112 §6.3), duplicate or invalid
+ * `Content-Length`, invalid header names and values, invalid methods, oversized heads, HTTP/1.1 without
+ * `Host` — and the proxy answers those from its `clientError` handler. The rules here cover what llhttp
+ * lets through and a reverse proxy must not forward:
+ *
+ * | rule | status | why |
+ * | --- | --- | --- |
+ * | HTTP version other than 1.0 and 1.1 (e.g. HTTP/0.9 `GET /`) | 505 | nothing else is spoken upstream |
+ * | request target not in origin form (`/path`) | 400 | absolute form and `*` are for forward proxies (RFC 9112 §3.2) |
+ * | method not in `--allowed-methods` | 405 + `Allow` | e.g. `TRACE` reflects credentials (cross-site tracing) |
+ * | more than one `Host` | 400 | RFC 9112 §3.2: a server MUST answer 400 |
+ * | `Transfer-Encoding` whose final coding is not `chunked`, or `chunked` twice | 400 | RFC 9112 §6.1: the length cannot be determined |
+ * | `Transfer-Encoding` with other codings before `chunked` | 501 | RFC 9112 §6.1: a coding the proxy does not implement |
+ * | both `Transfer-Encoding` and `Content-Length` | 400 | RFC 9112 §6.1 (llhttp refuses it too; kept as a second line) |
+ */
+
+import { quoted } from '../config/values.ts';
+
+/** What the client gets instead of a proxied answer. */
+export interface Refusal {
+  readonly status: 400 | 405 | 501 | 505;
+  /** The `error` field of the JSON body, and the reason logged. */
+  readonly error: 'bad_request' | 'method_not_allowed' | 'not_implemented' | 'http_version_not_supported';
+}
+
+/** The parts of a request head the rules read (an `IncomingMessage` has them all). */
+export interface RequestHead {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  /** Flat `[name, value, …]` list, as received. */
+  readonly rawHeaders: readonly string[];
+}
+
+/** Methods forwarded by default: those of a REST and MCP API (RFC 9110 §9 plus PATCH). */
+export const DEFAULT_ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+const BAD_REQUEST: Refusal = { status: 400, error: 'bad_request' };
+const NOT_ALLOWED: Refusal = { status: 405, error: 'method_not_allowed' };
+const NOT_IMPLEMENTED: Refusal = { status: 501, error: 'not_implemented' };
+const BAD_VERSION: Refusal = { status: 505, error: 'http_version_not_supported' };
+
+/**
+ * Why a `Transfer-Encoding` field (every occurrence, joined) cannot be forwarded, or `undefined` when it is
+ * exactly `chunked`, the one coding Node decodes and undici re-applies upstream.
+ */
+export function transferEncodingRefusal(values: readonly string[]): Refusal | undefined {
+  const codings: string[] = [];
+  for (const v of values) {
+    for (const part of v.split(',')) {
+      const c = part.trim().toLowerCase();
+      if (c !== '') codings.push(c);
+    }
+  }
+  if (codings.length === 0 || codings[codings.length - 1] !== 'chunked') return BAD_REQUEST;
+  if (codings.indexOf('chunked') !== codings.length - 1) return BAD_REQUEST;
+  return codings.length === 1 ? undefined : NOT_IMPLEMENTED;
+}
+
+/** The refusal for a request head, or `undefined` when it may be forwarded. */
+export function refuseRequest(head: RequestHead, allowedMethods: ReadonlySet<string>): Refusal | undefined {
+  if (head.httpVersionMajor !== 1 || (head.httpVersionMinor !== 0 && head.httpVersionMinor !== 1)) return BAD_VERSION;
+  const url = head.url ?? '';
+  if (url.charCodeAt(0) !== 47 /* '/' */) return BAD_REQUEST;
+  if (head.method === undefined || !allowedMethods.has(head.method)) return NOT_ALLOWED;
+  const raw = head.rawHeaders;
+  let hosts = 0;
+  let te: string[] | undefined;
+  let contentLength = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const n = name.length;
+    if (n === 4 && name.toLowerCase() === 'host') hosts++;
+    else if (n === 17 && name.toLowerCase() === 'transfer-encoding') (te ??= []).push(raw[i + 1] ?? '');
+    else if (n === 14 && name.toLowerCase() === 'content-length') contentLength = true;
+  }
+  if (hosts > 1) return BAD_REQUEST;
+  if (te !== undefined) {
+    if (contentLength) return BAD_REQUEST;
+    return transferEncodingRefusal(te);
+  }
+  return undefined;
+}
+
+/** Whether an upgrade request is one the proxy tunnels: a `GET` asking for `websocket` (RFC 6455 §4.1). */
+export function isWebSocketUpgrade(method: string | undefined, upgrade: string | undefined): boolean {
+  if (method !== 'GET' || upgrade === undefined) return false;
+  for (const part of upgrade.split(',')) if (part.trim().toLowerCase() === 'websocket') return true;
+  return false;
+}
+
+/** Parses `--allowed-methods`: a comma-separated list of method tokens; `CONNECT` is never proxied. */
+export function parseMethodList(raw: string): readonly string[] {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const m = part.trim().toUpperCase();
+    if (m === '') continue;
+    if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(m)) throw new Error(`${quoted(part.trim())} is not a method name`);
+    if (m === 'CONNECT') throw new Error('CONNECT is never proxied (the sidecar is not a forward proxy)');
+    if (!out.includes(m)) out.push(m);
+  }
+  if (out.length === 0) throw new Error('the list of methods is empty');
+  return out;
+}

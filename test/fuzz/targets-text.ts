@@ -1,0 +1,289 @@
+/**
+ * Fuzz targets for what the sidecar reads out of traffic text: request paths, JSON-RPC messages and their
+ * outcomes, SSE streams, and the composer's events.
+ */
+import { createParser } from 'eventsource-parser';
+import fc from 'fast-check';
+import { EVENT_TYPES, mapEvent } from '../../src/events/event-map.ts';
+import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/endpoint.ts';
+import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, TOO_LONG, type McpMessage } from '../../src/mcp/jsonrpc.ts';
+import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/mcp/outcome.ts';
+import { findEventBoundary, SseFeed } from '../../src/mcp/sse-feed.ts';
+import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
+
+/** A URI that still carries `user:password@`. */
+export const USERINFO = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
+
+export const ERROR_TYPES = new Set([
+  'tool_error', 'not_found', 'validation', 'timeout', 'cancelled', 'upstream_unavailable', 'internal',
+  'parse_error', 'invalid_request', 'method_not_found', 'invalid_params', 'internal_error', 'resource_not_found', 'jsonrpc_error',
+]);
+
+// ---------------------------------------------------------------------------------------------------------
+// ledger/endpoint
+
+const ROUTE_WORDS = ['api', 'v1', 'tools', 'servers', 'resources', 'invoke', 'start', 'stop', 'restart', 'mcp', 'sse', 'messages', 'config', 'translators', 'ws', 'logs', 'health', ''];
+const segment = fc.oneof(
+  fc.constantFrom(...ROUTE_WORDS),
+  fc.uuid(),
+  fc.nat().map(String),
+  fc.stringMatching(/^[0-9a-f]{8,40}$/),
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/),
+  fc.string({ unit: 'binary', maxLength: 30 }).map((s) => s.replace(/[/?]/g, '')),
+  fc.string({ maxLength: 20 }).map((s) => encodeURIComponent(s)),
+);
+const requestTarget = fc.oneof(
+  fc.tuple(fc.array(segment, { maxLength: 14 }), fc.option(anyText(60)), fc.boolean()).map(([segs, q, slash]) => `/${segs.join('/')}${slash ? '/' : ''}${q === null ? '' : `?${q}`}`),
+  anyText(300),
+  fc.webPath(),
+);
+
+/** Each output segment is '', a route word, `{id}`, `{…}`, `{uri}`, `{name}` or a short word of [A-Za-z0-9_-]. */
+const OUTPUT_SEGMENT = /^(?:|\{id\}|\{…\}|\{uri\}|\{name\}|[A-Za-z0-9_-]{1,40})$/;
+
+const endpoint = target('ledger/endpoint: normalizeEndpoint', [requestTarget], (raw) => {
+  const out = run('normalizeEndpoint', () => normalizeEndpoint(raw));
+  const q = raw.indexOf('?');
+  const path = q === -1 ? raw : raw.slice(0, q);
+  check(out === run('normalizeEndpointUncached', () => normalizeEndpointUncached(path)), 'the cache changed the answer');
+  check(out.startsWith('/'), `does not start with /: ${out}`);
+  check(out.length <= 400, `longer than 400: ${out.length}`);
+  check(!out.includes('?'), 'carries a query string');
+  const segs = out.split('/').slice(1);
+  check(segs.length <= 9, `deeper than the bound: ${segs.length}`);
+  check(segs.every((s) => OUTPUT_SEGMENT.test(s) || s === 'stdio-to-sse' || s === 'sse-to-stdio'), () => `a segment outside the label vocabulary: ${JSON.stringify(out)}`);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// mcp/jsonrpc, mcp/outcome
+
+const jsonRpcId = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 300 }), fc.constant(null), fc.boolean(), fc.object());
+const params = fc.oneof(
+  fc.record(
+    {
+      name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)),
+      uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 }), fc.integer()),
+      arguments: fc.jsonValue(),
+      requestId: jsonRpcId,
+      _meta: fc.oneof(
+        fc.record({ traceparent: fc.oneof(fc.stringMatching(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/), fc.string()), tracestate: fc.string({ maxLength: 600 }) }, { requiredKeys: [] }),
+        fc.jsonValue(),
+      ),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.jsonValue(),
+);
+const rpcMessage = fc.record(
+  {
+    jsonrpc: fc.oneof(fc.constant('2.0'), fc.constant('2.0'), fc.constant('1.0'), fc.jsonValue()),
+    id: jsonRpcId,
+    method: fc.oneof(fc.constantFrom('tools/call', 'prompts/get', 'resources/read', 'notifications/cancelled', 'initialize', 'ping'), fc.string({ maxLength: 300 })),
+    params,
+    result: fc.oneof(fc.record({ isError: fc.oneof(fc.boolean(), fc.jsonValue()), content: fc.array(fc.record({ type: fc.constant('text'), text: fc.oneof(fc.constantFrom('Unknown tool: x', 'Tool x not found'), fc.string({ maxLength: 400 })) }), { maxLength: 5 }), protocolVersion: fc.string({ maxLength: 40 }) }, { requiredKeys: [] }), fc.jsonValue()),
+    error: fc.oneof(fc.record({ code: fc.oneof(fc.integer({ min: -32800, max: -31000 }), fc.double(), fc.string()), message: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
+  },
+  { requiredKeys: [] },
+);
+const rpcText = fc.oneof(
+  rpcMessage.map((m) => JSON.stringify(m)),
+  fc.array(rpcMessage, { maxLength: 6 }).map((b) => JSON.stringify(b)),
+  fc.json(),
+  anyText(200),
+);
+
+const REQUEST_KEYS = new Set(['kind', 'id', 'method', 'toolName', 'promptName', 'resourceUri', 'traceparent', 'tracestate']);
+const NOTIFICATION_KEYS = new Set(['kind', 'method', 'cancelledId']);
+const RESPONSE_KEYS = new Set(['kind', 'id', 'response']);
+const INFO_KEYS = new Set(['kind', 'isError', 'unknownTool', 'protocolVersion', 'code']);
+
+function validId(id: unknown): boolean {
+  return (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length <= 256);
+}
+
+function checkMessage(m: McpMessage): void {
+  const keys = new Set(Object.keys(m));
+  const allowed = m.kind === 'request' ? REQUEST_KEYS : m.kind === 'notification' ? NOTIFICATION_KEYS : RESPONSE_KEYS;
+  check([...keys].every((k) => allowed.has(k)), () => `keeps a field it must not (arguments, results, messages): ${[...keys].join(',')}`);
+  if (m.kind === 'request') {
+    check(validId(m.id), 'an invalid request id');
+    check(m.method.length <= MAX_NAME_LENGTH, 'an unbounded method');
+    for (const name of [m.toolName, m.promptName]) check(name === undefined || name.length <= MAX_NAME_LENGTH || name === TOO_LONG, 'an unbounded name');
+    check(m.resourceUri === undefined || (m.resourceUri.length <= MAX_URI_LENGTH && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)), () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`);
+    check(m.traceparent === undefined || /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(m.traceparent), 'an invalid traceparent kept');
+    check(m.tracestate === undefined || m.tracestate.length <= 512, 'an unbounded tracestate');
+  } else if (m.kind === 'notification') {
+    check(m.method.length <= MAX_NAME_LENGTH, 'an unbounded method');
+    check(m.cancelledId === undefined || validId(m.cancelledId), 'an invalid cancelled id');
+  } else {
+    check(m.id === null || validId(m.id), 'an invalid response id');
+    check(Object.keys(m.response).every((k) => INFO_KEYS.has(k)), 'a response keeps more than its outcome');
+    if (m.response.kind === 'error') check(m.response.code === undefined || Number.isInteger(m.response.code), 'a non-integer error code');
+    else check(m.response.protocolVersion === undefined || m.response.protocolVersion.length <= 32, 'an unbounded protocol version');
+  }
+}
+
+const jsonrpc = target('mcp/jsonrpc: parseMessages, classifyMessage', [rpcText], (text) => {
+  const parsed = run('parseMessages', () => parseMessages(text));
+  let elements = 1;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (Array.isArray(v)) elements = Math.max(1, v.length);
+  } catch {
+    // not JSON: one invalid element
+  }
+  check(parsed.messages.length + parsed.invalid <= elements, 'more messages than elements');
+  check(parsed.messages.length > 0 || parsed.problem !== undefined, 'nothing read but no problem named');
+  for (const m of parsed.messages) checkMessage(m);
+});
+
+const classify = target('mcp/jsonrpc: classifyMessage (any value)', [fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true })], (value) => {
+  const m = run('classifyMessage', () => classifyMessage(value));
+  if (m !== undefined) checkMessage(m);
+});
+
+const responseInfo: fc.Arbitrary<ResponseInfo> = fc.oneof(
+  fc.record({ kind: fc.constant('result' as const), isError: fc.boolean(), unknownTool: fc.boolean() }),
+  fc.record({ kind: fc.constant('error' as const), code: fc.option(fc.integer(), { nil: undefined }) }),
+);
+const outcome = target('mcp/outcome: responseOutcome, looksLikeUnknownTool', [fc.string({ maxLength: 300 }), responseInfo, fc.dictionary(fc.string(), fc.jsonValue())], (method, info, result) => {
+  const o = run('responseOutcome', () => responseOutcome(method, info));
+  check(['ok', 'error', 'timeout', 'cancelled'].includes(o.outcome), `outcome ${o.outcome}`);
+  check(o.outcome === 'ok' || (o.errorType !== undefined && ERROR_TYPES.has(o.errorType)), `error_type outside the vocabulary: ${o.errorType}`);
+  check(o.semconvErrorType === undefined || o.semconvErrorType.length <= 24, 'an unbounded error.type');
+  check(typeof run('looksLikeUnknownTool', () => looksLikeUnknownTool(result)) === 'boolean', 'not a boolean');
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// mcp/sse-feed
+
+const sseLine = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ maxLength: 60 }).map((d) => `data: ${d.replace(/[\r\n]/g, '')}`) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 400 }).map((n) => `data: ${'x'.repeat(n)}`) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((d) => `event: ${d.replace(/[\r\n]/g, '')}`) },
+  { weight: 1, arbitrary: fc.constantFrom('id: 7', 'retry: 100', ': ping', 'data', 'data:', 'bogus: x', '') },
+  { weight: 1, arbitrary: anyText(40).map((s) => s.replace(/[\r\n]/g, '')) },
+);
+const sseStream = fc.tuple(fc.array(sseLine, { maxLength: 30 }), fc.array(fc.constantFrom('\n', '\r\n', '\r'), { minLength: 1, maxLength: 30 })).map(([lines, ends]) =>
+  lines.map((l, i) => `${l}${ends[i % ends.length]}`).join(''),
+);
+
+function feedAll(limit: number, bytes: Buffer, cuts: number[]): { events: Array<[string, string]>; problems: string[] } {
+  const events: Array<[string, string]> = [];
+  const problems: string[] = [];
+  const feed = new SseFeed(limit, { onEvent: (e, d) => events.push([e ?? '', d]), onProblem: (p) => problems.push(p) });
+  let at = 0;
+  for (const c of [...cuts.filter((x) => x < bytes.length)].sort((a, b) => a - b)) {
+    feed.push(bytes.subarray(at, c));
+    at = c;
+  }
+  feed.push(bytes.subarray(at));
+  feed.end();
+  return { events, problems };
+}
+
+const sseFeed = target('mcp/sse-feed: SseFeed (any chunking)', [sseStream, fc.integer({ min: 16, max: 512 }), fc.array(fc.nat({ max: 3000 }), { maxLength: 20 })], (text, limit, cuts) => {
+  const bytes = Buffer.from(text, 'utf8');
+  const whole = run('SseFeed', () => feedAll(limit, bytes, []));
+  const chunked = run('SseFeed', () => feedAll(limit, bytes, cuts));
+  for (const [, data] of chunked.events) check(data.length <= Math.max(16, limit), 'delivered an event over the bound');
+  // Chunking never changes what is read — except right at the bound, where the parser's buffer (the data
+  // plus the line being read) may overflow in one chunking and not in another; both are then bounded.
+  if (!whole.problems.includes('too_large') && !chunked.problems.includes('too_large')) {
+    check(JSON.stringify(whole) === JSON.stringify(chunked), () => `chunking changed the events: ${JSON.stringify(whole)} vs ${JSON.stringify(chunked)}`);
+  }
+  // With no event near the bound, the feed reads exactly what a browser's parser reads.
+  const reference: Array<[string, string]> = [];
+  const p = createParser({ onEvent: (e) => void (e.data.trim() !== '' && reference.push([e.event ?? '', e.data])) });
+  p.feed(bytes.toString('utf8'));
+  if (whole.problems.length === 0 && reference.every(([, d]) => d.length < limit / 2)) {
+    check(JSON.stringify(whole.events) === JSON.stringify(reference), () => `differs from eventsource-parser: ${JSON.stringify(whole.events)} vs ${JSON.stringify(reference)}`);
+  }
+});
+
+const boundary = target('mcp/sse-feed: findEventBoundary', [fc.string({ unit: fc.constantFrom('\r', '\n', 'a'), maxLength: 40 }), fc.nat({ max: 40 })], (text, cut) => {
+  // A line end is CRLF, a CR not followed by LF, or LF; a blank line is a line end right after one.
+  const reference = /(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)/.exec(text);
+  const state = { atLineStart: false, afterCr: false };
+  const a = text.slice(0, cut);
+  const first = run('findEventBoundary', () => findEventBoundary(a, state));
+  const found = first !== -1 ? first : ((): number => {
+    const second = findEventBoundary(text.slice(a.length), state);
+    return second === -1 ? -1 : a.length + second;
+  })();
+  if (reference === null) check(found === -1, `found a blank line in ${JSON.stringify(text)}`);
+  else check(found === reference.index + reference[0].length || found === reference.index + reference[0].length - 1, () => `boundary ${found} in ${JSON.stringify(text)}, expected ${reference.index + reference[0].length}`);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// events/event-map
+
+const eventData = fc.record(
+  {
+    server_id: fc.oneof(fc.string({ maxLength: 140 }), fc.jsonValue()),
+    pid: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+    reason: fc.oneof(fc.constantFrom('manual', 'crash', 'config_change', 'expired', 'unknown_id'), fc.string({ maxLength: 80 })),
+    tool_id: fc.oneof(fc.string({ maxLength: 220 }), fc.jsonValue()),
+    resource_uri: fc.oneof(fc.webUrl({ withQueryParameters: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 2100 })),
+    duration_ms: fc.oneof(fc.double(), fc.integer(), fc.jsonValue()),
+    success: fc.oneof(fc.boolean(), fc.jsonValue()),
+    error_type: fc.string({ maxLength: 50 }),
+    transport: fc.string({ maxLength: 50 }),
+    tools: fc.oneof(fc.integer({ min: -5, max: 1e9 }), fc.array(fc.jsonValue(), { maxLength: 4 }), fc.double()),
+    prompts: fc.oneof(fc.nat(), fc.jsonValue()),
+    resources: fc.oneof(fc.nat(), fc.jsonValue()),
+    conflicts: fc.oneof(fc.nat(), fc.array(fc.jsonValue(), { maxLength: 3 })),
+    servers: fc.array(fc.record({ id: fc.string({ maxLength: 140 }), status: fc.string({ maxLength: 40 }), pid: fc.jsonValue(), restart_count: fc.oneof(fc.nat(), fc.double()) }, { requiredKeys: [] }), { maxLength: 5 }),
+    per_server: fc.dictionary(fc.string({ maxLength: 20 }), fc.record({ tools: fc.nat(), prompts: fc.nat(), resources: fc.nat() }), { maxKeys: 4 }),
+    last_event_id: fc.oneof(fc.nat(), fc.double(), fc.string()),
+  },
+  { requiredKeys: [] },
+);
+const eventType = fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string({ maxLength: 70 }));
+const envelope = fc.record({ type: eventType, time: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()), composer: fc.string(), data: fc.oneof(eventData, fc.jsonValue()) }, { requiredKeys: [] });
+
+const event = target('events/event-map: mapEvent', [fc.option(eventType, { nil: undefined }), fc.oneof(envelope.map((e) => JSON.stringify(e)), fc.json(), anyText(100))], (sseType, raw) => {
+  const m = run('mapEvent', () => mapEvent(sseType, raw));
+  check(m.type === undefined || (EVENT_TYPES as readonly string[]).includes(m.type), `type outside the vocabulary: ${m.type}`);
+  check(m.time === undefined || Number.isFinite(m.time), 'a non-finite time');
+  const o = m.outcome;
+  const bounded = (s: string | undefined, max: number, what: string) => check(s === undefined || (s.length > 0 && s.length <= max), () => `${what} unbounded: ${s?.length}`);
+  switch (o.kind) {
+    case 'invalid':
+      check(['malformed_json', 'bad_envelope', 'unknown_type', 'bad_data'].includes(o.reason), o.reason);
+      break;
+    case 'reset':
+      bounded(o.reason, 64, 'reset reason');
+      break;
+    case 'snapshot':
+      for (const s of o.servers) {
+        bounded(s.id, 128, 'server id');
+        bounded(s.state, 32, 'state');
+        check(s.pid === undefined || (Number.isFinite(s.pid) && s.pid >= 0), 'a bad pid');
+      }
+      check(o.lastEventId === undefined || (Number.isInteger(o.lastEventId) && o.lastEventId >= 0), 'a bad last_event_id');
+      break;
+    case 'lifecycle':
+      if (o.note !== undefined) bounded(o.note.serverId, 128, 'server id');
+      if (o.fact !== undefined && 'serverId' in o.fact) bounded(o.fact.serverId, 128, 'server id');
+      if (o.fact?.kind === 'config_validation_error') bounded(o.fact.errorType, 40, 'error_type');
+      break;
+    case 'capabilities':
+      bounded(o.serverId, 128, 'server id');
+      for (const n of [o.counts.tools, o.counts.prompts, o.counts.resources]) check(Number.isInteger(n) && n >= 0, 'a bad count');
+      break;
+    case 'tool_call':
+      bounded(o.fact.toolId, 200, 'tool_id');
+      bounded(o.fact.transport, 40, 'transport');
+      check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
+      check(o.fact.errorType === undefined || o.fact.errorType.length <= 40, 'an unbounded error_type');
+      break;
+    case 'resource_read':
+      bounded(o.fact.resourceUri, 2048, 'resource_uri');
+      check(!o.fact.resourceUri.includes('?') && !USERINFO.test(o.fact.resourceUri), 'a resource URI with a query or credentials');
+      check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
+      break;
+  }
+});
+
+export const TEXT_TARGETS: readonly FuzzTarget[] = [endpoint, jsonrpc, classify, outcome, sseFeed, boundary, event];

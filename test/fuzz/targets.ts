@@ -1,0 +1,6 @@
+/** Every fuzz target, in the order they are run and reported. */
+import type { FuzzTarget } from './harness.ts';
+import { HTTP_TARGETS } from './targets-http.ts';
+import { TEXT_TARGETS } from './targets-text.ts';
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TEXT_TARGETS, ...HTTP_TARGETS];
