@@ -25,6 +25,7 @@ import type { HostPort } from '../config/values.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../exporters/prometheus.ts';
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
+import { listenOn } from '../listen.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -139,13 +140,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
   return {
     server,
     listen() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.listen.port, opts.listen.host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
+      return listenOn(server, opts.listen);
     },
     close() {
       return new Promise((resolve) => {

@@ -23,6 +23,7 @@ import { isWebSocketUpgrade, refuseRequest, type Refusal } from './request-polic
 import { isRetryable, RetryOnReset } from './retry.ts';
 import type { ProxyState } from './state.ts';
 import { UpgradeHandler } from './upgrade.ts';
+import { listenOn } from '../listen.ts';
 
 export interface ProxyOptions {
   /** Upstream origin; its authority is the upstream `Host` unless `preserveHost`. */
@@ -198,13 +199,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     server,
     state,
     listen() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.listen.port, opts.listen.host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
+      return listenOn(server, opts.listen);
     },
     close(graceMs: number) {
       closing ??= (async () => {
