@@ -5,6 +5,7 @@
  *   npm run bench -- --quick           # short runs, one round: for development, not for the record
  *   npm run bench -- --only get,latency
  *   npm run bench -- --only get --profile   # the sidecar writes a --cpu-prof profile to bench/results/profiles/
+ *   npm run bench -- --only get --targets sidecar,bare-undici --repeats 5   # an A/B while optimising
  *   npm run bench -- --from-source     # run src/cli.ts (type stripping) instead of a fresh build
  *
  * Scenarios: get, post, latency, mcp, sse, scrape (docs/performance.md describes each and the method).
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     'from-source': { type: 'boolean', default: false },
     seconds: { type: 'string' },
     repeats: { type: 'string' },
+    targets: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -63,6 +65,7 @@ const ctx: BenchContext = {
   sidecarNodeFlags: values.profile === true ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
   seconds: Number(values.seconds ?? (quick ? 3 : 10)),
   warmupSeconds: quick ? 1 : 3,
+  targets: values.targets === undefined ? undefined : new Set(values.targets.split(',').map((t) => t.trim())),
   repeats: Number(values.repeats ?? (quick ? 1 : 3)),
   log: (line) => process.stderr.write(`${line}\n`),
 };

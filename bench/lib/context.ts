@@ -20,9 +20,16 @@ export interface BenchContext {
   /** Seconds of one measured run. */
   readonly seconds: number;
   readonly warmupSeconds: number;
+  /** Targets of the throughput and latency scenarios (`--targets`; all by default). `direct` always runs. */
+  readonly targets: ReadonlySet<string> | undefined;
   /** Interleaved repeats. */
   readonly repeats: number;
   log(line: string): void;
+}
+
+/** Whether a target was asked for (`--targets`). */
+export function wanted(ctx: BenchContext, name: string): boolean {
+  return ctx.targets === undefined || ctx.targets.has(name);
 }
 
 /** A run's share of the server core taken by other processes above which it is flagged busy. */

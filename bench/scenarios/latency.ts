@@ -2,7 +2,7 @@
  * Latency at a fixed request rate (1,000 GET/s over 8 keep-alive connections, open loop): p50 and p99 of
  * each proxy, and what each adds over going to the upstream directly, within the same round.
  */
-import { BUSY_SHARE, measured, rotated, startUpstream, type BenchContext } from '../lib/context.ts';
+import { BUSY_SHARE, measured, rotated, startUpstream, wanted, type BenchContext } from '../lib/context.ts';
 import { runPaced, type PacedResult } from '../lib/children.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
@@ -33,9 +33,9 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
   const upstream = await startUpstream(ctx);
   const targets: Target[] = [upstream];
   try {
-    if (ctx.nginxBin !== undefined) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
-    targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
-    targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    if (ctx.nginxBin !== undefined && wanted(ctx, 'nginx')) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
+    if (wanted(ctx, 'bare-undici')) targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
+    if (wanted(ctx, 'sidecar')) targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     const seconds = ctx.quick ? 5 : 15;
     const samples: LatencySample[] = [];
     for (let round = 0; round < ctx.repeats; round++) {

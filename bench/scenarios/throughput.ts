@@ -5,7 +5,7 @@
  * range, and the ratios are taken within each round, then their median.
  */
 import { BODY_1K } from '../lib/nginx.ts';
-import { BUSY_SHARE, measured, rotated, startUpstream, type BenchContext } from '../lib/context.ts';
+import { BUSY_SHARE, measured, rotated, startUpstream, wanted, type BenchContext } from '../lib/context.ts';
 import { runLoad } from '../lib/load.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
@@ -62,11 +62,11 @@ export async function throughputScenario(ctx: BenchContext, method: 'GET' | 'POS
   const upstream = await startUpstream(ctx, method === 'POST');
   const targets: Target[] = [upstream];
   try {
-    if (ctx.nginxBin !== undefined) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
-    else ctx.log('  nginx is not installed: no nginx baseline (Debian: apt-get install nginx)');
-    targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
-    targets.push(await startNodeTarget('http-proxy', 'http-proxy.ts', [upstream.url], ctx.serverCpus));
-    targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    if (ctx.nginxBin === undefined) ctx.log('  nginx is not installed: no nginx baseline (Debian: apt-get install nginx)');
+    else if (wanted(ctx, 'nginx')) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
+    if (wanted(ctx, 'bare-undici')) targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
+    if (wanted(ctx, 'http-proxy')) targets.push(await startNodeTarget('http-proxy', 'http-proxy.ts', [upstream.url], ctx.serverCpus));
+    if (wanted(ctx, 'sidecar')) targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     for (const t of targets) await check(t, method, method === 'GET' ? BODY_1K : POST_BODY);
 
     const url = (t: Target) => `${t.url}${method === 'GET' ? GET_PATH : POST_PATH}`;
@@ -118,7 +118,7 @@ export async function throughputScenario(ctx: BenchContext, method: 'GET' | 'POS
       return spread(xs);
     };
     const ratios: Record<string, Spread> = { 'sidecar/bare-undici': ratio('sidecar', 'bare-undici'), 'sidecar/http-proxy': ratio('sidecar', 'http-proxy'), 'bare-undici/direct': ratio('bare-undici', 'direct') };
-    if (ctx.nginxBin !== undefined) {
+    if (targets.some((t) => t.name === 'nginx')) {
       ratios['sidecar/nginx'] = ratio('sidecar', 'nginx');
       ratios['bare-undici/nginx'] = ratio('bare-undici', 'nginx');
     }

@@ -6,6 +6,9 @@
  * - Long-lived responses (SSE, WebSocket) are counted when their headers go out, with the time to
  *   headers as their duration; `sidecar_proxy_open_streams` counts them while open, and their sizes are
  *   recorded when they close.
+ *
+ * `mcp_http_requests_total` is summed in process per series and handed to the SDK at each collection
+ * (batched-counter.ts): exact at every scrape, one integer increment per request instead of an SDK record.
  */
 import type { Attributes, Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -13,13 +16,17 @@ import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
 import type { ProxyErrorEvent } from '../proxy/state.ts';
+import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
+const CLIENT_CLOSED = 499;
 
 export class HttpMetrics {
-  readonly #requests: Counter;
+  readonly #requests: BatchedCounter;
+  /** Request-counter series by endpoint label value, method and status code (each bounded). */
+  readonly #cells = new Map<string, Map<string, Map<number, CounterCell>>>();
   readonly #duration: Histogram;
   readonly #requestSize: Histogram;
   readonly #responseSize: Histogram;
@@ -31,7 +38,7 @@ export class HttpMetrics {
   readonly #onError = (msg: unknown): void => this.#errors.add(1, { kind: (msg as ProxyErrorEvent).kind });
 
   constructor(instruments: Instruments, health: UpstreamHealth) {
-    this.#requests = instruments.counter('mcp_http_requests_total');
+    this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
     this.#duration = instruments.histogram('mcp_http_request_duration_seconds');
     this.#requestSize = instruments.histogram('mcp_http_request_size_bytes');
     this.#responseSize = instruments.histogram('mcp_http_response_size_bytes');
@@ -61,11 +68,22 @@ export class HttpMetrics {
     };
   }
 
+  /** Counts one request of the series (method, endpoint label value, status). */
+  #count(method: string, endpoint: string, status: number): void {
+    let byMethod = this.#cells.get(endpoint);
+    if (byMethod === undefined) this.#cells.set(endpoint, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let cell = byStatus.get(status);
+    if (cell === undefined) byStatus.set(status, (cell = this.#requests.cell({ method, endpoint, status_code: String(status) })));
+    cell.pending++;
+  }
+
   onResponse(ex: Exchange): void {
     if (ex.stream === undefined) return;
     const endpoint = normalizeEndpoint(ex.url);
     const [reqLabel, durLabel] = this.#endpointLabels;
-    this.#requests.add(1, { method: ex.method, endpoint: reqLabel.value(endpoint), status_code: String(ex.status) });
+    this.#count(ex.method, reqLabel.value(endpoint), ex.status);
     this.#duration.record((ex.headersTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
     this.#openStreams.add(1, { kind: ex.stream });
   }
@@ -76,8 +94,7 @@ export class HttpMetrics {
     if (ex.stream !== undefined) {
       this.#openStreams.add(-1, { kind: ex.stream });
     } else {
-      const status = ex.outcome === 'client_abort' ? CLIENT_CLOSED_STATUS : String(ex.status);
-      this.#requests.add(1, { method: ex.method, endpoint: reqLabel.value(endpoint), status_code: status });
+      this.#count(ex.method, reqLabel.value(endpoint), ex.outcome === 'client_abort' ? CLIENT_CLOSED : ex.status);
       this.#duration.record((ex.endTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
     }
     const sizeAttrs: Attributes = { method: ex.method, endpoint: reqSizeLabel.value(endpoint) };
