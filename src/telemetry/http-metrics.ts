@@ -7,13 +7,14 @@
  *   headers as their duration; `sidecar_proxy_open_streams` counts them while open, and their sizes are
  *   recorded when they close.
  *
- * `mcp_http_requests_total` is summed in process per series and handed to the SDK at each collection
- * (batched-counter.ts): exact at every scrape, one integer increment per request instead of an SDK record.
+ * `mcp_http_requests_total` and `sidecar_proxy_open_streams` are summed in process per series and handed
+ * to the SDK at each collection (batched-counter.ts): exact at every scrape, an integer increment per
+ * request or stream instead of an SDK record.
  */
-import type { Attributes, Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import { CHANNEL_PREFIX, type Exchange, type StreamKind } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
 import type { ProxyErrorEvent } from '../proxy/state.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
@@ -30,7 +31,9 @@ export class HttpMetrics {
   readonly #duration: Histogram;
   readonly #requestSize: Histogram;
   readonly #responseSize: Histogram;
-  readonly #openStreams: UpDownCounter;
+  /** `sidecar_proxy_open_streams`, batched like the request counter; a kind's series exists from its first stream. */
+  readonly #openStreams: BatchedCounter;
+  readonly #openCells: Partial<Record<StreamKind, CounterCell>> = {};
   readonly #errors: Counter;
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
   readonly #onResponse = (msg: unknown): void => this.onResponse(msg as Exchange);
@@ -42,7 +45,7 @@ export class HttpMetrics {
     this.#duration = instruments.histogram('mcp_http_request_duration_seconds');
     this.#requestSize = instruments.histogram('mcp_http_request_size_bytes');
     this.#responseSize = instruments.histogram('mcp_http_response_size_bytes');
-    this.#openStreams = instruments.updown('sidecar_proxy_open_streams');
+    this.#openStreams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
     this.#errors = instruments.counter('sidecar_proxy_errors_total');
     this.#endpointLabels = [
       instruments.label('mcp_http_requests_total', 'endpoint'),
@@ -85,14 +88,14 @@ export class HttpMetrics {
     const [reqLabel, durLabel] = this.#endpointLabels;
     this.#count(ex.method, reqLabel.value(endpoint), ex.status);
     this.#duration.record((ex.headersTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
-    this.#openStreams.add(1, { kind: ex.stream });
+    (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending++;
   }
 
   onEnd(ex: Exchange): void {
     const endpoint = normalizeEndpoint(ex.url);
     const [reqLabel, durLabel, reqSizeLabel, resSizeLabel] = this.#endpointLabels;
     if (ex.stream !== undefined) {
-      this.#openStreams.add(-1, { kind: ex.stream });
+      (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending--;
     } else {
       this.#count(ex.method, reqLabel.value(endpoint), ex.outcome === 'client_abort' ? CLIENT_CLOSED : ex.status);
       this.#duration.record((ex.endTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });

@@ -19,11 +19,11 @@ const sample = (text: string, status: string): number | undefined => {
 };
 
 describe('BatchedCounter', () => {
-  it('is exact at every collection, for every reader, and absent until its first increment', async () => {
+  it('is exact at every collection, for every reader, and absent until its cell exists', async () => {
     const { a, b, provider, counter } = setup();
+    expect(sample(await a.scrape(), '200')).toBeUndefined();
     const ok = counter.cell({ method: 'GET', endpoint: '/x', status_code: '200' });
     const gone = counter.cell({ method: 'GET', endpoint: '/x', status_code: '499' });
-    expect(sample(await a.scrape(), '200')).toBeUndefined();
     for (let i = 0; i < 1000; i++) ok.pending++;
     gone.pending += 3;
     expect(sample(await a.scrape(), '200')).toBe(1000);
@@ -54,5 +54,23 @@ describe('BatchedCounter', () => {
     attributes.endpoint = '/y';
     expect(cell.attributes['endpoint']).toBe('/x');
     expect(Object.isFrozen(cell.attributes)).toBe(true);
+  });
+});
+
+describe('BatchedCounter over an up/down counter', () => {
+  it('exists from its first change, even when the changes add up to 0 between two collections', async () => {
+    const scraper = new PrometheusScraper();
+    const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version: 'test' });
+    const instruments = new Instruments(meter, { maxLabelValues: 200 });
+    const streams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
+    expect(await scraper.scrape()).not.toContain('sidecar_proxy_open_streams{');
+    const sse = streams.cell({ kind: 'sse' });
+    sse.pending++;
+    sse.pending--;
+    expect(await scraper.scrape()).toContain('sidecar_proxy_open_streams{kind="sse"} 0');
+    sse.pending += 3;
+    sse.pending--;
+    expect(await scraper.scrape()).toContain('sidecar_proxy_open_streams{kind="sse"} 2');
+    await provider.shutdown();
   });
 });
