@@ -49,6 +49,8 @@ export async function runPaced(cpus: string | undefined, spec: PacedSpec): Promi
 
 export interface McpLoadResult {
   readonly calls: number;
+  /** Calls including the warm-up. */
+  readonly totalCalls: number;
   readonly callsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;

@@ -8,8 +8,10 @@
  *   composer answers, so that the sidecar runs with all its sources on and they cost next to nothing.
  *   `/api/v1/events`, `/sse` and `/mcp` answer 404: nginx serves no streams (the sidecar then re-asks
  *   every `--events-reprobe-interval`, 60 s).
- * - `proxy`: nginx as a reverse proxy to that upstream, with upstream keep-alive (the reference the
- *   issue compares with).
+ * - `proxy`: nginx as a reverse proxy with upstream keep-alive (the reference the issue compares with),
+ *   configured as it must be in front of a composer and as the sidecar behaves: streaming both ways
+ *   (`proxy_buffering off`, `proxy_request_buffering off`, so SSE events pass as they come) and long-lived
+ *   responses allowed (`proxy_read_timeout 1h`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -113,6 +115,9 @@ function proxyConfig(dir: string, port: number, upstreamPort: number): string {
       proxy_pass http://composer;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 1h;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Host $host;
