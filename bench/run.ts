@@ -10,7 +10,7 @@
  *
  * Scenarios: get, post, latency, mcp, sse, scrape (docs/performance.md describes each and the method).
  * Results are printed as tables with ratios and written to bench/results/ as JSON (`latest.json` for a
- * full run, `quick-latest.json` for --quick).
+ * complete run of every scenario, `quick-latest.json` for --quick, a timestamped file for every run).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,5 +118,5 @@ for (const s of only) {
 }
 results.load.end = load1();
 process.stdout.write(printReport(results));
-const file = writeResults(results);
+const file = writeResults(results, SCENARIOS.every((x) => only.includes(x)));
 ctx.log(`\nresults: ${file}`);

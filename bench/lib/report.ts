@@ -150,12 +150,17 @@ export function printReport(r: BenchResults): string {
   return out;
 }
 
-/** Writes the results as JSON; returns the path. Full runs also become `latest.json`, quick ones `quick-latest.json`. */
-export function writeResults(r: BenchResults): string {
+/**
+ * Writes the results as JSON; returns the path. A complete run (every scenario, not --quick) also becomes
+ * `latest.json`, the committed record; a quick one `quick-latest.json`; a partial one only its own file.
+ */
+export function writeResults(r: BenchResults, complete: boolean): string {
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${r.quick ? 'quick-' : ''}${r.date.replace(/[:.]/g, '-')}.json`);
+  const kind = r.quick ? 'quick-' : complete ? '' : 'partial-';
+  const file = join(dir, `${kind}${r.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
-  copyFileSync(file, join(dir, r.quick ? 'quick-latest.json' : 'latest.json'));
+  if (r.quick) copyFileSync(file, join(dir, 'quick-latest.json'));
+  else if (complete) copyFileSync(file, join(dir, 'latest.json'));
   return file;
 }
