@@ -4,6 +4,7 @@
  */
 import { BUSY_SHARE, measured, rotated, startUpstream, wanted, type BenchContext } from '../lib/context.ts';
 import { runPaced, type PacedResult } from '../lib/children.ts';
+import { runLoad } from '../lib/load.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
 
@@ -37,6 +38,9 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
     if (wanted(ctx, 'bare-undici')) targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
     if (wanted(ctx, 'sidecar')) targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     const seconds = ctx.quick ? 5 : 15;
+    // Warm every target as the throughput scenarios do (JIT, connections), so that no compiler thread
+    // competes with the first measured round on the server core.
+    for (const t of targets) await runLoad({ url: `${t.url}${PATH}`, connections: 64, seconds: ctx.warmupSeconds, cpus: ctx.loadCpus });
     const samples: LatencySample[] = [];
     for (let round = 0; round < ctx.repeats; round++) {
       for (const t of rotated(targets, round)) {
