@@ -4,6 +4,7 @@
  * signals into an orderly shutdown. Exit codes: 0 after a clean shutdown, 2 for invalid configuration,
  * 1 for anything else (a port that cannot be bound, an uncaught error).
  */
+import './runtime-flags.ts';
 import { ConfigError, ExitCodes, SidecarError } from './errors.ts';
 import { renderHelp } from './config/help.ts';
 import { loadConfig } from './config/load.ts';

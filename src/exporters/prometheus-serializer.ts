@@ -46,18 +46,45 @@ function sampleValue(value: number): string {
   return String(value);
 }
 
+/** Characters that escaping changes; most values have none and are returned as they are. */
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 export function escapeHelp(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 export function escapeLabelValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-function sanitizeName(name: string): string {
+function sanitizeUncached(name: string): string {
   let n = name.replace(INVALID_NAME_CHARS, '_').replace(REPEATED_UNDERSCORES, '_');
   if (n.length > 0 && n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57) n = `_${n}`;
   return n;
+}
+
+/** Sanitised metric and label names: the set of names is small and fixed by the instruments. */
+const sanitized = new Map<string, string>();
+const SANITIZED_LIMIT = 10_000;
+
+function sanitizeName(name: string): string {
+  let n = sanitized.get(name);
+  if (n === undefined) {
+    n = sanitizeUncached(name);
+    if (sanitized.size < SANITIZED_LIMIT) sanitized.set(name, n);
+  }
+  return n;
+}
+
+/** `le` values of a histogram's boundaries, written once per metric rather than once per data point. */
+const leCache = new WeakMap<readonly number[], readonly string[]>();
+
+function leValues(boundaries: readonly number[]): readonly string[] {
+  let le = leCache.get(boundaries);
+  if (le === undefined) leCache.set(boundaries, (le = boundaries.map(goFloat)));
+  return le;
 }
 
 function promType(metric: MetricData): PromType | undefined {
@@ -121,10 +148,11 @@ function writeFamily(f: Family): string {
         const labels = open === '' ? '' : `${open}}`;
         const bucketPrefix = open === '' ? `${f.name}_bucket{le="` : `${f.name}_bucket${open},le="`;
         const { boundaries, counts } = dp.value.buckets;
+        const le = leValues(boundaries);
         let cumulative = 0;
         for (let i = 0; i < counts.length; i++) {
           cumulative += counts[i] ?? 0;
-          const bound = i < boundaries.length ? goFloat(boundaries[i] as number) : '+Inf';
+          const bound = i < le.length ? (le[i] as string) : '+Inf';
           out += `${bucketPrefix}${bound}"} ${cumulative}\n`;
         }
         out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;

@@ -39,6 +39,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #upstreamDone = false;
   /** The proxy is closing this stream for shutdown: the upstream abort that follows is not an error. */
   #shuttingDown = false;
+  /** `drain` is listened to from the first time the client's socket is full (most responses never fill it). */
+  #drainListened = false;
 
   constructor(ex: Exchange, req: IncomingMessage, res: ServerResponse, state: ProxyState) {
     this.#ex = ex;
@@ -46,7 +48,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#res = res as TaggedResponse;
     this.#state = state;
     this.#res[kHandler] = this;
-    res.on('drain', onClientDrain);
     res.on('close', onClientClose);
   }
 
@@ -93,7 +94,14 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     const ex = this.#ex;
     ex.responseBytes += chunk.length;
     if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseBody?.(chunk);
-    if (!this.#res.write(chunk)) controller.pause();
+    const res = this.#res;
+    if (!res.write(chunk)) {
+      controller.pause();
+      if (!this.#drainListened) {
+        this.#drainListened = true;
+        res.on('drain', onClientDrain);
+      }
+    }
   }
 
   onResponseEnd(_controller: Controller, trailers: Record<string, string | string[] | undefined>): void {

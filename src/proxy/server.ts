@@ -165,6 +165,9 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
       // Node checks header/request timeouts on this period; keep it well under the shortest timeout.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(opts.clientHeadersTimeoutMs / 4))),
       noDelay: true,
+      // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): Node then gives
+      // it an already-ended stream instead of dumping it through the Readable life cycle after the response.
+      optimizeEmptyRequests: true,
     },
     onRequest,
   );

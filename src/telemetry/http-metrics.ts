@@ -6,24 +6,54 @@
  * - Long-lived responses (SSE, WebSocket) are counted when their headers go out, with the time to
  *   headers as their duration; `sidecar_proxy_open_streams` counts them while open, and their sizes are
  *   recorded when they close.
+ *
+ * `mcp_http_requests_total` and `sidecar_proxy_open_streams` are summed in process per series and handed
+ * to the SDK at each collection (batched-counter.ts): exact at every scrape, an integer increment per
+ * request or stream instead of an SDK record. The three histograms buffer each series' values and record
+ * them through the SDK in batches (batched-histogram.ts), every value before every collection.
  */
-import type { Attributes, Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
+import type { Counter } from '@opentelemetry/api';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import { CHANNEL_PREFIX, type Exchange, type StreamKind } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
 import type { ProxyErrorEvent } from '../proxy/state.ts';
+import { BatchedCounter, type CounterCell } from './batched-counter.ts';
+import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
+const CLIENT_CLOSED = 499;
+
+/** The series of one family by (method, endpoint label value), created on first use; both keys are bounded. */
+class SeriesOf<T> {
+  readonly #byEndpoint = new Map<string, Map<string, T>>();
+  readonly #create: (method: string, endpoint: string) => T;
+
+  constructor(create: (method: string, endpoint: string) => T) {
+    this.#create = create;
+  }
+
+  get(method: string, endpoint: string): T {
+    let byMethod = this.#byEndpoint.get(endpoint);
+    if (byMethod === undefined) this.#byEndpoint.set(endpoint, (byMethod = new Map()));
+    let series = byMethod.get(method);
+    if (series === undefined) byMethod.set(method, (series = this.#create(method, endpoint)));
+    return series;
+  }
+}
 
 export class HttpMetrics {
-  readonly #requests: Counter;
-  readonly #duration: Histogram;
-  readonly #requestSize: Histogram;
-  readonly #responseSize: Histogram;
-  readonly #openStreams: UpDownCounter;
+  readonly #requests: BatchedCounter;
+  /** Request-counter series by endpoint label value, method and status code (each bounded). */
+  readonly #cells = new Map<string, Map<string, Map<number, CounterCell>>>();
+  readonly #duration: SeriesOf<HistogramCell>;
+  readonly #requestSize: SeriesOf<HistogramCell>;
+  readonly #responseSize: SeriesOf<HistogramCell>;
+  /** `sidecar_proxy_open_streams`, batched like the request counter; a kind's series exists from its first stream. */
+  readonly #openStreams: BatchedCounter;
+  readonly #openCells: Partial<Record<StreamKind, CounterCell>> = {};
   readonly #errors: Counter;
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
   readonly #onResponse = (msg: unknown): void => this.onResponse(msg as Exchange);
@@ -31,11 +61,15 @@ export class HttpMetrics {
   readonly #onError = (msg: unknown): void => this.#errors.add(1, { kind: (msg as ProxyErrorEvent).kind });
 
   constructor(instruments: Instruments, health: UpstreamHealth) {
-    this.#requests = instruments.counter('mcp_http_requests_total');
-    this.#duration = instruments.histogram('mcp_http_request_duration_seconds');
-    this.#requestSize = instruments.histogram('mcp_http_request_size_bytes');
-    this.#responseSize = instruments.histogram('mcp_http_response_size_bytes');
-    this.#openStreams = instruments.updown('sidecar_proxy_open_streams');
+    this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
+    const histogram = (name: string) => {
+      const batched = new BatchedHistogram(instruments, instruments.histogram(name));
+      return new SeriesOf((method, endpoint) => batched.cell({ method, endpoint }));
+    };
+    this.#duration = histogram('mcp_http_request_duration_seconds');
+    this.#requestSize = histogram('mcp_http_request_size_bytes');
+    this.#responseSize = histogram('mcp_http_response_size_bytes');
+    this.#openStreams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
     this.#errors = instruments.counter('sidecar_proxy_errors_total');
     this.#endpointLabels = [
       instruments.label('mcp_http_requests_total', 'endpoint'),
@@ -61,27 +95,36 @@ export class HttpMetrics {
     };
   }
 
+  /** Counts one request of the series (method, endpoint label value, status). */
+  #count(method: string, endpoint: string, status: number): void {
+    let byMethod = this.#cells.get(endpoint);
+    if (byMethod === undefined) this.#cells.set(endpoint, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let cell = byStatus.get(status);
+    if (cell === undefined) byStatus.set(status, (cell = this.#requests.cell({ method, endpoint, status_code: String(status) })));
+    cell.pending++;
+  }
+
   onResponse(ex: Exchange): void {
     if (ex.stream === undefined) return;
     const endpoint = normalizeEndpoint(ex.url);
     const [reqLabel, durLabel] = this.#endpointLabels;
-    this.#requests.add(1, { method: ex.method, endpoint: reqLabel.value(endpoint), status_code: String(ex.status) });
-    this.#duration.record((ex.headersTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
-    this.#openStreams.add(1, { kind: ex.stream });
+    this.#count(ex.method, reqLabel.value(endpoint), ex.status);
+    this.#duration.get(ex.method, durLabel.value(endpoint)).record((ex.headersTime - ex.startTime) / 1000);
+    (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending++;
   }
 
   onEnd(ex: Exchange): void {
     const endpoint = normalizeEndpoint(ex.url);
     const [reqLabel, durLabel, reqSizeLabel, resSizeLabel] = this.#endpointLabels;
     if (ex.stream !== undefined) {
-      this.#openStreams.add(-1, { kind: ex.stream });
+      (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending--;
     } else {
-      const status = ex.outcome === 'client_abort' ? CLIENT_CLOSED_STATUS : String(ex.status);
-      this.#requests.add(1, { method: ex.method, endpoint: reqLabel.value(endpoint), status_code: status });
-      this.#duration.record((ex.endTime - ex.startTime) / 1000, { method: ex.method, endpoint: durLabel.value(endpoint) });
+      this.#count(ex.method, reqLabel.value(endpoint), ex.outcome === 'client_abort' ? CLIENT_CLOSED : ex.status);
+      this.#duration.get(ex.method, durLabel.value(endpoint)).record((ex.endTime - ex.startTime) / 1000);
     }
-    const sizeAttrs: Attributes = { method: ex.method, endpoint: reqSizeLabel.value(endpoint) };
-    this.#requestSize.record(ex.requestBytes, sizeAttrs);
-    this.#responseSize.record(ex.responseBytes, { method: ex.method, endpoint: resSizeLabel.value(endpoint) });
+    this.#requestSize.get(ex.method, reqSizeLabel.value(endpoint)).record(ex.requestBytes);
+    this.#responseSize.get(ex.method, resSizeLabel.value(endpoint)).record(ex.responseBytes);
   }
 }

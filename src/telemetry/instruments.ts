@@ -46,6 +46,7 @@ export interface InstrumentsOptions {
 }
 
 export class Instruments {
+  readonly #meter: Meter;
   readonly #counters = new Map<string, Counter>();
   readonly #histograms = new Map<string, Histogram>();
   readonly #updowns = new Map<string, UpDownCounter>();
@@ -53,6 +54,7 @@ export class Instruments {
   readonly #labels = new Map<string, BoundedLabel>();
 
   constructor(meter: Meter, opts: InstrumentsOptions, families: readonly FamilySpec[] = ALL_FAMILIES) {
+    this.#meter = meter;
     for (const f of families) {
       const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
@@ -97,6 +99,17 @@ export class Instruments {
   observeGauge(name: string, callback: GaugeCallback): void {
     const gauge = required(this.#gauges.get(name), name, 'gauge');
     gauge.addCallback((result: ObservableResult) => callback((v, a) => result.observe(v, a)));
+  }
+
+  /**
+   * Runs `callback` at the start of every collection (of each reader), before the SDK reads its synchronous
+   * instruments: what a recorder accumulates in process between collections is handed to the SDK here (see
+   * batched-counter.ts). Implemented as a batch observable callback; it observes nothing itself.
+   */
+  beforeCollect(callback: () => void): void {
+    const anchor = this.#gauges.values().next().value;
+    if (anchor === undefined) throw new Error('beforeCollect needs at least one declared gauge to anchor its callback');
+    this.#meter.addBatchObservableCallback(() => callback(), [anchor]);
   }
 
   /** The bound of a traffic-derived label of a family. */

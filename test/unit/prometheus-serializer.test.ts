@@ -1,7 +1,7 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { describe, expect, it } from 'vitest';
-import { escapeLabelValue, goFloat, serializePrometheus } from '../../src/exporters/prometheus-serializer.ts';
+import { escapeHelp, escapeLabelValue, goFloat, serializePrometheus } from '../../src/exporters/prometheus-serializer.ts';
 import { parseText } from '../fixtures/exposition.ts';
 
 async function collect(record: (p: MeterProvider) => void): Promise<string> {
@@ -21,6 +21,9 @@ describe('Prometheus serializer', () => {
 
   it('escapes label values', () => {
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+    // Each special character alone, and values without any (returned as they are).
+    expect(['x"', 'x\\', 'x\n', '/api/v1/tools/{id}', ''].map(escapeLabelValue)).toEqual(['x\\"', 'x\\\\', 'x\\n', '/api/v1/tools/{id}', '']);
+    expect(['a\\b\nc', 'plain "quoted"'].map(escapeHelp)).toEqual(['a\\\\b\\nc', 'plain "quoted"']);
   });
 
   it('writes histograms in canonical order (buckets, _sum, _count) with cumulative buckets', async () => {

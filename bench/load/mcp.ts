@@ -1,0 +1,72 @@
+/**
+ * MCP `tools/call` load with the official SDK clients: `clients` sessions over one transport, each calling
+ * `calc_add` in a closed loop (the next call when the previous answered) for `seconds`, after a warm-up.
+ *
+ *   node bench/load/mcp.ts '{"baseUrl":…,"kind":"streamable_http"|"sse","clients":8,"seconds":10,"warmupSeconds":2}'
+ *
+ * Prints one JSON line: calls per second, latency percentiles (ms) and failed calls.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+interface McpSpec {
+  readonly baseUrl: string;
+  readonly kind: 'streamable_http' | 'sse';
+  readonly clients: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as McpSpec;
+
+async function connect(): Promise<Client> {
+  const transport =
+    spec.kind === 'sse' ? new SSEClientTransport(new URL(`${spec.baseUrl}/sse`)) : new StreamableHTTPClientTransport(new URL(`${spec.baseUrl}/mcp`));
+  const client = new Client({ name: 'sidecar-bench', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+const clients = await Promise.all(Array.from({ length: spec.clients }, connect));
+let measuring = false;
+let stop = false;
+let calls = 0;
+/** Including the warm-up: what the processes' CPU time over the whole child run is divided by. */
+let totalCalls = 0;
+let failed = 0;
+const latencies: number[] = [];
+
+async function loop(client: Client, i: number): Promise<void> {
+  let n = 0;
+  while (!stop) {
+    const t = performance.now();
+    try {
+      const r = await client.callTool({ name: 'calc_add', arguments: { a: i, b: n++ } });
+      if (r.isError === true) failed++;
+    } catch {
+      failed++;
+    }
+    totalCalls++;
+    if (measuring) {
+      calls++;
+      latencies.push(performance.now() - t);
+    }
+  }
+}
+
+const loops = clients.map((c, i) => loop(c, i));
+await new Promise((r) => setTimeout(r, spec.warmupSeconds * 1000));
+measuring = true;
+const t0 = performance.now();
+await new Promise((r) => setTimeout(r, spec.seconds * 1000));
+measuring = false;
+const elapsed = (performance.now() - t0) / 1000;
+stop = true;
+await Promise.all(loops);
+await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+
+latencies.sort((a, b) => a - b);
+const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? NaN;
+process.stdout.write(`${JSON.stringify({ calls, totalCalls, callsPerSecond: calls / elapsed, p50Ms: pct(50), p99Ms: pct(99), failed })}\n`);
+process.exit(0);

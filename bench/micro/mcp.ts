@@ -1,0 +1,78 @@
+/**
+ * What observing one MCP `tools/call` over streamable HTTP costs, in process, without sockets: the
+ * sidecar's subscribers wired as src/main.ts wires them, fed the exchanges of one session (initialize,
+ * then calls) exactly as the proxy publishes them and hands their bodies to the taps. Reports CPU ns per
+ * call (median of rounds) and checks that every call was counted.
+ *
+ *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7]
+ */
+import { loadConfig } from '../../src/config/load.ts';
+import { createCatalogSources } from '../../src/catalog-sources.ts';
+import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
+import { createLogger } from '../../src/log.ts';
+import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { UpstreamHealth } from '../../src/proxy/health.ts';
+import { ProxyState } from '../../src/proxy/state.ts';
+import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
+import { Instruments } from '../../src/telemetry/instruments.ts';
+import { createMeterProvider } from '../../src/telemetry/provider.ts';
+
+const calls = Number(process.argv[2] ?? 50_000);
+const rounds = Number(process.argv[3] ?? 7);
+
+const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
+const health = new UpstreamHealth();
+const state = new ProxyState(health);
+const scraper = new PrometheusScraper();
+const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
+const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+new HttpMetrics(instruments, health).subscribe();
+(createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health) as unknown as { start(): void }).start();
+
+const SESSION = '3f1c2a9e-5b7d-4c11-9e0f-8a6b4d2c1e7f';
+const sseHeaders = (session?: string) => ({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(session ? { 'mcp-session-id': session } : {}) });
+
+/** One exchange as forward.ts runs it: start, request body to the taps, response start, body, end. */
+function exchange(headers: Record<string, string>, body: string, responseHeaders: Record<string, string>, answer: string): void {
+  const ex = new Exchange('POST', '/mcp', headers, performance.now());
+  state.exchangeStarted(ex);
+  const req = Buffer.from(body);
+  ex.requestBytes += req.length;
+  if (ex.taps !== undefined) for (const t of ex.taps) t.onRequestBody?.(req);
+  ex.status = 200;
+  ex.responseHeaders = responseHeaders;
+  ex.headersTime = performance.now();
+  ex.stream = 'sse';
+  if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseStart?.(ex);
+  if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+  const res = Buffer.from(answer);
+  ex.responseBytes += res.length;
+  if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseBody?.(res);
+  ex.endTime = performance.now();
+  state.exchangeEnded(ex);
+}
+
+const init = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}';
+exchange({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(init.length) }, init, sseHeaders(SESSION), 'event: message\ndata: {"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0}\n\n');
+
+let id = 1;
+const results: number[] = [];
+for (let r = 0; r < rounds + 1; r++) {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < calls; i++, id++) {
+    const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"calc_add","arguments":{"a":${i},"b":1}}}`;
+    exchange(
+      { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': SESSION, 'mcp-protocol-version': '2025-06-18', 'content-length': String(body.length) },
+      body,
+      sseHeaders(),
+      `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
+    );
+  }
+  const c1 = process.cpuUsage(c0);
+  if (r > 0) results.push(((c1.user + c1.system) * 1000) / calls);
+}
+results.sort((a, b) => a - b);
+const text = await scraper.scrape();
+const counted = Number(/^mcp_tool_invocations_total\{tool_id="calc_add",status="success"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+console.log(`MCP tools/call over streamable HTTP: ${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per call (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)}); counted ${counted} of ${calls * (rounds + 1)}`);
+process.exit(0);

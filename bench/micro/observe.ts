@@ -1,0 +1,87 @@
+/**
+ * What observing one proxied request costs, in process, without sockets: the sidecar's subscribers wired
+ * as src/main.ts wires them (HTTP families, REST observer, MCP tap, on a MeterProvider with the
+ * Prometheus reader), fed synthetic exchanges exactly as the proxy publishes them (`start`, `response`,
+ * `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
+ * which is steady on a shared machine where end-to-end figures are not.
+ *
+ *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers]
+ *
+ * `--endpoints N` spreads the traffic over N distinct paths (default 4); `--no-subscribers` measures the
+ * proxy's own publication cost with nobody listening.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../src/config/load.ts';
+import { createCatalogSources } from '../../src/catalog-sources.ts';
+import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
+import { createLogger } from '../../src/log.ts';
+import { Exchange } from '../../src/proxy/exchange.ts';
+import { UpstreamHealth } from '../../src/proxy/health.ts';
+import { ProxyState } from '../../src/proxy/state.ts';
+import { proxyChannels } from '../../src/proxy/exchange.ts';
+import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
+import { Instruments } from '../../src/telemetry/instruments.ts';
+import { createMeterProvider } from '../../src/telemetry/provider.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { endpoints: { type: 'string', default: '4' }, 'no-subscribers': { type: 'boolean', default: false }, 'scrape-every': { type: 'string', default: '100000' } },
+});
+const exchanges = Number(positionals[0] ?? 300_000);
+const rounds = Number(positionals[1] ?? 7);
+const endpoints = Number(values.endpoints);
+const scrapeEvery = Number(values['scrape-every']);
+
+const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
+const health = new UpstreamHealth();
+const state = new ProxyState(health);
+const scraper = new PrometheusScraper();
+const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
+const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+if (values['no-subscribers'] !== true) {
+  new HttpMetrics(instruments, health).subscribe();
+  const sources = createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health);
+  // Subscribes the REST observer and the MCP tap without starting detection (no upstream here).
+  (sources as unknown as { start(): void }).start();
+}
+
+const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
+const methods = ['GET', 'GET', 'GET', 'POST'];
+const requestHeaders = { host: '127.0.0.1:8080', 'user-agent': 'wrk', accept: '*/*' };
+const responseHeaders = { 'content-type': 'application/json', 'content-length': '1024', server: 'nginx' };
+
+function one(i: number): void {
+  const method = methods[i & 3] as string;
+  const ex = new Exchange(method, paths[i % endpoints] as string, requestHeaders, performance.now());
+  state.exchangeStarted(ex);
+  ex.status = 200;
+  ex.responseHeaders = responseHeaders;
+  ex.headersTime = performance.now();
+  if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+  ex.requestBytes = method === 'POST' ? 64 : 0;
+  ex.responseBytes = 1024;
+  ex.endTime = performance.now();
+  state.exchangeEnded(ex);
+}
+
+const results: number[] = [];
+for (let r = 0; r < rounds + 1; r++) {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < exchanges; i++) {
+    one(i);
+    if (i % scrapeEvery === scrapeEvery - 1) await scraper.scrape();
+  }
+  const c1 = process.cpuUsage(c0);
+  if (r > 0) results.push(((c1.user + c1.system) * 1000) / exchanges);
+}
+results.sort((a, b) => a - b);
+const text = await scraper.scrape();
+// Exactness check: every exchange counted once in mcp_http_requests_total.
+let counted = 0;
+for (const m of text.matchAll(/^mcp_http_requests_total\{.*\} (\d+)$/gm)) counted += Number(m[1]);
+console.log(
+  `${values['no-subscribers'] === true ? 'no subscribers' : 'all subscribers'}, ${endpoints} endpoint(s): ` +
+    `${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per exchange (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)})` +
+    `; mcp_http_requests_total ${counted} of ${exchanges * (rounds + 1)} exchanges`,
+);
+process.exit(0);

@@ -1,0 +1,114 @@
+/**
+ * MCP `tools/call` throughput with the official SDK clients (8 sessions, closed loop, `calc_add`), over
+ * streamable HTTP and legacy SSE, to the demo composer directly and through the sidecar (all metrics on:
+ * every call is parsed, correlated and recorded), and through nginx and the bare undici proxy for
+ * reference. The composer, its child MCP server and the proxy share the server core; the clients run on
+ * the load core.
+ */
+import { BUSY_SHARE, measured, rotated, type BenchContext } from '../lib/context.ts';
+import { runMcpLoad, type McpLoadResult } from '../lib/children.ts';
+import { jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
+import { spread, type Spread } from '../lib/stats.ts';
+import { ROOT, startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
+
+export const MCP_CLIENTS = 8;
+type Kind = 'streamable_http' | 'sse';
+const KINDS: readonly Kind[] = ['streamable_http', 'sse'];
+
+export interface McpSample extends McpLoadResult {
+  readonly kind: Kind;
+  readonly target: TargetName;
+  readonly round: number;
+  /** CPU time of the proxy (for `direct`: NaN) per call. */
+  readonly proxyCpuUsPerCall: number;
+  readonly composerCpuUsPerCall: number;
+  readonly foreignShare: number;
+  readonly load1: number;
+}
+
+export interface McpResult {
+  readonly clients: number;
+  /** Per transport and target: calls per second, its per-round ratio to direct, proxy CPU per call, added p99. */
+  readonly kinds: Partial<Record<Kind, Partial<Record<TargetName, { callsPerSecond: Spread; ratio: Spread; proxyCpuUsPerCall: Spread; p99AddedMs: Spread }>>>>;
+  readonly samples: McpSample[];
+  readonly busyRuns: number;
+}
+
+async function startComposer(ctx: BenchContext): Promise<Target> {
+  const child = spawnPinned(ctx.serverCpus, process.execPath, [`${ROOT}demo/cli.ts`, '--port', '0', '--servers', '1', '--log-level', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const url = await waitForLine(child, (l) => {
+    const j = jsonLine(l);
+    return j?.['event'] === 'listening' ? String(j['url']) : undefined;
+  }, 'demo composer');
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('demo composer did not spawn');
+  return {
+    name: 'direct',
+    url,
+    pid,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // The group is gone.
+      }
+    },
+  };
+}
+
+export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
+  const composer = await startComposer(ctx);
+  const targets: Target[] = [composer];
+  try {
+    if (ctx.nginxBin !== undefined) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(composer.url).port), ctx.serverCpus));
+    targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [composer.url], ctx.serverCpus));
+    targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: composer.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    const seconds = ctx.quick ? 4 : 10;
+    const samples: McpSample[] = [];
+    // Warm every path (JIT, connections, the composer's child).
+    for (const kind of KINDS) for (const t of targets) await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5 });
+    for (let round = 0; round < ctx.repeats; round++) {
+      for (const kind of KINDS) {
+        for (const t of rotated(targets, round)) {
+          const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
+          const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1 }));
+          const r = m.result;
+          const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
+          samples.push({ ...r, kind, target: t.name, round, proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid), composerCpuUsPerCall: perCall(composer.pid), foreignShare: m.foreignShare, load1: m.load1 });
+          ctx.log(
+            `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
+              `${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
+          );
+        }
+      }
+    }
+    const kinds: McpResult['kinds'] = {};
+    for (const kind of KINDS) {
+      const byTarget: NonNullable<McpResult['kinds'][Kind]> = {};
+      const direct = samples.filter((s) => s.kind === kind && s.target === 'direct');
+      for (const t of targets) {
+        const own = samples.filter((s) => s.kind === kind && s.target === t.name);
+        const ratios: number[] = [];
+        const added: number[] = [];
+        for (const s of own) {
+          const d = direct.find((x) => x.round === s.round);
+          if (d === undefined) continue;
+          ratios.push(s.callsPerSecond / d.callsPerSecond);
+          added.push(s.p99Ms - d.p99Ms);
+        }
+        byTarget[t.name] = { callsPerSecond: spread(own.map((s) => s.callsPerSecond)), ratio: spread(ratios), proxyCpuUsPerCall: spread(own.map((s) => s.proxyCpuUsPerCall)), p99AddedMs: spread(added) };
+      }
+      kinds[kind] = byTarget;
+    }
+    return { clients: MCP_CLIENTS, kinds, samples, busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length };
+  } finally {
+    for (const t of targets.reverse()) await t.stop().catch(() => undefined);
+  }
+}
