@@ -15,7 +15,7 @@ import type { Logger } from './log.ts';
 import { UpstreamHealth, UpstreamProbe } from './proxy/health.ts';
 import { createProxy } from './proxy/server.ts';
 import { ProxyState } from './proxy/state.ts';
-import { createUpstreamPool } from './proxy/upstream.ts';
+import { upstreamPoolFor } from './proxy/upstream.ts';
 import { HttpMetrics } from './telemetry/http-metrics.ts';
 import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
@@ -125,14 +125,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     uninstallSdkDiagnostics();
   };
 
-  const pool = createUpstreamPool({
-    origin: config.upstream,
-    connections: config.upstreamConnections,
-    connectTimeoutMs: config.upstreamConnectTimeoutMs,
-    headersTimeoutMs: config.upstreamHeadersTimeoutMs,
-    bodyTimeoutMs: config.upstreamBodyTimeoutMs,
-    keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
-  });
+  const pool = upstreamPoolFor(config);
   const proxy = createProxy(config, pool, state);
   const probe = new UpstreamProbe(
     { origin: config.upstream, path: config.probePath, host: config.upstream.host, intervalMs: config.probeIntervalMs, timeoutMs: config.probeTimeoutMs },

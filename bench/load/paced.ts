@@ -12,17 +12,7 @@
  * Prints one JSON line: percentiles in ms, the rate reached, errors, and the scrapes made.
  */
 import { Pool, request } from 'undici';
-
-interface PacedSpec {
-  readonly url: string;
-  readonly rate: number;
-  readonly connections: number;
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  readonly scrapeUrl?: string;
-  readonly scrapeToken?: string;
-  readonly scrapeEveryMs?: number;
-}
+import type { PacedSpec } from '../lib/children.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as PacedSpec;
 const target = new URL(spec.url);

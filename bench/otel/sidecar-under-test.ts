@@ -38,7 +38,7 @@ const { createLogger } = await import('../../src/log.ts');
 const { UpstreamHealth } = await import('../../src/proxy/health.ts');
 const { createProxy } = await import('../../src/proxy/server.ts');
 const { ProxyState } = await import('../../src/proxy/state.ts');
-const { createUpstreamPool } = await import('../../src/proxy/upstream.ts');
+const { upstreamPoolFor } = await import('../../src/proxy/upstream.ts');
 const { HttpMetrics } = await import('../../src/telemetry/http-metrics.ts');
 const { Instruments } = await import('../../src/telemetry/instruments.ts');
 const { createMeterProvider, SDK_CARDINALITY_LIMIT } = await import('../../src/telemetry/provider.ts');
@@ -92,14 +92,7 @@ if (viaInstrumentation) {
   instrumentation.enable();
 }
 
-const pool = createUpstreamPool({
-  origin: config.upstream,
-  connections: config.upstreamConnections,
-  connectTimeoutMs: config.upstreamConnectTimeoutMs,
-  headersTimeoutMs: config.upstreamHeadersTimeoutMs,
-  bodyTimeoutMs: config.upstreamBodyTimeoutMs,
-  keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
-});
+const pool = upstreamPoolFor(config);
 const proxy = createProxy(config, pool, state);
 const address = await proxy.listen();
 

@@ -1,5 +1,6 @@
 /** The keep-alive connection pool to the upstream. */
 import { Pool } from 'undici';
+import type { SidecarConfig } from '../config/load.ts';
 
 export interface UpstreamPoolOptions {
   readonly origin: URL;
@@ -25,5 +26,17 @@ export function createUpstreamPool(opts: UpstreamPoolOptions): Pool {
     keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs, 600_000),
     pipelining: 1,
     strictContentLength: true,
+  });
+}
+
+/** The pool the configuration asks for (the `--upstream-*` options). */
+export function upstreamPoolFor(config: SidecarConfig): Pool {
+  return createUpstreamPool({
+    origin: config.upstream,
+    connections: config.upstreamConnections,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    headersTimeoutMs: config.upstreamHeadersTimeoutMs,
+    bodyTimeoutMs: config.upstreamBodyTimeoutMs,
+    keepAliveTimeoutMs: config.upstreamKeepAliveTimeoutMs,
   });
 }
