@@ -46,8 +46,8 @@ class SeriesOf<T> {
 
 export class HttpMetrics {
   readonly #requests: BatchedCounter;
-  /** Request-counter series by endpoint label value, method and status code (each bounded). */
-  readonly #cells = new Map<string, Map<string, Map<number, CounterCell>>>();
+  /** Request-counter series by (method, endpoint label value), then status code (each bounded). */
+  readonly #cells = new SeriesOf<Map<number, CounterCell>>(() => new Map());
   readonly #duration: SeriesOf<HistogramCell>;
   readonly #requestSize: SeriesOf<HistogramCell>;
   readonly #responseSize: SeriesOf<HistogramCell>;
@@ -97,10 +97,7 @@ export class HttpMetrics {
 
   /** Counts one request of the series (method, endpoint label value, status). */
   #count(method: string, endpoint: string, status: number): void {
-    let byMethod = this.#cells.get(endpoint);
-    if (byMethod === undefined) this.#cells.set(endpoint, (byMethod = new Map()));
-    let byStatus = byMethod.get(method);
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    const byStatus = this.#cells.get(method, endpoint);
     let cell = byStatus.get(status);
     if (cell === undefined) byStatus.set(status, (cell = this.#requests.cell({ method, endpoint, status_code: String(status) })));
     cell.pending++;
