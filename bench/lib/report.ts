@@ -61,7 +61,9 @@ export function goals(r: BenchResults): Goal[] {
     must: `≤ bare undici (${fmt(bare)})`,
     aim: '≤ 35 µs',
     value: fmt(cpu),
-    status: !Number.isFinite(cpu.median) ? 'not run' : cpu.median <= 35 ? 'aim' : cpu.median <= bare.median ? 'must' : 'MISSED',
+    // The aim (35 µs) is an absolute figure that can be looser than the must (the bare proxy's own cost): the
+    // aim counts only once the must is met.
+    status: !Number.isFinite(cpu.median) ? 'not run' : cpu.median > bare.median ? 'MISSED' : cpu.median <= 35 ? 'aim' : 'must',
   });
   const p99 = r.scenarios.latency?.added.sidecar?.p99Ms ?? NONE;
   out.push({ measure: 'added p99 over direct at 1,000 req/s (ms)', must: '≤ 2', aim: '≤ 0.5', value: fmt(p99, 3), status: judge(p99.median, 2, 0.5, false) });
