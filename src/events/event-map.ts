@@ -165,12 +165,14 @@ function data(type: EventType, d: Obj): EventOutcome | undefined {
     }
     case 'resource.read': {
       const uri = str(d['resource_uri'], 2048);
+      // A URI that is only a query or a fragment reduces to nothing: as missing as an empty one.
+      const resourceUri = uri === undefined ? undefined : str(resourceUriLabel(uri, 2048), 2048);
       const durationSeconds = seconds(d['duration_ms']);
-      if (uri === undefined || durationSeconds === undefined || typeof d['success'] !== 'boolean') return undefined;
+      if (resourceUri === undefined || durationSeconds === undefined || typeof d['success'] !== 'boolean') return undefined;
       const transport = str(d['transport'], 40);
       return {
         kind: 'resource_read',
-        fact: { source: 'event', resourceUri: resourceUriLabel(uri, 2048), ok: d['success'], durationSeconds, ...(transport !== undefined ? { transport } : {}) },
+        fact: { source: 'event', resourceUri, ok: d['success'], durationSeconds, ...(transport !== undefined ? { transport } : {}) },
       };
     }
     case 'config.reloaded':

@@ -47,6 +47,12 @@ describe('event mapping', () => {
     expect(mapEvent(undefined, env('server.crashed', { server_id: 'a', extra: { nested: true } })).outcome).toMatchObject({ kind: 'lifecycle' });
   });
 
+  it('treats a resource URI that is only a fragment or a query as missing, never as an empty label value', () => {
+    const read = (resource_uri: string) => mapEvent('resource.read', env('resource.read', { resource_uri, duration_ms: 5, success: true, transport: 'stdio' })).outcome;
+    for (const uri of ['', '#', '?token=1', '#frag?x=1']) expect(read(uri)).toEqual({ kind: 'invalid', reason: 'bad_data' });
+    expect(read('file:///x#frag')).toMatchObject({ fact: { resourceUri: 'file:///x' } });
+  });
+
   it('never throws, whatever the input (property)', () => {
     fc.assert(
       fc.property(fc.option(fc.string(), { nil: undefined }), fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ type: 'server.crashed', data: v }))), (type, data) => {
