@@ -171,7 +171,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     for (const p of await childPids(composerUrl)) pids.add(p);
     const served = await families(metrics, token);
     say(`stopping (${why}): ${traffic.stats.requests} requests, ${traffic.stats.errors} errors, ${traffic.stats.crashes} crashes`);
-    say(`the sidecar served ${served.length} metric families${served.length > 0 ? `: ${served.filter((n) => n.startsWith('mcp_')).join(', ') || served.join(', ')}` : ''}`);
+    const composerFamilies = served.filter((n) => n.startsWith('mcp_'));
+    say(`the sidecar served ${served.length} metric families, ${composerFamilies.length} of them the composer's${composerFamilies.length > 0 ? `: ${composerFamilies.join(', ')}` : ''}`);
   } catch (err) {
     code = 1;
     process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
