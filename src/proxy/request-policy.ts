@@ -14,7 +14,8 @@
  * | request target not in origin form (`/path`) | 400 | absolute form and `*` are for forward proxies (RFC 9112 §3.2) |
  * | method not in `--allowed-methods` | 405 + `Allow` | e.g. `TRACE` reflects credentials (cross-site tracing) |
  * | more than one `Host` | 400 | RFC 9112 §3.2: a server MUST answer 400 |
- * | `Transfer-Encoding` whose final coding is not `chunked`, or `chunked` twice | 400 | RFC 9112 §6.1: the length cannot be determined |
+ * | `Transfer-Encoding` whose final coding is not `chunked`, `chunked` twice, or an empty element | 400 | RFC 9112 §6.1: the length cannot be determined |
+ * | `Transfer-Encoding` in an HTTP/1.0 request | 400 | RFC 9112 §6.1: the framing is faulty |
  * | `Transfer-Encoding` with other codings before `chunked` | 501 | RFC 9112 §6.1: a coding the proxy does not implement |
  * | both `Transfer-Encoding` and `Content-Length` | 400 | RFC 9112 §6.1 (llhttp refuses it too; kept as a second line) |
  */
@@ -55,7 +56,10 @@ export function transferEncodingRefusal(values: readonly string[]): Refusal | un
   for (const v of values) {
     for (const part of v.split(',')) {
       const c = part.trim().toLowerCase();
-      if (c !== '') codings.push(c);
+      // An empty element (an empty field, `chunked,`) is not "exactly chunked": refused, as nginx does,
+      // rather than ignored as RFC 9110 §5.6.1 lets a lenient recipient do.
+      if (c === '') return BAD_REQUEST;
+      codings.push(c);
     }
   }
   if (codings.length === 0 || codings[codings.length - 1] !== 'chunked') return BAD_REQUEST;
@@ -82,7 +86,8 @@ export function refuseRequest(head: RequestHead, allowedMethods: ReadonlySet<str
   }
   if (hosts > 1) return BAD_REQUEST;
   if (te !== undefined) {
-    if (contentLength) return BAD_REQUEST;
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+    if (contentLength || head.httpVersionMinor === 0) return BAD_REQUEST;
     return transferEncodingRefusal(te);
   }
   return undefined;

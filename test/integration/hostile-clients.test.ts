@@ -76,6 +76,18 @@ describe('request smuggling', () => {
     expect(reached()).toEqual([]);
   });
 
+  it('request smuggling with a Transfer-Encoding that has an empty element, or in an HTTP/1.0 request, is refused with 400 and never reaches the upstream', async () => {
+    for (const [version, te] of [
+      ['1.1', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: '],
+      ['1.1', 'Transfer-Encoding: chunked,'],
+      ['1.0', 'Transfer-Encoding: chunked'],
+    ] as const) {
+      const r = await rawRequest(port, `POST / HTTP/${version}\r\nHost: a\r\n${te}\r\n\r\n0\r\n\r\n${SMUGGLED}`);
+      expect(r.status, JSON.stringify([version, te])).toBe(400);
+    }
+    expect(reached()).toEqual([]);
+  });
+
   it('request smuggling with a transfer coding before chunked (gzip, chunked) is refused with 501 and never reaches the upstream', async () => {
     const r = await rawRequest(port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`);
     expect(r.status).toBe(501);

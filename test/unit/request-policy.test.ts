@@ -43,11 +43,13 @@ describe('request policy', () => {
   it('request smuggling through Transfer-Encoding: only exactly "chunked" passes', () => {
     expect(transferEncodingRefusal(['chunked'])).toBeUndefined();
     expect(transferEncodingRefusal([' Chunked '])).toBeUndefined();
-    for (const bad of [['xchunked'], ['chunked', 'chunked'], ['chunked, chunked'], ['chunked, gzip'], [''], [','], ['identity']]) {
+    for (const bad of [['xchunked'], ['chunked', 'chunked'], ['chunked, chunked'], ['chunked, gzip'], [''], [','], ['identity'], ['chunked', ''], ['chunked,'], [', chunked']]) {
       expect(transferEncodingRefusal(bad)?.status, JSON.stringify(bad)).toBe(400);
     }
     expect(transferEncodingRefusal(['gzip, chunked'])?.status).toBe(501);
     expect(transferEncodingRefusal(['gzip', 'chunked'])?.status).toBe(501);
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing.
+    expect(refuseRequest(head({ method: 'POST', httpVersionMinor: 0, rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked'] }), ALLOWED)?.status).toBe(400);
     // CL.TE: both framings at once.
     expect(refuseRequest(head({ method: 'POST', rawHeaders: ['Host', 'a', 'Content-Length', '5', 'Transfer-Encoding', 'chunked'] }), ALLOWED)?.status).toBe(400);
   });
