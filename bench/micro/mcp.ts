@@ -6,28 +6,13 @@
  *
  *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7]
  */
-import { loadConfig } from '../../src/config/load.ts';
-import { createCatalogSources } from '../../src/catalog-sources.ts';
-import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
-import { createLogger } from '../../src/log.ts';
 import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
-import { UpstreamHealth } from '../../src/proxy/health.ts';
-import { ProxyState } from '../../src/proxy/state.ts';
-import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
-import { Instruments } from '../../src/telemetry/instruments.ts';
-import { createMeterProvider } from '../../src/telemetry/provider.ts';
+import { observationPath } from './wiring.ts';
 
 const calls = Number(process.argv[2] ?? 50_000);
 const rounds = Number(process.argv[3] ?? 7);
 
-const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
-const health = new UpstreamHealth();
-const state = new ProxyState(health);
-const scraper = new PrometheusScraper();
-const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
-const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
-new HttpMetrics(instruments, health).subscribe();
-(createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health) as unknown as { start(): void }).start();
+const { state, scraper } = observationPath();
 
 const SESSION = '3f1c2a9e-5b7d-4c11-9e0f-8a6b4d2c1e7f';
 const sseHeaders = (session?: string) => ({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(session ? { 'mcp-session-id': session } : {}) });

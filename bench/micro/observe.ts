@@ -11,17 +11,8 @@
  * proxy's own publication cost with nobody listening.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../src/config/load.ts';
-import { createCatalogSources } from '../../src/catalog-sources.ts';
-import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
-import { createLogger } from '../../src/log.ts';
-import { Exchange } from '../../src/proxy/exchange.ts';
-import { UpstreamHealth } from '../../src/proxy/health.ts';
-import { ProxyState } from '../../src/proxy/state.ts';
-import { proxyChannels } from '../../src/proxy/exchange.ts';
-import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
-import { Instruments } from '../../src/telemetry/instruments.ts';
-import { createMeterProvider } from '../../src/telemetry/provider.ts';
+import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { observationPath } from './wiring.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,18 +23,7 @@ const rounds = Number(positionals[1] ?? 7);
 const endpoints = Number(values.endpoints);
 const scrapeEvery = Number(values['scrape-every']);
 
-const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
-const health = new UpstreamHealth();
-const state = new ProxyState(health);
-const scraper = new PrometheusScraper();
-const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
-const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
-if (values['no-subscribers'] !== true) {
-  new HttpMetrics(instruments, health).subscribe();
-  const sources = createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health);
-  // Subscribes the REST observer and the MCP tap without starting detection (no upstream here).
-  (sources as unknown as { start(): void }).start();
-}
+const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true });
 
 const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
 const methods = ['GET', 'GET', 'GET', 'POST'];
