@@ -5,7 +5,7 @@
  * lifecycle and config calls, 401/403 answers); at `end` it classifies. Per-exchange state lives in
  * WeakMaps keyed by the Exchange.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { subscribeAll } from '../channels.ts';
 import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
 import { userIdOf, type UserIdOptions } from './auth.ts';
 import { BodyCapture } from './body-capture.ts';
@@ -40,14 +40,11 @@ export class RestObserver {
   }
 
   subscribe(): () => void {
-    subscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
-    subscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
-    subscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    return () => {
-      unsubscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
-      unsubscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
-      unsubscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    };
+    return subscribeAll({
+      [`${CHANNEL_PREFIX}:start`]: this.#onStart,
+      [`${CHANNEL_PREFIX}:response`]: this.#onResponse,
+      [`${CHANNEL_PREFIX}:end`]: this.#onEnd,
+    });
   }
 
   #start(ex: Exchange): void {

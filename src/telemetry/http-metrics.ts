@@ -13,7 +13,7 @@
  * them through the SDK in batches (batched-histogram.ts), every value before every collection.
  */
 import type { Counter } from '@opentelemetry/api';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange, type StreamKind } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
@@ -85,14 +85,11 @@ export class HttpMetrics {
 
   /** Subscribes to the proxy's channels; returns the unsubscribe function. */
   subscribe(): () => void {
-    subscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
-    subscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    subscribe(`${CHANNEL_PREFIX}:error`, this.#onError);
-    return () => {
-      unsubscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
-      unsubscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-      unsubscribe(`${CHANNEL_PREFIX}:error`, this.#onError);
-    };
+    return subscribeAll({
+      [`${CHANNEL_PREFIX}:response`]: this.#onResponse,
+      [`${CHANNEL_PREFIX}:end`]: this.#onEnd,
+      [`${CHANNEL_PREFIX}:error`]: this.#onError,
+    });
   }
 
   /** Counts one request of the series (method, endpoint label value, status). */

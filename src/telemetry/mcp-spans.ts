@@ -27,7 +27,7 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { subscribeAll } from '../channels.ts';
 import type { ErrorType } from '../ledger/facts.ts';
 import { MCP_CHANNEL_PREFIX, type McpOperation } from '../mcp/operations.ts';
 import type { Exchange } from '../proxy/exchange.ts';
@@ -94,12 +94,7 @@ export class McpSpans {
 
   /** Subscribes to the MCP operation channels; returns the unsubscribe function. */
   subscribe(): () => void {
-    subscribe(`${MCP_CHANNEL_PREFIX}:operation:start`, this.#onStart);
-    subscribe(`${MCP_CHANNEL_PREFIX}:operation:end`, this.#onEnd);
-    return () => {
-      unsubscribe(`${MCP_CHANNEL_PREFIX}:operation:start`, this.#onStart);
-      unsubscribe(`${MCP_CHANNEL_PREFIX}:operation:end`, this.#onEnd);
-    };
+    return subscribeAll({ [`${MCP_CHANNEL_PREFIX}:operation:start`]: this.#onStart, [`${MCP_CHANNEL_PREFIX}:operation:end`]: this.#onEnd });
   }
 
   onStart(op: McpOperation): void {

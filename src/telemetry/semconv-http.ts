@@ -9,7 +9,7 @@
  * status code only if the response had started. `http.route` is the normalised endpoint, bounded like every traffic label.
  */
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
@@ -54,12 +54,7 @@ export class HttpServerDuration {
 
   /** Subscribes to the proxy's channels; returns the unsubscribe function. */
   subscribe(): () => void {
-    subscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
-    subscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    return () => {
-      unsubscribe(`${CHANNEL_PREFIX}:response`, this.#onResponse);
-      unsubscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    };
+    return subscribeAll({ [`${CHANNEL_PREFIX}:response`]: this.#onResponse, [`${CHANNEL_PREFIX}:end`]: this.#onEnd });
   }
 
   #record(ex: Exchange, until: number): void {

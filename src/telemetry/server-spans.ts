@@ -26,7 +26,7 @@ import {
   type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
 import { exchangeErrorType, semconvMethod } from './semconv-http.ts';
@@ -97,12 +97,7 @@ export class ServerSpans {
 
   /** Subscribes to the proxy's channels; returns the unsubscribe function. */
   subscribe(): () => void {
-    subscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
-    subscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    return () => {
-      unsubscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
-      unsubscribe(`${CHANNEL_PREFIX}:end`, this.#onEnd);
-    };
+    return subscribeAll({ [`${CHANNEL_PREFIX}:start`]: this.#onStart, [`${CHANNEL_PREFIX}:end`]: this.#onEnd });
   }
 
   /** The SERVER span of an exchange (also after it ended), if one was started. */
