@@ -9,8 +9,9 @@
  * certificate. A new set that cannot be read or does not form a valid context (a key that does not match
  * its certificate, half-written files) keeps the previous one and is reported once, then retried.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { fileStamp, ReloadingFile } from '../config/reloading-file.ts';
 
 export interface TlsPaths {
   readonly cert: string;
@@ -22,12 +23,7 @@ export interface TlsPaths {
 export type TlsFilesListener = (event: 'reloaded' | 'invalid', detail: string) => void;
 
 function stamp(path: string): string {
-  try {
-    const st = statSync(path);
-    return `${st.ino}:${st.mtimeMs}:${st.size}`;
-  } catch {
-    return 'missing';
-  }
+  return fileStamp(path) ?? 'missing';
 }
 
 /**
@@ -60,12 +56,7 @@ export function readTlsMaterial(paths: TlsPaths): SecureContextOptions {
 /** The current TLS material, re-read when a file changes. */
 export class TlsFiles {
   readonly paths: TlsPaths;
-  readonly #checkEveryMs: number;
-  readonly #listener: TlsFilesListener | undefined;
-  #options: SecureContextOptions;
-  #stamps: string;
-  #checkedAt: number;
-  #failing = false;
+  readonly #files: ReloadingFile<SecureContextOptions>;
 
   /**
    * Reads the files now (throws like {@link readTlsMaterial}).
@@ -73,41 +64,24 @@ export class TlsFiles {
    */
   constructor(paths: TlsPaths, checkEveryMs = 1000, listener?: TlsFilesListener) {
     this.paths = paths;
-    this.#checkEveryMs = checkEveryMs;
-    this.#listener = listener;
-    this.#stamps = this.#stampAll();
-    this.#options = readTlsMaterial(paths);
-    this.#checkedAt = Date.now();
+    this.#files = new ReloadingFile(
+      {
+        stamp: () => `${stamp(paths.cert)}|${stamp(paths.key)}|${paths.clientCa === undefined ? '' : stamp(paths.clientCa)}`,
+        read: () => readTlsMaterial(paths),
+        onReloaded: () => listener?.('reloaded', paths.cert),
+        onFailed: (err) => listener?.('invalid', (err as Error).message),
+      },
+      checkEveryMs,
+    );
   }
 
   /** The options of the context in use. */
   get options(): SecureContextOptions {
-    return this.#options;
-  }
-
-  #stampAll(): string {
-    const p = this.paths;
-    return `${stamp(p.cert)}|${stamp(p.key)}|${p.clientCa === undefined ? '' : stamp(p.clientCa)}`;
+    return this.#files.value;
   }
 
   /** New options when the files changed (and form a valid set) since the last call, else `undefined`. */
   check(): SecureContextOptions | undefined {
-    const now = Date.now();
-    if (now - this.#checkedAt < this.#checkEveryMs) return undefined;
-    this.#checkedAt = now;
-    const stamps = this.#stampAll();
-    if (stamps === this.#stamps && !this.#failing) return undefined;
-    try {
-      const next = readTlsMaterial(this.paths);
-      this.#stamps = stamps;
-      this.#options = next;
-      this.#failing = false;
-      this.#listener?.('reloaded', this.paths.cert);
-      return next;
-    } catch (err) {
-      if (!this.#failing) this.#listener?.('invalid', (err as Error).message);
-      this.#failing = true;
-      return undefined;
-    }
+    return this.#files.check();
   }
 }
