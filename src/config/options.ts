@@ -186,6 +186,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: int(1, 100_000), group: 'metrics',
     description: 'Distinct values per label per family taken from traffic; further values become __other__.',
   },
+  {
+    key: 'maxKnownValues', flag: 'max-known-values', env: 'SIDECAR_MAX_KNOWN_VALUES', default: '1000', placeholder: 'N',
+    parse: int(1, 10_000), group: 'metrics',
+    description: "Names per kind (tools, prompts, resource URIs, servers) kept from the composer's inventory as known label values: exempt from --max-label-values, their counters exported at 0.",
+  },
   // Inventory.
   {
     key: 'pollIntervalMs', flag: 'poll-interval', env: 'SIDECAR_POLL_INTERVAL', default: '15s', placeholder: 'DURATION',
