@@ -66,8 +66,8 @@ export class KnownValues {
  * evicted, so unknown values can neither push a known one out nor take its place.
  */
 export class BoundedLabel {
-  /** Values admitted (as recorded, i.e. escaped), known or not. */
-  readonly #seen = new Set<string>();
+  /** Values admitted, known or not, and how each is recorded (escaped). */
+  readonly #seen = new Map<string, string>();
   #unknown = 0;
   readonly #max: number;
   readonly #maxLength: number;
@@ -87,23 +87,25 @@ export class BoundedLabel {
 
   /** The value to record for `value`. */
   value(value: string): string {
+    const seen = this.#seen.get(value);
+    if (seen !== undefined) return seen;
     if (value.length > this.#maxLength) {
       this.#overflow.add(1, this.#tooLongAttrs);
       return OVERFLOW_VALUE;
     }
-    const recorded = escapeOverflow(value);
-    if (this.#seen.has(recorded)) return recorded;
-    if (this.#known.has(value)) {
-      this.#seen.add(recorded);
-      return recorded;
-    }
+    if (this.#known.has(value)) return this.#admit(value);
     if (this.#unknown < this.#max) {
       this.#unknown++;
-      this.#seen.add(recorded);
-      return recorded;
+      return this.#admit(value);
     }
     this.#overflow.add(1, this.#limitAttrs);
     return OVERFLOW_VALUE;
+  }
+
+  #admit(value: string): string {
+    const recorded = escapeOverflow(value);
+    this.#seen.set(value, recorded);
+    return recorded;
   }
 
   /** Distinct values admitted so far, known or not. */
