@@ -3,7 +3,7 @@
  * turned into series at 0: what no amount of traffic can fold into `__other__`, and what alerts can see
  * from its first increase.
  *
- * - `endpoint`: the composer's route templates (ledger/endpoint.ts), and the MCP routes under
+ * - `endpoint`, `http.route`: the composer's route templates (ledger/endpoint.ts), and the MCP routes under
  *   `--mcp-path-prefix`;
  * - `tool_id`, `gen_ai.tool.name`: the tool ids and names the inventory has listed (REST `/tools`, MCP
  *   `tools/list`, the plain `GET /tools`); `gen_ai.prompt.name`: its prompts; `resource_uri`: its resource
@@ -48,7 +48,9 @@ export interface KnownValuesOptions {
 export function registerKnownValues(instruments: Instruments, inventory: Inventory, recorder: CatalogRecorder, opts: KnownValuesOptions = {}): void {
   const prefix = (opts.mcpPathPrefix ?? '/').replace(/\/$/, '');
   const mcpRoutes = prefix === '' ? [] : [`${prefix}/sse`, `${prefix}/messages/`, `${prefix}/mcp`].map(normalizeEndpoint);
-  instruments.knownValues('endpoint').add(new Set([...ROUTE_TEMPLATES, ...mcpRoutes]));
+  const routes = new Set([...ROUTE_TEMPLATES, ...mcpRoutes]);
+  instruments.knownValues('endpoint').add(routes);
+  instruments.knownValues('http.route').add(routes);
   const tools = { has: (v: string) => inventory.known.has('tools', v) };
   instruments.knownValues('tool_id').add(tools);
   instruments.knownValues('gen_ai.tool.name').add(tools);
