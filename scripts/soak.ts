@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { startDemoComposer } from '../test/fixtures/demo-composer.ts';
 import { scrapeText } from '../test/fixtures/scrape.ts';
 import { runMixedTraffic } from './lib/mixed-traffic.ts';
-import { seriesReport, type SeriesReport } from './lib/series.ts';
+import { knownLabelValues, seriesReport, type SeriesReport } from './lib/series.ts';
 
 const { values } = parseArgs({
   options: {
@@ -136,10 +136,12 @@ for (let next = intervalMs; next <= minutes * 60_000; next += intervalMs) {
 stop.abort();
 await traffic;
 const stoppedAt = Date.now();
-let rest = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN));
+// The sidecar reads the composer's inventory (it has the token): those values are known, outside the bound.
+const known = await knownLabelValues(composer.url, TOKEN);
+let rest = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN), known);
 while (Date.now() - stoppedAt < 120_000 && (rest.openStreams !== 0 || rest.sessionsActive !== 0 || rest.pendingRequests !== 0)) {
   await new Promise((r) => setTimeout(r, 1000));
-  rest = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN));
+  rest = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN), known);
 }
 const end = await sample();
 console.log(line('at rest', end, actionsDone()));

@@ -18,6 +18,7 @@ import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import { EventMetrics } from './telemetry/event-metrics.ts';
 import type { Instruments } from './telemetry/instruments.ts';
 import { observeInventory } from './telemetry/inventory-gauges.ts';
+import { registerKnownValues } from './telemetry/known-values.ts';
 import { McpTap } from './mcp/tap.ts';
 import { McpMetrics } from './telemetry/mcp-metrics.ts';
 
@@ -39,8 +40,10 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
 type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory; transport: string } | { kind: 'none' };
 
 export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
-  const inventory = new Inventory();
-  const ledger = new Ledger(new CatalogRecorder(instruments));
+  const inventory = new Inventory({ maxKnownNames: config.maxKnownValues });
+  const recorder = new CatalogRecorder(instruments);
+  const ledger = new Ledger(recorder);
+  registerKnownValues(instruments, inventory, recorder, { mcpPathPrefix: config.mcpPathPrefix });
   observeInventory(instruments, inventory);
   const restObserver = new RestObserver(ledger, inventory, {
     captureLimit: config.bodyCaptureLimit,

@@ -174,7 +174,7 @@ const sidecarHealth: PanelSpec[] = [
       { expr: `sum by (reason) (increase(sidecar_events_invalid_total${sel()}${R}))`, legend: 'invalid {{reason}}' },
     ],
   },
-  { title: 'Label overflow', description: 'Values folded into __other__ per family and label (raise --max-label-values, or find the source).', width: 24, queries: [{ expr: `sum by (family, label) (rate(sidecar_label_overflow_total${sel()}${R}))`, legend: '{{family}} {{label}}' }] },
+  { title: 'Label overflow', description: 'Values folded into __other__ per family and label: reason limit (raise --max-label-values, or find the source) or too_long (a name longer than its label keeps).', width: 24, queries: [{ expr: `sum by (family, label, reason) (rate(sidecar_label_overflow_total${sel()}${R}))`, legend: '{{family}} {{label}} {{reason}}' }] },
 ];
 
 export function renderDashboard(): string {

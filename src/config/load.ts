@@ -42,6 +42,7 @@ export interface SidecarConfig {
   readonly allowedMethods: readonly string[];
   readonly upstreamRetry: 'on' | 'off';
   readonly maxLabelValues: number;
+  readonly maxKnownValues: number;
   readonly bodyCaptureLimit: number;
   readonly pollIntervalMs: number;
   readonly pollTimeoutMs: number;

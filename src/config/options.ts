@@ -184,7 +184,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'maxLabelValues', flag: 'max-label-values', env: 'SIDECAR_MAX_LABEL_VALUES', default: '200', placeholder: 'N',
     parse: int(1, 100_000), group: 'metrics',
-    description: 'Distinct values per label per family taken from traffic; further values become __other__.',
+    description: 'Distinct values per label per family taken from traffic, besides the values known in advance (route templates, the inventory); further values become __other__.',
+  },
+  {
+    key: 'maxKnownValues', flag: 'max-known-values', env: 'SIDECAR_MAX_KNOWN_VALUES', default: '1000', placeholder: 'N',
+    parse: int(1, 10_000), group: 'metrics',
+    description: "Names per kind (tools, prompts, resource URIs, servers) kept from the composer's inventory as known label values: exempt from --max-label-values, their counters exported at 0.",
   },
   // Inventory.
   {

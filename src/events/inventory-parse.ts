@@ -3,6 +3,8 @@
  * ones (../shared/spec/composer-api.md). Each returns `undefined` for a shape it does not recognise rather
  * than guessing: a family no source can feed is absent, never zero-filled.
  */
+import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
+import { resourceUriLabel } from '../ledger/uri.ts';
 
 export interface VersionInfo {
   readonly version: string;
@@ -123,6 +125,11 @@ export function parseConflicts(body: unknown): number | undefined {
 export interface ListPage {
   /** Server id of each item (`server_id` in code, `server` in doc); items without one are skipped. */
   readonly serverIds: string[];
+  /**
+   * The label values of the items: a tool's or prompt's REST `id` (`calc.add`) and MCP name (`full_name`,
+   * `calc_add`), a resource's URI as a label keeps it (resource templates are not values).
+   */
+  readonly names: string[];
   readonly total: number | undefined;
   readonly count: number;
 }
@@ -132,10 +139,20 @@ export function parseListPage(body: unknown, key: 'tools' | 'prompts' | 'resourc
   if (!isObj(body) || !Array.isArray(body[key])) return undefined;
   const items = body[key] as unknown[];
   const serverIds: string[] = [];
+  const names: string[] = [];
   for (const item of items) {
     if (!isObj(item)) continue;
     const id = str(item['server_id'], 128) ?? str(item['server'], 128);
     if (id !== undefined) serverIds.push(id);
+    if (key === 'resources') {
+      const uri = str(item['uri'], MAX_URI_LENGTH);
+      if (uri !== undefined && item['template'] !== true) names.push(resourceUriLabel(uri, MAX_URI_LENGTH));
+    } else {
+      for (const field of ['id', 'full_name']) {
+        const name = str(item[field], MAX_NAME_LENGTH);
+        if (name !== undefined) names.push(name);
+      }
+    }
   }
-  return { serverIds, total: num(body['total']), count: items.length };
+  return { serverIds, names, total: num(body['total']), count: items.length };
 }

@@ -18,6 +18,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.ts';
 import type { Inventory } from '../ledger/inventory.ts';
+import { MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
+import { resourceUriLabel } from '../ledger/uri.ts';
 
 export interface McpInventoryOptions {
   readonly origin: URL;
@@ -184,6 +186,7 @@ export class McpInventory {
     const inv = this.#inventory;
     inv.perServer.tools = countByServer(tools, this.#opts.separator);
     inv.capabilities = { ...inv.capabilities, tools: tools.length };
+    inv.known.add('tools', tools.map((t) => t.name));
   }
 
   #apply(tools: NamedItem[], prompts: NamedItem[], resources: NamedItem[]): void {
@@ -202,6 +205,9 @@ export class McpInventory {
     inv.perServer.prompts = byPrompt;
     inv.perServer.resources = byResource;
     inv.capabilities = { tools: tools.length, prompts: prompts.length, resources: resources.length };
+    inv.known.add('tools', tools.map((t) => t.name));
+    inv.known.add('prompts', prompts.map((p) => p.name));
+    inv.known.add('resources', resources.flatMap((r) => (r.uri === undefined ? [] : [resourceUriLabel(r.uri, MAX_URI_LENGTH)])));
   }
 
   async stop(): Promise<void> {

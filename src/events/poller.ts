@@ -154,27 +154,29 @@ export class InventoryPoller {
     }
     const known = servers?.map((s) => s.id) ?? [];
     for (const kind of ['tools', 'prompts', 'resources'] as const) {
-      const ids = lists[kind];
-      if (ids === undefined) continue;
+      const list = lists[kind];
+      if (list === undefined) continue;
       const counts = new Map<string, number>(known.map((id) => [id, 0]));
-      for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+      for (const id of list.serverIds) counts.set(id, (counts.get(id) ?? 0) + 1);
       inv.perServer[kind] = counts;
+      inv.known.add(kind, list.names);
     }
     if (facts.length > 0) this.#hooks.onFacts(facts);
   }
 
-  /** Server ids of every item of a paginated list, or `undefined` if the list cannot be read. */
-  async #list(kind: 'tools' | 'prompts' | 'resources', signal: AbortSignal): Promise<string[] | undefined> {
+  /** Server ids and label values (ids, names, URIs) of every item of a paginated list, or `undefined` if the list cannot be read. */
+  async #list(kind: 'tools' | 'prompts' | 'resources', signal: AbortSignal): Promise<{ serverIds: string[]; names: string[] } | undefined> {
     const size = this.#opts.pageSize ?? 200;
-    const ids: string[] = [];
+    const out = { serverIds: [] as string[], names: [] as string[] };
     for (let page = 0, offset = 0; page < (this.#opts.maxPages ?? 50); page++) {
       const parsed = parseListPage(await this.#get(`/api/v1/${kind}?limit=${size}&offset=${offset}`, signal), kind);
       if (parsed === undefined) return undefined;
-      ids.push(...parsed.serverIds);
+      out.serverIds.push(...parsed.serverIds);
+      out.names.push(...parsed.names);
       offset += parsed.count;
-      if (parsed.count === 0 || parsed.total === undefined || offset >= parsed.total) return ids;
+      if (parsed.count === 0 || parsed.total === undefined || offset >= parsed.total) return out;
     }
-    return ids;
+    return out;
   }
 
   async stop(): Promise<void> {

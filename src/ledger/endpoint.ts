@@ -48,6 +48,12 @@ const ROUTES: ReadonlyArray<readonly [pattern: string, template: string]> = [
   ['', '/'],
 ];
 
+/**
+ * Every route template the composer serves: the `endpoint` values known in advance, which a bounded label
+ * admits outside its bound so that no amount of unknown paths can fold a real route into `__other__`.
+ */
+export const ROUTE_TEMPLATES: readonly string[] = [...new Set(ROUTES.map(([, template]) => template))];
+
 interface Node {
   template?: string;
   rest?: string;

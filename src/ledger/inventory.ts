@@ -3,10 +3,12 @@
  * capabilities, per-server counts and conflicts — the catalog's gauges read it at each collection — and
  * the per-server memory (state, pid, restart count) that lifecycle differences are computed against.
  * Polls, event-stream snapshots and MCP-native inventory all write here; a value no source has given is
- * `undefined`, and its family is then absent from the scrape.
+ * `undefined`, and its family is then absent from the scrape. The names sources list (tools, prompts,
+ * resource URIs, servers seen) are kept in {@link Inventory.known}: the label values known in advance.
  */
 import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../events/inventory-parse.ts';
 import { FAILED } from '../events/inventory-parse.ts';
+import { KnownNames } from './known-names.ts';
 import type { LifecycleFact } from './lifecycle.ts';
 import { diffServer, type ServerMemory } from './poll-diff.ts';
 
@@ -14,6 +16,11 @@ export type CapabilityKind = 'tools' | 'prompts' | 'resources';
 
 /** States a server rests in; `starting`/`stopping` are on the way to one. */
 const SETTLED: ReadonlySet<string> = new Set(['running', 'stopped', 'crashed', 'failed', 'error', 'gone']);
+
+export interface InventoryOptions {
+  /** Names kept per kind in {@link Inventory.known} (`--max-known-values`). @default 1000 */
+  readonly maxKnownNames?: number;
+}
 
 export class Inventory {
   info: VersionInfo | undefined = undefined;
@@ -26,6 +33,19 @@ export class Inventory {
   readonly #memory = new Map<string, ServerMemory>();
   /** Proxied lifecycle calls per server whose effects may still show up in a view. */
   readonly #calls = new Map<string, { inFlight: number; succeeded: boolean }>();
+  /** Tool ids and names, prompt ids and names, resource URIs and servers the composer has listed since start. */
+  readonly known: KnownNames;
+
+  constructor(opts: InventoryOptions = {}) {
+    this.known = new KnownNames(opts.maxKnownNames ?? 1000);
+  }
+
+  /** Whether `serverId` is a server the inventory knows: one whose state it has seen, or one its capability counts name. */
+  knowsServer(serverId: string): boolean {
+    if (this.known.has('servers', serverId)) return true;
+    const { tools, prompts, resources } = this.perServer;
+    return (tools?.has(serverId) ?? false) || (prompts?.has(serverId) ?? false) || (resources?.has(serverId) ?? false);
+  }
 
   setUptime(seconds: number, now: number): void {
     this.#uptime = { seconds, at: now };
@@ -60,6 +80,7 @@ export class Inventory {
   applyServers(list: readonly ServerInfo[], inferFacts = true): LifecycleFact[] {
     const facts: LifecycleFact[] = [];
     const seen = new Set<string>();
+    this.known.add('servers', list.map((s) => s.id));
     for (const s of list) {
       seen.add(s.id);
       const explained = this.#calls.has(s.id);
@@ -78,6 +99,7 @@ export class Inventory {
 
   /** Updates one server's memory from an event (pid of `server.started`/`restarted`, `crashed` state). */
   noteServer(serverId: string, change: { state?: string; pid?: number; restartCountDelta?: number }): void {
+    this.known.add('servers', [serverId]);
     const m = this.#memory.get(serverId);
     const state = change.state ?? m?.state ?? 'unknown';
     this.#memory.set(serverId, {

@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { authFailureReason, credentialOf, type AuthFailureReason, type AuthScheme } from './auth.ts';
 import type { ErrorType } from './facts.ts';
+import { cutPast, MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from './name-bounds.ts';
 import { resourceUriLabel } from './uri.ts';
 
 export interface RestObservation {
@@ -43,23 +44,15 @@ export type RestFact =
 
 const API = '/api/v1/';
 
-/**
- * Longest tool id, resource URI and server id taken from a path into a label; a longer one is recorded as
- * {@link TOO_LONG} (the bounds of the MCP side, mcp/jsonrpc.ts, and of server ids in events). Paths can be
- * as long as the head allows (16 KiB): without these bounds one request could put a 16 KiB label value in
- * every family it touches.
- */
-const MAX_TOOL_ID = 256;
-const MAX_RESOURCE_URI = 1024;
-const MAX_SERVER_ID = 128;
-const TOO_LONG = '__other__';
-
-function bounded(value: string, max: number): string {
-  return value.length > max ? TOO_LONG : value;
-}
+// Tool ids, resource URIs and server ids taken from a path are bounded like the MCP side's names
+// (ledger/name-bounds.ts): one over its bound is cut to one character past it, and its label folds it into
+// `__other__` as too long. Paths can be as long as the head allows (16 KiB): without these bounds one
+// request could put a 16 KiB label value in every family it touches.
 
 /** REST collections, the values of `resource_type`. */
 const COLLECTIONS = new Set(['servers', 'tools', 'prompts', 'resources', 'config', 'translators', 'status', 'composition', 'health', 'version', 'metrics', 'events']);
+/** Every value of `resource_type` ({@link resourceTypeOf}). */
+export const RESOURCE_TYPES: readonly string[] = [...COLLECTIONS, 'mcp', 'other'];
 const MCP_PATHS = new Set(['/sse', '/messages', '/messages/', '/mcp']);
 
 /** The `resource_type` of a path: its REST collection, `mcp` for MCP transports, else `other`. */
@@ -95,7 +88,7 @@ const RESOURCE_READ = /^\/api\/v1\/resources\/(.+)$/;
 export function lifecycleCall(method: string, path: string): { serverId: string; op: LifecycleOp } | undefined {
   if (method !== 'POST') return undefined;
   const m = SERVER_OP.exec(path);
-  return m === null ? undefined : { serverId: bounded(safeDecode(m[1] as string), MAX_SERVER_ID), op: m[2] as LifecycleOp };
+  return m === null ? undefined : { serverId: cutPast(safeDecode(m[1] as string), MAX_SERVER_ID_LENGTH), op: m[2] as LifecycleOp };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -114,8 +107,11 @@ export function errorTypeOfStatus(status: number): ErrorType {
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,39}$/;
 
+/** The `error_type`s {@link configErrorType} gives. */
+export const CONFIG_ERROR_TYPES = ['syntax', 'missing_field', 'invalid_value', 'validation'] as const;
+
 /** Small, fixed vocabulary of config validation errors, from the composer's error messages. */
-export function configErrorType(messages: unknown): string {
+export function configErrorType(messages: unknown): (typeof CONFIG_ERROR_TYPES)[number] {
   const text = Array.isArray(messages) ? messages.filter((m) => typeof m === 'string').join('\n') : typeof messages === 'string' ? messages : '';
   if (/pars|syntax|decode|json|toml|yaml|unexpected token/i.test(text)) return 'syntax';
   if (/required|missing/i.test(text)) return 'missing_field';
@@ -177,7 +173,7 @@ export function classifyRest(o: RestObservation): RestFact[] {
 
   if (o.method === 'POST') {
     const invoke = TOOL_INVOKE.exec(o.path);
-    if (invoke !== null) return [...facts, ...toolCall(o, bounded(safeDecode(invoke[1] as string), MAX_TOOL_ID))];
+    if (invoke !== null) return [...facts, ...toolCall(o, cutPast(safeDecode(invoke[1] as string), MAX_NAME_LENGTH))];
     const op = lifecycleCall(o.method, o.path);
     if (op !== undefined) {
       // An unknown server (404) or the proxy's own failure is not an attempt on a server.
@@ -202,7 +198,7 @@ export function classifyRest(o: RestObservation): RestFact[] {
   if (o.method === 'GET') {
     const read = RESOURCE_READ.exec(o.path);
     if (read !== null) {
-      const uri = resourceUriLabel(safeDecode(read[1] as string), MAX_RESOURCE_URI);
+      const uri = resourceUriLabel(safeDecode(read[1] as string), MAX_URI_LENGTH);
       return [...facts, { kind: 'resource_read', resourceUri: uri, ok: is2xx(o.status), durationSeconds: o.durationSeconds }];
     }
   }

@@ -4,12 +4,14 @@
  * reader and the event mapper, so a URI is reduced the same way whichever source saw it.
  */
 
-/** What replaces a URI over its length bound (the spelling of the label overflow value). */
-export const URI_TOO_LONG = '__other__';
+import { cutPast } from './name-bounds.ts';
 
 const USERINFO = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/;
 
-/** `uri` without query string, fragment and `user:password@`, or {@link URI_TOO_LONG} when longer than `max`. */
+/**
+ * `uri` without query string, fragment and `user:password@`; one longer than `max` is cut to `max + 1`
+ * characters, which its label folds as too long (ledger/name-bounds.ts).
+ */
 export function resourceUriLabel(uri: string, max: number): string {
   let end = uri.length;
   const q = uri.indexOf('?');
@@ -18,5 +20,5 @@ export function resourceUriLabel(uri: string, max: number): string {
   if (h !== -1 && h < end) end = h;
   let bare = end === uri.length ? uri : uri.slice(0, end);
   if (bare.includes('@')) bare = bare.replace(USERINFO, '$1');
-  return bare.length > max ? URI_TOO_LONG : bare;
+  return cutPast(bare, max);
 }

@@ -7,6 +7,7 @@
  * query or fragment); W3C trace context from `params._meta`; the `requestId` of `notifications/cancelled`;
  * and what {@link ResponseInfo} says of a response. Arguments, results and error messages are never kept.
  */
+import { cutPast, MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
 import { resourceUriLabel } from '../ledger/uri.ts';
 import { looksLikeUnknownTool, type ResponseInfo } from './outcome.ts';
 
@@ -55,11 +56,11 @@ export interface ParsedMessages {
   readonly batch: boolean;
 }
 
-/** Longest name (tool, prompt, method) or URI kept; longer ones are replaced by {@link TOO_LONG}. */
-export const MAX_NAME_LENGTH = 256;
-export const MAX_URI_LENGTH = 1024;
-/** What replaces a name or URI over its length bound (the spelling of the label overflow value). */
-export const TOO_LONG = '__other__';
+/**
+ * Longest name (tool, prompt, method) and URI kept as they are; a longer one is cut to one character past
+ * its bound, which its label folds into `__other__` as too long (ledger/name-bounds.ts).
+ */
+export { MAX_NAME_LENGTH, MAX_URI_LENGTH };
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const MAX_TRACESTATE = 512;
@@ -71,8 +72,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function bounded(v: unknown, max: number): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  return v.length > max ? TOO_LONG : v;
+  return typeof v === 'string' ? cutPast(v, max) : undefined;
 }
 
 function validId(v: unknown): v is JsonRpcId {
@@ -132,7 +132,7 @@ export function classifyMessage(value: unknown): McpMessage | undefined {
   if (!isObject(value) || value['jsonrpc'] !== '2.0') return undefined;
   const method = value['method'];
   if (typeof method === 'string') {
-    const name = method.length > MAX_NAME_LENGTH ? TOO_LONG : method;
+    const name = cutPast(method, MAX_NAME_LENGTH);
     if (!('id' in value)) {
       if (name === 'notifications/cancelled') {
         const params = value['params'];

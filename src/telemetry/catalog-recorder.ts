@@ -1,29 +1,58 @@
 /**
  * Records the ledger's decisions on the catalog families, with bounded traffic labels.
+ *
+ * Series whose label values are known in advance are exported at 0 before their first increment, so that
+ * the first occurrence is an increase Prometheus sees (`increase()` cannot see a series born at 1): from
+ * start-up, the configuration reloads by status and the authentication attempts and failures by every
+ * scheme and reason the sidecar can classify; for each server the inventory knows, as soon as it knows it,
+ * its starts, stops, restarts and crashes; for each tool, its invocations by status. Error types, durations
+ * and everything else stay on demand (docs/metrics.md says why).
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { AuthFailureReason, AuthScheme } from '../ledger/auth.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
+import type { KnownKind } from '../ledger/known-names.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
-import type { BoundedLabel, Instruments } from './instruments.ts';
+import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
+
+/** Every `method` of the auth families (ledger/auth.ts). */
+const AUTH_SCHEMES = vocabulary<AuthScheme>({ bearer: true, api_key: true, basic: true, oauth2: true, none: true });
+/** The `reason`s of `mcp_auth_failures_total` that ledger/auth.ts `authFailureReason` gives (never `unknown`). */
+const AUTH_FAILURE_REASONS = vocabulary<AuthFailureReason>({ missing: true, invalid_token: true, invalid_api_key: true, invalid_credentials: true, expired: true, unknown: false });
+const RESTART_REASONS = vocabulary<Extract<LifecycleFact, { kind: 'restart' }>['reason']>({ manual: true, crash: true, config_change: true });
+const UNCLASSIFIED_REASONS = vocabulary<Extract<RequestFact, { kind: 'unclassified' }>['reason']>({ too_large: true, not_json: true });
 
 /** A counter and the bounded labels of its family. */
 class BoundedCounter {
+  readonly #instruments: Instruments;
+  readonly #name: string;
   readonly #counter: Counter;
   readonly #bounded: ReadonlyMap<string, BoundedLabel>;
 
   constructor(instruments: Instruments, name: string, bounded: readonly string[]) {
+    this.#instruments = instruments;
+    this.#name = name;
     this.#counter = instruments.counter(name);
     this.#bounded = new Map(bounded.map((l) => [l, instruments.label(name, l)]));
   }
 
-  add(attributes: Record<string, string>): void {
+  #attributes(attributes: Record<string, string>): Attributes {
     const attrs: Attributes = {};
     for (const key in attributes) {
       const v = attributes[key] as string;
       attrs[key] = this.#bounded.get(key)?.value(v) ?? v;
     }
-    this.#counter.add(1, attrs);
+    return attrs;
+  }
+
+  add(attributes: Record<string, string>): void {
+    this.#counter.add(1, this.#attributes(attributes));
+  }
+
+  /** Exports the series at 0 (see {@link Instruments.startAtZero}). */
+  startAtZero(attributes: Record<string, string> = {}): void {
+    this.#instruments.startAtZero(this.#name, this.#attributes(attributes));
   }
 }
 
@@ -69,6 +98,31 @@ export class CatalogRecorder implements CatalogSink {
     this.#crashes = counter('mcp_server_crashes_total', ['server_id']);
     this.#reloads = counter('mcp_config_reloads_total');
     this.#validationErrors = counter('mcp_config_validation_errors_total', ['error_type']);
+
+    for (const status of ['success', 'failed']) this.#reloads.startAtZero({ status });
+    for (const method of AUTH_SCHEMES) {
+      // A request without credentials never authenticates: `none` only fails.
+      for (const status of method === 'none' ? ['failed'] : ['success', 'failed']) this.#authAttempts.startAtZero({ method, status });
+      for (const reason of AUTH_FAILURE_REASONS) this.#authFailures.startAtZero({ method, reason });
+    }
+    for (const reason of UNCLASSIFIED_REASONS) this.#unclassified.startAtZero({ reason });
+  }
+
+  /**
+   * A name the inventory now knows (ledger/known-names.ts): a server's lifecycle counters and a tool's
+   * invocation counters are exported at 0 from now on. Prompts and resource URIs only keep their labels.
+   */
+  known(kind: KnownKind, name: string): void {
+    if (kind === 'servers') {
+      for (const status of ['success', 'failed']) {
+        this.#starts.startAtZero({ server_id: name, status });
+        this.#stops.startAtZero({ server_id: name, status });
+      }
+      for (const reason of RESTART_REASONS) this.#restarts.startAtZero({ server_id: name, reason });
+      this.#crashes.startAtZero({ server_id: name });
+    } else if (kind === 'tools') {
+      for (const status of ['success', 'error']) this.#toolCalls.startAtZero({ tool_id: name, status });
+    }
   }
 
   toolCall(fact: ToolCallFact): void {

@@ -108,7 +108,10 @@ export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_events_received_total', kind: 'counter', help: 'Valid events received from the composer, by type', labels: ['type'] }),
   s({ name: 'sidecar_events_invalid_total', kind: 'counter', help: 'Events skipped as invalid (malformed_json, bad_envelope, unknown_type, bad_data)', labels: ['reason'] }),
   s({ name: 'sidecar_event_gaps_total', kind: 'counter', help: 'Gaps in the event stream that could not be replayed (reset, composer restart); their events are not guessed', labels: [] }),
-  s({ name: 'sidecar_label_overflow_total', kind: 'counter', help: 'Label values recorded as __other__ because the family reached its bound of distinct values', labels: ['family', 'label'] }),
+  s({
+    name: 'sidecar_label_overflow_total', kind: 'counter', labels: ['family', 'label', 'reason'],
+    help: 'Label values recorded as the overflow value: the family had its bound of distinct values from traffic (reason limit), or the value was longer than its label allows (reason too_long)',
+  }),
   s({
     name: 'sidecar_otlp_export_failures_total', kind: 'counter', labels: ['signal'],
     help: 'OTLP exports that failed after the SDK retries, by signal (metrics, traces); present only for signals pushed over OTLP',

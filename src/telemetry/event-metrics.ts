@@ -1,8 +1,14 @@
-/** The event stream's own health families. */
+/**
+ * The event stream's own health families. Reconnections, gaps and invalid events by reason are exported
+ * at 0 from start-up (their first occurrence must be an increase); events received stay on demand: the
+ * rules read their presence as "the stream has delivered something".
+ */
 import type { Counter } from '@opentelemetry/api';
 import type { EventType, InvalidReason } from '../events/event-map.ts';
 import type { EventStreamMetrics, EventSubscriber } from '../events/subscriber.ts';
-import type { Instruments } from './instruments.ts';
+import { vocabulary, type Instruments } from './instruments.ts';
+
+const INVALID_REASONS = vocabulary<InvalidReason>({ malformed_json: true, bad_envelope: true, unknown_type: true, bad_data: true });
 
 export class EventMetrics implements EventStreamMetrics {
   readonly #received: Counter;
@@ -15,6 +21,9 @@ export class EventMetrics implements EventStreamMetrics {
     this.#invalid = instruments.counter('sidecar_events_invalid_total');
     this.#reconnects = instruments.counter('sidecar_event_stream_reconnects_total');
     this.#gaps = instruments.counter('sidecar_event_gaps_total');
+    for (const reason of INVALID_REASONS) instruments.startAtZero('sidecar_events_invalid_total', { reason });
+    instruments.startAtZero('sidecar_event_stream_reconnects_total');
+    instruments.startAtZero('sidecar_event_gaps_total');
   }
 
   /** Observes `sidecar_event_stream_connected` from the subscriber's status. */

@@ -17,14 +17,19 @@ import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange, type StreamKind } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
-import type { ProxyErrorEvent } from '../proxy/state.ts';
+import type { ProxyErrorEvent, ProxyErrorKind } from '../proxy/state.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
-import type { BoundedLabel, Instruments } from './instruments.ts';
+import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
 const CLIENT_CLOSED = 499;
+
+/** Every kind of `sidecar_proxy_errors_total`, exported at 0 from start-up. */
+const PROXY_ERROR_KINDS = vocabulary<ProxyErrorKind>({
+  upstream_unavailable: true, upstream_timeout: true, upstream_aborted: true, bad_request: true, client_error: true, connection_limit: true, upstream_retried: true,
+});
 
 /** The series of one family by (method, endpoint label value), created on first use; both keys are bounded. */
 class SeriesOf<T> {
@@ -71,6 +76,7 @@ export class HttpMetrics {
     this.#responseSize = histogram('mcp_http_response_size_bytes');
     this.#openStreams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
     this.#errors = instruments.counter('sidecar_proxy_errors_total');
+    for (const kind of PROXY_ERROR_KINDS) instruments.startAtZero('sidecar_proxy_errors_total', { kind });
     this.#endpointLabels = [
       instruments.label('mcp_http_requests_total', 'endpoint'),
       instruments.label('mcp_http_request_duration_seconds', 'endpoint'),

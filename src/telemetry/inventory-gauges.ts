@@ -33,7 +33,8 @@ export function observeInventory(instruments: Instruments, inventory: Inventory,
     instruments.observeGauge(name, (observe) => {
       const counts = inventory.perServer[kind];
       if (counts === undefined) return;
-      // Servers past the label bound share `__other__`: their counts add up there.
+      // The servers the inventory counts are known label values (telemetry/known-values.ts) and pass; only
+      // without that registration would servers past the bound share `__other__`, their counts adding up there.
       const bounded = new Map<string, number>();
       for (const [serverId, n] of counts) {
         const id = label.value(serverId);

@@ -17,10 +17,16 @@ import type { McpOperation } from '../mcp/operations.ts';
 import type { Outcome } from '../mcp/outcome.ts';
 import type { McpMetricsSink, UnparsedReason } from '../mcp/report.ts';
 import type { McpStats } from '../mcp/tap.ts';
-import type { BoundedLabel, Instruments } from './instruments.ts';
+import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
 const OPERATION = 'mcp.server.operation.duration';
 const SESSION = 'mcp.server.session.duration';
+
+/** The reasons of the `sidecar_mcp_*` counters, exported at 0 from start-up. */
+const UNPARSED_REASONS = vocabulary<UnparsedReason>({
+  too_large: true, not_json: true, not_jsonrpc: true, stream_cut: true, unknown_session: true, session_limit: true, internal: true,
+});
+const DROP_REASONS = vocabulary<DropReason>({ timeout: true, session_closed: true, client_gone: true, limit: true, duplicate_id: true });
 
 export class McpMetrics implements McpMetricsSink {
   readonly #operation: Histogram;
@@ -42,6 +48,9 @@ export class McpMetrics implements McpMetricsSink {
     this.#unparsed = instruments.counter('sidecar_mcp_unparsed_total');
     this.#dropped = instruments.counter('sidecar_mcp_pending_dropped_total');
     this.#unmatched = instruments.counter('sidecar_mcp_unmatched_responses_total');
+    for (const reason of UNPARSED_REASONS) instruments.startAtZero('sidecar_mcp_unparsed_total', { reason });
+    for (const reason of DROP_REASONS) instruments.startAtZero('sidecar_mcp_pending_dropped_total', { reason });
+    instruments.startAtZero('sidecar_mcp_unmatched_responses_total');
     this.#method = instruments.label(OPERATION, 'mcp.method.name');
     this.#tool = instruments.label(OPERATION, 'gen_ai.tool.name');
     this.#prompt = instruments.label(OPERATION, 'gen_ai.prompt.name');

@@ -27,7 +27,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { subscribeAll } from '../channels.ts';
-import { normalizeEndpoint } from '../ledger/endpoint.ts';
+import { normalizeEndpoint, ROUTE_TEMPLATES } from '../ledger/endpoint.ts';
 import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
 import { exchangeErrorType, semconvMethod } from './semconv-http.ts';
 
@@ -66,6 +66,9 @@ function addHost(host: string | undefined, attrs: Attributes): void {
   attrs['server.address'] = address;
   if (port !== '' && /^\d{1,5}$/.test(port)) attrs['server.port'] = Number(port);
 }
+
+/** The composer's route templates: always named, however many unknown paths came first (they never use up `maxRoutes`). */
+const KNOWN_ROUTES: ReadonlySet<string> = new Set(ROUTE_TEMPLATES);
 
 export class ServerSpans {
   readonly #tracer: Tracer;
@@ -137,10 +140,10 @@ export class ServerSpans {
     span.end(ex.endTime);
   }
 
-  /** The route for span names: the normalised endpoint while fewer than `maxRoutes` were seen. */
+  /** The route for span names: a route template of the composer, or the normalised endpoint while fewer than `maxRoutes` others were seen. */
   #route(ex: Exchange): string | undefined {
     const route = normalizeEndpoint(ex.url);
-    if (this.#routes.has(route)) return route;
+    if (this.#routes.has(route) || KNOWN_ROUTES.has(route)) return route;
     if (this.#routes.size >= this.#maxRoutes) return undefined;
     this.#routes.add(route);
     return route;

@@ -13,6 +13,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/events/inventory-parse.ts';
 import { authFailureReason, credentialOf, jwtSubject, userIdOf } from '../../src/ledger/auth.ts';
 import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
+import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../src/ledger/name-bounds.ts';
 import { clientResponseHeaders, HOP_BY_HOP, upstreamRequestHeaders, withOverrides } from '../../src/proxy/headers.ts';
 import { DEFAULT_ALLOWED_METHODS, refuseRequest } from '../../src/proxy/request-policy.ts';
 import { ERROR_TYPES, USERINFO } from './targets-text.ts';
@@ -190,14 +191,14 @@ const rest = target('ledger/rest-classify: classifyRest', [observation], (o) => 
     if (credential !== undefined && credential.length >= 8) check(labels.every((v) => !v.includes(credential) || o.path.includes(credential)), 'a credential in a label');
     switch (f.kind) {
       case 'tool_call':
-        check(f.toolId.length <= 256, () => `tool_id unbounded: ${f.toolId.length} characters`);
+        check(f.toolId.length <= MAX_NAME_LENGTH + 1, () => `tool_id unbounded: ${f.toolId.length} characters`);
         check(f.errorType === undefined || ERROR_TYPES.has(f.errorType), `error_type ${f.errorType}`);
         break;
       case 'resource_read':
-        check(f.resourceUri.length <= 1024 && !f.resourceUri.includes('?') && !USERINFO.test(f.resourceUri), () => `resource_uri unbounded, or with a query or credentials: ${f.resourceUri.slice(0, 100)}`);
+        check(f.resourceUri.length <= MAX_URI_LENGTH + 1 && !f.resourceUri.includes('?') && !USERINFO.test(f.resourceUri), () => `resource_uri unbounded, or with a query or credentials: ${f.resourceUri.slice(0, 100)}`);
         break;
       case 'server_lifecycle':
-        check(f.serverId.length <= 128, () => `server_id unbounded: ${f.serverId.length}`);
+        check(f.serverId.length <= MAX_SERVER_ID_LENGTH + 1, () => `server_id unbounded: ${f.serverId.length}`);
         break;
       case 'auth_attempt':
         check(SCHEMES.has(f.scheme), f.scheme);
@@ -252,7 +253,11 @@ const inventoryBody = fc.oneof(
     capabilities: fc.record({ tools: fc.jsonValue(), prompts: fc.nat(), resources: fc.double() }, { requiredKeys: [] }),
     uptime_seconds: fc.oneof(fc.double(), fc.jsonValue()),
     conflicts: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 4 }), fc.double()),
-    tools: fc.array(fc.record({ server_id: fc.oneof(fc.string({ maxLength: 140 }), fc.jsonValue()), server: fc.jsonValue() }, { requiredKeys: [] }), { maxLength: 6 }),
+    tools: fc.array(fc.record({
+      server_id: fc.oneof(fc.string({ maxLength: 140 }), fc.jsonValue()), server: fc.jsonValue(),
+      id: fc.oneof(fc.string({ maxLength: 300 }), fc.jsonValue()), full_name: fc.oneof(fc.string({ maxLength: 300 }), fc.jsonValue()),
+    }, { requiredKeys: [] }), { maxLength: 6 }),
+    resources: fc.array(fc.record({ uri: fc.oneof(fc.string({ maxLength: 1100 }), fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.jsonValue()), template: fc.jsonValue() }, { requiredKeys: [] }), { maxLength: 6 }),
     total: fc.jsonValue(),
     servers_total: fc.double(),
     tools_total: fc.jsonValue(),
@@ -273,6 +278,9 @@ const inventory = target('events/inventory-parse: parseVersion, parseStatus, par
   check(finiteNonNegative(run('parseConflicts', () => parseConflicts(body))), 'a bad conflict count');
   const page = run('parseListPage', () => parseListPage(body, 'tools'));
   if (page !== undefined) check(page.serverIds.length <= page.count && page.serverIds.every((id) => id.length <= 128) && finiteNonNegative(page.total), 'an unbounded page');
+  if (page !== undefined) check(page.names.length <= 2 * page.count && page.names.every((n) => n.length > 0 && n.length <= MAX_NAME_LENGTH), 'an unbounded list of names');
+  const resources = run('parseListPage resources', () => parseListPage(body, 'resources'));
+  if (resources !== undefined) check(resources.names.length <= resources.count && resources.names.every((n) => n.length <= MAX_URI_LENGTH && !/[?#]/.test(n)), 'an unbounded or unreduced resource URI');
   run('configErrorType', () => configErrorType(body));
 });
 

@@ -6,7 +6,7 @@ import { createParser } from 'eventsource-parser';
 import fc from 'fast-check';
 import { EVENT_TYPES, mapEvent } from '../../src/events/event-map.ts';
 import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/endpoint.ts';
-import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, TOO_LONG, type McpMessage } from '../../src/mcp/jsonrpc.ts';
+import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/mcp/jsonrpc.ts';
 import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/mcp/outcome.ts';
 import { findEventBoundary, SseFeed } from '../../src/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
@@ -101,19 +101,23 @@ function validId(id: unknown): boolean {
   return (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length <= 256);
 }
 
+/** The longest name and URI a reader keeps: one character past the label's bound, which folds it as too long. */
+const KEPT_NAME = MAX_NAME_LENGTH + 1;
+const KEPT_URI = MAX_URI_LENGTH + 1;
+
 function checkMessage(m: McpMessage): void {
   const keys = new Set(Object.keys(m));
   const allowed = m.kind === 'request' ? REQUEST_KEYS : m.kind === 'notification' ? NOTIFICATION_KEYS : RESPONSE_KEYS;
   check([...keys].every((k) => allowed.has(k)), () => `keeps a field it must not (arguments, results, messages): ${[...keys].join(',')}`);
   if (m.kind === 'request') {
     check(validId(m.id), 'an invalid request id');
-    check(m.method.length <= MAX_NAME_LENGTH, 'an unbounded method');
-    for (const name of [m.toolName, m.promptName]) check(name === undefined || name.length <= MAX_NAME_LENGTH || name === TOO_LONG, 'an unbounded name');
-    check(m.resourceUri === undefined || (m.resourceUri.length <= MAX_URI_LENGTH && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)), () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`);
+    check(m.method.length <= KEPT_NAME, 'an unbounded method');
+    for (const name of [m.toolName, m.promptName]) check(name === undefined || name.length <= KEPT_NAME, 'an unbounded name');
+    check(m.resourceUri === undefined || (m.resourceUri.length <= KEPT_URI && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)), () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`);
     check(m.traceparent === undefined || /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(m.traceparent), 'an invalid traceparent kept');
     check(m.tracestate === undefined || m.tracestate.length <= 512, 'an unbounded tracestate');
   } else if (m.kind === 'notification') {
-    check(m.method.length <= MAX_NAME_LENGTH, 'an unbounded method');
+    check(m.method.length <= KEPT_NAME, 'an unbounded method');
     check(m.cancelledId === undefined || validId(m.cancelledId), 'an invalid cancelled id');
   } else {
     check(m.id === null || validId(m.id), 'an invalid response id');

@@ -120,7 +120,12 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
     expect(value(m, 'mcp_server_starts_total', { server_id: 'calc', status: 'failed' })).toBe(1);
     expect(value(m, 'mcp_server_crashes_total', { server_id: 'calc' })).toBe(1);
     expect(value(m, 'mcp_server_restarts_total', { server_id: 'calc', reason: 'crash' })).toBe(1);
-    expect(m.get('mcp_server_crashes_total')!.samples).toEqual([{ labels: { server_id: 'calc' }, value: 1 }]);
+    // Every server the inventory knows has its series from the first poll: 0 until it crashes.
+    expect(m.get('mcp_server_crashes_total')!.samples).toEqual([
+      { labels: { server_id: 'calc' }, value: 1 },
+      { labels: { server_id: 'clock' }, value: 0 },
+      { labels: { server_id: 'files' }, value: 0 },
+    ]);
     expect(value(m, 'mcp_server_restarts_total')).toBe(2);
   });
 

@@ -3,7 +3,8 @@
  * PromQL expression in deploy/ (rules, panels, variables) is found in a real scrape of the sidecar after a
  * traffic mix against the demo composer, with the event stream connected and its faults provoked
  * (an invalid event, a cut, a gap too long to replay), an invalid configuration file reloaded, an SSE
- * stream opened through the proxy, a request the proxy refuses, and a label bound low enough to overflow.
+ * stream opened through the proxy, a request the proxy refuses, and unknown paths past a label bound low
+ * enough to overflow.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -59,6 +60,9 @@ describe('metric names in deploy/', () => {
     ]);
     await waitFor(async () => value(await scrape(sidecar.metricsUrl), 'sidecar_event_stream_connected') === 1, { what: 'the event stream to connect' });
     await runScriptedMix(sidecar.proxyUrl, composer.url);
+    // Paths the composer does not serve, more than --max-label-values: their endpoint label overflows (route
+    // templates are known in advance and never do).
+    for (const word of ['alpha', 'bravo', 'charlie', 'delta', 'echo']) await (await fetch(`${sidecar.proxyUrl}/nosuch/${word}`)).text();
     // MCP traffic: a call that outlives --mcp-pending-timeout (a timeout drop), and a body no parser can read.
     const mcp = await connectMcp('sse', sidecar.proxyUrl);
     await mcp.client.callTool({ name: 'clock_sleep', arguments: { ms: 700 } });

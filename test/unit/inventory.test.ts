@@ -18,7 +18,7 @@ describe('inventory parsers accept both shapes', () => {
       { id: 'a', state: 'running', pid: 10, restartCount: 1 },
       { id: 'b', state: 'crashed', pid: undefined, restartCount: 0 },
     ]);
-    expect(parseListPage({ tools: [{ server_id: 'a' }, { server: 'b' }, {}], total: 3 }, 'tools')).toEqual({ serverIds: ['a', 'b'], total: 3, count: 3 });
+    expect(parseListPage({ tools: [{ server_id: 'a' }, { server: 'b' }, {}], total: 3 }, 'tools')).toEqual({ serverIds: ['a', 'b'], names: [], total: 3, count: 3 });
     expect(parseConflicts({ conflicts: [{}, {}] })).toBe(2);
     expect(parseVersion({ version: '1.2.3', platform: 'linux' })).toEqual({ version: '1.2.3', platform: 'linux' });
     expect(parseVersion({ version: 1 })).toBeUndefined();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessage, idKey, MAX_NAME_LENGTH, parseMessages, resourceUriOf, TOO_LONG } from '../../src/mcp/jsonrpc.ts';
+import { classifyMessage, idKey, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, resourceUriOf } from '../../src/mcp/jsonrpc.ts';
 
 describe('JSON-RPC message classification', () => {
   it('reads a tools/call request: id, method, tool name and trace context, never the arguments', () => {
@@ -37,9 +37,16 @@ describe('JSON-RPC message classification', () => {
     expect(msg).toEqual({ kind: 'request', id: 1, method: 'ping' });
   });
 
-  it('replaces names over the length bound', () => {
-    const msg = classifyMessage({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'n'.repeat(MAX_NAME_LENGTH + 1) } });
-    expect(msg).toMatchObject({ toolName: TOO_LONG });
+  it('keeps at most one character past the length bound of a name, a method or a URI (the label folds it as too long)', () => {
+    const msg = classifyMessage({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'n'.repeat(MAX_NAME_LENGTH + 5000) } });
+    expect(msg).toMatchObject({ toolName: 'n'.repeat(MAX_NAME_LENGTH + 1) });
+    expect(classifyMessage({ jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'p'.repeat(MAX_NAME_LENGTH) } })).toMatchObject({ promptName: 'p'.repeat(MAX_NAME_LENGTH) });
+    expect(classifyMessage({ jsonrpc: '2.0', id: 1, method: 'm'.repeat(10_000) })).toMatchObject({ method: 'm'.repeat(MAX_NAME_LENGTH + 1) });
+    expect(resourceUriOf(`s://${'u'.repeat(10_000)}`)).toHaveLength(MAX_URI_LENGTH + 1);
+  });
+
+  it('keeps a literal __other__ as the name it is (only the label decides what is overflow)', () => {
+    expect(classifyMessage({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: '__other__' } })).toMatchObject({ toolName: '__other__' });
   });
 
   it('reads notifications, and the request id of notifications/cancelled', () => {

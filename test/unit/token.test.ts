@@ -21,8 +21,8 @@ describe('bounded labels', () => {
     const label = new BoundedLabel('fam', 'endpoint', 2, counter);
     expect(['a', 'b', 'a', 'c', 'b', 'd'].map((v) => label.value(v))).toEqual(['a', 'b', 'a', '__other__', 'b', '__other__']);
     expect(added).toEqual([
-      [1, { family: 'fam', label: 'endpoint' }],
-      [1, { family: 'fam', label: 'endpoint' }],
+      [1, { family: 'fam', label: 'endpoint', reason: 'limit' }],
+      [1, { family: 'fam', label: 'endpoint', reason: 'limit' }],
     ]);
     expect(label.size).toBe(2);
   });

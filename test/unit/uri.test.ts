@@ -11,7 +11,9 @@ describe('resource URIs as labels', () => {
     expect(resourceUriLabel('calc://constants', 1024)).toBe('calc://constants');
     expect(resourceUriLabel('mailto:a@b.example', 1024)).toBe('mailto:a@b.example');
     expect(resourceUriLabel('x://h/p@q', 1024)).toBe('x://h/p@q');
-    expect(resourceUriLabel(`s://${'a'.repeat(2000)}`, 1024)).toBe('__other__');
+    // Too long: kept as 1025 characters, which the resource_uri label folds into __other__ (reason too_long).
+    expect(resourceUriLabel(`s://${'a'.repeat(2000)}`, 1024)).toBe(`s://${'a'.repeat(1021)}`);
+    expect(resourceUriLabel(`s://u:pw-5@${'a'.repeat(2000)}`, 1024)).not.toContain('pw-5');
     expect(resourceUriOf('https://u:pw-2@host/r?token=t')).toBe('https://host/r');
     const rest = classifyRest({
       method: 'GET', path: `/api/v1/resources/${encodeURIComponent('postgres://admin:pw-3@db/x')}`, status: 200, proxyFailure: undefined,
