@@ -5,9 +5,11 @@
  * as released (legacy SSE only), with the REST app mounted, and full — and other MCP servers and gateways.
  *
  * Detection opens no MCP session and sends nothing an MCP server would act on:
- * - streamable HTTP is a `POST {prefix}/mcp` whose body is not JSON, which every streamable endpoint refuses
- *   before it reads anything (400 parse error; 401/403 behind auth): any answer but 404 or 405 means it is
- *   there — also for a stateless server that mounts only `POST` (its `GET` is 404 or 405);
+ * - streamable HTTP is a `POST {prefix}/mcp` whose body is a JSON object that is no JSON-RPC message,
+ *   which every streamable endpoint refuses without acting on it (400; 401/403 behind auth): any answer but
+ *   404 or 405 means it is there — also for a stateless server that mounts only `POST` (its `GET` is 404 or
+ *   405). The body is valid JSON on purpose: an Express app that parses JSON before routing (supergateway
+ *   in its SSE mode, say) answers a body that is not JSON with 400 on every path, `/mcp` or not;
  * - legacy SSE is a `GET {prefix}/sse` read up to its first `endpoint` event, then closed at once: no
  *   message is ever posted on the session it announced;
  * - `GET {prefix}/tools` is read (bounded) to tell the composer's own listing `{tools: [...], total}`.
@@ -37,8 +39,8 @@ export interface Detection {
   readonly composer: boolean;
 }
 
-/** The body of the streamable-HTTP probe: not JSON, so no server parses it into a message. */
-export const STREAMABLE_PROBE_BODY = 'mcp-composer-sidecar source detection: not a JSON-RPC message';
+/** The body of the streamable-HTTP probe: JSON, but no JSON-RPC message (no `jsonrpc`, `method` or `id`). */
+export const STREAMABLE_PROBE_BODY = JSON.stringify({ 'mcp-composer-sidecar': 'source detection, not a JSON-RPC message' });
 /** Most bytes read of the legacy stream before its `endpoint` event, and of `GET /tools`. */
 export const MAX_SSE_PROBE_BYTES = 16 * 1024;
 export const MAX_TOOLS_PROBE_BYTES = 1024 * 1024;
@@ -49,7 +51,7 @@ export function presence(status: number | undefined): boolean | undefined {
   return status !== 404;
 }
 
-/** What the answer to the streamable-HTTP probe means: absent for 404 and 405 (no `POST` there). */
+/** What the answer to the streamable-HTTP probe means: absent for 404 and 405 (no `POST` there), else present. */
 export function streamablePresence(status: number | undefined): boolean | undefined {
   if (status === undefined) return undefined;
   return status !== 404 && status !== 405;

@@ -275,13 +275,15 @@ export class McpInventory implements McpInventorySink {
     const kind = this.#sessionKind;
     if (this.#session !== undefined) return this.#session;
     if (kind === undefined) throw new Error('no MCP transport to read the inventory over');
-    const session: OwnMcpSession = await OwnMcpSession.open(kind, this.#opts, {
+    // Declared first: the SDK may report a close while the session is still opening.
+    let opened: OwnMcpSession | undefined;
+    const session = (opened = await OwnMcpSession.open(kind, this.#opts, {
       changed: (k) => void this.#read([k]),
       foreign: () => this.#broadcast("the sidecar's own session received another session's response"),
       closed: () => {
-        if (this.#session === session) this.#session = undefined;
+        if (opened !== undefined && this.#session === opened) this.#session = undefined;
       },
-    });
+    }));
     // A broadcast seen while it opened does not stop this read (#broadcast closes the session after it).
     if (!this.#running || this.#sessionKind !== kind) {
       await session.close();

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { INVENTORY_USER_AGENT } from '../../src/events/mcp-session.ts';
 import { OWN_ID_PREFIX } from '../../src/mcp/own-ids.ts';
 import { startBroadcastGateway, type BroadcastGateway } from '../fixtures/broadcast-gateway.ts';
+import { startSupergateway, type Supergateway } from '../fixtures/peers/supergateway.ts';
 import { connectMcp, type ConnectedClient } from '../fixtures/mcp-client.ts';
 import { RawSseClient } from '../fixtures/raw-mcp.ts';
 import { histogram, scrape, value } from '../fixtures/scrape.ts';
@@ -17,6 +18,7 @@ import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 import { waitFor } from '../fixtures/wait.ts';
 
 let gateway: BroadcastGateway | undefined;
+let peer: Supergateway | undefined;
 let sidecar: TestSidecar | undefined;
 const clients: ConnectedClient[] = [];
 const raws: RawSseClient[] = [];
@@ -25,7 +27,8 @@ afterEach(async () => {
   for (const r of raws.splice(0)) await r.close();
   await sidecar?.close();
   await gateway?.close();
-  sidecar = gateway = undefined;
+  await peer?.close();
+  sidecar = gateway = peer = undefined;
 });
 
 const TOOLS = ['sleep', 'get_weather', 'get_time', 'list_files', 'add'];
@@ -136,5 +139,36 @@ describe('a gateway that sends every message to every session', () => {
     expect(raw.messages.filter((msg) => Array.isArray((msg['result'] as { tools?: unknown } | undefined)?.tools))).toHaveLength(1);
     expect(ownPosts(gateway)).toEqual([]);
     expect(value(m, 'sidecar_mcp_own_responses_seen_total')).toBe(0);
+  });
+});
+
+describe('the real supergateway (stdio→SSE: one stdio server, every message to every session)', () => {
+  it("default auto: the sidecar's one read reaches the client under ids it never sent and is then given up; a slow call gets its own answer, timed by it", async () => {
+    peer = await startSupergateway();
+    sidecar = await startSidecar(peer.url, ['--poll-interval', '300ms']);
+    const raw = await RawSseClient.connect(`${sidecar.proxyUrl}/sse`);
+    raws.push(raw);
+    await raw.initialize();
+    const m = await waitFor(async () => {
+      const x = await scrape(sidecar!.metricsUrl);
+      const done = value(x, 'sidecar_mcp_own_responses_seen_total') > 0 && value(x, 'mcp_tools_total') === TOOLS.length;
+      return done && value(x, 'sidecar_mcp_inventory_session') === 0 && x.has('sidecar_mcp_inventory_session') ? x : undefined;
+    }, { what: 'the own read, the broadcast seen, and the own session closed' });
+    // Its Express app parses JSON on every path but /message: the detection POST (valid JSON, no JSON-RPC
+    // message) reaches routing and gets 404, so no streamable HTTP is invented.
+    expect(value(m, 'sidecar_source_available', { source: 'sse' })).toBe(1);
+    expect(value(m, 'sidecar_source_available', { source: 'streamable_http' })).toBe(0);
+    expect(sidecar.logs.filter((l) => l.event === 'mcp_upstream_broadcasts')).toHaveLength(1);
+    expect(sidecar.logs.filter((l) => l.event === 'mcp_inventory_failed')).toEqual([]);
+    const foreign = raw.messages.filter((msg) => ('result' in msg || 'error' in msg) && !raw.sentIds.has(msg['id'] as number));
+    expect(foreign.length).toBeGreaterThan(0);
+    for (const msg of foreign) expect(String(msg['id']).startsWith(OWN_ID_PREFIX)).toBe(true);
+    const seen = raw.messages.length;
+    const { text, recorded } = await slowCall(sidecar);
+    expect(text).toBe(`slept ${SLEEP_MS}`);
+    expect(recorded).toBeGreaterThanOrEqual(SLEEP_MS / 1000);
+    // During the call (six poll intervals) the raw client received only the slow call's answer, broadcast by
+    // supergateway to it too, and the other SDK client's initialize answer: nothing of the sidecar's.
+    expect(raw.messages.slice(seen).filter((msg) => String(msg['id']).startsWith(OWN_ID_PREFIX))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isComposerToolsList, streamablePresence } from '../../src/events/detect.ts';
+import { isComposerToolsList, STREAMABLE_PROBE_BODY, streamablePresence } from '../../src/events/detect.ts';
 import { countByServer, separatorFor, staleKinds, type Coverage } from '../../src/events/inventory-naming.ts';
 import { incoming, outgoing } from '../../src/events/own-id-transport.ts';
 import { isOwnId, ownId, ownIdNumber, OWN_ID_PREFIX } from '../../src/mcp/own-ids.ts';
@@ -80,7 +80,9 @@ describe('auto: which kinds no client listing covers', () => {
 });
 
 describe('source detection without a session', () => {
-  it('reads the non-JSON POST: 404 and 405 absent, any other answer (400 parse error, 401) present', () => {
+  it('reads the POST of a JSON body that is no JSON-RPC message: 404 and 405 absent, any other answer (400, 401) present', () => {
+    expect(() => JSON.parse(STREAMABLE_PROBE_BODY)).not.toThrow();
+    expect(Object.keys(JSON.parse(STREAMABLE_PROBE_BODY))).not.toContain('jsonrpc');
     expect([400, 401, 403, 406, 415, 500, 404, 405, undefined].map(streamablePresence)).toEqual([true, true, true, true, true, true, false, false, undefined]);
   });
 
