@@ -82,18 +82,9 @@ export class McpInventory implements McpInventorySink {
     this.#logger = logger;
   }
 
-  get mode(): McpInventoryMode {
-    return this.#opts.mode;
-  }
-
   /** The sidecar holds an MCP session of its own now. */
   get sessionOpen(): boolean {
     return this.#session !== undefined;
-  }
-
-  /** The upstream was seen sending one session's messages to another. */
-  get broadcasts(): boolean {
-    return this.#broadcasts;
   }
 
   /** The upstream is the composer (detection: its REST API or its `GET /tools`): names carry their server. */
