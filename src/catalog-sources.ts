@@ -1,7 +1,8 @@
 /**
  * Wires the catalog's sources to the ledger: proxied REST and MCP exchanges, the composer's surfaces as detected
- * (REST polling, or MCP-native inventory where there is no REST), and the event stream. Detection runs at
- * start, whenever the upstream comes back, and every `--detect-interval`; the inventory source follows it.
+ * (REST polling, or MCP-native inventory where there is no REST: learned from clients' listings and, per
+ * `--mcp-inventory`, read on a session of its own), and the event stream. Detection runs at start, whenever
+ * the upstream comes back, and every `--detect-interval`; the inventory source follows it.
  */
 import type { SidecarConfig } from './config/load.ts';
 import { SecretFile, type SecretFileListener } from './config/secret-file.ts';
@@ -37,7 +38,7 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
   };
 }
 
-type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory; transport: string } | { kind: 'none' };
+type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory } | { kind: 'none' };
 
 export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
   const inventory = new Inventory({ maxKnownNames: config.maxKnownValues });
@@ -49,11 +50,33 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     captureLimit: config.bodyCaptureLimit,
     userId: { source: config.userIdSource, header: config.userIdHeader },
   });
+  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
+  const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
+  // MCP-native inventory (without REST): one for the process, so what it learned (clients' listings, a
+  // broadcasting upstream) outlives re-detection.
+  const ownResponses = instruments.counter('sidecar_mcp_own_responses_seen_total');
+  const mcpInventory =
+    config.mcpInventory === 'off'
+      ? undefined
+      : new McpInventory(
+          {
+            origin: config.upstream, pathPrefix: config.mcpPathPrefix, mode: config.mcpInventory, separator: config.serverIdSeparator,
+            intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...token,
+            clientSessions: () => mcpTap.sessionsActive('sse') + mcpTap.sessionsActive('streamable_http'),
+            onOwnResponse: () => ownResponses.add(1),
+          },
+          inventory,
+          logger,
+        );
+  instruments.observeGauge('sidecar_mcp_inventory_session', (observe) => {
+    if (mcpInventory !== undefined) observe(mcpInventory.sessionOpen ? 1 : 0);
+  });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
   const mcpMetrics = new McpMetrics(instruments);
   const mcpTap = new McpTap(ledger, mcpMetrics, {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,
+    ...(mcpInventory === undefined ? {} : { inventory: mcpInventory }),
     correlator: {
       pendingTimeoutMs: config.mcpPendingTimeoutMs,
       maxPendingPerSession: config.mcpMaxPending,
@@ -62,8 +85,6 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     },
   });
   mcpMetrics.observe(instruments, mcpTap);
-  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
-  const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
 
   const pollOutcomes = instruments.counter('sidecar_inventory_polls_total');
   const newPoller = () =>
@@ -111,33 +132,34 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     for (const s of SOURCES) observe(available[s] ? 1 : 0, { source: s });
   });
   const switchInventory = async (): Promise<void> => {
-    const want = available.rest ? 'rest' : available.streamable_http ? 'streamable_http' : available.sse ? 'sse' : available.tools_list ? 'tools_list' : 'none';
-    const have = current.kind === 'rest' ? 'rest' : current.kind === 'mcp' ? current.transport : 'none';
-    if (want === have) return;
+    const surfaces = { streamable_http: available.streamable_http, sse: available.sse, tools_list: available.tools_list };
+    if (!available.rest && mcpInventory !== undefined) {
+      // MCP inventory also re-points its own reads when the surfaces change.
+      if (current.kind === 'rest') await current.poller.stop();
+      current = { kind: 'mcp', mcp: mcpInventory };
+      mcpInventory.use(surfaces);
+      return;
+    }
+    const want = available.rest ? 'rest' : 'none';
+    if (want === current.kind) return;
     const old = current;
     current = { kind: 'none' };
     if (old.kind === 'rest') await old.poller.stop();
-    if (old.kind === 'mcp') await old.mcp.stop();
+    if (old.kind === 'mcp') await old.mcp.suspend();
     if (want === 'rest') {
       const poller = newPoller();
       current = { kind: 'rest', poller };
       poller.start();
-    } else if (want !== 'none') {
-      const mcp = new McpInventory(
-        { origin: config.upstream, transport: want, separator: config.serverIdSeparator, intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...token },
-        inventory,
-        logger,
-      );
-      current = { kind: 'mcp', mcp, transport: want };
-      mcp.start();
     }
   };
   let detecting: Promise<void> | undefined;
   let stopped = false;
   const detect = (): Promise<void> =>
     (detecting ??= (async () => {
-      const found = await detectSources({ origin: config.upstream, eventsPath: config.eventsPath, timeoutMs: config.pollTimeoutMs, ...token });
+      const detection = await detectSources({ origin: config.upstream, eventsPath: config.eventsPath, mcpPathPrefix: config.mcpPathPrefix, timeoutMs: config.pollTimeoutMs, ...token });
       if (stopped) return;
+      const found = detection.sources;
+      if (detection.composer) mcpInventory?.identify();
       let changed = !detected;
       for (const s of SOURCES) {
         const v = found[s];
@@ -187,7 +209,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
       const last = current;
       current = { kind: 'none' };
       if (last.kind === 'rest') await last.poller.stop();
-      if (last.kind === 'mcp') await last.mcp.stop();
+      await mcpInventory?.stop();
       unsubscribeMcp?.();
       unsubscribeRest?.();
     },

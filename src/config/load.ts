@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.ts';
-import { OPTIONS, type OptionSpec, type UserIdSource } from './options.ts';
+import { OPTIONS, type McpInventoryOption, type OptionSpec, type UserIdSource } from './options.ts';
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { parseToken, type HostPort } from './values.ts';
 import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
@@ -51,7 +51,9 @@ export interface SidecarConfig {
   readonly userIdSource: UserIdSource;
   readonly events: 'on' | 'off';
   readonly detectIntervalMs: number;
-  readonly serverIdSeparator: string;
+  /** `--server-id-separator` when given; `undefined`: the composer's `_` where it is known to be the composer. */
+  readonly serverIdSeparator: string | undefined;
+  readonly mcpInventory: McpInventoryOption;
   readonly eventsPath: string;
   readonly eventsIdleTimeoutMs: number;
   readonly eventsReconnectMaxMs: number;

@@ -20,6 +20,7 @@ import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-polic
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
+export const MCP_INVENTORY_MODES = ['auto', 'passive', 'active', 'off'] as const;
 
 export interface OptionSpec {
   /** Key in the parsed configuration object. */
@@ -232,12 +233,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'How often the composer is asked again which surfaces it serves (REST, event stream, MCP transports); also on every upstream reconnection.',
   },
   {
-    key: 'serverIdSeparator', flag: 'server-id-separator', env: 'SIDECAR_SERVER_ID_SEPARATOR', default: '_', placeholder: 'TEXT',
+    key: 'serverIdSeparator', flag: 'server-id-separator', env: 'SIDECAR_SERVER_ID_SEPARATOR', default: undefined, placeholder: 'TEXT',
     parse: (raw) => {
       if (raw.length === 0 || raw.length > 8) throw new Error('must be 1 to 8 characters');
       return raw;
     },
-    group: 'inventory', description: 'Separator between server id and name in MCP tool and prompt names (`{server}_{tool}`), for per-server counts without REST.',
+    group: 'inventory',
+    description: 'Separator between server id and name in MCP tool and prompt names, for per-server counts without REST. Unset: `_` where the upstream is known to be the composer (`{server}_{tool}`), else no per-server counts.',
+  },
+  {
+    key: 'mcpInventory', flag: 'mcp-inventory', env: 'SIDECAR_MCP_INVENTORY', default: 'auto', placeholder: 'MODE',
+    parse: (raw) => parseChoice(raw, MCP_INVENTORY_MODES), group: 'inventory',
+    description: "Where MCP inventory (no REST) comes from: passive (only clients' own listings; the sidecar sends nothing), active (a session of its own, kept open), auto (passive; its own reads only for what no client listing covers, never on an upstream that broadcasts), off.",
   },
   {
     key: 'userIdSource', flag: 'user-id-source', env: 'SIDECAR_USER_ID_SOURCE', default: 'auto', placeholder: 'SOURCE',
@@ -285,3 +292,4 @@ export function optionByKey(key: string): OptionSpec | undefined {
 }
 
 export type UserIdSource = (typeof USER_ID_SOURCES)[number];
+export type McpInventoryOption = (typeof MCP_INVENTORY_MODES)[number];

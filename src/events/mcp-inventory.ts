@@ -1,72 +1,79 @@
 /**
- * Inventory from MCP itself, for composers without a REST API (the released `serve`): the sidecar keeps its
- * own MCP client session to the upstream (never through the proxy, so never counted as traffic), lists
- * tools, prompts and resources — every page — at start, every poll interval and on
- * `notifications/{tools,prompts,resources}/list_changed`, and sets the totals and per-server counts. The server of an item is the
- * part of its name before `--server-id-separator` (the composer names them `{server}_{name}`); resources
- * keep their URIs, so a resource is attributed to a server only when its name carries a known server
- * prefix or its URI scheme is a known server id — otherwise it counts in the total alone. Without an MCP
- * transport, the plain `GET /tools` list is the fallback for tools.
+ * Inventory from MCP itself, for upstreams without the composer's REST API (the released `serve`, any MCP
+ * server or gateway): tool, prompt and resource totals and, where names carry their server, per-server
+ * counts. `--mcp-inventory` says where they come from (docs/composers.md):
+ *
+ * - `passive`: only from what clients' own sessions carry — their complete `tools/list`, `prompts/list`,
+ *   `resources/list` listings (every page, mcp/listing.ts) and `initialize` answers, read by the MCP tap.
+ *   The sidecar sends nothing. A `list_changed` seen on a client's stream keeps the values until a client
+ *   lists again.
+ * - `active`: only from the sidecar's own session (mcp-session.ts), kept open: every list at start, every
+ *   poll interval and on `list_changed`. Its JSON-RPC ids can never be a client's, but on an upstream that
+ *   broadcasts every message to every session, clients still receive (and drop) its answers.
+ * - `auto` (default): passive; the sidecar reads itself only for a kind no client listing covers
+ *   ({@link staleKinds}), first after a short grace, and closes its session as soon as clients' listings
+ *   cover every kind again. It never holds a session on an upstream found to broadcast (a response to its
+ *   own request seen on a client's stream, or a client's response on its own session): from then on only
+ *   the plain `GET /tools`, if there is one, is read.
+ *
+ * Per-server counts: the server of a tool or prompt is the part of its name before the separator, only
+ * where names are known to carry it ({@link separatorFor}); resources keep their URIs, so a resource is
+ * attributed to a server only when its name carries a known server prefix or its URI scheme is a known
+ * server id — otherwise it counts in the total alone. Elsewhere the per-server families are absent.
  */
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.ts';
 import type { Inventory } from '../ledger/inventory.ts';
-import { MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { resourceUriLabel } from '../ledger/uri.ts';
+import { LIST_KINDS, type ListKind, type Listing, type McpInventorySink, type ServerIdentity } from '../mcp/listing.ts';
+import { emptyListing, OwnMcpSession, readToolsList, type OwnReadOptions, type SessionTransport } from './mcp-session.ts';
+import { countByServer, separatorFor, staleKinds } from './inventory-naming.ts';
 
-export interface McpInventoryOptions {
-  readonly origin: URL;
-  /** Which transport to use: streamable HTTP when the composer has it, else legacy SSE, else `GET /tools`. */
-  readonly transport: 'streamable_http' | 'sse' | 'tools_list';
-  /** @default `_` */
-  readonly separator: string;
+export { countByServer } from './inventory-naming.ts';
+
+export type McpInventoryMode = 'auto' | 'passive' | 'active';
+
+export interface McpInventoryOptions extends OwnReadOptions {
+  readonly mode: McpInventoryMode;
+  /** `--server-id-separator` when given; `undefined`: `_` once the upstream is known to be the composer. */
+  readonly separator: string | undefined;
+  /** `--poll-interval`: own reads (active), and how long a client's listing counts as recent (auto). */
   readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly token?: () => string | undefined;
-  /** Pages read per list at most. @default 100 */
-  readonly maxPages?: number;
+  /** Client MCP sessions open through the proxy now (the tap's count). */
+  readonly clientSessions: () => number;
+  /** `auto`: time clients have to list after start before the sidecar reads itself. @default min(intervalMs, 2 s) */
+  readonly graceMs?: number;
+  /** `auto`: time a client has to list again after a `list_changed` before the sidecar reads itself. @default 500 ms */
+  readonly settleMs?: number;
+  /** Called for every response to the sidecar's own request seen on a client's stream. */
+  readonly onOwnResponse?: () => void;
 }
 
-export interface NamedItem {
-  readonly name: string;
-  readonly uri?: string;
+/** The MCP surfaces detection found (which transport the sidecar's own reads may use). */
+export interface McpSurfaces {
+  readonly streamable_http: boolean;
+  readonly sse: boolean;
+  readonly tools_list: boolean;
 }
 
-/** Per-server counts of named items; items whose server cannot be told are left out. Pure. */
-export function countByServer(items: readonly NamedItem[], separator: string, knownServers?: ReadonlySet<string>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const item of items) {
-    let server: string | undefined;
-    const at = item.name.indexOf(separator);
-    if (at > 0) server = item.name.slice(0, at);
-    if (knownServers !== undefined) {
-      if (server !== undefined && !knownServers.has(server)) server = undefined;
-      if (server === undefined && item.uri !== undefined) {
-        const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(item.uri)?.[1];
-        if (scheme !== undefined && knownServers.has(scheme)) server = scheme;
-      }
-    }
-    if (server !== undefined) counts.set(server, (counts.get(server) ?? 0) + 1);
-  }
-  return counts;
-}
-
-export class McpInventory {
+export class McpInventory implements McpInventorySink {
   readonly #opts: McpInventoryOptions;
   readonly #inventory: Inventory;
   readonly #logger: Logger;
-  #client: McpClient | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #surfaces: McpSurfaces = { streamable_http: false, sse: false, tools_list: false };
+  /** Inventory comes from MCP now (no REST): listings are applied and own reads may run. */
+  #running = false;
   #stopped = false;
-  #refreshing: Promise<void> | undefined;
-  #again = false;
+  #composer = false;
+  #broadcasts = false;
+  #server: ServerIdentity | undefined = undefined;
+  readonly #last: Partial<Record<ListKind, Listing>> = {};
+  readonly #clientListedAt: Partial<Record<ListKind, number>> = {};
+  readonly #changed = new Set<ListKind>();
+  #session: OwnMcpSession | undefined = undefined;
+  #sessionKind: SessionTransport | undefined = undefined;
+  #reading: Promise<void> | undefined = undefined;
+  readonly #want = new Set<ListKind>();
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #settle: NodeJS.Timeout | undefined = undefined;
   #failing = false;
 
   constructor(opts: McpInventoryOptions, inventory: Inventory, logger: Logger) {
@@ -75,146 +82,264 @@ export class McpInventory {
     this.#logger = logger;
   }
 
-  start(): void {
-    void this.refresh().finally(() => this.#schedule());
+  /** The sidecar holds an MCP session of its own now. */
+  get sessionOpen(): boolean {
+    return this.#session !== undefined;
   }
 
-  #schedule(): void {
+  /** The upstream is the composer (detection: its REST API or its `GET /tools`): names carry their server. */
+  identify(): void {
+    if (this.#composer) return;
+    this.#composer = true;
+    this.#apply();
+  }
+
+  /** Inventory comes from MCP, with these surfaces: applies what clients listed and starts own reads. */
+  use(surfaces: McpSurfaces): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => void this.refresh().finally(() => this.#schedule()), this.#opts.intervalMs);
-    this.#timer.unref();
-  }
-
-  /** Reads the lists now; a refresh asked for while one runs runs once more after it. */
-  refresh(): Promise<void> {
-    if (this.#refreshing !== undefined) {
-      this.#again = true;
-      return this.#refreshing;
-    }
-    this.#refreshing = (async () => {
-      do {
-        this.#again = false;
-        await this.#read();
-      } while (this.#again && !this.#stopped);
-    })().finally(() => (this.#refreshing = undefined));
-    return this.#refreshing;
-  }
-
-  /** Headers of every request the inventory client sends; the user agent tells the composer (and tests) who asks. */
-  #headers(): Record<string, string> {
-    const token = this.#opts.token?.();
-    return { 'user-agent': 'mcp-composer-sidecar-inventory', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
-  }
-
-  async #connect(): Promise<McpClient> {
-    if (this.#client !== undefined) return this.#client;
-    const headers = this.#headers();
-    const client = new McpClient({ name: 'mcp-composer-sidecar-inventory', version: '1' }, { capabilities: {} });
-    const transport =
-      this.#opts.transport === 'streamable_http'
-        ? new StreamableHTTPClientTransport(new URL('/mcp', this.#opts.origin), { requestInit: { headers } })
-        : new SSEClientTransport(new URL('/sse', this.#opts.origin), {
-            requestInit: { headers },
-            eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
-          });
-    const changed = () => void this.refresh();
-    client.setNotificationHandler(ToolListChangedNotificationSchema, changed);
-    client.setNotificationHandler(PromptListChangedNotificationSchema, changed);
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, changed);
-    client.onclose = () => {
-      if (this.#client === client) this.#client = undefined;
-    };
-    await client.connect(transport, { timeout: this.#opts.timeoutMs });
-    this.#client = client;
-    return client;
-  }
-
-  async #read(): Promise<void> {
-    try {
-      if (this.#opts.transport === 'tools_list') await this.#readToolsList();
-      else await this.#readMcp();
-      if (this.#failing) this.#logger.info({ event: 'mcp_inventory_recovered' }, 'MCP inventory reads succeed again');
-      this.#failing = false;
-    } catch (err) {
-      if (!this.#failing) {
-        this.#logger.warn({ event: 'mcp_inventory_failed', transport: this.#opts.transport, detail: err instanceof Error ? err.message : String(err) }, 'MCP inventory read failed: keeping the last values');
-      }
-      this.#failing = true;
-      const c = this.#client;
-      this.#client = undefined;
-      await c?.close().catch(() => undefined);
+    const kind: SessionTransport | undefined = surfaces.streamable_http ? 'streamable_http' : surfaces.sse ? 'sse' : undefined;
+    if (kind !== this.#sessionKind) void this.#closeSession();
+    this.#surfaces = surfaces;
+    this.#sessionKind = kind;
+    if (this.#running) return;
+    this.#running = true;
+    this.#apply();
+    if (this.#opts.mode === 'active') {
+      void this.#read(LIST_KINDS).finally(() => this.#every(this.#opts.intervalMs, () => void this.#read(LIST_KINDS)));
+    } else if (this.#opts.mode === 'auto') {
+      this.#timer = setTimeout(() => {
+        this.#tick();
+        this.#every(this.#opts.intervalMs, () => this.#tick());
+      }, this.#opts.graceMs ?? Math.min(this.#opts.intervalMs, 2000));
+      this.#timer.unref();
     }
   }
 
-  async #readMcp(): Promise<void> {
-    const client = await this.#connect();
-    const opts = { timeout: this.#opts.timeoutMs };
-    const caps = client.getServerCapabilities();
-    const pages = this.#opts.maxPages ?? 100;
-    const all = async <T>(list: (cursor: string | undefined) => Promise<{ items: T[]; next: string | undefined }>): Promise<T[]> => {
-      const out: T[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < pages; i++) {
-        const { items, next } = await list(cursor);
-        out.push(...items);
-        if (next === undefined || next === '') break;
-        cursor = next;
-      }
-      return out;
-    };
-    const tools = caps?.tools === undefined ? [] : await all(async (cursor) => {
-      const r = await client.listTools(cursor === undefined ? {} : { cursor }, opts);
-      return { items: r.tools.map((t) => ({ name: t.name })), next: r.nextCursor };
-    });
-    const prompts = caps?.prompts === undefined ? [] : await all(async (cursor) => {
-      const r = await client.listPrompts(cursor === undefined ? {} : { cursor }, opts);
-      return { items: r.prompts.map((p) => ({ name: p.name })), next: r.nextCursor };
-    });
-    const resources = caps?.resources === undefined ? [] : await all(async (cursor) => {
-      const r = await client.listResources(cursor === undefined ? {} : { cursor }, opts);
-      return { items: r.resources.map((x) => ({ name: x.name, uri: x.uri })), next: r.nextCursor };
-    });
-    this.#apply(tools, prompts, resources);
-  }
-
-  async #readToolsList(): Promise<void> {
-    const res = await fetch(new URL('/tools', this.#opts.origin), { headers: { accept: 'application/json', ...this.#headers() }, signal: AbortSignal.timeout(this.#opts.timeoutMs) });
-    if (!res.ok) throw new Error(`GET /tools answered ${res.status}`);
-    const body = (await res.json()) as { tools?: unknown };
-    if (!Array.isArray(body.tools)) throw new Error('GET /tools: no tools list');
-    const tools = body.tools.flatMap((t) => (t !== null && typeof t === 'object' && typeof (t as { name?: unknown }).name === 'string' ? [{ name: (t as { name: string }).name }] : []));
-    const inv = this.#inventory;
-    inv.perServer.tools = countByServer(tools, this.#opts.separator);
-    inv.capabilities = { ...inv.capabilities, tools: tools.length };
-    inv.known.add('tools', tools.map((t) => t.name));
-  }
-
-  #apply(tools: NamedItem[], prompts: NamedItem[], resources: NamedItem[]): void {
-    const inv = this.#inventory;
-    const sep = this.#opts.separator;
-    const byTool = countByServer(tools, sep);
-    const byPrompt = countByServer(prompts, sep);
-    const known = new Set([...byTool.keys(), ...byPrompt.keys()]);
-    const byResource = countByServer(resources, sep, known);
-    for (const id of known) {
-      if (!byTool.has(id)) byTool.set(id, 0);
-      if (!byPrompt.has(id)) byPrompt.set(id, 0);
-      if (!byResource.has(id)) byResource.set(id, 0);
-    }
-    inv.perServer.tools = byTool;
-    inv.perServer.prompts = byPrompt;
-    inv.perServer.resources = byResource;
-    inv.capabilities = { tools: tools.length, prompts: prompts.length, resources: resources.length };
-    inv.known.add('tools', tools.map((t) => t.name));
-    inv.known.add('prompts', prompts.map((p) => p.name));
-    inv.known.add('resources', resources.flatMap((r) => (r.uri === undefined ? [] : [resourceUriLabel(r.uri, MAX_URI_LENGTH)])));
+  /** Another source (REST) took over: no more own reads, its session closed. */
+  async suspend(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
+    clearTimeout(this.#settle);
+    await this.#reading?.catch(() => undefined);
+    await this.#closeSession();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#refreshing?.catch(() => undefined);
-    await this.#client?.close().catch(() => undefined);
-    this.#client = undefined;
+    await this.suspend();
   }
+
+  /** Reads every list now, where this mode reads at all (the event stream asked for a re-read). */
+  refresh(): Promise<void> {
+    return this.#opts.mode === 'passive' ? Promise.resolve() : this.#read(LIST_KINDS);
+  }
+
+  // What clients' sessions carry (the MCP tap) ---------------------------------------------------------
+
+  listing(listing: Listing): void {
+    if (this.#opts.mode === 'active') return;
+    this.#last[listing.kind] = listing;
+    this.#clientListedAt[listing.kind] = performance.now();
+    this.#changed.delete(listing.kind);
+    this.#apply();
+    if (this.#opts.mode === 'auto' && this.#session !== undefined && this.#stale().length === 0) void this.#closeSession();
+  }
+
+  changed(kind: ListKind): void {
+    if (this.#opts.mode === 'active') return; // its own session hears the same notification
+    this.#changed.add(kind);
+    if (this.#opts.mode !== 'auto' || !this.#running) return;
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => this.#tick(), this.#opts.settleMs ?? 500);
+    this.#settle.unref();
+  }
+
+  initialized(server: ServerIdentity): void {
+    this.#server = server;
+    if (!this.#composer && isComposerName(server.name)) this.identify();
+    else this.#apply();
+  }
+
+  ownResponse(): void {
+    this.#opts.onOwnResponse?.();
+    this.#broadcast("a client's stream carried the answer to one of the sidecar's own requests");
+  }
+
+  // Own reads ------------------------------------------------------------------------------------------
+
+  #every(ms: number, fn: () => void): void {
+    clearInterval(this.#timer);
+    if (!this.#running) return;
+    this.#timer = setInterval(fn, ms);
+    this.#timer.unref();
+  }
+
+  #stale(): ListKind[] {
+    return staleKinds({
+      now: performance.now(),
+      intervalMs: this.#opts.intervalMs,
+      clientListedAt: this.#clientListedAt,
+      changed: this.#changed,
+      server: this.#server,
+      clientSessions: this.#opts.clientSessions(),
+    });
+  }
+
+  /** auto: reads the kinds no client listing covers; closes the session when there are none. */
+  #tick(): void {
+    if (!this.#running) return;
+    const stale = this.#stale();
+    if (stale.length === 0) void this.#closeSession();
+    else void this.#read(stale);
+  }
+
+  #broadcast(why: string): void {
+    if (this.#broadcasts) return;
+    this.#broadcasts = true;
+    const auto = this.#opts.mode === 'auto';
+    this.#logger.warn(
+      { event: 'mcp_upstream_broadcasts', mode: this.#opts.mode },
+      `the MCP upstream sends every message to every session (${why}); ${auto ? 'the sidecar stops reading the inventory on a session of its own and learns it from clients\' listings' : this.#opts.mode === 'active' ? 'clients receive the answers to the sidecar\'s own reads (and drop them: their ids are never a client\'s); --mcp-inventory auto or passive avoids them' : 'the sidecar holds no session of its own'}`,
+    );
+    // A read in flight finishes (its answers are out already); none follows on this session.
+    if (auto) void (this.#reading ?? Promise.resolve()).then(() => this.#closeSession());
+  }
+
+  /** May the sidecar hold a session of its own now? */
+  #sessionAllowed(): boolean {
+    return this.#sessionKind !== undefined && (this.#opts.mode === 'active' || !this.#broadcasts);
+  }
+
+  /** Reads `kinds` (merged with any asked for while a read runs, which then runs once more). */
+  #read(kinds: readonly ListKind[]): Promise<void> {
+    for (const k of kinds) this.#want.add(k);
+    if (this.#reading !== undefined) return this.#reading;
+    this.#reading = (async () => {
+      while (this.#want.size > 0 && this.#running) {
+        const want = [...this.#want];
+        this.#want.clear();
+        await this.#readOnce(want);
+      }
+      this.#want.clear();
+    })().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+
+  async #readOnce(kinds: readonly ListKind[]): Promise<void> {
+    try {
+      if (this.#sessionAllowed()) await this.#readSession(kinds);
+      else if (this.#surfaces.tools_list && kinds.includes('tools')) await this.#readTools();
+      else return;
+      if (this.#failing) this.#logger.info({ event: 'mcp_inventory_recovered' }, 'MCP inventory reads succeed again');
+      this.#failing = false;
+    } catch (err) {
+      if (!this.#failing) {
+        this.#logger.warn(
+          { event: 'mcp_inventory_failed', transport: this.#sessionKind ?? 'tools_list', detail: err instanceof Error ? err.message : String(err) },
+          'MCP inventory read failed: keeping the last values',
+        );
+      }
+      this.#failing = true;
+      await this.#closeSession();
+    }
+  }
+
+  async #readSession(kinds: readonly ListKind[]): Promise<void> {
+    const session = await this.#connect();
+    const listings: Listing[] = [];
+    for (const kind of kinds) listings.push(await session.list(kind));
+    if (!this.#running) return;
+    for (const l of listings) this.#last[l.kind] = l;
+    this.#apply();
+  }
+
+  async #readTools(): Promise<void> {
+    const { listing, composer } = await readToolsList(this.#opts);
+    if (!this.#running) return;
+    this.#last.tools = listing;
+    if (composer) this.identify();
+    this.#apply();
+  }
+
+  async #connect(): Promise<OwnMcpSession> {
+    const kind = this.#sessionKind;
+    if (this.#session !== undefined) return this.#session;
+    if (kind === undefined) throw new Error('no MCP transport to read the inventory over');
+    // Declared first: the SDK may report a close while the session is still opening.
+    let opened: OwnMcpSession | undefined;
+    const session = (opened = await OwnMcpSession.open(kind, this.#opts, {
+      changed: (k) => void this.#read([k]),
+      foreign: () => this.#broadcast("the sidecar's own session received another session's response"),
+      closed: () => {
+        if (opened !== undefined && this.#session === opened) this.#session = undefined;
+      },
+    }));
+    // A broadcast seen while it opened does not stop this read (#broadcast closes the session after it).
+    if (!this.#running || this.#sessionKind !== kind) {
+      await session.close();
+      throw new Error('the MCP inventory session is no longer wanted');
+    }
+    this.#session = session;
+    this.#logger.debug({ event: 'mcp_inventory_session', open: true, transport: kind }, 'the sidecar opened an MCP session of its own for the inventory');
+    if (!this.#composer && isComposerName(session.identity.name)) this.identify();
+    this.#server ??= session.identity;
+    return session;
+  }
+
+  async #closeSession(): Promise<void> {
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    await session.close();
+    this.#logger.debug({ event: 'mcp_inventory_session', open: false }, 'the sidecar closed its own MCP session');
+  }
+
+  // Gauges ---------------------------------------------------------------------------------------------
+
+  /** The listing of `kind` the gauges show: the last one read, or none for a kind the server lacks. */
+  #effective(kind: ListKind): Listing | undefined {
+    const last = this.#last[kind];
+    if (last !== undefined) return last;
+    const kinds = this.#server?.kinds;
+    return kinds !== undefined && !kinds.includes(kind) ? emptyListing(kind) : undefined;
+  }
+
+  #apply(): void {
+    if (!this.#running) return;
+    const inv = this.#inventory;
+    const caps = { ...inv.capabilities };
+    const listings: Partial<Record<ListKind, Listing>> = {};
+    for (const kind of LIST_KINDS) {
+      const l = this.#effective(kind);
+      if (l === undefined) continue;
+      listings[kind] = l;
+      caps[kind] = l.count;
+    }
+    if (Object.keys(listings).length > 0) inv.capabilities = caps;
+    // Listed names are label values known in advance (ledger/known-names.ts): outside the label race, counters at 0.
+    if (listings.tools !== undefined) inv.known.add('tools', listings.tools.items.map((t) => t.name));
+    if (listings.prompts !== undefined) inv.known.add('prompts', listings.prompts.items.map((p) => p.name));
+    if (listings.resources !== undefined) inv.known.add('resources', listings.resources.items.flatMap((r) => (r.uri === undefined ? [] : [r.uri])));
+    const sep = separatorFor(this.#opts.separator, this.#composer);
+    const by = (l: Listing | undefined, known?: ReadonlySet<string>) => (sep === undefined || l === undefined || l.capped ? undefined : countByServer(l.items, sep, known));
+    const byTool = by(listings.tools);
+    const byPrompt = by(listings.prompts);
+    const known = new Set([...(byTool?.keys() ?? []), ...(byPrompt?.keys() ?? [])]);
+    const byResource = by(listings.resources, known);
+    for (const counts of [byTool, byPrompt, byResource]) for (const id of known) if (counts !== undefined && !counts.has(id)) counts.set(id, 0);
+    inv.perServer.tools = byTool;
+    inv.perServer.prompts = byPrompt;
+    inv.perServer.resources = byResource;
+  }
+}
+
+/**
+ * `serverInfo.name` of the composer's MCP face: the package's name (which the demo composer also
+ * answers with) and the default name of its composed server (`MCPServerComposer`).
+ */
+export const COMPOSER_SERVER_NAMES: ReadonlySet<string> = new Set(['mcp-server-composer', 'composed-mcp-server']);
+
+function isComposerName(name: string | undefined): boolean {
+  return name !== undefined && COMPOSER_SERVER_NAMES.has(name);
 }

@@ -18,6 +18,7 @@
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { Exchange } from '../proxy/exchange.ts';
 import { idKey, type JsonRpcId, type RequestMessage, type ResponseMessage } from './jsonrpc.ts';
+import { LIST_METHODS, type ListPage, type ServerIdentity } from './listing.ts';
 import type { McpOperation, McpTransport } from './operations.ts';
 import { noResponseOutcome, responseOutcome, type NoResponse, type Outcome } from './outcome.ts';
 
@@ -40,6 +41,10 @@ export interface CorrelatorSink {
   sessionEnded(end: SessionEnd): void;
   dropped(reason: DropReason): void;
   unmatched(): void;
+  /** A list request of `session` was answered with `page`; `cursor` is the request's (listing.ts). */
+  listed(session: string, cursor: string | false | undefined, page: ListPage, at: number): void;
+  /** An `initialize` request was answered. */
+  initialized(server: ServerIdentity): void;
 }
 
 export interface CorrelatorOptions {
@@ -87,6 +92,8 @@ export interface Pending {
   readonly key: string;
   readonly session: Session;
   readonly op: Writable<McpOperation>;
+  /** The `cursor` of a list request. */
+  readonly cursor?: string | false;
 }
 
 /** Every MCP transport the sidecar proxies. */
@@ -164,7 +171,7 @@ export class Correlator {
     if (session.protocolVersion !== undefined) op.protocolVersion = session.protocolVersion;
     if (msg.traceparent !== undefined) op.traceparent = msg.traceparent;
     if (msg.tracestate !== undefined) op.tracestate = msg.tracestate;
-    const pending: Pending = { key, session, op };
+    const pending: Pending = msg.cursor === undefined ? { key, session, op } : { key, session, op, cursor: msg.cursor };
     session.pending.set(key, pending);
     this.#pending[session.transport]++;
     this.#sink.started(op);
@@ -178,11 +185,16 @@ export class Correlator {
     const pending = session.pending.get(idKey(msg.id));
     if (pending === undefined) return false;
     const info = msg.response;
-    if (info.kind === 'result' && info.protocolVersion !== undefined && pending.op.method === 'initialize') {
+    const method = pending.op.method;
+    if (info.kind === 'result' && info.protocolVersion !== undefined && method === 'initialize') {
       session.protocolVersion = info.protocolVersion;
       pending.op.protocolVersion = info.protocolVersion;
     }
-    this.#finish(pending, responseOutcome(pending.op.method, info), at);
+    this.#finish(pending, responseOutcome(method, info), at);
+    if (info.kind === 'result') {
+      if (method === 'initialize' && info.server !== undefined) this.#sink.initialized(info.server);
+      else if (info.listPage !== undefined && LIST_METHODS.get(method) === info.listPage.kind) this.#sink.listed(session.key, pending.cursor, info.listPage, at);
+    }
     return true;
   }
 

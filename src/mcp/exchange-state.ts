@@ -8,6 +8,7 @@ import { BodyReader, type BodyRead } from './body-reader.ts';
 import type { Correlator, Pending, Session } from './correlator.ts';
 import { parseMessages, type McpMessage, type ResponseMessage } from './jsonrpc.ts';
 import { noResponseOutcome, refusedErrorType, refusedOutcome, responseOutcome, type Outcome } from './outcome.ts';
+import { isOwnId } from './own-ids.ts';
 import type { UnparsedReason } from './report.ts';
 import { headerValue, sessionIdOfUrl, type McpRoute } from './routes.ts';
 import { SseFeed } from './sse-feed.ts';
@@ -26,6 +27,10 @@ export interface TapContext {
   respond(session: Session, msg: ResponseMessage, at: number): boolean;
   /** A legacy stream announced where to POST: that path is an MCP route from now on. */
   learnEndpoint(data: string): void;
+  /** The server sent a client a notification (`notifications/tools/list_changed`, …). */
+  notified(method: string): void;
+  /** A response to one of the sidecar's own requests reached a client (the upstream broadcasts). */
+  ownResponse(): void;
 }
 
 const MAX_VERSION_HEADER = 32;
@@ -244,7 +249,16 @@ export class ExchangeState implements ExchangeTap {
     const session = this.#session;
     if (messages === undefined || session === undefined) return;
     for (const msg of messages) {
+      if (msg.kind === 'notification') {
+        this.#tap.notified(msg.method);
+        continue;
+      }
       if (msg.kind !== 'response') continue;
+      if (isOwnId(msg.id)) {
+        // Not the client's: the answer to the sidecar's own request, sent to every session (never correlated).
+        this.#tap.ownResponse();
+        continue;
+      }
       if (msg.id === null && this.#route === 'streamable' && this.#ex.method === 'POST') {
         this.#settleAll(responseOutcome('', msg.response), at);
         continue;

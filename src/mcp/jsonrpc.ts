@@ -5,10 +5,14 @@
  * What is kept of a message: its kind, id and method; for the methods the sidecar labels by, the names it
  * labels with (`tools/call` and `prompts/get` → `params.name`, `resources/read` → `params.uri` without
  * query or fragment); W3C trace context from `params._meta`; the `requestId` of `notifications/cancelled`;
- * and what {@link ResponseInfo} says of a response. Arguments, results and error messages are never kept.
+ * the `cursor` of a list request; and what {@link ResponseInfo} says of a response — of a list result only
+ * its item count, bounded names and URIs and `nextCursor`, of an `initialize` result only the server's
+ * name and capability kinds (listing.ts). Arguments, descriptions, other results and error messages are
+ * never kept.
  */
 import { cutPast, MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
 import { resourceUriLabel } from '../ledger/uri.ts';
+import { cursorOf, LIST_METHODS, listPageOf, serverIdentityOf } from './listing.ts';
 import { looksLikeUnknownTool, type ResponseInfo } from './outcome.ts';
 
 export type JsonRpcId = string | number;
@@ -23,6 +27,8 @@ export interface RequestMessage {
   readonly promptName?: string;
   /** `params.uri` of `resources/read`, without query string or fragment. */
   readonly resourceUri?: string;
+  /** `params.cursor` of `tools/list`, `prompts/list`, `resources/list`; `false` when unusable (listing.ts). */
+  readonly cursor?: string | false;
   readonly traceparent?: string;
   readonly tracestate?: string;
 }
@@ -96,6 +102,9 @@ function request(id: JsonRpcId, method: string, params: unknown): RequestMessage
   } else if (method === 'resources/read') {
     const uri = resourceUriOf(params['uri']);
     if (uri !== undefined) out.resourceUri = uri;
+  } else if (LIST_METHODS.has(method)) {
+    const cursor = cursorOf(params);
+    if (cursor !== undefined) out.cursor = cursor;
   }
   const meta = params['_meta'];
   if (isObject(meta)) {
@@ -119,11 +128,16 @@ function responseInfo(msg: Record<string, unknown>): ResponseInfo | undefined {
   if (!isObject(result)) return { kind: 'result', isError: false, unknownTool: false };
   const isError = result['isError'] === true;
   const version = result['protocolVersion'];
+  const protocolVersion = typeof version === 'string' && version.length <= MAX_VERSION_LENGTH ? version : undefined;
+  const server = protocolVersion === undefined ? undefined : serverIdentityOf(result);
+  const listPage = listPageOf(result);
   return {
     kind: 'result',
     isError,
     unknownTool: isError && looksLikeUnknownTool(result),
-    ...(typeof version === 'string' && version.length <= MAX_VERSION_LENGTH ? { protocolVersion: version } : {}),
+    ...(protocolVersion === undefined ? {} : { protocolVersion }),
+    ...(server === undefined ? {} : { server }),
+    ...(listPage === undefined ? {} : { listPage }),
   };
 }
 

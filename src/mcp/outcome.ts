@@ -16,6 +16,7 @@
  */
 import type { ErrorType } from '../ledger/facts.ts';
 import { jsonRpcErrorType } from '../ledger/facts.ts';
+import type { ListPage, ServerIdentity } from './listing.ts';
 import type { McpOutcome } from './operations.ts';
 
 /** What the sidecar keeps of a JSON-RPC response: never the result itself. */
@@ -28,6 +29,10 @@ export type ResponseInfo =
       readonly unknownTool: boolean;
       /** `result.protocolVersion` (an `initialize` result), when it is a short string. */
       readonly protocolVersion?: string;
+      /** What an `initialize` result says of the server (name, capabilities), bounded (listing.ts). */
+      readonly server?: ServerIdentity;
+      /** The page a list result carries: counts, bounded names and URIs, `nextCursor` (listing.ts). */
+      readonly listPage?: ListPage;
     }
   | { readonly kind: 'error'; readonly code: number | undefined };
 

@@ -1,10 +1,13 @@
 /**
  * Where correlated MCP operations go: the operation channels (src/mcp/operations.ts, for tracing and
  * logs), the ledger (the catalog's tool and resource families), and the MCP metrics sink (semantic
- * conventions and self-health, implemented by telemetry/mcp-metrics.ts, which mcp/ never imports).
+ * conventions and self-health, implemented by telemetry/mcp-metrics.ts, which mcp/ never imports); the
+ * pages of clients' list results, put together into listings, and their `initialize` answers go to the
+ * inventory sink (events/mcp-inventory.ts), when there is one.
  */
 import type { Ledger } from '../ledger/ledger.ts';
 import type { CorrelatorSink, DropReason, SessionEnd } from './correlator.ts';
+import { ListingAssembler, type ListPage, type McpInventorySink, type ServerIdentity } from './listing.ts';
 import { mcpChannels, type McpOperation } from './operations.ts';
 import type { Outcome } from './outcome.ts';
 
@@ -39,10 +42,13 @@ export interface McpMetricsSink {
 export class McpReporter implements CorrelatorSink {
   readonly #ledger: Ledger;
   readonly #metrics: McpMetricsSink;
+  readonly #inventory: McpInventorySink | undefined;
+  readonly #listings = new ListingAssembler();
 
-  constructor(ledger: Ledger, metrics: McpMetricsSink) {
+  constructor(ledger: Ledger, metrics: McpMetricsSink, inventory?: McpInventorySink) {
     this.#ledger = ledger;
     this.#metrics = metrics;
+    this.#inventory = inventory;
   }
 
   started(op: McpOperation): void {
@@ -75,5 +81,15 @@ export class McpReporter implements CorrelatorSink {
 
   unparsed(reason: UnparsedReason): void {
     this.#metrics.unparsed(reason);
+  }
+
+  listed(session: string, cursor: string | false | undefined, page: ListPage, at: number): void {
+    if (this.#inventory === undefined) return;
+    const listing = this.#listings.page(session, cursor, page, at);
+    if (listing !== undefined) this.#inventory.listing(listing);
+  }
+
+  initialized(server: ServerIdentity): void {
+    this.#inventory?.initialized(server);
   }
 }

@@ -25,12 +25,11 @@ export class McpRoutes {
 
   /** @param prefix path prefix the composer's MCP apps are mounted under (`/` or `''` for none). */
   constructor(prefix = '') {
-    const p = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-    this.#routes.set(`${p}/sse`, 'sse');
-    this.#routes.set(`${p}/messages/`, 'messages');
-    this.#routes.set(`${p}/messages`, 'messages');
-    this.#routes.set(`${p}/mcp`, 'streamable');
-    this.#routes.set(`${p}/mcp/`, 'streamable');
+    this.#routes.set(mcpPath(prefix, '/sse'), 'sse');
+    this.#routes.set(mcpPath(prefix, '/messages/'), 'messages');
+    this.#routes.set(mcpPath(prefix, '/messages'), 'messages');
+    this.#routes.set(mcpPath(prefix, '/mcp'), 'streamable');
+    this.#routes.set(mcpPath(prefix, '/mcp/'), 'streamable');
   }
 
   #learned = 0;
@@ -47,6 +46,14 @@ export class McpRoutes {
     this.#routes.set(path, 'messages');
     this.#learned++;
   }
+}
+
+/**
+ * `tail` (`/sse`, `/mcp`, …) under the MCP path prefix (`/`, `''` or `/gw`, with or without a trailing
+ * slash): the one spelling of MCP paths for the tap, source detection and the inventory's own session.
+ */
+export function mcpPath(prefix: string, tail: string): string {
+  return `${prefix.endsWith('/') ? prefix.slice(0, -1) : prefix}${tail}`;
 }
 
 /** The path of a path-with-query or absolute URL, without query or fragment; `undefined` if unusable. */

@@ -19,6 +19,7 @@ import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
 import { Correlator, type CorrelatorOptions, type Session } from './correlator.ts';
 import { ExchangeState, type TapContext } from './exchange-state.ts';
 import type { ResponseMessage } from './jsonrpc.ts';
+import { LIST_CHANGED, type McpInventorySink } from './listing.ts';
 import type { McpTransport } from './operations.ts';
 import { McpReporter, type McpMetricsSink, type UnparsedReason } from './report.ts';
 import { McpRoutes } from './routes.ts';
@@ -29,6 +30,8 @@ export interface McpTapOptions {
   /** Path prefix of the MCP routes (`--mcp-path-prefix`; `/` or `''` for none). @default '/' */
   readonly pathPrefix: string;
   readonly correlator: CorrelatorOptions;
+  /** Where clients' listings, `list_changed` notifications and `initialize` answers go (passive inventory). */
+  readonly inventory?: McpInventorySink;
 }
 
 /** Read-only counts, for gauges and tests. */
@@ -55,7 +58,7 @@ export class McpTap implements McpStats, TapContext {
   constructor(ledger: Ledger, metrics: McpMetricsSink, opts: McpTapOptions) {
     this.#opts = opts;
     this.#routes = new McpRoutes(opts.pathPrefix);
-    this.#reporter = new McpReporter(ledger, metrics);
+    this.#reporter = new McpReporter(ledger, metrics, opts.inventory);
     this.correlator = new Correlator(opts.correlator, this.#reporter);
   }
 
@@ -119,6 +122,15 @@ export class McpTap implements McpStats, TapContext {
 
   learnEndpoint(data: string): void {
     this.#routes.learnEndpoint(data);
+  }
+
+  notified(method: string): void {
+    const kind = LIST_CHANGED.get(method);
+    if (kind !== undefined) this.#opts.inventory?.changed(kind);
+  }
+
+  ownResponse(): void {
+    this.#opts.inventory?.ownResponse();
   }
 
   /** A response read on `session`: correlated, or (after reading bodies still in flight) unmatched. */

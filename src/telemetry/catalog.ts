@@ -127,6 +127,11 @@ export const SELF: readonly FamilySpec[] = [
     help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
   }),
   s({ name: 'sidecar_mcp_unmatched_responses_total', kind: 'counter', help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)', labels: [] }),
+  s({
+    name: 'sidecar_mcp_own_responses_seen_total', kind: 'counter', labels: [],
+    help: "Answers to the sidecar's own MCP requests seen on a client's stream: the upstream sends every message to every session (a broadcasting gateway)",
+  }),
+  s({ name: 'sidecar_mcp_inventory_session', kind: 'gauge', help: 'Whether the sidecar holds an MCP session of its own for the inventory now (1) or not (0); absent with --mcp-inventory off', labels: [] }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { EVENT_TYPES, mapEvent } from '../../src/events/event-map.ts';
 import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/endpoint.ts';
 import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/mcp/jsonrpc.ts';
+import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/mcp/listing.ts';
 import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/mcp/outcome.ts';
 import { findEventBoundary, SseFeed } from '../../src/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
@@ -65,6 +66,7 @@ const params = fc.oneof(
       uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 }), fc.integer()),
       arguments: fc.jsonValue(),
       requestId: jsonRpcId,
+      cursor: fc.oneof(fc.string({ maxLength: 1100 }), fc.jsonValue()),
       _meta: fc.oneof(
         fc.record({ traceparent: fc.oneof(fc.stringMatching(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/), fc.string()), tracestate: fc.string({ maxLength: 600 }) }, { requiredKeys: [] }),
         fc.jsonValue(),
@@ -74,13 +76,30 @@ const params = fc.oneof(
   ),
   fc.jsonValue(),
 );
+const listItem = fc.oneof(
+  fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 })), description: fc.string(), inputSchema: fc.jsonValue() }, { requiredKeys: [] }),
+  fc.jsonValue(),
+);
+const listResult = fc.record(
+  { tools: fc.array(listItem, { maxLength: 8 }), prompts: fc.array(listItem, { maxLength: 8 }), resources: fc.array(listItem, { maxLength: 8 }), nextCursor: fc.oneof(fc.string({ maxLength: 1100 }), fc.jsonValue()) },
+  { requiredKeys: [] },
+);
+const initializeResult = fc.record(
+  {
+    protocolVersion: fc.string({ maxLength: 40 }),
+    serverInfo: fc.oneof(fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), version: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
+    capabilities: fc.oneof(fc.dictionary(fc.constantFrom('tools', 'prompts', 'resources', 'logging'), fc.oneof(fc.record({ listChanged: fc.jsonValue() }, { requiredKeys: [] }), fc.jsonValue())), fc.jsonValue()),
+    instructions: fc.string(),
+  },
+  { requiredKeys: [] },
+);
 const rpcMessage = fc.record(
   {
     jsonrpc: fc.oneof(fc.constant('2.0'), fc.constant('2.0'), fc.constant('1.0'), fc.jsonValue()),
     id: jsonRpcId,
-    method: fc.oneof(fc.constantFrom('tools/call', 'prompts/get', 'resources/read', 'notifications/cancelled', 'initialize', 'ping'), fc.string({ maxLength: 300 })),
+    method: fc.oneof(fc.constantFrom('tools/call', 'prompts/get', 'resources/read', 'notifications/cancelled', 'initialize', 'ping', 'tools/list', 'prompts/list', 'resources/list'), fc.string({ maxLength: 300 })),
     params,
-    result: fc.oneof(fc.record({ isError: fc.oneof(fc.boolean(), fc.jsonValue()), content: fc.array(fc.record({ type: fc.constant('text'), text: fc.oneof(fc.constantFrom('Unknown tool: x', 'Tool x not found'), fc.string({ maxLength: 400 })) }), { maxLength: 5 }), protocolVersion: fc.string({ maxLength: 40 }) }, { requiredKeys: [] }), fc.jsonValue()),
+    result: fc.oneof(fc.record({ isError: fc.oneof(fc.boolean(), fc.jsonValue()), content: fc.array(fc.record({ type: fc.constant('text'), text: fc.oneof(fc.constantFrom('Unknown tool: x', 'Tool x not found'), fc.string({ maxLength: 400 })) }), { maxLength: 5 }), protocolVersion: fc.string({ maxLength: 40 }) }, { requiredKeys: [] }), listResult, initializeResult, fc.jsonValue()),
     error: fc.oneof(fc.record({ code: fc.oneof(fc.integer({ min: -32800, max: -31000 }), fc.double(), fc.string()), message: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
   },
   { requiredKeys: [] },
@@ -92,10 +111,33 @@ const rpcText = fc.oneof(
   anyText(200),
 );
 
-const REQUEST_KEYS = new Set(['kind', 'id', 'method', 'toolName', 'promptName', 'resourceUri', 'traceparent', 'tracestate']);
+const REQUEST_KEYS = new Set(['kind', 'id', 'method', 'toolName', 'promptName', 'resourceUri', 'cursor', 'traceparent', 'tracestate']);
 const NOTIFICATION_KEYS = new Set(['kind', 'method', 'cancelledId']);
 const RESPONSE_KEYS = new Set(['kind', 'id', 'response']);
-const INFO_KEYS = new Set(['kind', 'isError', 'unknownTool', 'protocolVersion', 'code']);
+const INFO_KEYS = new Set(['kind', 'isError', 'unknownTool', 'protocolVersion', 'code', 'server', 'listPage']);
+const PAGE_KEYS = new Set(['kind', 'items', 'count', 'capped', 'nextCursor']);
+const SERVER_KEYS = new Set(['name', 'kinds', 'listChanged']);
+
+const boundedName = (n: unknown) => typeof n === 'string' && n.length <= MAX_ITEM_NAME + 1;
+
+/** What a list page keeps: counts, bounded names, reduced URIs and a bounded cursor — nothing else. */
+function checkPage(p: ListPage): void {
+  check(Object.keys(p).every((k) => PAGE_KEYS.has(k)), () => `a page keeps more than names: ${Object.keys(p).join(',')}`);
+  check((LIST_KINDS as readonly string[]).includes(p.kind), 'a page of an unknown kind');
+  check(p.items.length <= MAX_LISTING_ITEMS && p.items.length <= p.count, 'more items than the page had, or than the bound');
+  for (const item of p.items) {
+    check(Object.keys(item).every((k) => k === 'name' || k === 'uri'), () => `an item keeps more than its name and URI: ${Object.keys(item).join(',')}`);
+    check(boundedName(item.name), 'an unbounded item name');
+    check(item.uri === undefined || (item.uri.length <= MAX_ITEM_URI && !/[?#]/.test(item.uri) && !USERINFO.test(item.uri)), () => `an unbounded URI, or one with a query or credentials: ${item.uri}`);
+  }
+  check(p.nextCursor === undefined || p.nextCursor === false || (p.nextCursor.length > 0 && p.nextCursor.length <= MAX_CURSOR_LENGTH), 'an unbounded cursor');
+}
+
+function checkServer(s: ServerIdentity): void {
+  check(Object.keys(s).every((k) => SERVER_KEYS.has(k)), () => `a server identity keeps more than its name and kinds: ${Object.keys(s).join(',')}`);
+  check(s.name === undefined || boundedName(s.name), 'an unbounded server name');
+  for (const k of [...(s.kinds ?? []), ...s.listChanged]) check((LIST_KINDS as readonly string[]).includes(k), 'an unknown capability kind');
+}
 
 function validId(id: unknown): boolean {
   return (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length <= 256);
@@ -116,6 +158,7 @@ function checkMessage(m: McpMessage): void {
     check(m.resourceUri === undefined || (m.resourceUri.length <= KEPT_URI && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)), () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`);
     check(m.traceparent === undefined || /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(m.traceparent), 'an invalid traceparent kept');
     check(m.tracestate === undefined || m.tracestate.length <= 512, 'an unbounded tracestate');
+    check(m.cursor === undefined || m.cursor === false || m.cursor.length <= MAX_CURSOR_LENGTH, 'an unbounded cursor');
   } else if (m.kind === 'notification') {
     check(m.method.length <= KEPT_NAME, 'an unbounded method');
     check(m.cancelledId === undefined || validId(m.cancelledId), 'an invalid cancelled id');
@@ -123,7 +166,11 @@ function checkMessage(m: McpMessage): void {
     check(m.id === null || validId(m.id), 'an invalid response id');
     check(Object.keys(m.response).every((k) => INFO_KEYS.has(k)), 'a response keeps more than its outcome');
     if (m.response.kind === 'error') check(m.response.code === undefined || Number.isInteger(m.response.code), 'a non-integer error code');
-    else check(m.response.protocolVersion === undefined || m.response.protocolVersion.length <= 32, 'an unbounded protocol version');
+    else {
+      check(m.response.protocolVersion === undefined || m.response.protocolVersion.length <= 32, 'an unbounded protocol version');
+      if (m.response.listPage !== undefined) checkPage(m.response.listPage);
+      if (m.response.server !== undefined) checkServer(m.response.server);
+    }
   }
 }
 
@@ -290,4 +337,41 @@ const event = target('events/event-map: mapEvent', [fc.option(eventType, { nil: 
   }
 });
 
-export const TEXT_TARGETS: readonly FuzzTarget[] = [endpoint, jsonrpc, classify, outcome, sseFeed, boundary, event];
+// ---------------------------------------------------------------------------------------------------------
+// mcp/listing: pagination
+
+// Few cursors, so that continuations often match and sequences complete.
+const cursorWord = fc.constantFrom('c1', 'c2', 'c3');
+const pageStep = fc.record({
+  session: fc.constantFrom('a', 'b'),
+  cursor: fc.oneof(fc.constant(undefined), fc.constant(false as const), cursorWord),
+  result: fc.oneof(
+    fc.record({
+      tools: fc.array(fc.oneof(fc.record({ name: fc.string({ maxLength: 6 }) }), fc.jsonValue({ maxDepth: 1 })), { maxLength: 4 }),
+      nextCursor: fc.oneof(cursorWord, fc.constant(undefined), fc.constant(''), fc.integer()),
+    }),
+    fc.record({ prompts: fc.array(fc.record({ name: fc.string({ maxLength: 6 }) }), { maxLength: 3 }), nextCursor: fc.oneof(cursorWord, fc.constant(undefined)) }),
+    fc.record({ resources: fc.array(fc.record({ name: fc.string({ maxLength: 6 }), uri: fc.webUrl({ withQueryParameters: true }) }), { maxLength: 3 }), nextCursor: fc.oneof(cursorWord, fc.constant(undefined)) }),
+  ),
+  at: fc.integer({ min: 0, max: 1_000_000 }),
+});
+const listings = target('mcp/listing: ListingAssembler over any sequence of pages', [fc.array(pageStep, { maxLength: 30 })], (steps) => {
+  const bounds = { maxInProgress: 3, maxItems: 5, maxPages: 4, maxAgeMs: 100_000 };
+  const a = new ListingAssembler(bounds);
+  // What the assembler must report: a listing exactly when a page without nextCursor ends a sequence that
+  // began with a page asked for without a cursor, each next page asked for with the previous nextCursor.
+  for (const step of [...steps].sort((x, y) => x.at - y.at)) {
+    const page = run('listPageOf', () => listPageOf(step.result));
+    if (page === undefined) continue;
+    checkPage(page);
+    const listing = run('page', () => a.page(step.session, step.cursor, page, step.at));
+    check(a.size <= bounds.maxInProgress, 'more listings in progress than the bound');
+    if (listing === undefined) continue;
+    check(page.nextCursor === undefined, 'a listing reported before its last page');
+    check(listing.items.length <= bounds.maxItems, 'more items kept than the bound');
+    check(listing.count >= listing.items.length && listing.count >= page.count, 'a count below what was seen');
+    check(listing.kind === page.kind, 'a listing of another kind');
+  }
+});
+
+export const TEXT_TARGETS: readonly FuzzTarget[] = [endpoint, jsonrpc, classify, outcome, sseFeed, boundary, event, listings];

@@ -23,6 +23,8 @@ function setup(opts: Partial<CorrelatorOptions> = {}): { c: Correlator; log: Log
     sessionEnded: (s) => log.sessions.push(s),
     dropped: (r) => log.dropped.push(r),
     unmatched: () => void (log.unmatched += 1),
+    listed: () => undefined,
+    initialized: () => undefined,
   };
   return { c: new Correlator({ ...OPTS, ...opts }, sink), log };
 }
