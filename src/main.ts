@@ -149,7 +149,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     tls,
     listen: config.metricsListen,
     token: tokenSource(config, logger),
-    scrape: () => scraper.scrape(),
+    scrape: (format) => scraper.scrape(format),
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
