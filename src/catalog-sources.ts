@@ -15,6 +15,7 @@ import { RestObserver } from './ledger/rest-observer.ts';
 import type { Logger } from './log.ts';
 import type { UpstreamHealth } from './proxy/health.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
+import type { Exemplars } from './telemetry/exemplars.ts';
 import { EventMetrics } from './telemetry/event-metrics.ts';
 import type { Instruments } from './telemetry/instruments.ts';
 import { observeInventory } from './telemetry/inventory-gauges.ts';
@@ -38,16 +39,17 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
 
 type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory; transport: string } | { kind: 'none' };
 
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
+/** @param exemplars exemplars of the tool, resource and MCP operation families (tracing on, filter not always_off). */
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, exemplars?: Exemplars): CatalogSources {
   const inventory = new Inventory();
-  const ledger = new Ledger(new CatalogRecorder(instruments));
+  const ledger = new Ledger(new CatalogRecorder(instruments, exemplars));
   observeInventory(instruments, inventory);
   const restObserver = new RestObserver(ledger, inventory, {
     captureLimit: config.bodyCaptureLimit,
     userId: { source: config.userIdSource, header: config.userIdHeader },
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
-  const mcpMetrics = new McpMetrics(instruments);
+  const mcpMetrics = new McpMetrics(instruments, exemplars);
   const mcpTap = new McpTap(ledger, mcpMetrics, {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,

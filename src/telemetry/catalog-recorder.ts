@@ -1,11 +1,22 @@
 /**
- * Records the ledger's decisions on the catalog families, with bounded traffic labels.
+ * Records the ledger's decisions on the catalog families, with bounded traffic labels. With exemplars on,
+ * a proxied tool call or resource read (its fact names the exchange or MCP operation it was seen on) is
+ * offered, with that object's span, to the reservoirs of its duration series and of its tool counter series.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
+import type { BucketReservoir, CounterReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
+
+/** The exemplar reservoirs of the catalog families that have them. */
+interface CatalogExemplars {
+  readonly exemplars: Exemplars;
+  readonly toolDuration: FamilyReservoirs<BucketReservoir>;
+  readonly toolCalls: FamilyReservoirs<CounterReservoir>;
+  readonly readDuration: FamilyReservoirs<BucketReservoir>;
+}
 
 /** A counter and the bounded labels of its family. */
 class BoundedCounter {
@@ -18,12 +29,18 @@ class BoundedCounter {
   }
 
   add(attributes: Record<string, string>): void {
+    this.addCounted(attributes);
+  }
+
+  /** Adds 1 to the series `attributes` (bounded); returns the attributes recorded. */
+  addCounted(attributes: Record<string, string>): Attributes {
     const attrs: Attributes = {};
     for (const key in attributes) {
       const v = attributes[key] as string;
       attrs[key] = this.#bounded.get(key)?.value(v) ?? v;
     }
     this.#counter.add(1, attrs);
+    return attrs;
   }
 }
 
@@ -47,8 +64,10 @@ export class CatalogRecorder implements CatalogSink {
   readonly #crashes: BoundedCounter;
   readonly #reloads: BoundedCounter;
   readonly #validationErrors: BoundedCounter;
+  readonly #exemplars: CatalogExemplars | undefined;
 
-  constructor(instruments: Instruments) {
+  /** @param exemplars with tracing on and a filter other than always_off. */
+  constructor(instruments: Instruments, exemplars?: Exemplars) {
     const counter = (name: string, bounded: readonly string[] = []) => new BoundedCounter(instruments, name, bounded);
     this.#toolCalls = counter('mcp_tool_invocations_total', ['tool_id']);
     this.#toolDuration = instruments.histogram('mcp_tool_invocation_duration_seconds');
@@ -69,17 +88,33 @@ export class CatalogRecorder implements CatalogSink {
     this.#crashes = counter('mcp_server_crashes_total', ['server_id']);
     this.#reloads = counter('mcp_config_reloads_total');
     this.#validationErrors = counter('mcp_config_validation_errors_total', ['error_type']);
+    this.#exemplars = exemplars === undefined ? undefined : {
+      exemplars,
+      toolDuration: exemplars.histogram('mcp_tool_invocation_duration_seconds'),
+      toolCalls: exemplars.counter('mcp_tool_invocations_total'),
+      readDuration: exemplars.histogram('mcp_resource_read_duration_seconds'),
+    };
   }
 
   toolCall(fact: ToolCallFact): void {
-    this.#toolCalls.add({ tool_id: fact.toolId, status: fact.ok ? 'success' : 'error' });
-    this.#toolDuration.record(fact.durationSeconds, { tool_id: this.#toolIdDuration.value(fact.toolId) });
+    const counted = this.#toolCalls.addCounted({ tool_id: fact.toolId, status: fact.ok ? 'success' : 'error' });
+    const timed = { tool_id: this.#toolIdDuration.value(fact.toolId) };
+    this.#toolDuration.record(fact.durationSeconds, timed);
     if (!fact.ok) this.#toolErrors.add({ tool_id: fact.toolId, error_type: fact.errorType ?? 'tool_error' });
+    const ex = this.#exemplars;
+    const ctx = ex?.exemplars.contextFor(fact.origin);
+    if (ex === undefined || ctx === undefined) return;
+    ex.toolDuration.offer(timed, fact.durationSeconds, ctx);
+    ex.toolCalls.offer(counted, 1, ctx);
   }
 
   resourceRead(fact: ResourceReadFact): void {
     this.#reads.add({ resource_uri: fact.resourceUri, status: fact.ok ? 'success' : 'error' });
-    this.#readDuration.record(fact.durationSeconds, { resource_uri: this.#uriDuration.value(fact.resourceUri) });
+    const timed = { resource_uri: this.#uriDuration.value(fact.resourceUri) };
+    this.#readDuration.record(fact.durationSeconds, timed);
+    const ex = this.#exemplars;
+    const ctx = ex?.exemplars.contextFor(fact.origin);
+    if (ex !== undefined && ctx !== undefined) ex.readDuration.offer(timed, fact.durationSeconds, ctx);
   }
 
   request(fact: RequestFact): void {

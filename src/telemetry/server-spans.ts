@@ -22,6 +22,7 @@ import {
   trace,
   type Attributes,
   type Span,
+  type SpanContext,
   type TextMapPropagator,
   type TextMapSetter,
   type Tracer,
@@ -70,7 +71,8 @@ function addHost(host: string | undefined, attrs: Attributes): void {
 export class ServerSpans {
   readonly #tracer: Tracer;
   readonly #propagator: TextMapPropagator | undefined;
-  readonly #spans = new WeakMap<Exchange, Span>();
+  // Keyed by object so that exemplars can ask with an opaque fact origin (spanContextOf).
+  readonly #spans = new WeakMap<object, Span>();
   readonly #routes = new Set<string>();
   readonly #maxRoutes: number;
   // A throwing diagnostics_channel subscriber becomes an uncaught exception: never let one through.
@@ -103,6 +105,11 @@ export class ServerSpans {
   /** The SERVER span of an exchange (also after it ended), if one was started. */
   spanOf(ex: Exchange): Span | undefined {
     return this.#spans.get(ex);
+  }
+
+  /** The context of the SERVER span of `origin` when it is an exchange that has one (for exemplars). */
+  spanContextOf(origin: object): SpanContext | undefined {
+    return this.#spans.get(origin)?.spanContext();
   }
 
   onStart(ex: Exchange): void {
