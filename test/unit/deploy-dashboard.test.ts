@@ -58,7 +58,7 @@ describe('the Grafana dashboard', () => {
 
   it('queries exemplars on the latency panels of the histograms that carry them, and nowhere else', () => {
     const WITH_EXEMPLARS = ['mcp_tool_invocation_duration_seconds_bucket', 'mcp_resource_read_duration_seconds_bucket', 'mcp_server_operation_duration_seconds_bucket', 'mcp_http_request_duration_seconds_bucket'];
-    const targets = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...(t as { expr: string; exemplar?: boolean }) })));
+    const targets = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
     const withExemplars = targets.filter((t) => t.exemplar === true);
     for (const t of withExemplars) {
       expect(t.expr, t.panel).toMatch(/^histogram_quantile\(/);
@@ -75,11 +75,11 @@ describe('the Grafana dashboard', () => {
   });
 
   it('has a trace data source variable (Tempo or Jaeger) for the exemplar links', () => {
-    const v = d.templating.list.find((x) => x.name === TRACE_DATASOURCE_VARIABLE) as unknown as { type: string; query: string; options: Array<{ value: string }>; current: { value: string } } | undefined;
+    const v = d.templating.list.find((x) => x.name === TRACE_DATASOURCE_VARIABLE);
     expect(v?.type).toBe('custom');
     expect(v?.query).toBe('tempo,jaeger');
-    expect(v?.options.map((o) => o.value)).toEqual([...TRACE_DATASOURCES]);
-    expect(v?.current.value).toBe('tempo');
+    expect(v?.options?.map((o) => o.value)).toEqual([...TRACE_DATASOURCES]);
+    expect(v?.current?.value).toBe('tempo');
   });
 
   it('lays panels out on the 24-column grid without overlaps', () => {
