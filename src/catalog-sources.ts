@@ -16,6 +16,7 @@ import { RestObserver } from './ledger/rest-observer.ts';
 import type { Logger } from './log.ts';
 import type { UpstreamHealth } from './proxy/health.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
+import type { Exemplars } from './telemetry/exemplars.ts';
 import { EventMetrics } from './telemetry/event-metrics.ts';
 import type { Instruments } from './telemetry/instruments.ts';
 import { observeInventory } from './telemetry/inventory-gauges.ts';
@@ -40,9 +41,10 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
 
 type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory } | { kind: 'none' };
 
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
+/** @param exemplars exemplars of the tool, resource and MCP operation families (tracing on, filter not always_off). */
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, exemplars?: Exemplars): CatalogSources {
   const inventory = new Inventory({ maxKnownNames: config.maxKnownValues });
-  const recorder = new CatalogRecorder(instruments);
+  const recorder = new CatalogRecorder(instruments, exemplars);
   const ledger = new Ledger(recorder);
   registerKnownValues(instruments, inventory, recorder, { mcpPathPrefix: config.mcpPathPrefix });
   observeInventory(instruments, inventory);
@@ -72,7 +74,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     if (mcpInventory !== undefined) observe(mcpInventory.sessionOpen ? 1 : 0);
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
-  const mcpMetrics = new McpMetrics(instruments);
+  const mcpMetrics = new McpMetrics(instruments, exemplars);
   const mcpTap = new McpTap(ledger, mcpMetrics, {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,

@@ -24,6 +24,7 @@ import { subscribeAccessLog } from './telemetry/access-log.ts';
 import { createCatalogSources, secretListener } from './catalog-sources.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
 import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
+import { Exemplars } from './telemetry/exemplars.ts';
 import { createResource } from './telemetry/resource.ts';
 import { installSdkDiagnostics } from './telemetry/sdk-diag.ts';
 import { HttpServerDuration } from './telemetry/semconv-http.ts';
@@ -83,18 +84,6 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const resource = createResource(otel, version);
   // OTLP push (metrics, traces) only when configured: otherwise none of it exists and no request pays for it.
   const exportHealth = otel.metrics !== undefined || otel.traces !== undefined ? new ExportHealth(logger) : undefined;
-  const scraper = new PrometheusScraper();
-  const readers: IMetricReader[] = [scraper.reader];
-  if (otel.metrics !== undefined && exportHealth !== undefined) {
-    readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
-  }
-  const { provider, meter } = createMeterProvider({ readers, version, resource });
-  const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
-  exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
-  const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
-  const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
-  // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger, health);
   let tracing: Tracing | undefined;
   // Tracing is loaded, and subscribes to the proxy's and the MCP tap's channels, only when configured.
   if (otel.traces !== undefined && exportHealth !== undefined) {
@@ -107,9 +96,24 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
       propagate: otel.propagateTraceContext,
       maxRoutes: config.maxLabelValues,
     });
-    tracing.start();
   }
   const traced = tracing;
+  // Exemplars link measurements to spans: only with tracing, and not with OTEL_METRICS_EXEMPLAR_FILTER=always_off.
+  const exemplars =
+    traced !== undefined && otel.exemplarFilter !== 'always_off' ? new Exemplars({ filter: otel.exemplarFilter, contextOf: (origin) => traced.contextOf(origin) }) : undefined;
+  const scraper = new PrometheusScraper({ exemplars });
+  const readers: IMetricReader[] = [scraper.reader];
+  if (otel.metrics !== undefined && exportHealth !== undefined) {
+    readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
+  }
+  const { provider, meter } = createMeterProvider({ readers, version, resource });
+  const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+  exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
+  const unsubscribeHttp = new HttpMetrics(instruments, health, exemplars).subscribe();
+  const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
+  // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
+  const sources = createCatalogSources(config, instruments, logger, health, exemplars);
+  traced?.start();
   const unsubscribeAccessLog = config.accessLog
     ? subscribeAccessLog(logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex))
     : noop;
@@ -149,7 +153,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     tls,
     listen: config.metricsListen,
     token: tokenSource(config, logger),
-    scrape: () => scraper.scrape(),
+    scrape: (format) => scraper.scrape(format),
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),

@@ -1,7 +1,7 @@
 /** What every scenario is given: the layout, the run lengths, and a logger. */
 import { startNginx } from './nginx.ts';
 import { CLK_TCK } from './proc.ts';
-import { startNodeTarget, type Target } from './targets.ts';
+import { startNodeTarget, startOtlpSink, startSidecar, TRACED_VARIANTS, type Target, type TracedVariant } from './targets.ts';
 import { watchRun } from './machine.ts';
 
 export interface BenchContext {
@@ -57,4 +57,25 @@ export async function measured<T>(ctx: BenchContext, pids: readonly number[], ru
 export function rotated<T>(items: readonly T[], round: number): T[] {
   const k = round % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/**
+ * The traced sidecar variants that were asked for (`--targets`; both by default), in front of `upstream`,
+ * and the OTLP sink they push spans to (on the load CPUs; stop it after them, it is not measured).
+ */
+export async function startTracedVariants(ctx: BenchContext, upstream: string): Promise<{ variants: Target[]; sink: Target | undefined }> {
+  const names = (Object.keys(TRACED_VARIANTS) as TracedVariant[]).filter((n) => wanted(ctx, n));
+  if (names.length === 0) return { variants: [], sink: undefined };
+  const sink = await startOtlpSink(ctx.loadCpus);
+  const variants: Target[] = [];
+  try {
+    for (const variant of names) {
+      variants.push(await startSidecar({ entry: ctx.sidecarEntry, upstream, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags, variant, otlpSink: sink.url }));
+    }
+  } catch (err) {
+    for (const t of variants) await t.stop().catch(() => undefined);
+    await sink.stop().catch(() => undefined);
+    throw err;
+  }
+  return { variants, sink };
 }

@@ -106,6 +106,26 @@ function throughputTable(t: ThroughputResult): string {
   )}\nper-round ratios: ${ratios}${t.busyRuns > 0 ? `\n**busy machine: ${t.busyRuns} run(s) had other processes on the server core**` : ''}\n\n`;
 }
 
+/** What exemplars cost: the traced sidecar with exemplars (trace_based, every request sampled) beside the same without (always_off). */
+function exemplarTable(r: BenchResults): string {
+  const one = (x: number): Spread => ({ median: x, min: x, max: x, n: 1 });
+  const rows: string[][] = [];
+  const get = r.scenarios.get;
+  const traced = get?.targets['sidecar-traced'];
+  const withEx = get?.targets['sidecar-exemplars'];
+  if (traced !== undefined && withEx !== undefined) {
+    rows.push(['GET', fmt(get?.targets.sidecar?.cpuUsPerRequest ?? NONE), fmt(traced.cpuUsPerRequest), fmt(withEx.cpuUsPerRequest), fmt(one(withEx.cpuUsPerRequest.median - traced.cpuUsPerRequest.median)), fmt(get?.ratios['sidecar-exemplars/sidecar-traced'] ?? NONE, 3)]);
+  }
+  for (const [kind, byTarget] of Object.entries(r.scenarios.mcp?.kinds ?? {})) {
+    const t = byTarget['sidecar-traced'];
+    const e = byTarget['sidecar-exemplars'];
+    if (t === undefined || e === undefined) continue;
+    rows.push([`MCP ${kind}`, fmt(byTarget.sidecar?.proxyCpuUsPerCall ?? NONE, 0), fmt(t.proxyCpuUsPerCall, 0), fmt(e.proxyCpuUsPerCall, 0), fmt(one(e.proxyCpuUsPerCall.median - t.proxyCpuUsPerCall.median), 1), fmt(one(e.callsPerSecond.median / t.callsPerSecond.median), 3)]);
+  }
+  if (rows.length === 0) return '';
+  return `### exemplars: tracing on, exemplars on (trace_based, all sampled) vs off (always_off)\n\n${table(['scenario', 'CPU µs untraced', 'traced, no exemplars', 'traced + exemplars', 'exemplar cost µs', 'rate with ÷ without'], rows)}\n`;
+}
+
 export function printReport(r: BenchResults): string {
   let out = `\n## mcp-composer-sidecar bench, ${r.date}${r.quick ? ' (--quick: indicative only)' : ''}\n\n`;
   out += `node ${r.machine.node}, ${r.machine.cores} × ${r.machine.cpuModel}, ${r.machine.nginx ?? 'no nginx'}; load generator ${r.layout.loadTool}`;
@@ -131,6 +151,7 @@ export function printReport(r: BenchResults): string {
     );
     out += `### MCP tools/call, ${s.mcp.clients} SDK sessions, demo composer\n\n${table(['transport', 'target', 'calls/s', '÷ direct', 'added p99 ms', 'proxy CPU µs/call'], rows)}\n`;
   }
+  out += exemplarTable(r);
   if (s.sse) {
     const rows = Object.entries(s.sse.targets).map(([name, v]) => [name, fmt(v.idleRssMb, 0), fmt(v.openRssMb, 0), fmt(v.p50Ms, 2), fmt(v.p99Ms, 2), fmt(v.cpuUsPerEvent)]);
     out += `### ${s.sse.streams} SSE streams (one event per stream per second)\n\n${table(['target', 'RSS idle MB', 'RSS open MB', 'delivery p50 ms', 'delivery p99 ms', 'CPU µs/event'], rows)}\n`;

@@ -11,7 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { startNginx, type NginxInstance } from './nginx.ts';
 import { jsonLine, spawnPinned, stopChild, waitForLine } from './proc.ts';
 
-export type TargetName = 'direct' | 'nginx' | 'bare-undici' | 'http-proxy' | 'sidecar';
+export type TargetName = 'direct' | 'nginx' | 'bare-undici' | 'http-proxy' | 'sidecar' | 'sidecar-traced' | 'sidecar-exemplars' | 'otlp-sink';
+
+/**
+ * The sidecar variants beside the default one (no tracing): tracing on (every request and MCP call
+ * sampled, spans pushed to an OTLP sink) with exemplars off, and the same with exemplars on
+ * (`trace_based`, the default filter). Their difference is what exemplars cost.
+ */
+export const TRACED_VARIANTS = {
+  'sidecar-traced': { OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' },
+  'sidecar-exemplars': { OTEL_METRICS_EXEMPLAR_FILTER: 'trace_based' },
+} as const satisfies Partial<Record<TargetName, Record<string, string>>>;
+export type TracedVariant = keyof typeof TRACED_VARIANTS;
 
 export interface Target {
   readonly name: TargetName;
@@ -73,6 +84,21 @@ export interface SidecarSpec {
   readonly args?: readonly string[];
   /** Node flags, e.g. `--cpu-prof --cpu-prof-dir DIR`. */
   readonly nodeFlags?: readonly string[];
+  /** A traced variant, pushing spans to `otlpSink` (the default sidecar has no tracing). */
+  readonly variant?: TracedVariant;
+  readonly otlpSink?: string;
+}
+
+/** Environment of a traced variant: OTLP traces to the sink, the default sampler (parent-based, always on). */
+function variantEnv(spec: SidecarSpec): NodeJS.ProcessEnv {
+  if (spec.variant === undefined) return process.env;
+  if (spec.otlpSink === undefined) throw new Error(`${spec.variant} needs an OTLP sink`);
+  return { ...process.env, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: spec.otlpSink, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', ...TRACED_VARIANTS[spec.variant] };
+}
+
+/** The OTLP sink of the traced variants, on the load CPUs. */
+export function startOtlpSink(cpus: string | undefined): Promise<Target> {
+  return startNodeTarget('otlp-sink', 'otlp-sink.ts', [], cpus);
 }
 
 /**
@@ -94,7 +120,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Target> {
     '--log-level', 'info',
     ...(spec.args ?? []),
   ];
-  const child = spawnPinned(spec.cpus, process.execPath, [...(spec.nodeFlags ?? []), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnPinned(spec.cpus, process.execPath, [...(spec.nodeFlags ?? []), ...args], { cwd: ROOT, env: variantEnv(spec), stdio: ['ignore', 'pipe', 'pipe'] });
   const listening = await waitForLine(
     child,
     (l) => {
@@ -106,7 +132,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Target> {
   const pid = child.pid;
   if (pid === undefined) throw new Error('sidecar did not spawn');
   return {
-    name: 'sidecar',
+    name: spec.variant ?? 'sidecar',
     url: listening.proxy,
     pid,
     metricsUrl: listening.metrics,

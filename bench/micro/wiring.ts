@@ -10,6 +10,7 @@ import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
+import type { Exemplars } from '../../src/telemetry/exemplars.ts';
 import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
@@ -19,17 +20,18 @@ export interface ObservationPath {
   readonly scraper: PrometheusScraper;
 }
 
-export function observationPath(opts: { subscribers: boolean } = { subscribers: true }): ObservationPath {
+/** @param opts.exemplars wired into the recorders and the scraper, as main.ts does with tracing on. */
+export function observationPath(opts: { subscribers: boolean; exemplars?: Exemplars } = { subscribers: true }): ObservationPath {
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const health = new UpstreamHealth();
   const state = new ProxyState(health);
-  const scraper = new PrometheusScraper();
+  const scraper = new PrometheusScraper({ exemplars: opts.exemplars });
   const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   if (opts.subscribers) {
-    new HttpMetrics(instruments, health).subscribe();
+    new HttpMetrics(instruments, health, opts.exemplars).subscribe();
     // Subscribes the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
-    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health).start();
+    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, opts.exemplars).start();
   }
   return { state, scraper };
 }

@@ -5,7 +5,7 @@
  * reference. The composer, its child MCP server and the proxy share the server core; the clients run on
  * the load core.
  */
-import { BUSY_SHARE, measured, rotated, type BenchContext } from '../lib/context.ts';
+import { BUSY_SHARE, measured, rotated, startTracedVariants, type BenchContext } from '../lib/context.ts';
 import { runMcpLoad, type McpLoadResult } from '../lib/children.ts';
 import { jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
 import { spread, type Spread } from '../lib/stats.ts';
@@ -66,10 +66,15 @@ async function startComposer(ctx: BenchContext): Promise<Target> {
 export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
   const composer = await startComposer(ctx);
   const targets: Target[] = [composer];
+  let sink: Target | undefined;
   try {
     if (ctx.nginxBin !== undefined) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(composer.url).port), ctx.serverCpus));
     targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [composer.url], ctx.serverCpus));
     targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: composer.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    // Tracing on (an MCP span and an HTTP span per call), with and without exemplars.
+    const traced = await startTracedVariants(ctx, composer.url);
+    sink = traced.sink;
+    targets.push(...traced.variants);
     const seconds = ctx.quick ? 4 : 10;
     const samples: McpSample[] = [];
     // Warm every path (JIT, connections, the composer's child).
@@ -110,5 +115,6 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     return { clients: MCP_CLIENTS, kinds, samples, busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length };
   } finally {
     for (const t of targets.reverse()) await t.stop().catch(() => undefined);
+    await sink?.stop().catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@
  * range, and the ratios are taken within each round, then their median.
  */
 import { BODY_1K } from '../lib/nginx.ts';
-import { BUSY_SHARE, measured, rotated, startUpstream, wanted, type BenchContext } from '../lib/context.ts';
+import { BUSY_SHARE, measured, rotated, startTracedVariants, startUpstream, wanted, type BenchContext } from '../lib/context.ts';
 import { runLoad } from '../lib/load.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
@@ -61,12 +61,19 @@ async function check(t: Target, method: 'GET' | 'POST', expected: string): Promi
 export async function throughputScenario(ctx: BenchContext, method: 'GET' | 'POST'): Promise<ThroughputResult> {
   const upstream = await startUpstream(ctx, method === 'POST');
   const targets: Target[] = [upstream];
+  let sink: Target | undefined;
   try {
     if (ctx.nginxBin === undefined) ctx.log('  nginx is not installed: no nginx baseline (Debian: apt-get install nginx)');
     else if (wanted(ctx, 'nginx')) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
     if (wanted(ctx, 'bare-undici')) targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
     if (wanted(ctx, 'http-proxy')) targets.push(await startNodeTarget('http-proxy', 'http-proxy.ts', [upstream.url], ctx.serverCpus));
     if (wanted(ctx, 'sidecar')) targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    // Tracing on, with and without exemplars (GET only: the cost per request is the same for a POST).
+    if (method === 'GET') {
+      const traced = await startTracedVariants(ctx, upstream.url);
+      sink = traced.sink;
+      targets.push(...traced.variants);
+    }
     for (const t of targets) await check(t, method, method === 'GET' ? BODY_1K : POST_BODY);
 
     const url = (t: Target) => `${t.url}${method === 'GET' ? GET_PATH : POST_PATH}`;
@@ -122,8 +129,11 @@ export async function throughputScenario(ctx: BenchContext, method: 'GET' | 'POS
       ratios['sidecar/nginx'] = ratio('sidecar', 'nginx');
       ratios['bare-undici/nginx'] = ratio('bare-undici', 'nginx');
     }
+    if (targets.some((t) => t.name === 'sidecar-traced')) ratios['sidecar-traced/sidecar'] = ratio('sidecar-traced', 'sidecar');
+    if (targets.some((t) => t.name === 'sidecar-exemplars')) ratios['sidecar-exemplars/sidecar-traced'] = ratio('sidecar-exemplars', 'sidecar-traced');
     return { method, upstream: upstream.kind, connections: CONNECTIONS, targets: summary, ratios, samples, busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length };
   } finally {
     for (const t of targets.reverse()) await t.stop().catch(() => undefined);
+    await sink?.stop().catch(() => undefined);
   }
 }

@@ -8,6 +8,11 @@ export interface Query {
   readonly legend?: string;
   /** One value per series (bar gauges, tables) instead of a range. */
   readonly instant?: boolean;
+  /**
+   * Also query the series' exemplars (the sidecar's OpenMetrics scrapes carry them on the latency
+   * histograms, with tracing on): Grafana draws them as points linked to their trace. @default false
+   */
+  readonly exemplar?: boolean;
 }
 
 export interface PanelSpec {
@@ -38,6 +43,14 @@ export interface Variable {
   readonly multi: boolean;
 }
 
+/** A variable whose values are listed (Grafana `custom`), the first selected. */
+export interface CustomVariable {
+  readonly name: string;
+  readonly label: string;
+  readonly description: string;
+  readonly values: readonly string[];
+}
+
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 const HEIGHT = 8;
 
@@ -50,6 +63,7 @@ function panelJson(spec: PanelSpec, id: number, gridPos: { h: number; w: number;
     legendFormat: q.legend ?? '__auto',
     range: q.instant !== true,
     instant: q.instant === true,
+    exemplar: q.exemplar === true,
   }));
   const reduce = { calcs: ['lastNotNull'], fields: '', values: false };
   const options =
@@ -91,12 +105,30 @@ function variableJson(v: Variable): Record<string, unknown> {
   };
 }
 
+function customVariableJson(v: CustomVariable): Record<string, unknown> {
+  const first = v.values[0] ?? '';
+  return {
+    type: 'custom',
+    name: v.name,
+    label: v.label,
+    description: v.description,
+    query: v.values.join(','),
+    current: { selected: true, text: first, value: first },
+    options: v.values.map((value, i) => ({ selected: i === 0, text: value, value })),
+    multi: false,
+    includeAll: false,
+    hide: 0,
+  };
+}
+
 export interface DashboardSpec {
   readonly uid: string;
   readonly title: string;
   readonly description: string;
   readonly tags: readonly string[];
   readonly variables: readonly Variable[];
+  /** Listed variables, after the query variables. @default none */
+  readonly customVariables?: readonly CustomVariable[];
   readonly rows: readonly RowSpec[];
 }
 
@@ -136,6 +168,7 @@ export function dashboardJson(spec: DashboardSpec): Record<string, unknown> {
       list: [
         { type: 'datasource', name: 'datasource', label: 'Data source', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] },
         ...spec.variables.map(variableJson),
+        ...(spec.customVariables ?? []).map(customVariableJson),
       ],
     },
     time: { from: 'now-6h', to: 'now' },

@@ -4,8 +4,19 @@
  * rows for tools, servers, auth, rate limits, configuration, HTTP and the sidecar's own health, filtered by
  * the job, instance, server_id and tool_id variables. Only families the sidecar exports appear here (a
  * test checks every name against a real scrape).
+ *
+ * The latency panels query exemplars too: with tracing on, the sidecar's OpenMetrics scrapes put the
+ * trace of a recent call in each bucket, and Grafana draws it as a point that opens that trace. Where it
+ * opens is the Prometheus data source's `exemplarTraceIdDestinations`
+ * (deploy/grafana/provisioning/datasources/prometheus.yaml), which names the trace data source by the
+ * `trace_datasource` variable below: Tempo or Jaeger, chosen on the dashboard.
  */
 import { dashboardJson, type PanelSpec, type RowSpec } from './dashboard-model.ts';
+
+/** The dashboard variable holding the uid of the trace data source the exemplar links open. */
+export const TRACE_DATASOURCE_VARIABLE = 'trace_datasource';
+/** Its values: the uids the provisioning snippet gives a Tempo and a Jaeger data source (edit to match yours). */
+export const TRACE_DATASOURCES = ['tempo', 'jaeger'] as const;
 
 /** The label matchers of every query below the overview row, plus `extra`. */
 const sel = (extra = ''): string => `{job="$job", instance=~"$instance"${extra === '' ? '' : `, ${extra}`}}`;
@@ -20,7 +31,7 @@ const overview: RowSpec = {
     { title: 'Server health', description: 'Running servers over configured servers.', type: 'stat', unit: 'percentunit', width: 6, queries: [{ expr: 'mcp_servers_running / mcp_servers_total', legend: '{{instance}}' }] },
     { title: 'Authentication failure rate', description: 'Failed authentications per second, by method and reason.', unit: 'reqps', width: 12, queries: [{ expr: 'rate(mcp_auth_failures_total[5m])', legend: '{{method}} {{reason}}' }] },
     { title: 'Tool invocation rate', description: 'Tool invocations per second, by tool and status.', unit: 'reqps', width: 12, queries: [{ expr: 'rate(mcp_tool_invocations_total[5m])', legend: '{{tool_id}} {{status}}' }] },
-    { title: 'Tool invocation latency (p95)', description: '95th percentile of tool invocation durations, per series.', unit: 's', width: 12, queries: [{ expr: 'histogram_quantile(0.95, rate(mcp_tool_invocation_duration_seconds_bucket[5m]))', legend: '{{tool_id}}' }] },
+    { title: 'Tool invocation latency (p95)', description: '95th percentile of tool invocation durations, per series; the points are exemplars: a recent call of each bucket, opening its trace.', unit: 's', width: 12, queries: [{ expr: 'histogram_quantile(0.95, rate(mcp_tool_invocation_duration_seconds_bucket[5m]))', legend: '{{tool_id}}', exemplar: true }] },
     { title: 'HTTP request rate by endpoint', description: 'Requests per second through the sidecar, by route template.', unit: 'reqps', width: 12, queries: [{ expr: 'sum(rate(mcp_http_requests_total[5m])) by (endpoint)', legend: '{{endpoint}}' }] },
     { title: 'HTTP error rate (5xx) by endpoint', description: '5xx answers per second, by route template (502/504 from the sidecar included).', unit: 'reqps', width: 12, queries: [{ expr: 'sum(rate(mcp_http_requests_total{status_code=~"5.."}[5m])) by (endpoint)', legend: '{{endpoint}}' }] },
   ],
@@ -36,14 +47,14 @@ const tools: RowSpec = {
     },
     { title: 'Errors by type', description: 'Failed invocations per second, by error_type (docs/metrics.md lists the vocabulary).', unit: 'reqps', stack: true, queries: [{ expr: `sum by (tool_id, error_type) (rate(mcp_tool_invocation_errors_total${sel(TOOL)}${R}))`, legend: '{{tool_id}} {{error_type}}' }] },
     {
-      title: 'Invocation latency', description: 'p50, p95 and p99 of invocation durations (McpToolLatencyP95High fires above 5s).', unit: 's', width: 12,
-      queries: [0.5, 0.95, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (tool_id, le) (rate(mcp_tool_invocation_duration_seconds_bucket${sel(TOOL)}${R})))`, legend: `{{tool_id}} p${Math.round(q * 100)}` })),
+      title: 'Invocation latency', description: 'p50, p95 and p99 of invocation durations (McpToolLatencyP95High fires above 5s); the points are exemplars: a slow call opens its trace.', unit: 's', width: 12,
+      queries: [0.5, 0.95, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (tool_id, le) (rate(mcp_tool_invocation_duration_seconds_bucket${sel(TOOL)}${R})))`, legend: `{{tool_id}} p${Math.round(q * 100)}`, exemplar: q === 0.95 })),
     },
     {
       title: 'Resource reads', description: 'Resource reads per second by status, and their p95 duration on the right axis.', unit: 'reqps', width: 12,
       queries: [
         { expr: `sum by (resource_uri, status) (rate(mcp_resource_reads_total${sel()}${R}))`, legend: '{{resource_uri}} {{status}}' },
-        { expr: `histogram_quantile(0.95, sum by (resource_uri, le) (rate(mcp_resource_read_duration_seconds_bucket${sel()}${R})))`, legend: '{{resource_uri}} p95 (s)' },
+        { expr: `histogram_quantile(0.95, sum by (resource_uri, le) (rate(mcp_resource_read_duration_seconds_bucket${sel()}${R})))`, legend: '{{resource_uri}} p95 (s)', exemplar: true },
       ],
     },
   ],
@@ -53,8 +64,8 @@ const mcp: RowSpec = {
   title: 'MCP traffic (legacy SSE and streamable HTTP)',
   panels: [
     {
-      title: 'MCP operations p95 by method', description: 'mcp.server.operation.duration (OpenTelemetry MCP semantic conventions): each JSON-RPC request to its own response.', unit: 's', width: 12,
-      queries: [{ expr: `histogram_quantile(0.95, sum by (mcp_method_name, le) (rate(mcp_server_operation_duration_seconds_bucket${sel()}${R})))`, legend: '{{mcp_method_name}}' }],
+      title: 'MCP operations p95 by method', description: 'mcp.server.operation.duration (OpenTelemetry MCP semantic conventions): each JSON-RPC request to its own response, prompts/get included; exemplars open the operation\'s trace.', unit: 's', width: 12,
+      queries: [{ expr: `histogram_quantile(0.95, sum by (mcp_method_name, le) (rate(mcp_server_operation_duration_seconds_bucket${sel()}${R})))`, legend: '{{mcp_method_name}}', exemplar: true }],
     },
     { title: 'MCP sessions and pending requests', description: 'Sessions open through the sidecar and requests waiting for their response, by transport.', width: 12, queries: [
       { expr: `sum by (transport) (sidecar_mcp_sessions_active${sel()})`, legend: 'sessions {{transport}}' },
@@ -141,7 +152,7 @@ const http: RowSpec = {
   title: 'HTTP through the sidecar',
   panels: [
     { title: 'Requests by status code', description: 'Every proxied request; 499 = the client left first.', unit: 'reqps', stack: true, queries: [{ expr: `sum by (status_code) (rate(mcp_http_requests_total${sel()}${R}))`, legend: '{{status_code}}' }] },
-    { title: 'Request duration p95 by endpoint', description: 'To the end of the response; to the headers for SSE and WebSocket.', unit: 's', queries: [{ expr: `histogram_quantile(0.95, sum by (endpoint, le) (rate(mcp_http_request_duration_seconds_bucket${sel()}${R})))`, legend: '{{endpoint}}' }] },
+    { title: 'Request duration p95 by endpoint', description: 'To the end of the response; to the headers for SSE and WebSocket. Exemplars open the request\'s trace.', unit: 's', queries: [{ expr: `histogram_quantile(0.95, sum by (endpoint, le) (rate(mcp_http_request_duration_seconds_bucket${sel()}${R})))`, legend: '{{endpoint}}', exemplar: true }] },
     {
       title: 'Body sizes p95', description: 'Request and response body bytes actually streamed.', unit: 'bytes',
       queries: [
@@ -188,6 +199,14 @@ export function renderDashboard(): string {
       { name: 'instance', label: 'Instance', query: 'label_values(sidecar_upstream_up{job="$job"}, instance)', multi: true },
       { name: 'server_id', label: 'Server', query: 'label_values(mcp_tools_by_server{job="$job"}, server_id)', multi: true },
       { name: 'tool_id', label: 'Tool', query: 'label_values(mcp_tool_invocations_total{job="$job"}, tool_id)', multi: true },
+    ],
+    customVariables: [
+      {
+        name: TRACE_DATASOURCE_VARIABLE,
+        label: 'Traces',
+        description: 'The uid of the trace data source (Tempo or Jaeger) that exemplar points open; the Prometheus data source\'s exemplarTraceIdDestinations link to it.',
+        values: TRACE_DATASOURCES,
+      },
     ],
     rows: [overview, tools, mcp, servers, auth, rateLimits, config, http, { title: 'Sidecar health', panels: sidecarHealth }],
   });

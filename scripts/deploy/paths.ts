@@ -7,6 +7,7 @@ export const DEPLOY_PATHS = {
   rules: at('deploy/prometheus/rules/mcp-composer-sidecar.rules.yml'),
   ruleTests: at('deploy/prometheus/tests'),
   prometheusConfig: at('deploy/prometheus/prometheus.yml'),
+  federationConfig: at('deploy/prometheus/federation.yml'),
   prometheusRule: at('deploy/kubernetes/components/prometheusrule/prometheusrule.yaml'),
   kubernetes: at('deploy/kubernetes'),
   dashboard: at('deploy/grafana/dashboards/mcp-composer-sidecar.json'),

@@ -3,7 +3,7 @@
  *
  * | path       | auth   | answer |
  * | ---------- | ------ | ------ |
- * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the Prometheus exposition (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
+ * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
  * | `/healthz` | none   | 200 while the process runs |
  * | `/readyz`  | none   | 200 when the upstream answered the last probe and the sidecar is not draining, else 503 |
  * | other      | none   | 404 |
@@ -22,7 +22,7 @@ import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
-import { PROMETHEUS_CONTENT_TYPE } from '../exporters/prometheus.ts';
+import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exporters/prometheus.ts';
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
@@ -39,8 +39,8 @@ export interface AdminOptions {
   readonly listen: HostPort;
   /** Token source; `null` serves /metrics without auth (explicit opt-out). */
   readonly token: TokenSource | null;
-  /** Produces the exposition text. */
-  readonly scrape: () => Promise<string>;
+  /** Produces the exposition text in the format the request negotiated (`Accept`). */
+  readonly scrape: (format: ExpositionFormat) => Promise<string>;
   /** Whether the sidecar is ready (upstream answered the last probe, not draining). */
   readonly ready: () => boolean;
   /** Called for each rejected /metrics request (the presented credentials are never passed on). */
@@ -81,15 +81,16 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
       return;
     }
+    const format = negotiateFormat(req.headers.accept);
     let text: string;
     try {
-      text = await opts.scrape();
+      text = await opts.scrape(format);
     } catch (err) {
       opts.onScrapeError?.(err);
       plain(res, 500, 'metrics collection failed\n');
       return;
     }
-    const headers: Record<string, string> = { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store', vary: 'Accept-Encoding' };
+    const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
     let body: Buffer | string = text;
     if (acceptsGzip(req)) {
       body = await gzipAsync(text);

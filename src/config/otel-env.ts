@@ -26,6 +26,11 @@ export type SamplerName =
   | 'parentbased_always_off'
   | 'parentbased_traceidratio';
 export type SdkLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+/**
+ * `OTEL_METRICS_EXEMPLAR_FILTER`: which measurements may become exemplars — those taken inside a sampled
+ * span (`trace_based`), inside any span (`always_on`), or none (`always_off`).
+ */
+export type ExemplarFilter = 'trace_based' | 'always_on' | 'always_off';
 
 /** Where and how one signal is pushed. */
 export interface OtlpExporterConfig {
@@ -83,6 +88,11 @@ export interface OtelConfig {
   readonly propagateTraceContext: boolean;
   /** `OTEL_LOG_LEVEL`: the SDK's own diagnostics, written through the sidecar's logger. @default 'none' */
   readonly sdkLogLevel: SdkLogLevel;
+  /**
+   * `OTEL_METRICS_EXEMPLAR_FILTER`: exemplars (trace and span ids of a recent measurement) on the latency
+   * histograms and the tool counter of OpenMetrics scrapes; only while tracing is on. @default 'trace_based'
+   */
+  readonly exemplarFilter: ExemplarFilter;
   /** Things worth a warning at start-up (values accepted but without effect). */
   readonly notes: readonly string[];
 }
@@ -95,6 +105,7 @@ const SAMPLERS: readonly SamplerName[] = [
   'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
 ];
 const SDK_LOG_LEVELS: readonly SdkLogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
+const EXEMPLAR_FILTERS: readonly ExemplarFilter[] = ['trace_based', 'always_on', 'always_off'];
 
 /** A variable's value, `undefined` when unset or empty (the spec treats empty as unset). */
 function read(env: Env, name: string): string | undefined {
@@ -267,6 +278,10 @@ export function loadOtelConfig(env: Env): OtelConfig {
   const metrics = wantsMetrics ? metricsConfig(env) : undefined;
   const traces = wantsTraces ? tracesConfig(env) : undefined;
   if (sdkDisabled && (wantsMetrics || wantsTraces)) notes.push('OTEL_SDK_DISABLED=true: OTLP push and tracing are off (Prometheus /metrics is unaffected)');
+  const exemplarFilter = choice(env, 'OTEL_METRICS_EXEMPLAR_FILTER', EXEMPLAR_FILTERS, 'trace_based');
+  if (read(env, 'OTEL_METRICS_EXEMPLAR_FILTER') !== undefined && exemplarFilter !== 'always_off' && (traces === undefined || sdkDisabled)) {
+    notes.push('OTEL_METRICS_EXEMPLAR_FILTER has no effect without tracing (OTEL_TRACES_EXPORTER=otlp): an exemplar links a measurement to its span');
+  }
 
   return Object.freeze({
     sdkDisabled,
@@ -276,6 +291,7 @@ export function loadOtelConfig(env: Env): OtelConfig {
     traces: sdkDisabled ? undefined : traces,
     propagateTraceContext,
     sdkLogLevel: choice(env, 'OTEL_LOG_LEVEL', SDK_LOG_LEVELS, 'none'),
+    exemplarFilter,
     notes: Object.freeze(notes),
   });
 }

@@ -53,6 +53,8 @@ export interface ToolCallFact {
   readonly durationSeconds: number;
   /** For event-sourced facts: the transport the composer saw (`stdio`, `sse`, …). */
   readonly transport?: string;
+  /** See {@link ObservedOn}. */
+  readonly origin?: ObservedOn;
 }
 
 export interface ResourceReadFact {
@@ -62,7 +64,16 @@ export interface ResourceReadFact {
   readonly ok: boolean;
   readonly durationSeconds: number;
   readonly transport?: string;
+  /** See {@link ObservedOn}. */
+  readonly origin?: ObservedOn;
 }
+
+/**
+ * The object a proxied fact was observed on — the exchange of a REST call, the operation of an MCP call —
+ * opaque to the ledger, which passes it on untouched: telemetry looks up the trace of that object to give
+ * the measurement an exemplar. Never exported, never compared.
+ */
+export type ObservedOn = object;
 
 /** JSON-RPC error code → `error_type`. */
 export function jsonRpcErrorType(code: unknown): ErrorType {

@@ -85,10 +85,10 @@ export class RestObserver {
     const ledger = this.#ledger;
     switch (f.kind) {
       case 'tool_call':
-        ledger.toolCall({ source: 'rest', toolId: f.toolId, ok: f.ok, ...(f.errorType !== undefined ? { errorType: f.errorType } : {}), durationSeconds: f.durationSeconds });
+        ledger.toolCall({ source: 'rest', toolId: f.toolId, ok: f.ok, ...(f.errorType !== undefined ? { errorType: f.errorType } : {}), durationSeconds: f.durationSeconds, origin: ex });
         return;
       case 'resource_read':
-        ledger.resourceRead({ source: 'rest', resourceUri: f.resourceUri, ok: f.ok, durationSeconds: f.durationSeconds });
+        ledger.resourceRead({ source: 'rest', resourceUri: f.resourceUri, ok: f.ok, durationSeconds: f.durationSeconds, origin: ex });
         return;
       case 'rate_limited':
         ledger.request({ kind: 'rate_limited', endpoint: normalizeEndpoint(ex.path), userId: userIdOf(ex.requestHeaders, this.#opts.userId) });

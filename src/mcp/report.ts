@@ -59,9 +59,9 @@ export class McpReporter implements CorrelatorSink {
     const ok = op.outcome === 'ok';
     const durationSeconds = Math.max(0, (op.endTime ?? op.startTime) - op.startTime) / 1000;
     if (op.method === 'tools/call' && op.toolName !== undefined) {
-      this.#ledger.toolCall({ source: 'mcp', toolId: op.toolName, ok, ...(ok ? {} : { errorType: op.errorType ?? 'tool_error' }), durationSeconds });
+      this.#ledger.toolCall({ source: 'mcp', toolId: op.toolName, ok, ...(ok ? {} : { errorType: op.errorType ?? 'tool_error' }), durationSeconds, origin: op });
     } else if (op.method === 'resources/read' && op.resourceUri !== undefined) {
-      this.#ledger.resourceRead({ source: 'mcp', resourceUri: op.resourceUri, ok, durationSeconds });
+      this.#ledger.resourceRead({ source: 'mcp', resourceUri: op.resourceUri, ok, durationSeconds, origin: op });
     }
     this.#metrics.operation(op, outcome);
     if (mcpChannels.end.hasSubscribers) mcpChannels.end.publish(op);

@@ -7,6 +7,9 @@
  * scheme and reason the sidecar can classify; for each server the inventory knows, as soon as it knows it,
  * its starts, stops, restarts and crashes; for each tool, its invocations by status. Error types, durations
  * and everything else stay on demand (docs/metrics.md says why).
+ *
+ * With exemplars on, a proxied tool call or resource read (its fact names the exchange or MCP operation it was seen on) is
+ * offered, with that object's span, to the reservoirs of its duration series and of its tool counter series.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import type { AuthFailureReason, AuthScheme } from '../ledger/auth.ts';
@@ -14,6 +17,7 @@ import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/fact
 import type { KnownKind } from '../ledger/known-names.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
+import type { BucketReservoir, CounterReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
 /** Every `method` of the auth families (ledger/auth.ts). */
@@ -22,6 +26,14 @@ const AUTH_SCHEMES = vocabulary<AuthScheme>({ bearer: true, api_key: true, basic
 const AUTH_FAILURE_REASONS = vocabulary<AuthFailureReason>({ missing: true, invalid_token: true, invalid_api_key: true, invalid_credentials: true, expired: true, unknown: false });
 const RESTART_REASONS = vocabulary<Extract<LifecycleFact, { kind: 'restart' }>['reason']>({ manual: true, crash: true, config_change: true });
 const UNCLASSIFIED_REASONS = vocabulary<Extract<RequestFact, { kind: 'unclassified' }>['reason']>({ too_large: true, not_json: true });
+
+/** The exemplar reservoirs of the catalog families that have them. */
+interface CatalogExemplars {
+  readonly exemplars: Exemplars;
+  readonly toolDuration: FamilyReservoirs<BucketReservoir>;
+  readonly toolCalls: FamilyReservoirs<CounterReservoir>;
+  readonly readDuration: FamilyReservoirs<BucketReservoir>;
+}
 
 /** A counter and the bounded labels of its family. */
 class BoundedCounter {
@@ -47,7 +59,14 @@ class BoundedCounter {
   }
 
   add(attributes: Record<string, string>): void {
-    this.#counter.add(1, this.#attributes(attributes));
+    this.addCounted(attributes);
+  }
+
+  /** Adds 1 to the series `attributes` (bounded); returns the attributes recorded. */
+  addCounted(attributes: Record<string, string>): Attributes {
+    const attrs = this.#attributes(attributes);
+    this.#counter.add(1, attrs);
+    return attrs;
   }
 
   /** Exports the series at 0 (see {@link Instruments.startAtZero}). */
@@ -76,8 +95,10 @@ export class CatalogRecorder implements CatalogSink {
   readonly #crashes: BoundedCounter;
   readonly #reloads: BoundedCounter;
   readonly #validationErrors: BoundedCounter;
+  readonly #exemplars: CatalogExemplars | undefined;
 
-  constructor(instruments: Instruments) {
+  /** @param exemplars with tracing on and a filter other than always_off. */
+  constructor(instruments: Instruments, exemplars?: Exemplars) {
     const counter = (name: string, bounded: readonly string[] = []) => new BoundedCounter(instruments, name, bounded);
     this.#toolCalls = counter('mcp_tool_invocations_total', ['tool_id']);
     this.#toolDuration = instruments.histogram('mcp_tool_invocation_duration_seconds');
@@ -98,6 +119,12 @@ export class CatalogRecorder implements CatalogSink {
     this.#crashes = counter('mcp_server_crashes_total', ['server_id']);
     this.#reloads = counter('mcp_config_reloads_total');
     this.#validationErrors = counter('mcp_config_validation_errors_total', ['error_type']);
+    this.#exemplars = exemplars === undefined ? undefined : {
+      exemplars,
+      toolDuration: exemplars.histogram('mcp_tool_invocation_duration_seconds'),
+      toolCalls: exemplars.counter('mcp_tool_invocations_total'),
+      readDuration: exemplars.histogram('mcp_resource_read_duration_seconds'),
+    };
 
     for (const status of ['success', 'failed']) this.#reloads.startAtZero({ status });
     for (const method of AUTH_SCHEMES) {
@@ -126,14 +153,24 @@ export class CatalogRecorder implements CatalogSink {
   }
 
   toolCall(fact: ToolCallFact): void {
-    this.#toolCalls.add({ tool_id: fact.toolId, status: fact.ok ? 'success' : 'error' });
-    this.#toolDuration.record(fact.durationSeconds, { tool_id: this.#toolIdDuration.value(fact.toolId) });
+    const counted = this.#toolCalls.addCounted({ tool_id: fact.toolId, status: fact.ok ? 'success' : 'error' });
+    const timed = { tool_id: this.#toolIdDuration.value(fact.toolId) };
+    this.#toolDuration.record(fact.durationSeconds, timed);
     if (!fact.ok) this.#toolErrors.add({ tool_id: fact.toolId, error_type: fact.errorType ?? 'tool_error' });
+    const ex = this.#exemplars;
+    const ctx = ex?.exemplars.contextFor(fact.origin);
+    if (ex === undefined || ctx === undefined) return;
+    ex.toolDuration.offer(timed, fact.durationSeconds, ctx);
+    ex.toolCalls.offer(counted, 1, ctx);
   }
 
   resourceRead(fact: ResourceReadFact): void {
     this.#reads.add({ resource_uri: fact.resourceUri, status: fact.ok ? 'success' : 'error' });
-    this.#readDuration.record(fact.durationSeconds, { resource_uri: this.#uriDuration.value(fact.resourceUri) });
+    const timed = { resource_uri: this.#uriDuration.value(fact.resourceUri) };
+    this.#readDuration.record(fact.durationSeconds, timed);
+    const ex = this.#exemplars;
+    const ctx = ex?.exemplars.contextFor(fact.origin);
+    if (ex !== undefined && ctx !== undefined) ex.readDuration.offer(timed, fact.durationSeconds, ctx);
   }
 
   request(fact: RequestFact): void {

@@ -10,7 +10,8 @@
  * `mcp_http_requests_total` and `sidecar_proxy_open_streams` are summed in process per series and handed
  * to the SDK at each collection (batched-counter.ts): exact at every scrape, an integer increment per
  * request or stream instead of an SDK record. The three histograms buffer each series' values and record
- * them through the SDK in batches (batched-histogram.ts), every value before every collection.
+ * them through the SDK in batches (batched-histogram.ts), every value before every collection. With
+ * exemplars on, a request duration is offered to its series' reservoir with the exchange's SERVER span.
  */
 import type { Counter } from '@opentelemetry/api';
 import { subscribeAll } from '../channels.ts';
@@ -20,6 +21,7 @@ import type { UpstreamHealth } from '../proxy/health.ts';
 import type { ProxyErrorEvent, ProxyErrorKind } from '../proxy/state.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
+import type { Exemplars } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
@@ -60,18 +62,22 @@ export class HttpMetrics {
   readonly #openStreams: BatchedCounter;
   readonly #openCells: Partial<Record<StreamKind, CounterCell>> = {};
   readonly #errors: Counter;
+  readonly #exemplars: Exemplars | undefined;
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
   readonly #onResponse = (msg: unknown): void => this.onResponse(msg as Exchange);
   readonly #onEnd = (msg: unknown): void => this.onEnd(msg as Exchange);
   readonly #onError = (msg: unknown): void => this.#errors.add(1, { kind: (msg as ProxyErrorEvent).kind });
 
-  constructor(instruments: Instruments, health: UpstreamHealth) {
+  /** @param exemplars exemplars of request durations (only with tracing on and a filter other than always_off). */
+  constructor(instruments: Instruments, health: UpstreamHealth, exemplars?: Exemplars) {
     this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
-    const histogram = (name: string) => {
-      const batched = new BatchedHistogram(instruments, instruments.histogram(name));
+    this.#exemplars = exemplars;
+    const histogram = (name: string, withExemplars = false) => {
+      const reservoirs = withExemplars ? exemplars?.histogram(name) : undefined;
+      const batched = new BatchedHistogram(instruments, instruments.histogram(name), undefined, reservoirs);
       return new SeriesOf((method, endpoint) => batched.cell({ method, endpoint }));
     };
-    this.#duration = histogram('mcp_http_request_duration_seconds');
+    this.#duration = histogram('mcp_http_request_duration_seconds', true);
     this.#requestSize = histogram('mcp_http_request_size_bytes');
     this.#responseSize = histogram('mcp_http_response_size_bytes');
     this.#openStreams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
@@ -111,8 +117,16 @@ export class HttpMetrics {
     const endpoint = normalizeEndpoint(ex.url);
     const [reqLabel, durLabel] = this.#endpointLabels;
     this.#count(ex.method, reqLabel.value(endpoint), ex.status);
-    this.#duration.get(ex.method, durLabel.value(endpoint)).record((ex.headersTime - ex.startTime) / 1000);
+    this.#recordDuration(this.#duration.get(ex.method, durLabel.value(endpoint)), (ex.headersTime - ex.startTime) / 1000, ex);
     (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending++;
+  }
+
+  #recordDuration(cell: HistogramCell, seconds: number, ex: Exchange): void {
+    cell.record(seconds);
+    const exemplars = this.#exemplars;
+    if (exemplars === undefined || cell.exemplars === undefined) return;
+    const ctx = exemplars.contextFor(ex);
+    if (ctx !== undefined) cell.exemplars.offer(seconds, ctx, exemplars.now());
   }
 
   onEnd(ex: Exchange): void {
@@ -122,7 +136,7 @@ export class HttpMetrics {
       (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending--;
     } else {
       this.#count(ex.method, reqLabel.value(endpoint), ex.outcome === 'client_abort' ? CLIENT_CLOSED : ex.status);
-      this.#duration.get(ex.method, durLabel.value(endpoint)).record((ex.endTime - ex.startTime) / 1000);
+      this.#recordDuration(this.#duration.get(ex.method, durLabel.value(endpoint)), (ex.endTime - ex.startTime) / 1000, ex);
     }
     this.#requestSize.get(ex.method, reqSizeLabel.value(endpoint)).record(ex.requestBytes);
     this.#responseSize.get(ex.method, resSizeLabel.value(endpoint)).record(ex.responseBytes);

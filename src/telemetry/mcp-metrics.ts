@@ -10,6 +10,7 @@
  * response carried a JSON-RPC error code;
  * `network.transport=tcp`, `network.protocol.name=http`; `mcp.protocol.version` once `initialize` told it.
  * The session id (`mcp.session.id`) and the resource URI (opt-in in the conventions) are never attributes.
+ * With exemplars on, each operation duration (`prompts/get` included) is offered with the operation's span.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import { MCP_TRANSPORTS, type DropReason, type SessionEnd } from '../mcp/correlator.ts';
@@ -17,6 +18,7 @@ import type { McpOperation } from '../mcp/operations.ts';
 import type { Outcome } from '../mcp/outcome.ts';
 import type { McpMetricsSink, UnparsedReason } from '../mcp/report.ts';
 import type { McpStats } from '../mcp/tap.ts';
+import type { BucketReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
 const OPERATION = 'mcp.server.operation.duration';
@@ -41,8 +43,10 @@ export class McpMetrics implements McpMetricsSink {
   readonly #status: BoundedLabel;
   readonly #version: BoundedLabel;
   readonly #sessionVersion: BoundedLabel;
+  readonly #exemplars: { readonly exemplars: Exemplars; readonly operation: FamilyReservoirs<BucketReservoir> } | undefined;
 
-  constructor(instruments: Instruments) {
+  /** @param exemplars with tracing on and a filter other than always_off. */
+  constructor(instruments: Instruments, exemplars?: Exemplars) {
     this.#operation = instruments.histogram(OPERATION);
     this.#session = instruments.histogram(SESSION);
     this.#unparsed = instruments.counter('sidecar_mcp_unparsed_total');
@@ -58,6 +62,7 @@ export class McpMetrics implements McpMetricsSink {
     this.#status = instruments.label(OPERATION, 'rpc.response.status_code');
     this.#version = instruments.label(OPERATION, 'mcp.protocol.version');
     this.#sessionVersion = instruments.label(SESSION, 'mcp.protocol.version');
+    this.#exemplars = exemplars === undefined ? undefined : { exemplars, operation: exemplars.histogram(OPERATION) };
   }
 
   /** Observes the session and pending gauges from the tap's read-only counts. */
@@ -82,7 +87,11 @@ export class McpMetrics implements McpMetricsSink {
     attrs['network.transport'] = 'tcp';
     attrs['network.protocol.name'] = 'http';
     if (op.protocolVersion !== undefined) attrs['mcp.protocol.version'] = this.#version.value(op.protocolVersion);
-    this.#operation.record(Math.max(0, (op.endTime ?? op.startTime) - op.startTime) / 1000, attrs);
+    const seconds = Math.max(0, (op.endTime ?? op.startTime) - op.startTime) / 1000;
+    this.#operation.record(seconds, attrs);
+    const ex = this.#exemplars;
+    const ctx = ex?.exemplars.contextFor(op);
+    if (ex !== undefined && ctx !== undefined) ex.operation.offer(attrs, seconds, ctx);
   }
 
   session(end: SessionEnd): void {

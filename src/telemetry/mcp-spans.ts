@@ -24,6 +24,7 @@ import {
   type Attributes,
   type Link,
   type Span,
+  type SpanContext,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
@@ -68,7 +69,8 @@ export class McpSpans {
   readonly #tracer: Tracer;
   readonly #propagator: TextMapPropagator | undefined;
   readonly #serverSpanOf: (ex: Exchange) => Span | undefined;
-  readonly #spans = new WeakMap<McpOperation, Span>();
+  // Keyed by object so that exemplars can ask with an opaque fact origin (spanContextOf).
+  readonly #spans = new WeakMap<object, Span>();
   // Operations carry values from client JSON: a surprise must never reach the proxy (a throwing
   // diagnostics_channel subscriber becomes an uncaught exception).
   readonly #onStart = (msg: unknown): void => {
@@ -95,6 +97,14 @@ export class McpSpans {
   /** Subscribes to the MCP operation channels; returns the unsubscribe function. */
   subscribe(): () => void {
     return subscribeAll({ [`${MCP_CHANNEL_PREFIX}:operation:start`]: this.#onStart, [`${MCP_CHANNEL_PREFIX}:operation:end`]: this.#onEnd });
+  }
+
+  /**
+   * The context of the span of `origin` when it is an MCP operation that has one, until the operation's
+   * `end` is published — after its measurements are recorded (for exemplars).
+   */
+  spanContextOf(origin: object): SpanContext | undefined {
+    return this.#spans.get(origin)?.spanContext();
   }
 
   onStart(op: McpOperation): void {

@@ -22,6 +22,7 @@ import {
   trace,
   type Attributes,
   type Span,
+  type SpanContext,
   type TextMapPropagator,
   type TextMapSetter,
   type Tracer,
@@ -73,7 +74,8 @@ const KNOWN_ROUTES: ReadonlySet<string> = new Set(ROUTE_TEMPLATES);
 export class ServerSpans {
   readonly #tracer: Tracer;
   readonly #propagator: TextMapPropagator | undefined;
-  readonly #spans = new WeakMap<Exchange, Span>();
+  // Keyed by object so that exemplars can ask with an opaque fact origin (spanContextOf).
+  readonly #spans = new WeakMap<object, Span>();
   readonly #routes = new Set<string>();
   readonly #maxRoutes: number;
   // A throwing diagnostics_channel subscriber becomes an uncaught exception: never let one through.
@@ -106,6 +108,11 @@ export class ServerSpans {
   /** The SERVER span of an exchange (also after it ended), if one was started. */
   spanOf(ex: Exchange): Span | undefined {
     return this.#spans.get(ex);
+  }
+
+  /** The context of the SERVER span of `origin` when it is an exchange that has one (for exemplars). */
+  spanContextOf(origin: object): SpanContext | undefined {
+    return this.#spans.get(origin)?.spanContext();
   }
 
   onStart(ex: Exchange): void {

@@ -104,6 +104,14 @@ export class Tracing {
     };
   }
 
+  /**
+   * The span context of what a measurement was taken on — an MCP operation (its own span) or an exchange
+   * (its SERVER span) — for exemplars; `undefined` for anything else.
+   */
+  contextOf(origin: object): SpanContext | undefined {
+    return this.#mcp.spanContextOf(origin) ?? this.#server.spanContextOf(origin);
+  }
+
   /** The context of an exchange's SERVER span (for log lines about that exchange). */
   spanContextOf(ex: Exchange): SpanContext | undefined {
     return this.#server.spanOf(ex)?.spanContext();

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { OPTIONS } from '../../src/config/options.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/events/inventory-parse.ts';
+import { negotiateFormat } from '../../src/exporters/negotiate.ts';
 import { authFailureReason, credentialOf, jwtSubject, userIdOf } from '../../src/ledger/auth.ts';
 import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../src/ledger/name-bounds.ts';
@@ -284,6 +285,31 @@ const inventory = target('events/inventory-parse: parseVersion, parseStatus, par
   run('configErrorType', () => configErrorType(body));
 });
 
+// ---------------------------------------------------------------------------------------------------------
+// exporters/negotiate
+
+const mediaRange = fc.oneof(
+  fc.constantFrom('application/openmetrics-text', 'text/plain', '*/*', 'application/*', 'text/*', 'application/json', 'x/y', '', '/', '*/plain'),
+  anyText(30),
+);
+const mediaParam = fc.oneof(
+  fc.constantFrom('version=1.0.0', 'version=0.0.4', 'version=0.0.1', 'version="1.0.0"', 'q=0', 'q=0.5', 'q=1', 'q=1.000', 'q=2', 'q=', 'q="0.9"', 'charset=utf-8', 'escaping=allow-utf-8', '=', '"'),
+  anyText(20),
+);
+const acceptHeader = fc.oneof(
+  fc.array(fc.tuple(mediaRange, fc.array(mediaParam, { maxLength: 4 })).map(([r, ps]) => [r, ...ps].join(';')), { maxLength: 8 }).map((rs) => rs.join(',')),
+  anyText(300),
+);
+
+const negotiate = target('exporters/negotiate: negotiateFormat', [acceptHeader], (accept) => {
+  const format = run('negotiateFormat', () => negotiateFormat(accept));
+  check(format === 'text' || format === 'openmetrics', `an unknown format ${String(format)}`);
+  // OpenMetrics only for a header that names it or a wildcard.
+  check(format === 'text' || /openmetrics|\*/i.test(accept), () => `OpenMetrics for ${JSON.stringify(accept)}`);
+  // Ranges after the first that accepts the text format at full weight cannot take it away.
+  check(run('negotiateFormat', () => negotiateFormat(`text/plain;version=0.0.4,${accept}`)) === 'text', () => `not the text for text/plain first, then ${JSON.stringify(accept)}`);
+});
+
 const config: FuzzTarget = {
   ...configTarget,
   dispose: () => {
@@ -292,4 +318,4 @@ const config: FuzzTarget = {
   },
 };
 
-export const HTTP_TARGETS: readonly FuzzTarget[] = [config, policy, headers, rest, auth, inventory];
+export const HTTP_TARGETS: readonly FuzzTarget[] = [config, policy, headers, rest, auth, inventory, negotiate];

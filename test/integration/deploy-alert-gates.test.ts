@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
-import { alertRules } from '../fixtures/deploy-files.ts';
+import { alertRules, DEPLOY_PATHS } from '../fixtures/deploy-files.ts';
 import { startPrometheus, type TestPrometheus } from '../fixtures/prometheus.ts';
 import { scrape, value } from '../fixtures/scrape.ts';
 import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
@@ -25,7 +25,8 @@ describe.skipIf(PROMETHEUS === undefined)(`the alert rules against a composer wi
       // Detection found no REST API (so no poller runs) and the stream was tried once.
       return value(m, 'sidecar_source_available', { source: 'rest' }) === 0 && m.has('sidecar_event_stream_connected') && value(m, 'mcp_tools_total') > 0;
     }, { what: 'source detection, MCP inventory and the first stream attempt' });
-    prom = await startPrometheus({ target: new URL(sidecar.metricsUrl).host, token: TEST_TOKEN });
+    // With the rule file, so the recorded fleet series the alerts read exist as in production.
+    prom = await startPrometheus({ target: new URL(sidecar.metricsUrl).host, token: TEST_TOKEN, ruleFiles: [DEPLOY_PATHS.rules] });
     // Until the first scrape, every expression is empty for want of data.
     await waitFor(async () => (await prom.query('sidecar_event_stream_connected == 0 and on() sidecar_source_available{source="rest"} == 0')).length > 0, { what: 'the first scrape', timeoutMs: 20_000, intervalMs: 250 });
   }, 60_000);

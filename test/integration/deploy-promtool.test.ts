@@ -62,6 +62,12 @@ describe.skipIf(PROMTOOL === undefined)(`promtool on deploy/${PROMTOOL === undef
     expect(r.status).toBe(0);
   });
 
+  it('check config: federation.yml (the global Prometheus of a fleet) is valid', () => {
+    const r = promtool(['check', 'config', DEPLOY_PATHS.federationConfig]);
+    expect(r.output).toMatch(/is valid prometheus config file syntax/);
+    expect(r.status).toBe(0);
+  });
+
   it('every dashboard query parses as PromQL', () => {
     const rules = dashboard().panels.flatMap((p) => (p.targets ?? []).map((t, i) => ({ record: `dashboard:panel_${p.id}_${i}`, expr: substitute(t.expr) })));
     expect(rules.length).toBeGreaterThan(40);

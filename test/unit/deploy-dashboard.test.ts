@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TRACE_DATASOURCE_VARIABLE, TRACE_DATASOURCES } from '../../scripts/deploy/dashboard.ts';
 import { dashboard, DEPLOY_PATHS, parseYaml, type DashboardPanel } from '../fixtures/deploy-files.ts';
 import { SEED_QUERIES } from '../fixtures/seed-queries.ts';
 
@@ -55,6 +56,32 @@ describe('the Grafana dashboard', () => {
     for (const word of ['Overview', 'Tools', 'lifecycle', 'Authentication', 'Rate limiting', 'Configuration', 'Sidecar health']) expect(titles).toContain(word);
   });
 
+  it('queries exemplars on the latency panels of the histograms that carry them, and nowhere else', () => {
+    const WITH_EXEMPLARS = ['mcp_tool_invocation_duration_seconds_bucket', 'mcp_resource_read_duration_seconds_bucket', 'mcp_server_operation_duration_seconds_bucket', 'mcp_http_request_duration_seconds_bucket'];
+    const targets = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
+    const withExemplars = targets.filter((t) => t.exemplar === true);
+    for (const t of withExemplars) {
+      expect(t.expr, t.panel).toMatch(/^histogram_quantile\(/);
+      expect(WITH_EXEMPLARS.some((name) => t.expr.includes(name)), t.panel).toBe(true);
+    }
+    // Every such histogram has a panel showing its exemplars, the seed's p95 panel included.
+    for (const name of WITH_EXEMPLARS) expect(withExemplars.some((t) => t.expr.includes(name)), name).toBe(true);
+    expect(withExemplars.map((t) => t.panel)).toContain('Tool invocation latency (p95)');
+    // One query per panel asks for them (several quantiles of one histogram would show the same points).
+    const perPanel = new Map<string, number>();
+    for (const t of withExemplars) perPanel.set(t.panel, (perPanel.get(t.panel) ?? 0) + 1);
+    expect([...perPanel.values()].every((n) => n === 1)).toBe(true);
+    for (const t of targets) expect(typeof t.exemplar, t.panel).toBe('boolean');
+  });
+
+  it('has a trace data source variable (Tempo or Jaeger) for the exemplar links', () => {
+    const v = d.templating.list.find((x) => x.name === TRACE_DATASOURCE_VARIABLE);
+    expect(v?.type).toBe('custom');
+    expect(v?.query).toBe('tempo,jaeger');
+    expect(v?.options?.map((o) => o.value)).toEqual([...TRACE_DATASOURCES]);
+    expect(v?.current?.value).toBe('tempo');
+  });
+
   it('lays panels out on the 24-column grid without overlaps', () => {
     const cells = new Set<string>();
     for (const p of d.panels) {
@@ -82,6 +109,24 @@ describe('Grafana provisioning', () => {
       expect(ds.datasources.map((s) => s.type)).toEqual(['prometheus']);
       expect(() => new URL(ds.datasources[0]!.url)).not.toThrow();
     }
+  });
+
+  it('links the exemplars\' trace_id to the trace data source the dashboard variable names, escaped for provisioning', () => {
+    const ds = parseYaml<{ datasources: Array<{ jsonData: { exemplarTraceIdDestinations?: Array<{ name: string; url?: string; urlDisplayLabel?: string }> } }> }>(
+      readFileSync(join(dir, 'datasources', 'prometheus.yaml'), 'utf8'),
+      'prometheus.yaml',
+    );
+    const destinations = ds.datasources[0]!.jsonData.exemplarTraceIdDestinations ?? [];
+    expect(destinations).toHaveLength(1);
+    const [link] = destinations;
+    // The label the sidecar's exemplars carry.
+    expect(link!.name).toBe('trace_id');
+    // `$$` is a literal `$` in provisioning: Grafana interpolates the variable and the trace id at click time.
+    expect(link!.url).toContain(`"datasource":"$\${${TRACE_DATASOURCE_VARIABLE}}"`);
+    expect(link!.url).toContain('"query":"$${__value.raw}"');
+    expect(link!.url).not.toMatch(/(^|[^$])\$\{/);
+    const panes = new URLSearchParams(link!.url!.split('?')[1]).get('panes')!;
+    expect(JSON.parse(panes)).toMatchObject({ trace: { queries: [{ refId: 'A' }], range: { from: 'now-1h', to: 'now' } } });
   });
 
   it('provisions the dashboard folder through a file provider', () => {

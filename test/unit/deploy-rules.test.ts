@@ -11,7 +11,7 @@ import { renderDashboard } from '../../scripts/deploy/dashboard.ts';
 import { renderPrometheusRule } from '../../scripts/deploy/prometheus-rule.ts';
 import { expositionName } from '../../src/exporters/prometheus-serializer.ts';
 import { ALL_FAMILIES } from '../../src/telemetry/catalog.ts';
-import { alertRules, allExpressions, DEPLOY_PATHS, parseYaml } from '../fixtures/deploy-files.ts';
+import { alertRules, allExpressions, DEPLOY_PATHS, expandRecorded, parseYaml, recordedNames, recordingRules } from '../fixtures/deploy-files.ts';
 import { familyOf, metricNames, SYNTHETIC } from '../fixtures/promql-names.ts';
 
 interface RuleTestFile {
@@ -51,8 +51,10 @@ describe('the alert rules', () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(expected.map(([a]) => a).sort());
     for (const [alert, name, pattern] of expected) {
       const rule = alerts.find((a) => a.alert === alert)!;
-      expect(metricNames(rule.expr), alert).toContain(name);
-      if (pattern) expect(rule.expr, alert).toMatch(pattern);
+      // Directly, or through the recording rules the alert reads (the fleet view).
+      const expr = expandRecorded(rule.expr);
+      expect(metricNames(expr), alert).toContain(name);
+      if (pattern) expect(expr, alert).toMatch(pattern);
     }
   });
 
@@ -87,8 +89,68 @@ describe('the alert rules', () => {
   });
 });
 
+describe('the recording rules', () => {
+  const records = recordingRules();
+
+  it('record the fleet view per tool and per deployment, by level:metric:operations names, before the alerts that read them', () => {
+    const names = new Set(records.map((r) => r.record));
+    for (const n of [
+      'job_tool_id:mcp_tool_invocations:rate5m',
+      'job_tool_id:mcp_tool_invocation_failures_per_invocations:ratio_rate5m',
+      'job_tool_id_le:mcp_tool_invocation_duration_seconds_bucket:rate5m',
+      'job_tool_id:mcp_tool_invocation_duration_seconds:histogram_quantile',
+    ]) expect(names, n).toContain(n);
+    for (const r of records) {
+      expect(r.record, r.record).toMatch(/^[a-z_]+:[a-z_]+:[a-z0-9_]+$/);
+      // Aggregated over pods: never by instance.
+      expect(r.expr, r.record).not.toMatch(/\binstance\b/);
+    }
+    const groups = parseYaml<{ groups: Array<{ name: string; rules: Array<{ record?: string }> }> }>(readFileSync(DEPLOY_PATHS.rules, 'utf8'), 'rules').groups;
+    // Evaluated first, so an alert never reads a value one evaluation old.
+    expect(groups[0]!.rules.every((r) => r.record !== undefined)).toBe(true);
+    expect(groups.slice(1).every((g) => g.rules.every((r) => r.record === undefined))).toBe(true);
+  });
+
+  it('are the fleet view the tool, rate-limit and auth alerts read', () => {
+    for (const alert of ['McpToolErrorRatioHigh', 'McpToolLatencyP95High', 'McpRateLimitSpike', 'McpAuthFailureSpike']) {
+      const rule = alertRules().find((a) => a.alert === alert)!;
+      expect(metricNames(rule.expr).some((n) => recordedNames().has(n)), alert).toBe(true);
+    }
+  });
+
+  it('each have a promtool test of their value over several pods', () => {
+    const tested = new Set<string>();
+    for (const [, file] of ruleTestFiles()) {
+      for (const t of file.tests as Array<{ input_series?: Array<{ series: string }>; promql_expr_test?: Array<{ expr: string }> }>) {
+        const pods = new Set((t.input_series ?? []).map((s) => /instance="([^"]+)"/.exec(s.series)?.[1]));
+        if (pods.size < 2) continue;
+        for (const e of t.promql_expr_test ?? []) for (const n of metricNames(e.expr)) tested.add(n);
+      }
+    }
+    for (const r of records) expect(tested.has(r.record), r.record).toBe(true);
+  });
+});
+
+describe('federation.yml', () => {
+  it('federates every recorded fleet series and none of the raw per-pod families', () => {
+    const config = parseYaml<{ scrape_configs: Array<{ job_name: string; honor_labels?: boolean; metrics_path?: string; params?: Record<string, string[]> }> }>(readFileSync(DEPLOY_PATHS.federationConfig, 'utf8'), 'federation.yml');
+    const job = config.scrape_configs.find((j) => j.job_name === 'federate-mcp-composer')!;
+    expect(job.metrics_path).toBe('/federate');
+    expect(job.honor_labels).toBe(true);
+    const matchers = job.params?.['match[]'] ?? [];
+    expect(matchers).toHaveLength(1);
+    const m = /^\{__name__=~"(.+)"\}$/.exec(matchers[0]!);
+    expect(m).not.toBeNull();
+    // Prometheus anchors regular expressions at both ends.
+    const selects = new RegExp(`^(?:${m![1]})$`);
+    for (const name of recordedNames()) expect(selects.test(name), name).toBe(true);
+    const exposed = ALL_FAMILIES.map((f) => expositionName(f.name, f.unit ?? '', f.kind === 'counter' ? 'counter' : f.kind === 'histogram' ? 'histogram' : 'gauge'));
+    for (const name of exposed) for (const sample of [name, `${name}_bucket`, `${name}_count`, `${name}_sum`]) expect(selects.test(sample), sample).toBe(false);
+  });
+});
+
 describe('every PromQL expression of the rules and the dashboard', () => {
-  it('queries only families of the family table, by their exposition names (or Prometheus\' own up)', () => {
+  it('queries only families of the family table, by their exposition names (or Prometheus\' own up, or a recorded series)', () => {
     const exposed = (f: (typeof ALL_FAMILIES)[number]) => expositionName(f.name, f.unit ?? '', f.kind === 'counter' ? 'counter' : f.kind === 'histogram' ? 'histogram' : 'gauge');
     const histograms = new Set(ALL_FAMILIES.filter((f) => f.kind === 'histogram').map(exposed));
     const declared = new Set(ALL_FAMILIES.map(exposed));
@@ -99,7 +161,7 @@ describe('every PromQL expression of the rules and the dashboard', () => {
       expect(names.length, `${origin} selects a metric`).toBeGreaterThan(0);
       for (const n of names) {
         const fam = familyOf(n, histograms);
-        expect(declared.has(fam) || SYNTHETIC.has(n), `${origin}: ${n}`).toBe(true);
+        expect(declared.has(fam) || SYNTHETIC.has(n) || recordedNames().has(n), `${origin}: ${n}`).toBe(true);
       }
     }
   });

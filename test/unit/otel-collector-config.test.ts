@@ -3,27 +3,13 @@
  * defined (and every defined component is used), and the scrape job matches the sidecar's defaults read
  * from the option table (metrics port, /metrics, bearer token from a file).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { optionByKey } from '../../src/config/options.ts';
 import { parseHostPort } from '../../src/config/values.ts';
+import { expectConsistentPipelines, loadCollectorConfig, type CollectorConfig } from '../fixtures/collector-config.ts';
 import { ROOT } from '../fixtures/sidecar.ts';
 
-type Section = Record<string, unknown>;
-interface Pipeline {
-  receivers?: string[];
-  processors?: string[];
-  exporters?: string[];
-}
-interface CollectorConfig {
-  receivers: Section;
-  processors: Section;
-  exporters: Section;
-  extensions?: Section;
-  service: { extensions?: string[]; pipelines: Record<string, Pipeline> };
-}
 interface ScrapeConfig {
   job_name: string;
   scheme?: string;
@@ -32,12 +18,7 @@ interface ScrapeConfig {
   static_configs?: Array<{ targets?: string[] }>;
 }
 
-function load(): CollectorConfig {
-  const doc = parseDocument(readFileSync(join(ROOT, 'otel-collector.yaml'), 'utf8'), { uniqueKeys: true, prettyErrors: true });
-  expect(doc.errors.map((e) => e.message)).toEqual([]);
-  expect(doc.warnings.map((e) => e.message)).toEqual([]);
-  return doc.toJS() as CollectorConfig;
-}
+const load = (): CollectorConfig => loadCollectorConfig(join(ROOT, 'otel-collector.yaml'));
 
 function scrapeJobs(config: CollectorConfig): Array<{ receiver: string; job: ScrapeConfig }> {
   const out: Array<{ receiver: string; job: ScrapeConfig }> = [];
@@ -55,25 +36,7 @@ describe('otel-collector.yaml', () => {
   });
 
   it('references only defined components in every pipeline, and defines none it does not use', () => {
-    const config = load();
-    const used = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>() };
-    expect(Object.keys(config.service.pipelines).length).toBeGreaterThan(0);
-    for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
-      expect(['traces', 'metrics', 'logs']).toContain(name.split('/')[0]);
-      expect(pipeline.receivers?.length, `${name} has receivers`).toBeGreaterThan(0);
-      expect(pipeline.exporters?.length, `${name} has exporters`).toBeGreaterThan(0);
-      for (const kind of ['receivers', 'processors', 'exporters'] as const) {
-        for (const id of pipeline[kind] ?? []) {
-          expect(Object.keys(config[kind]), `${name} uses ${kind} ${id}`).toContain(id);
-          used[kind].add(id);
-        }
-      }
-      // The collector's advice: memory_limiter first, batch last.
-      expect(pipeline.processors?.[0]).toBe('memory_limiter');
-      expect(pipeline.processors?.at(-1)).toBe('batch');
-    }
-    for (const kind of ['receivers', 'processors', 'exporters'] as const) expect([...used[kind]].sort()).toEqual(Object.keys(config[kind]).sort());
-    for (const ext of config.service.extensions ?? []) expect(Object.keys(config.extensions ?? {})).toContain(ext);
+    expectConsistentPipelines(load());
   });
 
   it('receives OTLP over gRPC and HTTP on the standard ports, and exports to debug plus a remote backend', () => {

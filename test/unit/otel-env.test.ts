@@ -145,4 +145,24 @@ describe('OTEL_* environment variables', () => {
   it('logs endpoints without credentials or query', () => {
     expect(loggableEndpoint('https://user:pass@collector:4318/v1/traces?api_key=x')).toBe('https://collector:4318/v1/traces');
   });
+
+  it('OTEL_METRICS_EXEMPLAR_FILTER: trace_based by default, always_on and always_off, anything else exit 2 naming the variable', () => {
+    expect(loadOtelConfig({}).exemplarFilter).toBe('trace_based');
+    for (const v of ['trace_based', 'always_on', 'always_off', 'ALWAYS_ON', ' always_off ']) {
+      expect(loadOtelConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_METRICS_EXEMPLAR_FILTER: v }).exemplarFilter).toBe(v.trim().toLowerCase());
+    }
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: '' }).exemplarFilter).toBe('trace_based');
+    for (const v of ['tracebased', 'on', 'parentbased_always_on']) {
+      const err = configError({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_METRICS_EXEMPLAR_FILTER: v });
+      expect(err.field).toBe('OTEL_METRICS_EXEMPLAR_FILTER');
+      expect(err.message).toBe(`OTEL_METRICS_EXEMPLAR_FILTER: "${v}" is not one of trace_based, always_on, always_off`);
+    }
+  });
+
+  it('notes an exemplar filter set without tracing (it has nothing to link to), and says nothing with tracing or for always_off', () => {
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on' }).notes.join(' ')).toContain('OTEL_METRICS_EXEMPLAR_FILTER has no effect without tracing');
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'trace_based', OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).notes.join(' ')).toContain('OTEL_METRICS_EXEMPLAR_FILTER has no effect');
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on', OTEL_TRACES_EXPORTER: 'otlp' }).notes).toEqual([]);
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' }).notes).toEqual([]);
+  });
 });

@@ -1,0 +1,121 @@
+/**
+ * Serialises OpenTelemetry metric data into OpenMetrics 1.0.0 text
+ * (https://github.com/prometheus/OpenMetrics/blob/main/specification/OpenMetrics.md), served when a
+ * scraper asks for it (Prometheus does by default). The series are those of the 0.0.4 text, with the same
+ * names, labels, `le` values and sample values, so every query and rule reads both alike; what differs is
+ * the format's own rules:
+ *
+ * - a counter family is named without `_total` in its `# TYPE`/`# HELP`/`# UNIT` lines, its samples keep it
+ *   (`# TYPE mcp_tool_invocations counter`, `mcp_tool_invocations_total{…} 3`);
+ * - `# UNIT` where the family has one: the OpenTelemetry unit of a semantic-convention instrument (`s`,
+ *   `By`), else the base unit a catalog name ends in (`_seconds`, `_bytes`) — always a suffix of the name;
+ * - HELP text escapes double quotes as well; the exposition ends with `# EOF`;
+ * - histograms: buckets, then `_count`, then `_sum` (as `prometheus_client` writes OpenMetrics);
+ * - no `_created` samples (optional in the format): Prometheus before its created-timestamp support stores
+ *   each as one more series, which would double the counter and histogram series, and an OpenTelemetry
+ *   cumulative point starts when the reader did, not when the series was born;
+ * - the composer's five gauges named `…_total` (`mcp_servers_total`, `mcp_tools_total`,
+ *   `mcp_tool_conflicts_total`, `mcp_prompts_total`, `mcp_resources_total`) stay gauges with their names:
+ *   the format only advises against the suffix (a SHOULD), Prometheus's parser accepts it, and dashboards
+ *   query those names;
+ * - exemplars, when {@link ExemplarLookup} has one: on the `_bucket` line of the bucket the measurement
+ *   fell in, and on a counter's `_total` line — `# {trace_id="…",span_id="…"} value timestamp`.
+ *
+ * Pure: data (and a read-only exemplar lookup) in, text out.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue, groupFamilies, labelsOpen, leValues, sampleValue, UNIT_SUFFIX, type Family, type SerializeResult } from './exposition.ts';
+
+/** One exemplar as the format writes it: the span of a measurement, its value and when it was taken. */
+export interface ExemplarView {
+  /** 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** 16 lowercase hex digits. */
+  readonly spanId: string;
+  readonly value: number;
+  /** Milliseconds since the epoch. */
+  readonly timeMs: number;
+}
+
+/** The exemplars of one series. */
+export interface SeriesExemplars {
+  /** Histograms: by bucket index (as the data point's counts, the last one `+Inf`). */
+  readonly buckets?: readonly (ExemplarView | undefined)[];
+  /** Counters: one for the `_total` sample. */
+  readonly total?: ExemplarView | undefined;
+}
+
+/** The exemplars of the series of instrument `instrumentName` with `attributes`, if any. */
+export type ExemplarLookup = (instrumentName: string, attributes: Attributes) => SeriesExemplars | undefined;
+
+/** Base units a catalog family's name ends in (Prometheus naming), for `# UNIT`. */
+const NAME_UNITS = ['seconds', 'bytes'] as const;
+
+/** The unit of a family, if it has one that is a suffix of its OpenMetrics name. */
+function unitOf(f: Family, omName: string): string | undefined {
+  const declared = UNIT_SUFFIX[f.metrics[0]?.descriptor.unit ?? ''];
+  const unit = declared ?? NAME_UNITS.find((u) => omName.endsWith(`_${u}`));
+  return unit !== undefined && omName.endsWith(`_${unit}`) ? unit : undefined;
+}
+
+function exemplar(e: ExemplarView | undefined): string {
+  if (e === undefined) return '';
+  return ` # {trace_id="${e.traceId}",span_id="${e.spanId}"} ${sampleValue(e.value)} ${(e.timeMs / 1000).toFixed(3)}`;
+}
+
+function writeSamples(f: Family, metric: MetricData, lookup: ExemplarLookup | undefined): string {
+  let out = '';
+  const instrument = metric.descriptor.name;
+  if (metric.dataPointType === DataPointType.HISTOGRAM) {
+    for (const dp of metric.dataPoints) {
+      const open = labelsOpen(dp.attributes);
+      const labels = open === '' ? '' : `${open}}`;
+      const bucketPrefix = open === '' ? `${f.name}_bucket{le="` : `${f.name}_bucket${open},le="`;
+      const { boundaries, counts } = dp.value.buckets;
+      const le = leValues(boundaries);
+      const exemplars = lookup?.(instrument, dp.attributes)?.buckets;
+      let cumulative = 0;
+      for (let i = 0; i < counts.length; i++) {
+        cumulative += counts[i] ?? 0;
+        const bound = i < le.length ? (le[i] as string) : '+Inf';
+        out += `${bucketPrefix}${bound}"} ${cumulative}${exemplars === undefined ? '' : exemplar(exemplars[i])}\n`;
+      }
+      out += `${f.name}_count${labels} ${dp.value.count}\n`;
+      out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
+    }
+  } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+    const counter = f.type === 'counter';
+    for (const dp of metric.dataPoints) {
+      const open = labelsOpen(dp.attributes);
+      const e = counter && lookup !== undefined ? exemplar(lookup(instrument, dp.attributes)?.total) : '';
+      out += `${f.name}${open === '' ? '' : `${open}}`} ${sampleValue(dp.value)}${e}\n`;
+    }
+  }
+  return out;
+}
+
+/**
+ * Serialises collected metrics into OpenMetrics text, with the exemplars `lookup` gives (none without it).
+ * Conflicts: families dropped because another has the same exposition name with another type, or the same
+ * OpenMetrics family name (a counter `x_total` and a family `x`).
+ */
+export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, lookup?: ExemplarLookup): SerializeResult {
+  const { families, conflicts } = groupFamilies(resourceMetrics);
+  const written = new Set<string>();
+  let text = '';
+  for (const f of families) {
+    const omName = f.type === 'counter' ? f.name.slice(0, -'_total'.length) : f.name;
+    if (written.has(omName)) {
+      conflicts.push(f.name);
+      continue;
+    }
+    written.add(omName);
+    if (f.help !== '') text += `# HELP ${omName} ${escapeLabelValue(f.help)}\n`;
+    text += `# TYPE ${omName} ${f.type}\n`;
+    const unit = unitOf(f, omName);
+    if (unit !== undefined) text += `# UNIT ${omName} ${unit}\n`;
+    for (const metric of f.metrics) text += writeSamples(f, metric, lookup);
+  }
+  return { text: `${text}# EOF\n`, conflicts };
+}
