@@ -18,6 +18,12 @@
  *    event and is not counted again.
  * 5. After a `reset` the composer replays only what it still holds (matched as in 3); what it lost is
  *    counted by the caller as a gap, never guessed. After a composer restart nothing is replayed.
+ *
+ * What the caller guarantees (src/events/sequence.ts): each event reaches `fromEvent` at most once, in id
+ * order, replays before live events; and no connection is used whose answer was on its way while an
+ * inference fact arrived ({@link LifecycleLedger.inferenceMark}). So every replay of an occurrence inferred
+ * before the request left comes before the first live event (rule 3 may end the replay there), and nothing
+ * inferred later can be the twin of a live event: it is asked for again, as a replay.
  */
 
 export type LifecycleFact =
@@ -69,6 +75,7 @@ export class LifecycleLedger {
   readonly #max: number;
   readonly #now: () => number;
   #connected = false;
+  #inferenceMark = 0;
   /** Inference facts counted while the stream was down, awaiting a possible replayed twin. */
   #inferred: Remembered[] = [];
   /** Events counted recently, awaiting a possible late inference twin. */
@@ -86,6 +93,14 @@ export class LifecycleLedger {
     return this.#connected;
   }
 
+  /**
+   * Changes whenever an inference fact arrives while the stream is down (counted or matched): the caller
+   * compares it across a connection attempt to know whether inference saw something meanwhile.
+   */
+  get inferenceMark(): number {
+    return this.#inferenceMark;
+  }
+
   /** The stream connected (or reconnected, replaying from `Last-Event-ID`). */
   onStreamConnected(): void {
     this.#connected = true;
@@ -99,6 +114,7 @@ export class LifecycleLedger {
   /** A fact from a proxied REST call or a poll difference. */
   fromInference(fact: LifecycleFact): void {
     if (this.#connected) return;
+    this.#inferenceMark++;
     const key = occurrenceKey(fact);
     const now = this.#now();
     this.#events = this.#events.filter((e) => now - e.at <= this.#window);

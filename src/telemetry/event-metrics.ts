@@ -1,7 +1,7 @@
 /** The event stream's own health families. */
 import type { Counter } from '@opentelemetry/api';
-import type { EventType, InvalidReason } from '../events/event-map.ts';
-import type { EventStreamMetrics, EventSubscriber } from '../events/subscriber.ts';
+import type { EventType } from '../events/event-map.ts';
+import type { EventStreamMetrics, EventSubscriber, SkipReason } from '../events/subscriber.ts';
 import type { Instruments } from './instruments.ts';
 
 export class EventMetrics implements EventStreamMetrics {
@@ -26,7 +26,7 @@ export class EventMetrics implements EventStreamMetrics {
     this.#received.add(1, { type });
   }
 
-  invalid(reason: InvalidReason): void {
+  invalid(reason: SkipReason): void {
     this.#invalid.add(1, { reason });
   }
 
