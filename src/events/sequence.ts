@@ -11,13 +11,14 @@
  *   id applied recently is a duplicate (`duplicate_id`), any other is out of order (`out_of_order_id`) and
  *   a gap.
  * - The process changes only when the composer says so: a snapshot whose `last_event_id` is below the
- *   position, or — from a composer that sends no `last_event_id` — a `reset` followed by ids at or below the
- *   position. That is a gap; the position starts again from 0, and what follows is the new process's replay.
+ *   position, or — from a composer that sends no `last_event_id` — a `reset` (other than `expired`) followed
+ *   by ids at or below the position. That is a gap; the position starts again from 0, and what follows is the new process's replay.
  * - An answer is used only if no fact was inferred while it was on its way. The composer takes the snapshot
  *   when the request reaches it, so every event older than the request is a replay (at or below the
  *   snapshot's `last_event_id`) and is matched against inference; but an occurrence inferred after the
  *   request left may have happened after the snapshot and would arrive as live. Such an answer (a stalled
  *   reconnection) is discarded unread and the stream asks again, from the same position.
+ * - One snapshot per connection, the first; a later one (a copy sent again) is skipped (`repeated_snapshot`).
  * - Replays are ids above the position and up to the snapshot's `last_event_id`; from a composer that does
  *   not send it, events whose `time` is older than the connection.
  */
@@ -29,8 +30,8 @@ import { mapEvent, type EventType, type InvalidReason } from './event-map.ts';
 import { FAILED } from './inventory-parse.ts';
 import type { DisconnectReason } from './stream.ts';
 
-/** Why an event was skipped: invalid in itself, or not new (already applied, or out of order). */
-export type SkipReason = InvalidReason | 'duplicate_id' | 'out_of_order_id';
+/** Why an event was skipped: invalid in itself, or not new (already applied, out of order, a second snapshot). */
+export type SkipReason = InvalidReason | 'duplicate_id' | 'out_of_order_id' | 'repeated_snapshot';
 
 /** What the subscriber reports for the sidecar's own families (implemented by telemetry/). */
 export interface EventStreamMetrics {
@@ -68,10 +69,17 @@ export class EventSequence {
   #recentNext = 0;
   // Per connection.
   #inferenceAtRequest = -1;
+  /** The inventory's change mark when the request left: the snapshot is at least that recent. */
+  #viewAtRequest = 0;
+  /** The composer's time of this connection's snapshot: without `last_event_id`, older events are replays. */
+  #snapshotTime: number | undefined;
+  #resumed = false;
   #connectedAt = 0;
   /** Highest id that existed when this connection's snapshot was taken: ids up to it are replays. */
   #replayUpTo: number | undefined;
-  #resetSeen = false;
+  /** A `reset` on this connection that may mean a new composer process (any reason but `expired`/`invalid_id`). */
+  #resetMayRestart = false;
+  #snapshotSeen = false;
   /** Whether this connection has said which composer process its ids belong to. */
   #processKnown = false;
   #gapCounted = false;
@@ -94,6 +102,7 @@ export class EventSequence {
   /** A request for the stream is about to be sent. */
   requestSent(): void {
     this.#inferenceAtRequest = this.#deps.ledger.lifecycle.inferenceMark;
+    this.#viewAtRequest = this.#deps.inventory.mark();
   }
 
   /**
@@ -101,19 +110,23 @@ export class EventSequence {
    * inferred since the request left, so its snapshot may predate occurrences already counted.
    */
   connected(resumed: boolean): boolean {
-    const { ledger, logger, metrics } = this.#deps;
-    if (ledger.lifecycle.inferenceMark !== this.#inferenceAtRequest) {
+    const { ledger, inventory, logger, metrics } = this.#deps;
+    if (ledger.lifecycle.inferenceMark !== this.#inferenceAtRequest || inventory.mark() !== this.#viewAtRequest) {
       logger.debug({ event: 'event_stream_answer_discarded', resumed }, 'facts were inferred while the event stream answer was on its way: asking again');
       return false;
     }
     if (this.#everConnected) metrics.reconnected();
     this.#everConnected = true;
     this.#connectedAt = this.#now();
+    this.#resumed = resumed;
     this.#replayUpTo = undefined;
-    this.#resetSeen = false;
+    this.#snapshotTime = undefined;
+    this.#resetMayRestart = false;
+    this.#snapshotSeen = false;
     this.#processKnown = false;
     this.#gapCounted = false;
     ledger.lifecycle.onStreamConnected();
+    inventory.memoryFollowsStream = true;
     this.#setStatus('connected', () =>
       logger.info({ event: 'event_stream_connected', resumed, lastEventId: this.resumeFrom }, 'event stream connected: lifecycle facts now come from events'),
     );
@@ -121,7 +134,7 @@ export class EventSequence {
   }
 
   disconnected(reason: DisconnectReason): void {
-    this.#deps.ledger.lifecycle.onStreamDisconnected();
+    this.#down();
     if (reason === 'stopped') return;
     this.#setStatus('disconnected', () =>
       this.#deps.logger.warn({ event: 'event_stream_disconnected', reason }, 'event stream lost: lifecycle facts come from polling and proxied calls until it is back'),
@@ -129,17 +142,22 @@ export class EventSequence {
   }
 
   unavailable(): void {
-    this.#deps.ledger.lifecycle.onStreamDisconnected();
+    this.#down();
     this.#setStatus('unavailable', () =>
       this.#deps.logger.info({ event: 'event_stream_unavailable' }, 'the composer serves no event stream (404): lifecycle facts come from polling and proxied calls'),
     );
   }
 
   refused(status: number): void {
-    this.#deps.ledger.lifecycle.onStreamDisconnected();
+    this.#down();
     this.#setStatus('disconnected', () =>
       this.#deps.logger.warn({ event: 'event_stream_refused', status }, `the composer refused the event stream (${status}); check --upstream-token-file`),
     );
+  }
+
+  #down(): void {
+    this.#deps.ledger.lifecycle.onStreamDisconnected();
+    this.#deps.inventory.memoryFollowsStream = false;
   }
 
   /** One SSE event of the current connection, in stream order. */
@@ -154,14 +172,24 @@ export class EventSequence {
     }
     if (outcome.kind === 'reset') {
       metrics.received('reset');
-      this.#resetSeen = true;
+      // `expired`: the same process no longer holds the events after our id; `invalid_id`: it could not read it.
+      this.#resetMayRestart = outcome.reason !== 'expired' && outcome.reason !== 'invalid_id';
       this.#gap(`reset: ${outcome.reason}`);
       return;
     }
     if (outcome.kind === 'snapshot') {
+      // The snapshot is where a connection starts. Another one later (a copy sent again) is older than
+      // what the events since have said: it must not move the position or the memory back.
+      if (this.#snapshotSeen) {
+        metrics.invalid('repeated_snapshot');
+        return;
+      }
+      this.#snapshotSeen = true;
+      this.#snapshotTime = time;
       metrics.received('snapshot');
       this.#snapshot(outcome.lastEventId);
-      inventory.applyServers(outcome.servers, false);
+      // At least as recent as the request: a proxied call that ended since is not seen settled by it.
+      inventory.applyServers(outcome.servers, false, this.#viewAtRequest);
       this.#countServers();
       if (outcome.capabilities !== undefined) inventory.capabilities = outcome.capabilities;
       if (outcome.conflicts !== undefined) inventory.conflicts = outcome.conflicts;
@@ -222,7 +250,7 @@ export class EventSequence {
     if (!this.#processKnown) {
       this.#processKnown = true;
       // A composer without `last_event_id` says it restarted by a reset followed by ids starting over.
-      if (this.#resetSeen && this.#position !== undefined && id <= this.#position) {
+      if (this.#resetMayRestart && this.#position !== undefined && id <= this.#position) {
         this.#gap('event ids started over after a reset: the composer restarted');
         this.#newProcess();
       }
@@ -252,9 +280,11 @@ export class EventSequence {
     this.#recentNext = 0;
   }
 
+  /** Whether an event is older than this connection's snapshot (only a resumed connection replays anything). */
   #isReplay(id: number | undefined, time: number | undefined): boolean {
     if (this.#replayUpTo !== undefined && id !== undefined) return id <= this.#replayUpTo;
-    return time !== undefined && time < this.#connectedAt;
+    if (!this.#resumed || time === undefined) return false;
+    return time < (this.#snapshotTime ?? this.#connectedAt);
   }
 
   #gap(why: string): void {

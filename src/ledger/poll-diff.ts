@@ -63,5 +63,8 @@ export function diffServer(
   }
   // A crashed server that was stopped will not be restarted by the supervisor: nothing is pending any more.
   if (next.state === 'stopped' && restarts === 0) crashCounted = false;
+  // Without a restart count, a server already known running under this pid (an event said it started)
+  // has recovered: its restart is the event's to count, and a later crash must be seen again.
+  if (next.restartCount === undefined && prev.state === 'running' && next.state === 'running' && next.pid === prev.pid && restarts === 0) crashCounted = false;
   return { facts, memory: { ...next, crashCounted } };
 }
