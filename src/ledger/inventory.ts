@@ -15,6 +15,9 @@ export type CapabilityKind = 'tools' | 'prompts' | 'resources';
 /** States a server rests in; `starting`/`stopping` are on the way to one. */
 const SETTLED: ReadonlySet<string> = new Set(['running', 'stopped', 'crashed', 'failed', 'error', 'gone']);
 
+const sameMemory = (a: ServerMemory, b: ServerMemory): boolean =>
+  a.state === b.state && a.pid === b.pid && a.restartCount === b.restartCount && a.crashCounted === b.crashCounted;
+
 export class Inventory {
   info: VersionInfo | undefined = undefined;
   servers: ServerCounts | undefined = undefined;
@@ -31,8 +34,8 @@ export class Inventory {
   readonly #writtenAt = new Map<string, number>();
   /**
    * While the event stream is connected its snapshot and events keep the per-server memory, and polls'
-   * server lists leave it alone (their facts are not counted then anyway): a poll answered during the
-   * stream could otherwise put an older view over what the events said.
+   * server lists only add servers it does not know and drop those gone (their facts are not counted then
+   * anyway): a poll answered during the stream could otherwise put an older view over what events said.
    */
   memoryFollowsStream = false;
 
@@ -74,25 +77,26 @@ export class Inventory {
   /**
    * Takes a new view of the servers (a poll of /servers or a snapshot) and returns the lifecycle facts its
    * differences imply. `inferFacts: false` only updates the memory (e.g. from an event-stream snapshot,
-   * whose events already carry the facts), and is the only way in while {@link Inventory.memoryFollowsStream}.
-   * `takenAfter` is the {@link Inventory.mark} read before the
+   * whose events already carry the facts; the only way to change a known server while
+   * {@link Inventory.memoryFollowsStream}). `takenAfter` is the {@link Inventory.mark} read before the
    * view's request was sent: a server whose memory changed since is left as it is (the view may be older
    * than that change; the next view tells), and a call that ended since is not seen settled by it.
    */
   applyServers(list: readonly ServerInfo[], inferFacts = true, takenAfter = Infinity): LifecycleFact[] {
     const facts: LifecycleFact[] = [];
-    if (inferFacts && this.memoryFollowsStream) return facts;
     const seen = new Set<string>();
     const newer = (id: string) => (this.#writtenAt.get(id) ?? 0) > takenAfter;
     const applied = new Set<string>();
     for (const s of list) {
       seen.add(s.id);
-      if (newer(s.id)) continue;
+      const prev = this.#memory.get(s.id);
+      if (newer(s.id) || (inferFacts && this.memoryFollowsStream && prev !== undefined)) continue;
       applied.add(s.id);
       const explained = this.#calls.has(s.id);
-      const { facts: f, memory } = diffServer(s.id, this.#memory.get(s.id), { state: s.state, pid: s.pid, restartCount: s.restartCount }, explained || !inferFacts);
+      const { facts: f, memory } = diffServer(s.id, prev, { state: s.state, pid: s.pid, restartCount: s.restartCount }, explained || !inferFacts);
       this.#memory.set(s.id, memory);
-      this.#writtenAt.set(s.id, ++this.#mark);
+      // The mark moves only when the memory does: a view that confirms it is no news.
+      if (prev === undefined || !sameMemory(prev, memory)) this.#writtenAt.set(s.id, ++this.#mark);
       if (inferFacts) facts.push(...f);
     }
     for (const id of [...this.#memory.keys()]) {

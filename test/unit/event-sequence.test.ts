@@ -189,13 +189,18 @@ describe('stalled answers and replays', () => {
     expect(t.counted).toEqual(['crash|s1', 'crash|s1']);
   });
 
-  it('discards an answer when a poll changed the per-server memory while it was on its way', () => {
+  it('discards an answer when a poll changed the per-server memory while it was on its way, not when it only confirmed it', () => {
     const t = setup();
     t.connect();
     t.seq.event(t.snapshot(10));
     t.seq.disconnected('idle_timeout');
     t.seq.requestSent();
     t.inventory.applyServers([{ id: 's1', state: 'running', pid: 1, restartCount: 0 }]);
+    expect(t.seq.connected(true)).toBe(true);
+    t.seq.disconnected('idle_timeout');
+    t.seq.requestSent();
+    // A change that infers nothing (the server is on its way back up) is still newer than the answer.
+    t.inventory.applyServers([{ id: 's1', state: 'starting', pid: undefined, restartCount: 0 }]);
     expect(t.seq.connected(true)).toBe(false);
     expect(t.connect()).toBe(true);
   });

@@ -129,12 +129,12 @@ describe('Inventory and views that arrive late (interleaved with events)', () =>
     expect(inv.applyServers(view('running', 3, 2), true, inv.mark())).toHaveLength(2);
   });
 
-  it('leaves the per-server memory to the event stream while it is connected', () => {
+  it('leaves the per-server memory to the event stream while it is connected, but learns servers added and removed', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, 0));
+    inv.applyServers([...view('running', 1, 0), { id: 'old', state: 'running', pid: 7, restartCount: 0 }]);
     inv.memoryFollowsStream = true;
-    expect(inv.applyServers(view('crashed', undefined, 0))).toEqual([]);
-    expect(inv.knownStates()).toEqual(['running']);
+    expect(inv.applyServers([...view('crashed', undefined, 0), { id: 'new', state: 'running', pid: 9, restartCount: 0 }])).toEqual([]);
+    expect(inv.knownStates()).toEqual(['running', 'running']);
     inv.applyServers(view('crashed', undefined, 0), false);
     expect(inv.knownStates()).toEqual(['crashed']);
   });
