@@ -107,12 +107,13 @@ export class EventSequence {
 
   /**
    * The answer's headers arrived. Returns `false` when the answer must be discarded unread: facts were
-   * inferred since the request left, so its snapshot may predate occurrences already counted.
+   * inferred, or a poll changed the per-server memory, since the request left, so its snapshot may
+   * predate occurrences already counted or seen.
    */
   connected(resumed: boolean): boolean {
     const { ledger, inventory, logger, metrics } = this.#deps;
     if (ledger.lifecycle.inferenceMark !== this.#inferenceAtRequest || inventory.mark() !== this.#viewAtRequest) {
-      logger.debug({ event: 'event_stream_answer_discarded', resumed }, 'facts were inferred while the event stream answer was on its way: asking again');
+      logger.debug({ event: 'event_stream_answer_discarded', resumed }, 'polls or proxied calls saw changes while the event stream answer was on its way: asking again');
       return false;
     }
     if (this.#everConnected) metrics.reconnected();
