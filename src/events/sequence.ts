@@ -205,10 +205,14 @@ export class EventSequence {
       case 'lifecycle': {
         const replay = this.#isReplay(id, time);
         if (outcome.fact !== undefined) ledger.lifecycle.fromEvent(outcome.fact, replay);
-        if (outcome.note !== undefined && !replay) {
+        if (outcome.note !== undefined) {
           const { serverId, ...change } = outcome.note;
-          inventory.noteServer(serverId, change);
-          this.#countServers();
+          if (replay) {
+            inventory.noteReplayed(serverId, change);
+          } else {
+            inventory.noteServer(serverId, change);
+            this.#countServers();
+          }
         }
         return;
       }

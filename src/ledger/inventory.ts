@@ -128,6 +128,23 @@ export class Inventory {
     });
   }
 
+  /**
+   * A replayed event (older than the snapshot that set the memory) changes only whether a counted crash
+   * is still pending: the snapshot's state already says the rest. A crash replayed while the snapshot
+   * shows the server down or `starting` is the one whose restart is pending; a restart or a stop replayed
+   * after it resolves it.
+   */
+  noteReplayed(serverId: string, change: { state?: string; restartCountDelta?: number }): void {
+    const m = this.#memory.get(serverId);
+    if (m === undefined) return;
+    let crashCounted = m.crashCounted;
+    if (change.state !== undefined && FAILED.has(change.state)) crashCounted = FAILED.has(m.state) || m.state === 'starting';
+    else if ((change.restartCountDelta ?? 0) > 0 || change.state === 'stopped') crashCounted = false;
+    if (crashCounted === m.crashCounted) return;
+    this.#memory.set(serverId, { ...m, crashCounted });
+    this.#writtenAt.set(serverId, ++this.#mark);
+  }
+
   /** States of the servers known from the last view and the events since. */
   knownStates(): string[] {
     return [...this.#memory.values()].map((m) => m.state);

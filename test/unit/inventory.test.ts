@@ -159,3 +159,31 @@ describe('Inventory and views that arrive late (interleaved with events)', () =>
     expect(inv.applyServers(view('crashed', undefined, undefined), true, inv.mark())).toEqual([{ kind: 'crash', serverId: 's' }]);
   });
 });
+
+describe('Inventory and a crash whose restart is pending across a snapshot', () => {
+  const view = (state: string, pid: number | undefined, restartCount: number | undefined) => [{ id: 's', state, pid, restartCount }];
+
+  it('keeps a crash an event counted pending when a snapshot shows the server starting', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    inv.noteServer('s', { state: 'crashed' });
+    inv.applyServers(view('starting', undefined, 0), false);
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+  });
+
+  it('marks a replayed crash pending when the snapshot before it shows the server starting, and a replayed restart resolves it', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    // Snapshot from after the crash, while the supervisor restarts it; then the replay of the crash.
+    inv.applyServers(view('starting', undefined, 0), false);
+    inv.noteReplayed('s', { state: 'crashed' });
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+
+    const resolved = new Inventory();
+    resolved.applyServers(view('running', 1, 0));
+    resolved.applyServers(view('running', 2, 1), false);
+    resolved.noteReplayed('s', { state: 'crashed' });
+    resolved.noteReplayed('s', { state: 'running', restartCountDelta: 1 });
+    expect(resolved.applyServers(view('crashed', undefined, 1), true, resolved.mark())).toEqual([{ kind: 'crash', serverId: 's' }]);
+  });
+});

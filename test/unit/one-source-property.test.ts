@@ -34,7 +34,7 @@ interface Frame {
 }
 
 interface SimServer {
-  state: 'running' | 'crashed';
+  state: 'running' | 'crashed' | 'starting';
   pid: number;
   rc: number;
 }
@@ -211,10 +211,17 @@ const crash = (id: string) =>
     sim.emit('server.crashed', { server_id: id, exit_code: null, signal: 'SIGKILL' }, { kind: 'crash', serverId: id });
   });
 
-const recover = (id: string) =>
-  cmd(`recover(${id})`, (sim) => sim.servers.get(id)?.state === 'crashed', (sim) => {
-    const s = sim.servers.get(id)!;
+/** The supervisor begins the restart of a crashed server (views and snapshots show `starting` meanwhile). */
+const beginRestart = (id: string) =>
+  cmd(`beginRestart(${id})`, (sim) => sim.servers.get(id)?.state === 'crashed', (sim) => {
+    sim.servers.get(id)!.state = 'starting';
     sim.emit('server.starting', { server_id: id }, undefined);
+  });
+
+const recover = (id: string) =>
+  cmd(`recover(${id})`, (sim) => sim.servers.get(id)?.state !== 'running', (sim) => {
+    const s = sim.servers.get(id)!;
+    if (s.state === 'crashed') sim.emit('server.starting', { server_id: id }, undefined);
     s.state = 'running';
     s.pid = sim.nextPid++;
     sim.emit('server.started', { server_id: id, pid: s.pid, trigger: 'supervisor' }, { kind: 'start', serverId: id, ok: true });
@@ -321,6 +328,7 @@ function commands(resets: boolean) {
   const server = fc.constantFrom('a', 'b', 'c');
   const arbs = [
     server.map(crash),
+    server.map(beginRestart),
     server.map(recover),
     server.map(recover),
     server.map(restRestart),
