@@ -132,6 +132,8 @@ export class InventoryPoller {
 
   async #read(signal: AbortSignal): Promise<void> {
     const inv = this.#inventory;
+    // Every view below is at least this recent (the composer answers after the requests leave).
+    const takenAfter = inv.mark();
     const status = parseStatus(await this.#get('/api/v1/status', signal));
     const version = parseVersion(await this.#get('/api/v1/version', signal));
     const servers = parseServers(await this.#get('/api/v1/servers', signal));
@@ -148,7 +150,7 @@ export class InventoryPoller {
     if (status?.capabilities !== undefined) inv.capabilities = status.capabilities;
     if (conflicts !== undefined) inv.conflicts = conflicts;
     let facts: LifecycleFact[] = [];
-    if (servers !== undefined) facts = inv.applyServers(servers);
+    if (servers !== undefined) facts = inv.applyServers(servers, true, takenAfter);
     if (status?.servers !== undefined) {
       inv.servers = { ...status.servers, failed: status.servers.failed ?? inv.failedFromMemory() };
     }

@@ -1,10 +1,11 @@
 /**
  * A resilient client of the composer's event stream (`GET /api/v1/events`, Server-Sent Events): frames are
  * parsed by eventsource-parser (bounded buffer), `Last-Event-ID` is sent on every reconnection, `retry:`
- * is honoured, silence longer than the idle timeout (no event, no `: ping`) is a dead connection, and
- * reconnections back off exponentially with jitter up to a cap. A composer that answers 404 has no stream:
- * it is re-probed on a slower period. The client moves bytes into callbacks; what events mean is decided
- * by the subscriber.
+ * is honoured, silence longer than the idle timeout (no event, no `: ping`) is a dead connection — a
+ * partition that closes nothing included: undici's `bodyTimeout` runs between any two bytes of the body —
+ * and reconnections back off exponentially with jitter up to a cap. A composer that answers 404 has no
+ * stream: it is re-probed on a slower period. The client moves bytes into callbacks; what events mean, and
+ * where to resume from, is decided by the caller (the event sequence).
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Client } from 'undici';
@@ -32,8 +33,15 @@ export type StreamState = 'connecting' | 'connected' | 'waiting' | 'unavailable'
 export type DisconnectReason = 'ended' | 'idle_timeout' | 'error' | 'oversized_event' | 'stopped';
 
 export interface EventStreamHooks {
-  /** Response headers arrived: the stream is live (`resumed` says whether Last-Event-ID was sent). */
-  onConnected(resumed: boolean): void;
+  /** The `Last-Event-ID` to send on the next connection (`undefined`: none). */
+  resumeFrom(): string | undefined;
+  /** Called just before each request is sent. */
+  onRequest(): void;
+  /**
+   * Response headers arrived (`resumed` says whether Last-Event-ID was sent). Returning `false` discards the
+   * answer unread: the connection is closed and asked again after the backoff delay.
+   */
+  onConnected(resumed: boolean): boolean;
   /** One SSE event (`reset`, `snapshot`, lifecycle, …). Called synchronously in stream order. */
   onEvent(message: EventSourceMessage): void;
   onDisconnected(reason: DisconnectReason): void;
@@ -56,7 +64,6 @@ export class EventStreamClient {
   readonly #client: Client;
   readonly #stop = new AbortController();
   #state: StreamState = 'stopped';
-  #lastEventId: string | undefined;
   #retryHintMs: number | undefined;
   #attempt = 0;
   #loop: Promise<void> | undefined;
@@ -69,16 +76,6 @@ export class EventStreamClient {
 
   get state(): StreamState {
     return this.#state;
-  }
-
-  /** The id sent as `Last-Event-ID` on the next connection. */
-  get lastEventId(): string | undefined {
-    return this.#lastEventId;
-  }
-
-  /** Sets the resume point (e.g. from a snapshot's `last_event_id` on a first connection). */
-  setLastEventId(id: string): void {
-    this.#lastEventId = id;
   }
 
   start(): void {
@@ -120,11 +117,13 @@ export class EventStreamClient {
 
   async #connectOnce(signal: AbortSignal): Promise<'unavailable' | 'retry'> {
     const token = this.#opts.token?.();
-    const resumed = this.#lastEventId !== undefined;
+    const lastEventId = this.#hooks.resumeFrom();
+    const resumed = lastEventId !== undefined;
     const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', 'user-agent': 'mcp-composer-sidecar-events' };
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-    if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
     let response;
+    this.#hooks.onRequest();
     try {
       response = await this.#client.request({ path: this.#opts.path, method: 'GET', headers, signal });
     } catch {
@@ -141,14 +140,17 @@ export class EventStreamClient {
       this.#hooks.onRefused(statusCode);
       return 'retry';
     }
-    this.#hooks.onConnected(resumed);
+    if (!this.#hooks.onConnected(resumed)) {
+      body.on('error', () => undefined);
+      body.destroy();
+      return 'retry';
+    }
     let reason: DisconnectReason = 'ended';
     let received = false;
     const parser = createParser({
       maxBufferSize: this.#opts.maxEventBytes,
       onEvent: (message) => {
         received = true;
-        if (message.id !== undefined && message.id !== '') this.#lastEventId = message.id;
         this.#hooks.onEvent(message);
       },
       onRetry: (ms) => {

@@ -22,6 +22,9 @@ export interface InventoryOptions {
   readonly maxKnownNames?: number;
 }
 
+const sameMemory = (a: ServerMemory, b: ServerMemory): boolean =>
+  a.state === b.state && a.pid === b.pid && a.restartCount === b.restartCount && a.crashCounted === b.crashCounted;
+
 export class Inventory {
   info: VersionInfo | undefined = undefined;
   servers: ServerCounts | undefined = undefined;
@@ -32,9 +35,18 @@ export class Inventory {
   #uptime: { seconds: number; at: number } | undefined = undefined;
   readonly #memory = new Map<string, ServerMemory>();
   /** Proxied lifecycle calls per server whose effects may still show up in a view. */
-  readonly #calls = new Map<string, { inFlight: number; succeeded: boolean }>();
+  readonly #calls = new Map<string, { inFlight: number; succeeded: boolean; endedAt: number }>();
   /** Tool ids and names, prompt ids and names, resource URIs and servers the composer has listed since start. */
   readonly known: KnownNames;
+  /** A counter of changes to the memory and to the calls (see {@link Inventory.mark}), and when each server's memory last changed. */
+  #mark = 0;
+  readonly #writtenAt = new Map<string, number>();
+  /**
+   * While the event stream is connected its snapshot and events keep the per-server memory, and polls'
+   * server lists only add servers it does not know and drop those gone (their facts are not counted then
+   * anyway): a poll answered during the stream could otherwise put an older view over what events said.
+   */
+  memoryFollowsStream = false;
 
   constructor(opts: InventoryOptions = {}) {
     this.known = new KnownNames(opts.maxKnownNames ?? 1000);
@@ -45,6 +57,15 @@ export class Inventory {
     if (this.known.has('servers', serverId)) return true;
     const { tools, prompts, resources } = this.perServer;
     return (tools?.has(serverId) ?? false) || (prompts?.has(serverId) ?? false) || (resources?.has(serverId) ?? false);
+  }
+
+  /**
+   * The current change mark. A view whose request is sent now is at least this recent: passed back to
+   * {@link Inventory.applyServers}, it keeps that view (a poll answered late, a snapshot delivered late or
+   * twice) from overwriting what changed after the request left.
+   */
+  mark(): number {
+    return this.#mark;
   }
 
   setUptime(seconds: number, now: number): void {
@@ -58,7 +79,7 @@ export class Inventory {
 
   /** A proxied start/stop/restart of `serverId` began: changes it causes are not crashes (until the server is seen settled after it). */
   lifecycleCallStarted(serverId: string): void {
-    const c = this.#calls.get(serverId) ?? { inFlight: 0, succeeded: false };
+    const c = this.#calls.get(serverId) ?? { inFlight: 0, succeeded: false, endedAt: 0 };
     c.inFlight++;
     this.#calls.set(serverId, c);
   }
@@ -68,6 +89,7 @@ export class Inventory {
     const c = this.#calls.get(serverId);
     if (c === undefined) return;
     c.inFlight = Math.max(0, c.inFlight - 1);
+    c.endedAt = ++this.#mark;
     if (c.inFlight === 0 && !succeeded && !c.succeeded) this.#calls.delete(serverId);
     else if (succeeded) c.succeeded = true;
   }
@@ -75,24 +97,40 @@ export class Inventory {
   /**
    * Takes a new view of the servers (a poll of /servers or a snapshot) and returns the lifecycle facts its
    * differences imply. `inferFacts: false` only updates the memory (e.g. from an event-stream snapshot,
-   * whose events already carry the facts).
+   * whose events already carry the facts; the only way to change a known server while
+   * {@link Inventory.memoryFollowsStream}). `takenAfter` is the {@link Inventory.mark} read before the
+   * view's request was sent: a server whose memory changed since is left as it is (the view may be older
+   * than that change; the next view tells), and a call that ended since is not seen settled by it.
    */
-  applyServers(list: readonly ServerInfo[], inferFacts = true): LifecycleFact[] {
+  applyServers(list: readonly ServerInfo[], inferFacts = true, takenAfter = Infinity): LifecycleFact[] {
     const facts: LifecycleFact[] = [];
     const seen = new Set<string>();
     this.known.add('servers', list.map((s) => s.id));
+    const newer = (id: string) => (this.#writtenAt.get(id) ?? 0) > takenAfter;
+    const applied = new Set<string>();
     for (const s of list) {
       seen.add(s.id);
+      const prev = this.#memory.get(s.id);
+      if (newer(s.id) || (inferFacts && this.memoryFollowsStream && prev !== undefined)) continue;
+      applied.add(s.id);
       const explained = this.#calls.has(s.id);
-      const { facts: f, memory } = diffServer(s.id, this.#memory.get(s.id), { state: s.state, pid: s.pid, restartCount: s.restartCount }, explained || !inferFacts);
+      const { facts: f, memory } = diffServer(s.id, prev, { state: s.state, pid: s.pid, restartCount: s.restartCount }, explained || !inferFacts);
       this.#memory.set(s.id, memory);
+      // The mark moves only when the memory does: a view that confirms it is no news.
+      if (prev === undefined || !sameMemory(prev, memory)) this.#writtenAt.set(s.id, ++this.#mark);
       if (inferFacts) facts.push(...f);
     }
-    for (const id of [...this.#memory.keys()]) if (!seen.has(id)) this.#memory.delete(id);
+    for (const id of [...this.#memory.keys()]) {
+      if (!seen.has(id) && !newer(id)) {
+        applied.add(id);
+        this.#memory.delete(id);
+        this.#writtenAt.delete(id);
+      }
+    }
     // A call explains changes until its server is seen settled after it: the composer may answer a
     // restart while the server is still `starting`, and the new pid and restart count appear later.
     for (const [id, c] of this.#calls) {
-      if (c.inFlight === 0 && SETTLED.has(this.#memory.get(id)?.state ?? 'gone')) this.#calls.delete(id);
+      if (c.inFlight === 0 && c.endedAt <= takenAfter && (applied.has(id) || !this.#memory.has(id)) && SETTLED.has(this.#memory.get(id)?.state ?? 'gone')) this.#calls.delete(id);
     }
     return facts;
   }
@@ -102,12 +140,31 @@ export class Inventory {
     this.known.add('servers', [serverId]);
     const m = this.#memory.get(serverId);
     const state = change.state ?? m?.state ?? 'unknown';
+    this.#writtenAt.set(serverId, ++this.#mark);
     this.#memory.set(serverId, {
       state,
       pid: change.pid ?? (FAILED.has(state) || state === 'stopped' ? undefined : m?.pid),
       restartCount: m?.restartCount === undefined ? undefined : m.restartCount + (change.restartCountDelta ?? 0),
-      crashCounted: FAILED.has(state),
+      // A crash stays pending through `starting` and `started` until its restart (or a stop) is seen.
+      crashCounted: FAILED.has(state) || ((change.restartCountDelta ?? 0) === 0 && state !== 'stopped' && m?.crashCounted === true),
     });
+  }
+
+  /**
+   * A replayed event (older than the snapshot that set the memory) changes only whether a counted crash
+   * is still pending: the snapshot's state already says the rest. A crash replayed while the snapshot
+   * shows the server down or `starting` is the one whose restart is pending; a restart or a stop replayed
+   * after it resolves it.
+   */
+  noteReplayed(serverId: string, change: { state?: string; restartCountDelta?: number }): void {
+    const m = this.#memory.get(serverId);
+    if (m === undefined) return;
+    let crashCounted = m.crashCounted;
+    if (change.state !== undefined && FAILED.has(change.state)) crashCounted = FAILED.has(m.state) || m.state === 'starting';
+    else if ((change.restartCountDelta ?? 0) > 0 || change.state === 'stopped') crashCounted = false;
+    if (crashCounted === m.crashCounted) return;
+    this.#memory.set(serverId, { ...m, crashCounted });
+    this.#writtenAt.set(serverId, ++this.#mark);
   }
 
   /** States of the servers known from the last view and the events since. */

@@ -1,5 +1,5 @@
 /**
- * One source per fact, for server lifecycle and configuration (../shared/spec/event-stream.md).
+ * One source per fact, for server lifecycle and configuration (docs/events.md).
  *
  * Two kinds of source see these occurrences:
  * - the composer's event stream (`event`), authoritative while it is connected;
@@ -11,13 +11,20 @@
  * 3. When it reconnects and replays the gap (`Last-Event-ID`), each replayed event that matches a
  *    remembered inference fact (same kind, server and detail) is the same occurrence: not counted again.
  *    The caller says which events are replays (ids up to the snapshot's `last_event_id`, or, without
- *    one, events older than the reconnection). The first live event ends the replay: what inference
- *    counted and no replay matched stands.
+ *    one, on a resumed connection, events older than the snapshot's time). The first live event ends
+ *    the replay: what inference counted and no replay matched stands.
  * 4. An inference fact that arrives just after a disconnection but describes an occurrence the stream
  *    already delivered (e.g. the response of a REST restart whose event came first) matches that recent
  *    event and is not counted again.
  * 5. After a `reset` the composer replays only what it still holds (matched as in 3); what it lost is
- *    counted by the caller as a gap, never guessed. After a composer restart nothing is replayed.
+ *    counted by the caller as a gap, never guessed. After a composer restart, what the new process holds
+ *    is its replay, matched the same way.
+ *
+ * What the caller guarantees (src/events/sequence.ts): each event reaches `fromEvent` at most once, in id
+ * order, replays before live events; and no connection is used whose answer was on its way while an
+ * inference fact arrived ({@link LifecycleLedger.inferenceMark}) or a poll changed the per-server memory. So every replay of an occurrence inferred
+ * before the request left comes before the first live event (rule 3 may end the replay there), and nothing
+ * inferred later can be the twin of a live event: it is asked for again, as a replay.
  */
 
 export type LifecycleFact =
@@ -69,6 +76,7 @@ export class LifecycleLedger {
   readonly #max: number;
   readonly #now: () => number;
   #connected = false;
+  #inferenceMark = 0;
   /** Inference facts counted while the stream was down, awaiting a possible replayed twin. */
   #inferred: Remembered[] = [];
   /** Events counted recently, awaiting a possible late inference twin. */
@@ -86,6 +94,14 @@ export class LifecycleLedger {
     return this.#connected;
   }
 
+  /**
+   * Changes whenever an inference fact arrives while the stream is down (counted or matched): the caller
+   * compares it across a connection attempt to know whether inference saw something meanwhile.
+   */
+  get inferenceMark(): number {
+    return this.#inferenceMark;
+  }
+
   /** The stream connected (or reconnected, replaying from `Last-Event-ID`). */
   onStreamConnected(): void {
     this.#connected = true;
@@ -99,6 +115,7 @@ export class LifecycleLedger {
   /** A fact from a proxied REST call or a poll difference. */
   fromInference(fact: LifecycleFact): void {
     if (this.#connected) return;
+    this.#inferenceMark++;
     const key = occurrenceKey(fact);
     const now = this.#now();
     this.#events = this.#events.filter((e) => now - e.at <= this.#window);

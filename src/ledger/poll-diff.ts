@@ -33,8 +33,13 @@ export function diffServer(
 ): { facts: LifecycleFact[]; memory: ServerMemory } {
   const facts: LifecycleFact[] = [];
   const failedNow = FAILED_STATES.has(next.state);
-  if (prev === undefined || explained) {
-    return { facts, memory: { ...next, crashCounted: failedNow } };
+  if (prev === undefined) return { facts, memory: { ...next, crashCounted: failedNow } };
+  if (explained) {
+    // Nothing is inferred, but a crash already counted stays pending until the view shows it resolved
+    // (restarted, or stopped): a snapshot taken while the supervisor is `starting` it must not let the
+    // poll that sees the restart count the crash again.
+    const resolved = next.state === 'stopped' || (next.restartCount !== undefined && prev.restartCount !== undefined ? next.restartCount > prev.restartCount : next.state === 'running');
+    return { facts, memory: { ...next, crashCounted: failedNow || (prev.crashCounted && !resolved) } };
   }
   let crashCounted = prev.crashCounted;
   const failedBefore = FAILED_STATES.has(prev.state);
@@ -63,5 +68,8 @@ export function diffServer(
   }
   // A crashed server that was stopped will not be restarted by the supervisor: nothing is pending any more.
   if (next.state === 'stopped' && restarts === 0) crashCounted = false;
+  // Without a restart count, a server already known running under this pid (an event said it started)
+  // has recovered: its restart is the event's to count, and a later crash must be seen again.
+  if (next.restartCount === undefined && prev.state === 'running' && next.state === 'running' && next.pid === prev.pid && restarts === 0) crashCounted = false;
   return { facts, memory: { ...next, crashCounted } };
 }

@@ -106,8 +106,8 @@ export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_event_stream_connected', kind: 'gauge', help: "Whether the composer's event stream is connected (1) or not (0)", labels: [] }),
   s({ name: 'sidecar_event_stream_reconnects_total', kind: 'counter', help: 'Reconnections of the event stream after it was connected once', labels: [] }),
   s({ name: 'sidecar_events_received_total', kind: 'counter', help: 'Valid events received from the composer, by type', labels: ['type'] }),
-  s({ name: 'sidecar_events_invalid_total', kind: 'counter', help: 'Events skipped as invalid (malformed_json, bad_envelope, unknown_type, bad_data)', labels: ['reason'] }),
-  s({ name: 'sidecar_event_gaps_total', kind: 'counter', help: 'Gaps in the event stream that could not be replayed (reset, composer restart); their events are not guessed', labels: [] }),
+  s({ name: 'sidecar_events_invalid_total', kind: 'counter', help: 'Events skipped: invalid (malformed_json, bad_envelope, unknown_type, bad_data) or not new (duplicate_id, out_of_order_id, repeated_snapshot)', labels: ['reason'] }),
+  s({ name: 'sidecar_event_gaps_total', kind: 'counter', help: 'Gaps in the event stream that could not be replayed (reset, composer restart, an id going backwards); their events are not guessed', labels: [] }),
   s({
     name: 'sidecar_label_overflow_total', kind: 'counter', labels: ['family', 'label', 'reason'],
     help: 'Label values recorded as the overflow value: the family had its bound of distinct values from traffic (reason limit), or the value was longer than its label allows (reason too_long)',

@@ -4,11 +4,15 @@
  * rules read their presence as "the stream has delivered something".
  */
 import type { Counter } from '@opentelemetry/api';
-import type { EventType, InvalidReason } from '../events/event-map.ts';
-import type { EventStreamMetrics, EventSubscriber } from '../events/subscriber.ts';
+import type { EventType } from '../events/event-map.ts';
+import type { EventStreamMetrics, EventSubscriber, SkipReason } from '../events/subscriber.ts';
 import { vocabulary, type Instruments } from './instruments.ts';
 
-const INVALID_REASONS = vocabulary<InvalidReason>({ malformed_json: true, bad_envelope: true, unknown_type: true, bad_data: true });
+/** Every reason an event is skipped (events/sequence.ts): each `sidecar_events_invalid_total{reason}` starts at 0. */
+const INVALID_REASONS = vocabulary<SkipReason>({
+  malformed_json: true, bad_envelope: true, unknown_type: true, bad_data: true,
+  duplicate_id: true, out_of_order_id: true, repeated_snapshot: true,
+});
 
 export class EventMetrics implements EventStreamMetrics {
   readonly #received: Counter;
@@ -35,7 +39,7 @@ export class EventMetrics implements EventStreamMetrics {
     this.#received.add(1, { type });
   }
 
-  invalid(reason: InvalidReason): void {
+  invalid(reason: SkipReason): void {
     this.#invalid.add(1, { reason });
   }
 

@@ -102,3 +102,88 @@ describe('Inventory and a lifecycle call that failed', () => {
     expect(inv.applyServers([{ id: 's', state: 'crashed', pid: undefined, restartCount: 0 }])).toEqual([{ kind: 'crash', serverId: 's' }]);
   });
 });
+
+describe('Inventory and views that arrive late (interleaved with events)', () => {
+  const view = (state: string, pid: number | undefined, restartCount: number | undefined) => [{ id: 's', state, pid, restartCount }];
+
+  it('does not let a poll answered after an event put the older state back', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    const takenAfter = inv.mark();
+    // The event arrives while the poll is on its way; the poll's view is from before the crash.
+    inv.noteServer('s', { state: 'crashed' });
+    expect(inv.applyServers(view('running', 1, 0), true, takenAfter)).toEqual([]);
+    expect(inv.knownStates()).toEqual(['crashed']);
+    // The next poll, sent after the event, sees the restart: the crash is not inferred again.
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+  });
+
+  it('does not let a view older than a restart call end its explanation', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    const before = inv.mark();
+    inv.lifecycleCallStarted('s');
+    inv.lifecycleCallEnded('s', true);
+    expect(inv.applyServers(view('running', 1, 0), true, before)).toEqual([]);
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([]);
+    expect(inv.applyServers(view('running', 3, 2), true, inv.mark())).toHaveLength(2);
+  });
+
+  it('leaves the per-server memory to the event stream while it is connected, but learns servers added and removed', () => {
+    const inv = new Inventory();
+    inv.applyServers([...view('running', 1, 0), { id: 'old', state: 'running', pid: 7, restartCount: 0 }]);
+    inv.memoryFollowsStream = true;
+    expect(inv.applyServers([...view('crashed', undefined, 0), { id: 'new', state: 'running', pid: 9, restartCount: 0 }])).toEqual([]);
+    expect(inv.knownStates()).toEqual(['running', 'running']);
+    inv.applyServers(view('crashed', undefined, 0), false);
+    expect(inv.knownStates()).toEqual(['crashed']);
+  });
+
+  it('keeps a crash an event reported pending through starting and started, until its restart', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    inv.noteServer('s', { state: 'crashed' });
+    inv.noteServer('s', { state: 'starting' });
+    inv.noteServer('s', { state: 'running', pid: 2 });
+    // A poll sees the restart count moved: the restart is inferred, the crash (already counted) is not.
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+  });
+
+  it('without a restart count, ends a pending crash once the pid an event reported is seen running', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, undefined));
+    inv.noteServer('s', { state: 'crashed' });
+    inv.noteServer('s', { state: 'running', pid: 2 });
+    expect(inv.applyServers(view('running', 2, undefined), true, inv.mark())).toEqual([]);
+    // A later crash is seen again.
+    expect(inv.applyServers(view('crashed', undefined, undefined), true, inv.mark())).toEqual([{ kind: 'crash', serverId: 's' }]);
+  });
+});
+
+describe('Inventory and a crash whose restart is pending across a snapshot', () => {
+  const view = (state: string, pid: number | undefined, restartCount: number | undefined) => [{ id: 's', state, pid, restartCount }];
+
+  it('keeps a crash an event counted pending when a snapshot shows the server starting', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    inv.noteServer('s', { state: 'crashed' });
+    inv.applyServers(view('starting', undefined, 0), false);
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+  });
+
+  it('marks a replayed crash pending when the snapshot before it shows the server starting, and a replayed restart resolves it', () => {
+    const inv = new Inventory();
+    inv.applyServers(view('running', 1, 0));
+    // Snapshot from after the crash, while the supervisor restarts it; then the replay of the crash.
+    inv.applyServers(view('starting', undefined, 0), false);
+    inv.noteReplayed('s', { state: 'crashed' });
+    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+
+    const resolved = new Inventory();
+    resolved.applyServers(view('running', 1, 0));
+    resolved.applyServers(view('running', 2, 1), false);
+    resolved.noteReplayed('s', { state: 'crashed' });
+    resolved.noteReplayed('s', { state: 'running', restartCountDelta: 1 });
+    expect(resolved.applyServers(view('crashed', undefined, 1), true, resolved.mark())).toEqual([{ kind: 'crash', serverId: 's' }]);
+  });
+});

@@ -67,3 +67,19 @@ describe('one source per fact', () => {
     expect(counted).toEqual([restart, crash, restart]);
   });
 });
+
+describe('the inference mark', () => {
+  it('changes with every inference fact that arrives while the stream is down, counted or matched, and never while it is up', () => {
+    const { l } = ledger();
+    const start = l.inferenceMark;
+    l.onStreamConnected();
+    l.fromEvent(restart, false);
+    l.fromInference(restart);
+    expect(l.inferenceMark).toBe(start);
+    l.onStreamDisconnected();
+    l.fromInference(restart);
+    expect(l.inferenceMark).toBe(start + 1);
+    l.fromInference(crash);
+    expect(l.inferenceMark).toBe(start + 2);
+  });
+});
