@@ -124,6 +124,11 @@ export const SELF: readonly FamilySpec[] = [
     help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
   }),
   s({ name: 'sidecar_mcp_unmatched_responses_total', kind: 'counter', help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)', labels: [] }),
+  s({ name: 'sidecar_metrics_port_connections', kind: 'gauge', help: 'Connections the metrics port holds now (at most 256; at the limit the oldest idle one gives way to a new one)', labels: [] }),
+  s({
+    name: 'sidecar_metrics_port_connections_shed_total', kind: 'counter', labels: ['reason'],
+    help: 'Metrics-port connections closed because the port held its maximum: the oldest idle one to admit a new one (evicted), or a new one while every held connection was answering (refused)',
+  }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */
