@@ -15,7 +15,8 @@
  * The port has its own small limits ({@link METRICS_PORT_LIMITS}, connections.ts): every connection whose
  * peer is silent, slow or half-closed is reclaimed within seconds, at most 256 are held, and at the limit
  * the oldest idle one gives way to a new one — so a flood of idle connections can neither exhaust the
- * process's descriptors nor keep a scrape or a probe out.
+ * process's descriptors nor keep a scrape or a probe out. A request with more than one `Authorization`
+ * header is refused (400): which one counts would otherwise depend on the parser.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -34,7 +35,7 @@ import { listenOn } from '../listen.ts';
 const gzipAsync = promisify(gzip);
 
 /** Why a /metrics request was refused (never the credentials themselves). */
-export type AuthFailureReason = 'missing' | 'invalid' | 'client_certificate';
+export type AuthFailureReason = 'missing' | 'invalid' | 'ambiguous' | 'client_certificate';
 
 export interface AdminOptions {
   readonly listen: HostPort;
@@ -123,6 +124,11 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     guard.requestStarted(req.socket, res);
+    const authorization = req.headersDistinct['authorization'];
+    if (authorization !== undefined && authorization.length > 1) {
+      opts.onAuthFailure?.(req.socket.remoteAddress, 'ambiguous');
+      return plain(res, 400, 'Bad Request: more than one Authorization header\n', { connection: 'close' });
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
