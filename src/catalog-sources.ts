@@ -4,7 +4,8 @@
  * start, whenever the upstream comes back, and every `--detect-interval`; the inventory source follows it.
  */
 import type { SidecarConfig } from './config/load.ts';
-import { SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { readKeyFile, SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { SecretIds } from './ledger/auth.ts';
 import { describeSources, detectSources, SOURCES, type Source } from './events/detect.ts';
 import { McpInventory } from './events/mcp-inventory.ts';
 import { InventoryPoller } from './events/poller.ts';
@@ -44,7 +45,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   observeInventory(instruments, inventory);
   const restObserver = new RestObserver(ledger, inventory, {
     captureLimit: config.bodyCaptureLimit,
-    userId: { source: config.userIdSource, header: config.userIdHeader },
+    userId: { source: config.userIdSource, header: config.userIdHeader, ids: config.userIdKeyFile === undefined ? SecretIds.random() : new SecretIds(readKeyFile(config.userIdKeyFile)) },
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
   const mcpMetrics = new McpMetrics(instruments);

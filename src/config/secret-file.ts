@@ -7,6 +7,30 @@ import { readFileSync } from 'node:fs';
 import { fileStamp, ReloadingFile } from './reloading-file.ts';
 import { parseToken } from './values.ts';
 
+/** Shortest key `readKeyFile` accepts. */
+export const MIN_KEY_BYTES = 16;
+
+/**
+ * Reads a key file: its bytes without surrounding ASCII whitespace (a trailing newline), at least
+ * {@link MIN_KEY_BYTES} of them (`openssl rand -base64 32 > key` makes a good one).
+ * @throws Error saying why the file is unusable (never its content).
+ */
+export function readKeyFile(path: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new Error(`cannot read key file ${path} (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+  let start = 0;
+  let end = bytes.length;
+  const space = (b: number | undefined): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+  while (start < end && space(bytes[start])) start++;
+  while (end > start && space(bytes[end - 1])) end--;
+  if (end - start < MIN_KEY_BYTES) throw new Error(`key file ${path}: the key must be at least ${MIN_KEY_BYTES} bytes (it has ${end - start})`);
+  return bytes.subarray(start, end);
+}
+
 export type SecretFileListener = (event: 'reloaded' | 'unreadable', detail: string) => void;
 
 export class SecretFile {
