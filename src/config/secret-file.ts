@@ -1,10 +1,12 @@
 /**
  * A secret held in a file (a mounted Kubernetes Secret, say), re-read when the file changes — Kubernetes
  * swaps a symlink on update, so the target's inode and mtime change. Checked at most every
- * `checkEveryMs`; an unreadable or empty new file keeps the last good value and is reported once.
+ * `checkEveryMs`, and read only once the file has settled (reloading-file.ts: a file being written in
+ * place is never read half-written); an unreadable or empty new file keeps the last good value and is
+ * reported once.
  */
 import { readFileSync } from 'node:fs';
-import { fileStamp, ReloadingFile } from './reloading-file.ts';
+import { DEFAULT_SETTLE_MS, fileModifiedAt, fileStamp, ReloadingFile } from './reloading-file.ts';
 import { parseToken } from './values.ts';
 
 /** Shortest key `readKeyFile` accepts. */
@@ -41,12 +43,14 @@ export class SecretFile {
    * Reads the file now; throws if it is unreadable or holds no valid token (the configuration loader checks
    * this first, so startup fails with a clear message).
    * @param checkEveryMs shortest time between two checks of the file. @default 1000
+   * @param settleMs how long the file must have been left alone before a change is read. @default DEFAULT_SETTLE_MS
    */
-  constructor(path: string, checkEveryMs = 1000, listener?: SecretFileListener) {
+  constructor(path: string, checkEveryMs = 1000, listener?: SecretFileListener, settleMs = DEFAULT_SETTLE_MS) {
     this.path = path;
     this.#file = new ReloadingFile(
       {
         stamp: () => fileStamp(path),
+        modifiedAt: () => fileModifiedAt(path),
         read: () => parseToken(readFileSync(path, 'utf8')),
         onReloaded: (next, previous, wasFailing) => {
           if (wasFailing || next !== previous) listener?.('reloaded', path);
@@ -54,6 +58,7 @@ export class SecretFile {
         onFailed: (err) => listener?.('unreadable', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`),
       },
       checkEveryMs,
+      settleMs,
     );
   }
 
