@@ -45,6 +45,8 @@ function held(): Promise<number> {
 interface Attacker {
   readonly socket: Socket;
   received: string;
+  /** The server closed its side (FIN or reset); the attacker never closes its own. */
+  closed: boolean;
 }
 
 /** `n` connections that never close their own side (half-open when the server closes). */
@@ -59,8 +61,10 @@ async function flood(port: number, n = 256): Promise<Attacker[]> {
       })),
     );
     for (const socket of batch) {
-      const a: Attacker = { socket, received: '' };
+      const a: Attacker = { socket, received: '', closed: false };
       socket.on('data', (d: Buffer) => (a.received += d.toString('latin1')));
+      socket.on('end', () => (a.closed = true));
+      socket.on('close', () => (a.closed = true));
       socket.on('error', () => undefined);
       attackers.push(socket);
       out.push(a);
@@ -78,8 +82,10 @@ async function served(proxyPort: number): Promise<void> {
   }
 }
 
-async function reclaimed(): Promise<void> {
-  await waitFor(async () => (await held()) === 0, { timeoutMs: 10_000, what: 'the proxy to destroy every attacker connection' });
+/** Every attacker connection closed by the server — destroyed, not only half-closed — and its count back to 0. */
+async function reclaimed(conns: readonly Attacker[]): Promise<void> {
+  await waitFor(() => conns.every((a) => a.closed), { timeoutMs: 10_000, what: 'every attacker connection to be closed by the proxy' });
+  await waitFor(async () => (await held()) === 0, { timeoutMs: 5000, what: 'the proxy to destroy every attacker connection' });
 }
 
 describe('holding connections to the proxy port', () => {
@@ -87,7 +93,7 @@ describe('holding connections to the proxy port', () => {
     const port = await startProxy(['--client-headers-timeout', '500ms']);
     const conns = await flood(port);
     await served(port);
-    await reclaimed();
+    await reclaimed(conns);
     expect(conns.filter((a) => a.received.startsWith('HTTP/1.1 408 ')).length).toBe(256);
   });
 
@@ -98,7 +104,7 @@ describe('holding connections to the proxy port', () => {
     await waitFor(() => conns.every((a) => a.received.startsWith('HTTP/1.1 200 ') && a.received.endsWith('served')), { what: 'every attacker to get its answer' });
     expect(await held()).toBe(256);
     await served(port);
-    await reclaimed();
+    await reclaimed(conns);
   });
 
   it('256 refused connections (absolute-form, garbage, a refused Transfer-Encoding) whose peer never closes: each is destroyed once its refusal is sent, before any timeout', async () => {
@@ -111,7 +117,7 @@ describe('holding connections to the proxy port', () => {
       'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n',
     ];
     conns.forEach((a, i) => a.socket.write(refusals[i % refusals.length] as string));
-    await reclaimed();
+    await reclaimed(conns);
     expect(conns.every((a) => /^HTTP\/1\.1 4\d\d /.test(a.received))).toBe(true);
     await served(port);
   });
