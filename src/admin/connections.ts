@@ -119,6 +119,12 @@ export class ConnectionGuard {
     return key !== undefined && this.#busy.has(key);
   }
 
+  /** Destroys every held connection (at shutdown: TLS handshakes in progress are not the HTTP server's to close). */
+  closeAll(): void {
+    for (const socket of this.#open.values()) socket.destroy();
+    this.#open.clear();
+  }
+
   /** Closes the oldest idle connection; `false` when every held connection is busy. */
   #evictOne(): boolean {
     for (const [key, socket] of this.#open) {

@@ -194,6 +194,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        guard.closeAll();
       });
     },
   };

@@ -187,6 +187,17 @@ describe('locking out the metrics port by holding connections', () => {
     await probesAnswered(base);
   });
 
+  it('closing the port does not wait for stalled TLS handshakes to time out', async () => {
+    pki = makePki();
+    const cert = pki.server();
+    const { port } = await startPort({ ...SHORT, handshakeTimeoutMs: 60_000 }, new TlsFiles({ cert: cert.cert, key: cert.key, clientCa: undefined }));
+    const conns = await flood(port, 16);
+    const closing = admin!.close();
+    admin = undefined;
+    await closing;
+    await waitFor(() => conns.every((a) => a.closed), { timeoutMs: 5000, what: 'every handshaking connection to be closed' });
+  });
+
   it('with its default bounds, the real sidecar answers scrape, /healthz and /readyz while 256 silent connections are held, and counts the connections it recycled', async () => {
     upstream = await startUpstream((_req, res) => res.end('ok'));
     sidecar = await startSidecar(upstream.url);
