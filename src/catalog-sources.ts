@@ -5,7 +5,8 @@
  * the upstream comes back, and every `--detect-interval`; the inventory source follows it.
  */
 import type { SidecarConfig } from './config/load.ts';
-import { SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { readKeyFile, SecretFile, type SecretFileListener } from './config/secret-file.ts';
+import { SecretIds } from './ledger/auth.ts';
 import { describeSources, detectSources, SOURCES, type Source } from './events/detect.ts';
 import { McpInventory } from './events/mcp-inventory.ts';
 import { InventoryPoller } from './events/poller.ts';
@@ -50,7 +51,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   observeInventory(instruments, inventory);
   const restObserver = new RestObserver(ledger, inventory, {
     captureLimit: config.bodyCaptureLimit,
-    userId: { source: config.userIdSource, header: config.userIdHeader },
+    userId: { source: config.userIdSource, header: config.userIdHeader, ids: config.userIdKeyFile === undefined ? SecretIds.random() : new SecretIds(readKeyFile(config.userIdKeyFile)) },
   });
   const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
   const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };

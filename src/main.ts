@@ -142,6 +142,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
 
   let draining = false;
   const authLog = new AuthFailureLog(logger);
+  const connectionsShed = instruments.counter('sidecar_metrics_port_connections_shed_total');
   const tls =
     config.metricsTls === undefined
       ? undefined
@@ -157,7 +158,9 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
+    onConnectionShed: (reason) => connectionsShed.add(1, { reason }),
   });
+  instruments.observeGauge('sidecar_metrics_port_connections', (observe) => observe(admin.connections()));
 
   let proxyAddress: AddressInfo;
   try {

@@ -9,6 +9,7 @@ import type { AuthFailureReason } from './server.ts';
 const WHY: Record<AuthFailureReason, string> = {
   missing: 'no bearer token',
   invalid: 'wrong bearer token',
+  ambiguous: 'more than one Authorization header',
   client_certificate: 'no trusted client certificate',
 };
 

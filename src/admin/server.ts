@@ -12,28 +12,30 @@
  * not fail the handshake without one: kubelet's HTTPS probes cannot present one, so `/healthz` and
  * `/readyz` stay reachable, and only `/metrics` requires it (checked per request, before the token).
  *
- * The port has its own small limits (head within 10 s, at most {@link METRICS_MAX_CONNECTIONS} connections),
- * so a flood of idle connections to it cannot exhaust the process's descriptors.
+ * The port has its own small limits ({@link METRICS_PORT_LIMITS}, connections.ts): every connection whose
+ * peer is silent, slow or half-closed is reclaimed within seconds, at most 256 are held, and at the limit
+ * the oldest idle one gives way to a new one — so a flood of idle connections can neither exhaust the
+ * process's descriptors nor keep a scrape or a probe out. A request with more than one `Authorization`
+ * header is refused (400): which one counts would otherwise depend on the parser.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
 import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exporters/prometheus.ts';
+import { ConnectionGuard, METRICS_PORT_LIMITS, type ConnectionShedReason, type MetricsPortLimits } from './connections.ts';
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
 
 const gzipAsync = promisify(gzip);
 
-/** Most connections the metrics port holds at once (Prometheus needs one or two, probes a few). */
-export const METRICS_MAX_CONNECTIONS = 256;
-
 /** Why a /metrics request was refused (never the credentials themselves). */
-export type AuthFailureReason = 'missing' | 'invalid' | 'client_certificate';
+export type AuthFailureReason = 'missing' | 'invalid' | 'ambiguous' | 'client_certificate';
 
 export interface AdminOptions {
   readonly listen: HostPort;
@@ -49,17 +51,35 @@ export interface AdminOptions {
   readonly tls?: TlsFiles | undefined;
   /** Called when a scrape fails. */
   readonly onScrapeError?: (err: unknown) => void;
+  /** Called when a connection is closed to admit another, or refused at the limit (connections.ts). */
+  readonly onConnectionShed?: (reason: ConnectionShedReason) => void;
+  /** The port's bounds. @default METRICS_PORT_LIMITS */
+  readonly limits?: MetricsPortLimits;
 }
 
 export interface AdminServer {
   readonly server: Server;
   listen(): Promise<AddressInfo>;
+  /** Connections held now. */
+  connections(): number;
   close(): Promise<void>;
 }
 
 function plain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
   res.end(body);
+}
+
+const REFUSALS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** Answers a request Node's parser refused, then destroys the connection (at the latest after `flushMs`). */
+function refuseConnection(socket: Duplex, status: number, flushMs: number): void {
+  const timer = setTimeout(() => socket.destroy(), flushMs);
+  timer.unref();
+  socket.end(`HTTP/1.1 ${status} ${REFUSALS[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -69,6 +89,8 @@ function acceptsGzip(req: IncomingMessage): boolean {
 
 export function createAdminServer(opts: AdminOptions): AdminServer {
   const requireClientCert = opts.tls?.paths.clientCa !== undefined;
+  const limits = opts.limits ?? METRICS_PORT_LIMITS;
+  const guard = new ConnectionGuard(limits.maxConnections, opts.onConnectionShed);
 
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (requireClientCert && (req.socket as TLSSocket).authorized !== true) {
@@ -102,6 +124,12 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    guard.requestStarted(req.socket, res);
+    const authorization = req.headersDistinct['authorization'];
+    if (authorization !== undefined && authorization.length > 1) {
+      opts.onAuthFailure?.(req.socket.remoteAddress, 'ambiguous');
+      return plain(res, 400, 'Bad Request: more than one Authorization header\n', { connection: 'close' });
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -117,36 +145,57 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     });
   }
 
-  const limits = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 };
+  const http = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the head and request timeouts on this period (30 s by default): keep it under the timeout.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    maxHeaderSize: 16 * 1024,
+  };
   const tls = opts.tls;
   let server: Server;
   if (tls === undefined) {
-    server = createServer(limits, onRequest);
+    server = createServer(http, onRequest);
   } else {
-    const https: HttpsServer = createHttpsServer({ ...limits, ...tls.options, requestCert: requireClientCert, rejectUnauthorized: false }, onRequest);
+    const https: HttpsServer = createHttpsServer(
+      { ...http, ...tls.options, handshakeTimeout: limits.handshakeTimeoutMs, requestCert: requireClientCert, rejectUnauthorized: false },
+      onRequest,
+    );
     // Before the TLS listener wraps the socket: a renewed certificate is used from this very connection on.
     https.prependListener('connection', () => {
       const next = tls.check();
       if (next !== undefined) https.setSecureContext(next);
     });
-    // A plain-HTTP request or a failed handshake on the TLS port: close quietly.
+    // A plain-HTTP request, a failed or timed-out handshake on the TLS port: close quietly.
     https.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
     server = https;
   }
-  server.maxConnections = METRICS_MAX_CONNECTIONS;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  // Before the HTTP or TLS server sees a connection: admitted, or room made for it (connections.ts).
+  server.prependListener('connection', (socket: Socket) => guard.admit(socket));
+  // Without a byte read or written for this long (a client that never reads its answer), a connection is destroyed.
+  server.timeout = limits.idleTimeoutMs;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable || guard.isBusy(socket as Socket)) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    refuseConnection(socket, status, limits.refusalFlushMs);
   });
   return {
     server,
     listen() {
       return listenOn(server, opts.listen);
     },
+    connections() {
+      return guard.size;
+    },
     close() {
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        guard.closeAll();
       });
     },
   };

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { fileStamp, ReloadingFile } from '../config/reloading-file.ts';
+import { fileModifiedAt, fileStamp, ReloadingFile } from '../config/reloading-file.ts';
 
 export interface TlsPaths {
   readonly cert: string;
@@ -24,6 +24,17 @@ export type TlsFilesListener = (event: 'reloaded' | 'invalid', detail: string) =
 
 function stamp(path: string): string {
   return fileStamp(path) ?? 'missing';
+}
+
+/** The newest mtime of `paths`, `undefined` if one cannot be stat'ed. */
+function newest(paths: readonly string[]): number | undefined {
+  let latest = 0;
+  for (const p of paths) {
+    const m = fileModifiedAt(p);
+    if (m === undefined) return undefined;
+    latest = Math.max(latest, m);
+  }
+  return latest;
 }
 
 /**
@@ -57,6 +68,8 @@ export function readTlsMaterial(paths: TlsPaths): SecureContextOptions {
 export class TlsFiles {
   readonly paths: TlsPaths;
   readonly #files: ReloadingFile<SecureContextOptions>;
+  /** The options last handed out by {@link check} (a settled change may be read by the reloader's timer). */
+  #inUse: SecureContextOptions;
 
   /**
    * Reads the files now (throws like {@link readTlsMaterial}).
@@ -67,12 +80,14 @@ export class TlsFiles {
     this.#files = new ReloadingFile(
       {
         stamp: () => `${stamp(paths.cert)}|${stamp(paths.key)}|${paths.clientCa === undefined ? '' : stamp(paths.clientCa)}`,
+        modifiedAt: () => newest([paths.cert, paths.key, ...(paths.clientCa === undefined ? [] : [paths.clientCa])]),
         read: () => readTlsMaterial(paths),
         onReloaded: () => listener?.('reloaded', paths.cert),
         onFailed: (err) => listener?.('invalid', (err as Error).message),
       },
       checkEveryMs,
     );
+    this.#inUse = this.#files.value;
   }
 
   /** The options of the context in use. */
@@ -82,6 +97,10 @@ export class TlsFiles {
 
   /** New options when the files changed (and form a valid set) since the last call, else `undefined`. */
   check(): SecureContextOptions | undefined {
-    return this.#files.check();
+    this.#files.check();
+    const current = this.#files.value;
+    if (current === this.#inUse) return undefined;
+    this.#inUse = current;
+    return current;
   }
 }

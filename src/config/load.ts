@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.ts';
 import { OPTIONS, type McpInventoryOption, type OptionSpec, type UserIdSource } from './options.ts';
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
+import { readKeyFile } from './secret-file.ts';
 import { parseToken, type HostPort } from './values.ts';
 import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
 
@@ -59,6 +60,8 @@ export interface SidecarConfig {
   readonly eventsReconnectMaxMs: number;
   readonly eventsReprobeMs: number;
   readonly userIdHeader: string;
+  /** Key file of the HMAC behind `user_id` values (checked at load, read at start); `undefined`: a random key. */
+  readonly userIdKeyFile: string | undefined;
   /** OpenTelemetry export and tracing, from the standard `OTEL_*` variables (config/otel-env.ts). */
   readonly otel: OtelConfig;
   /** Prefix of the MCP routes (`/` for none). */
@@ -141,6 +144,14 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   }
   const upstreamTokenFile = values['upstreamTokenFile'] as string | undefined;
   if (upstreamTokenFile !== undefined) readTokenFile(upstreamTokenFile, '--upstream-token-file');
+  const userIdKeyFile = values['userIdKeyFile'] as string | undefined;
+  if (userIdKeyFile !== undefined) {
+    try {
+      readKeyFile(userIdKeyFile);
+    } catch (err) {
+      throw new ConfigError('--user-id-key-file / SIDECAR_USER_ID_KEY_FILE', `--user-id-key-file: ${(err as Error).message}`);
+    }
+  }
   const config = { ...values, metricsAuth, metricsTls: resolveMetricsTls(values), otel: loadOtelConfig(env) } as Record<string, unknown>;
   delete config['metricsToken'];
   delete config['metricsTokenFile'];

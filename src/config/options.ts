@@ -249,11 +249,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'userIdSource', flag: 'user-id-source', env: 'SIDECAR_USER_ID_SOURCE', default: 'auto', placeholder: 'SOURCE',
     parse: (raw) => parseChoice(raw, USER_ID_SOURCES), group: 'metrics',
-    description: 'How user_id of mcp_rate_limit_exceeded_total is derived: auto (JWT sub, else a short credential hash), jwt-sub, header, credential-hash.',
+    description: 'How user_id of mcp_rate_limit_exceeded_total is derived: auto (JWT sub, else a keyed hash of the credential, see --user-id-key-file), jwt-sub, header, credential-hash.',
   },
   {
     key: 'userIdHeader', flag: 'user-id-header', env: 'SIDECAR_USER_ID_HEADER', default: 'x-user-id', placeholder: 'NAME',
     parse: (raw) => parseHeaderName(raw), group: 'metrics', description: 'Header read for --user-id-source header.',
+  },
+  {
+    key: 'userIdKeyFile', flag: 'user-id-key-file', env: 'SIDECAR_USER_ID_KEY_FILE', default: undefined, placeholder: 'PATH',
+    parse: (raw) => raw.trim(), group: 'metrics',
+    description: 'File holding the key (at least 16 bytes, read at start) of the HMAC that turns credentials into user_id values, so a scrape gives nobody a hash to test guesses against; the same key keeps them stable across restarts and replicas. Without it, a random key per process: the values change at every restart.',
   },
   {
     key: 'bodyCaptureLimit', flag: 'body-capture-limit', env: 'SIDECAR_BODY_CAPTURE_LIMIT', default: '64kb', placeholder: 'SIZE',

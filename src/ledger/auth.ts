@@ -1,9 +1,10 @@
 /**
  * Authentication facts from a request's headers and its response: which scheme the client used, why a
- * 401 happened, and a stable non-secret user id for rate-limit labels. Pure. Credentials are read only to
- * classify them; nothing returned here contains one.
+ * 401 happened, and a stable non-secret user id for rate-limit labels. Pure (given the key of
+ * {@link SecretIds}). Credentials are read only to classify them; nothing returned here contains one, nor
+ * anything from which one could be tested offline.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Values of the `method` label of the auth families. */
@@ -68,9 +69,33 @@ export function authFailureReason(scheme: AuthScheme, body: unknown): AuthFailur
   }
 }
 
-/** A short, stable, non-reversible id for a credential (12 hex characters of SHA-256). */
-export function credentialHash(credential: string): string {
-  return createHash('sha256').update(credential, 'utf8').digest('hex').slice(0, 12);
+/**
+ * Short ids for secrets (credentials, unsafe header values): 12 hex characters of an HMAC-SHA-256 under a
+ * key the operator controls (`--user-id-key-file`), else a random key made at start. An unkeyed hash of a
+ * credential would let anyone holding a scrape test guesses offline (a dictionary recovers a weak password
+ * from `h:` + 12 hex digits in microseconds); without the key, a label says nothing about the secret.
+ * The same key gives the same id across restarts and replicas; a random key gives new ids at every start.
+ */
+export class SecretIds {
+  /** A KeyObject made once: createHmac with a Buffer key would import it again on every call. */
+  readonly #key: KeyObject;
+
+  /** @param key at least 16 bytes. */
+  constructor(key: Buffer) {
+    if (key.length < 16) throw new Error('the key must be at least 16 bytes');
+    this.#key = createSecretKey(key);
+  }
+
+  /** Ids under a key made now, valid for this process only. */
+  static random(): SecretIds {
+    return new SecretIds(randomBytes(32));
+  }
+
+  /** The id of `secret` (12 lower-case hex characters). */
+  of(secret: string): string {
+    // Domain-separated, so the key can never be used to reproduce another HMAC of the same input.
+    return createHmac('sha256', this.#key).update('mcp-composer-sidecar user_id\u0000').update(secret, 'utf8').digest('hex').slice(0, 12);
+  }
 }
 
 const SAFE_ID = /^[A-Za-z0-9._@:+-]{1,64}$/;
@@ -92,16 +117,18 @@ export interface UserIdOptions {
   readonly source: UserIdSource;
   /** Header read for `source: 'header'` (e.g. `x-user-id`), lower-case. */
   readonly header?: string;
+  /** Keyed ids of credentials and of header values that are not safe as they are. */
+  readonly ids: SecretIds;
 }
 
 /**
- * A stable, non-secret user id: the JWT `sub` claim, a configured header, or a short hash of the
- * credential (`auto` tries the JWT `sub`, then the hash). `anonymous` for requests without credentials.
+ * A stable, non-secret user id: the JWT `sub` claim, a configured header, or the keyed id of the
+ * credential (`auto` tries the JWT `sub`, then the id). `anonymous` for requests without credentials.
  */
 export function userIdOf(headers: IncomingHttpHeaders, opts: UserIdOptions): string {
   if (opts.source === 'header') {
     const v = opts.header === undefined ? undefined : headerValue(headers[opts.header]);
-    return v !== undefined && SAFE_ID.test(v) ? v : v === undefined ? 'anonymous' : `h:${credentialHash(v)}`;
+    return v !== undefined && SAFE_ID.test(v) ? v : v === undefined ? 'anonymous' : `h:${opts.ids.of(v)}`;
   }
   const { scheme, credential } = credentialOf(headers);
   if (credential === undefined || credential === '') return 'anonymous';
@@ -110,5 +137,5 @@ export function userIdOf(headers: IncomingHttpHeaders, opts: UserIdOptions): str
     if (sub !== undefined) return sub;
   }
   if (opts.source === 'jwt-sub') return 'unknown';
-  return `h:${credentialHash(credential)}`;
+  return `h:${opts.ids.of(credential)}`;
 }

@@ -5,11 +5,13 @@
  * from the client's IncomingMessage with undici's own back-pressure.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type Exchange, proxyChannels } from './exchange.ts';
 import { clientResponseHeaders, isEventStream } from './headers.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
 import type { ProxyState } from './state.ts';
+import { claimUpstreamSocket, socketError, type UpstreamSocketClaimant } from './upstream-socket.ts';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -27,7 +29,7 @@ function onClientClose(this: TaggedResponse): void {
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
 /** The dispatch handler of one proxied request. */
-export class ForwardHandler implements Dispatcher.DispatchHandler {
+export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocketClaimant {
   readonly #ex: Exchange;
   readonly #req: IncomingMessage;
   readonly #res: TaggedResponse;
@@ -41,6 +43,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #shuttingDown = false;
   /** `drain` is listened to from the first time the client's socket is full (most responses never fill it). */
   #drainListened = false;
+  /** The upstream socket the request was written on (upstream-socket.ts), until the response ends. */
+  #upstreamSocket: Duplex | null = null;
 
   constructor(ex: Exchange, req: IncomingMessage, res: ServerResponse, state: ProxyState) {
     this.#ex = ex;
@@ -54,6 +58,19 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
     if (this.#clientClosed) controller.abort(new Error('client went away'));
+    else claimUpstreamSocket(this);
+  }
+
+  get claimedMethod(): string {
+    return this.#ex.method;
+  }
+
+  get claimedPath(): string {
+    return this.#ex.url;
+  }
+
+  upstreamSocket(socket: Duplex): void {
+    this.#upstreamSocket = socket;
   }
 
   onBodySent(chunk: Buffer): void {
@@ -104,7 +121,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(_controller: Controller, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(controller: Controller, trailers: Record<string, string | string[] | undefined>): void {
+    // undici ends a close-delimited body at a reset as at a clean close: only a clean close ends it.
+    const reset = socketError(this.#upstreamSocket);
+    this.#upstreamSocket = null;
+    if (reset !== null) return this.onResponseError(controller, reset);
     this.#upstreamDone = true;
     if (this.#clientClosed) return;
     const res = this.#res;
@@ -123,6 +144,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Controller | null, err: Error): void {
     this.#upstreamDone = true;
+    this.#upstreamSocket = null;
     if (this.#clientClosed || this.#shuttingDown) return;
     const res = this.#res;
     const ex = this.#ex;
@@ -148,7 +170,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     // Headers (and maybe part of the body) are out: the only honest signal left is a broken connection.
     ex.outcome = 'upstream_aborted';
     this.#state.reportError('upstream_aborted', err);
-    res.destroy();
+    // A chunked or Content-Length answer cut short is visibly incomplete. A close-delimited one (to an
+    // HTTP/1.0 client) would look complete at a FIN: only a reset says it is not.
+    if (this.#req.httpVersion !== '1.1' && !res.hasHeader('content-length') && res.socket !== null) res.socket.resetAndDestroy();
+    else res.destroy();
   }
 
   clientDrained(): void {

@@ -4,12 +4,14 @@
  * refuses the upgrade gets its ordinary response relayed on the raw client socket, which is then closed.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type Exchange, proxyChannels } from './exchange.ts';
 import { HOP_BY_HOP, rawResponseHead } from './headers.ts';
 import type { ProxyState } from './state.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
+import { claimUpstreamSocket, socketError, type UpstreamSocketClaimant } from './upstream-socket.ts';
 
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
@@ -30,7 +32,7 @@ function halfClosed(from: Duplex, to: Duplex): void {
   });
 }
 
-export class UpgradeHandler implements Dispatcher.DispatchHandler {
+export class UpgradeHandler implements Dispatcher.DispatchHandler, UpstreamSocketClaimant {
   readonly #ex: Exchange;
   readonly #client: Duplex;
   readonly #head: Buffer;
@@ -39,6 +41,10 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
   #upstream: Duplex | null = null;
   #responded = false;
   #ended = false;
+  /** The upstream socket of a refused upgrade's answer (upstream-socket.ts), until it ends. */
+  #answerSocket: Duplex | null = null;
+  /** The relayed answer of a refused upgrade carries a Content-Length (else it is close-delimited). */
+  #answerSized = false;
 
   constructor(ex: Exchange, req: IncomingMessage, client: Duplex, head: Buffer, state: ProxyState) {
     this.#ex = ex;
@@ -54,11 +60,25 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
     if (this.#client.destroyed) controller.abort(new Error('client went away'));
+    else claimUpstreamSocket(this);
+  }
+
+  get claimedMethod(): string {
+    return this.#ex.method;
+  }
+
+  get claimedPath(): string {
+    return this.#ex.url;
+  }
+
+  upstreamSocket(socket: Duplex): void {
+    this.#answerSocket = socket;
   }
 
   onRequestUpgrade(_controller: Controller, statusCode: number, headers: Headers, upstream: Duplex): void {
     const ex = this.#ex;
     const client = this.#client;
+    this.#answerSocket = null;
     this.#upstream = upstream;
     if (client.destroyed) {
       upstream.destroy();
@@ -104,6 +124,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
     const out: Headers = {};
     for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
     out['connection'] = 'close';
+    this.#answerSized = out['content-length'] !== undefined;
     this.#responded = true;
     this.#ex.status = status;
     this.#ex.responseHeaders = headers;
@@ -121,17 +142,25 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(controller: Controller): void {
+    // A close-delimited answer ended by a reset is not complete (upstream-socket.ts).
+    const reset = socketError(this.#answerSocket);
+    this.#answerSocket = null;
+    if (reset !== null) return this.onResponseError(controller, reset);
     this.#client.end();
   }
 
   onResponseError(_controller: Controller | null, err: Error): void {
+    this.#answerSocket = null;
     const client = this.#client;
     if (client.destroyed) return;
     if (this.#responded) {
       this.#ex.outcome = 'upstream_aborted';
       this.#state.reportError('upstream_aborted', err);
-      client.destroy();
+      // The relayed answer is close-delimited unless it carries a Content-Length: a FIN would make it
+      // look complete, so the client's connection is reset. A broken tunnel (no close frame) is visible as such.
+      if (this.#upstream === null && !this.#answerSized && client instanceof Socket) client.resetAndDestroy();
+      else client.destroy();
       return;
     }
     const outcome = classifyUpstreamError(err);

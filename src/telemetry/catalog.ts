@@ -132,6 +132,11 @@ export const SELF: readonly FamilySpec[] = [
     help: "Answers to the sidecar's own MCP requests seen on a client's stream: the upstream sends every message to every session (a broadcasting gateway)",
   }),
   s({ name: 'sidecar_mcp_inventory_session', kind: 'gauge', help: 'Whether the sidecar holds an MCP session of its own for the inventory now (1) or not (0); absent with --mcp-inventory off', labels: [] }),
+  s({ name: 'sidecar_metrics_port_connections', kind: 'gauge', help: 'Connections the metrics port holds now (at most 256; at the limit the oldest idle one gives way to a new one)', labels: [] }),
+  s({
+    name: 'sidecar_metrics_port_connections_shed_total', kind: 'counter', labels: ['reason'],
+    help: 'Metrics-port connections closed because the port held its maximum: the oldest idle one to admit a new one (evicted), or a new one while every held connection was answering (refused)',
+  }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */

@@ -12,7 +12,7 @@ import { OPTIONS } from '../../src/config/options.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/events/inventory-parse.ts';
 import { negotiateFormat } from '../../src/exporters/negotiate.ts';
-import { authFailureReason, credentialOf, jwtSubject, userIdOf } from '../../src/ledger/auth.ts';
+import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from '../../src/ledger/auth.ts';
 import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../src/ledger/name-bounds.ts';
 import { clientResponseHeaders, HOP_BY_HOP, upstreamRequestHeaders, withOverrides } from '../../src/proxy/headers.ts';
@@ -222,6 +222,7 @@ const rest = target('ledger/rest-classify: classifyRest', [observation], (o) => 
 });
 
 const USER_ID = /^(?:anonymous|unknown|h:[0-9a-f]{12}|[A-Za-z0-9._@:+-]{1,64})$/;
+const ids = SecretIds.random();
 const jwtLike = fc.tuple(fc.jsonValue(), fc.oneof(fc.record({ sub: fc.oneof(fc.string({ maxLength: 80 }), fc.jsonValue()) }, { requiredKeys: [] }), fc.jsonValue())).map(([h, p]) => `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.sig`);
 
 const auth = target('ledger/auth: credentialOf, authFailureReason, jwtSubject, userIdOf', [credentialHeaders, fc.oneof(jwtLike, fc.string({ maxLength: 80 })), fc.constantFrom('auto', 'jwt-sub', 'header', 'credential-hash') as fc.Arbitrary<'auto' | 'jwt-sub' | 'header' | 'credential-hash'>, fc.jsonValue()], (hdrs, token, source, body) => {
@@ -231,7 +232,7 @@ const auth = target('ledger/auth: credentialOf, authFailureReason, jwtSubject, u
   const sub = run('jwtSubject', () => jwtSubject(token));
   check(sub === undefined || /^[A-Za-z0-9._@:+-]{1,64}$/.test(sub), `an unsafe sub: ${sub}`);
   for (const h of [hdrs, { ...hdrs, authorization: `Bearer ${token}` }]) {
-    const id = run('userIdOf', () => userIdOf(h, { source, header: 'x-user-id' }));
+    const id = run('userIdOf', () => userIdOf(h, { source, header: 'x-user-id', ids }));
     check(USER_ID.test(id), () => `user_id outside its form: ${JSON.stringify(id)}`);
     const cred = credentialOf(h).credential;
     // Outside --user-id-source header, an opaque credential (not a JWT) never becomes the label.

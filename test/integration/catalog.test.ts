@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, OVERFLOW_VALUE } from '../../src/telemetry/catalog.ts';
-import { credentialHash } from '../../src/ledger/auth.ts';
+import { SecretIds } from '../../src/ledger/auth.ts';
 import { requestJson, startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix, type MixResult } from '../fixtures/rest-traffic.ts';
 import { histogram, scrape, value, type Family } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
+
+/** The key of the user_id HMAC (--user-id-key-file), so the expected label can be computed. */
+const USER_ID_KEY = 'catalog-test-user-id-key-0123456789';
 
 /** `le` values as prometheus_client writes them. */
 function le(buckets: readonly number[]): string[] {
@@ -36,11 +39,12 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
     dir = mkdtempSync(join(tmpdir(), 'sidecar-catalog-'));
     const tokenFile = join(dir, 'upstream-token');
     writeFileSync(tokenFile, FULL_TOKEN, { mode: 0o600 });
+    writeFileSync(join(dir, 'user-id-key'), `${USER_ID_KEY}\n`, { mode: 0o600 });
     composer = await startDemoComposer([
       '--no-events', '--api-shape', shape, '--auth-token', FULL_TOKEN, '--readonly-token', READONLY_TOKEN,
       '--rate-limit', '200', '--restart-backoff', '300ms',
     ]);
-    sidecar = await startSidecar(composer.url, ['--upstream-token-file', tokenFile, '--poll-interval', '200ms']);
+    sidecar = await startSidecar(composer.url, ['--upstream-token-file', tokenFile, '--user-id-key-file', join(dir, 'user-id-key'), '--poll-interval', '200ms']);
     await waitFor(async () => value(await scrape(sidecar.metricsUrl), 'mcp_servers_running') === 3, { what: 'the first poll' });
     mix = await runScriptedMix(sidecar.proxyUrl, composer.url);
     // The crash is seen by a poll difference: wait for it, and for a poll after the last lifecycle change.
@@ -110,7 +114,7 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
   it('counts 429s with a non-secret user id and the normalised endpoint', () => {
     expect(mix.rateLimited).toBeGreaterThanOrEqual(5);
     expect(value(m, 'mcp_rate_limit_exceeded_total')).toBe(mix.rateLimited);
-    expect(value(m, 'mcp_rate_limit_exceeded_total', { endpoint: '/api/v1/health', user_id: `h:${credentialHash(READONLY_TOKEN)}` })).toBe(mix.rateLimited);
+    expect(value(m, 'mcp_rate_limit_exceeded_total', { endpoint: '/api/v1/health', user_id: `h:${new SecretIds(Buffer.from(USER_ID_KEY)).of(READONLY_TOKEN)}` })).toBe(mix.rateLimited);
   });
 
   it('counts lifecycle calls from REST and the kill -9 from poll differences, once each', () => {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PROMETHEUS_CONTENT_TYPE } from '../../src/exporters/prometheus.ts';
 import { clientRequests, startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
 import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
+import { rawRequest } from '../fixtures/raw-http.ts';
 
 let upstream: TestUpstream | undefined;
 let sidecar: TestSidecar | undefined;
@@ -51,6 +52,26 @@ describe('the metrics port', () => {
     expect(ok.body.toString()).toContain('# TYPE sidecar_upstream_up gauge');
     // A wrong token is never logged.
     expect(sidecar.rawLogs.join('')).not.toContain('wrong-token');
+  });
+
+  it('two Authorization headers (the right token twice, or the right one and another): 400 and logged, never "first one wins"', async () => {
+    upstream = await startUpstream((_req, res) => res.end('ok'));
+    sidecar = await startSidecar(upstream.url);
+    const port = Number(new URL(sidecar.metricsUrl).port);
+    const pairs = [
+      [`Bearer ${TEST_TOKEN}`, `Bearer ${TEST_TOKEN}`],
+      [`Bearer ${TEST_TOKEN}`, 'Bearer someone-elses-token'],
+      ['Bearer someone-elses-token', `Bearer ${TEST_TOKEN}`],
+    ];
+    for (const [first, second] of pairs) {
+      const answer = await rawRequest(port, `GET /metrics HTTP/1.1\r\nHost: a\r\nAuthorization: ${first}\r\nauthorization: ${second}\r\n\r\n`);
+      expect(answer.status).toBe(400);
+      expect(answer.text).not.toContain('# TYPE');
+    }
+    // One of them alone is still served.
+    expect((await raw(sidecar.metricsUrl, { authorization: `Bearer ${TEST_TOKEN}` })).status).toBe(200);
+    await waitFor(() => sidecar!.logs.some((l) => l.event === 'metrics_auth_failed' && l['reason'] === 'ambiguous'), { what: 'the refusal to be logged' });
+    expect(sidecar.rawLogs.join('')).not.toContain('someone-elses-token');
   });
 
   it('serves gzip when asked, identical to the plain text', async () => {

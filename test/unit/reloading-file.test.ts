@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileStamp, ReloadingFile } from '../../src/config/reloading-file.ts';
+import { DEFAULT_SETTLE_MS, fileModifiedAt, fileStamp, ReloadingFile } from '../../src/config/reloading-file.ts';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -10,7 +10,7 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** A file holding a number, checked at every call (checkEveryMs 0); reads and events are recorded. */
+/** A file holding a number, checked at every call (checkEveryMs 0), read as soon as it changed (settleMs 0); reads and events are recorded. */
 function numberFile(initial: string) {
   dir = mkdtempSync(join(tmpdir(), 'reloading-'));
   const path = join(dir, 'value');
@@ -29,6 +29,7 @@ function numberFile(initial: string) {
       onReloaded: (next, previous, wasFailing) => events.push(`reloaded ${previous}→${next}${wasFailing ? ' after failure' : ''}`),
       onFailed: (err) => events.push(`failed: ${(err as Error).message}`),
     },
+    0,
     0,
   );
   return { path, file, events, reads: () => reads };
@@ -66,5 +67,84 @@ describe('ReloadingFile', () => {
     expect(f.file.value).toBe(1);
     expect(f.events).toHaveLength(1);
     expect(f.events[0]).toMatch(/^failed: /);
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A text file reloaded like a token file (stamp and mtime), checked at every call, settling for `settleMs`. */
+function textFile(initial: string, settleMs: number) {
+  dir = mkdtempSync(join(tmpdir(), 'reloading-'));
+  const path = join(dir, 'token');
+  writeFileSync(path, initial);
+  // Written long ago, like a mounted Secret.
+  utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  const file = new ReloadingFile<string>(
+    {
+      stamp: () => fileStamp(path),
+      modifiedAt: () => fileModifiedAt(path),
+      read: () => {
+        const t = readFileSync(path, 'utf8').trim();
+        if (t === '') throw new Error('empty');
+        return t;
+      },
+    },
+    0,
+    settleMs,
+  );
+  return { path, file };
+}
+
+describe('ReloadingFile and a file written in place in several steps', () => {
+  it('never reads the prefix of a token written in two steps with a pause; reads the whole token once it has settled', async () => {
+    // The writer's pause (50 ms) is far below the settle time (1 s), so that a loaded machine cannot stretch it past.
+    const f = textFile('old-token', 1000);
+    const seen = new Set<string>();
+    const watch = setInterval(() => {
+      f.file.check();
+      seen.add(f.file.value);
+    }, 5);
+    try {
+      writeFileSync(f.path, ''); // `>` truncates first
+      await sleep(20);
+      appendFileSync(f.path, 'new-');
+      await sleep(50); // the writer pauses
+      appendFileSync(f.path, 'token-0123456789');
+      for (let i = 0; i < 300 && f.file.value !== 'new-token-0123456789'; i++) await sleep(10);
+    } finally {
+      clearInterval(watch);
+    }
+    seen.add(f.file.value);
+    expect(f.file.value).toBe('new-token-0123456789');
+    expect([...seen]).toEqual(['old-token', 'new-token-0123456789']);
+  });
+
+  it('reads at once a change that settled before it was first seen (a rotation is not delayed)', () => {
+    const f = textFile('old-token', 200);
+    writeFileSync(f.path, 'rotated-token');
+    utimesSync(f.path, new Date(Date.now() - 5000), new Date(Date.now() - 5000));
+    expect(f.file.check()).toBe('rotated-token');
+  });
+
+  it('reads a change first seen unsettled once it has settled, without waiting for the next check', async () => {
+    const f = textFile('old-token', 100);
+    writeFileSync(f.path, 'rotated-token');
+    expect(f.file.check()).toBeUndefined();
+    expect(f.file.value).toBe('old-token');
+    for (let i = 0; i < 100 && f.file.value === 'old-token'; i++) await sleep(10);
+    expect(f.file.value).toBe('rotated-token');
+  });
+
+  it('reads a file whose mtime lies in the future once it has been seen unchanged for the settle time', async () => {
+    const f = textFile('old-token', 100);
+    writeFileSync(f.path, 'rotated-token');
+    utimesSync(f.path, new Date(Date.now() + 3_600_000), new Date(Date.now() + 3_600_000));
+    expect(f.file.check()).toBeUndefined();
+    for (let i = 0; i < 100 && f.file.value === 'old-token'; i++) await sleep(10);
+    expect(f.file.value).toBe('rotated-token');
+  });
+
+  it('settles for half a second by default', () => {
+    expect(DEFAULT_SETTLE_MS).toBe(500);
   });
 });

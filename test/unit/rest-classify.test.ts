@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authFailureReason, credentialOf, credentialHash, jwtSubject, userIdOf } from '../../src/ledger/auth.ts';
+import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from '../../src/ledger/auth.ts';
 import { classifyRest, configErrorType, errorTypeOfStatus, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
 
 const obs = (o: Partial<RestObservation>): RestObservation => ({
@@ -131,17 +131,19 @@ describe('auth helpers', () => {
     expect(authFailureReason('none', 'not an object')).toBe('missing');
   });
 
-  it('derives user ids: JWT sub (unverified), a short hash, a header, or anonymous', () => {
+  it('derives user ids: JWT sub (unverified), a keyed id of the credential, a header, or anonymous', () => {
+    const ids = new SecretIds(Buffer.from('a test key of at least 16 bytes'));
     const token = jwt({ sub: 'alice@example.com', exp: 1 });
     expect(jwtSubject(token)).toBe('alice@example.com');
     expect(jwtSubject(jwt({ sub: 'x'.repeat(100) }))).toBeUndefined();
     expect(jwtSubject('not.a.jwt')).toBeUndefined();
-    expect(userIdOf({ authorization: `Bearer ${token}` }, { source: 'auto' })).toBe('alice@example.com');
-    expect(userIdOf({ authorization: 'Bearer opaque-secret' }, { source: 'auto' })).toBe(`h:${credentialHash('opaque-secret')}`);
-    expect(userIdOf({ authorization: `Bearer ${token}` }, { source: 'credential-hash' })).toBe(`h:${credentialHash(token)}`);
-    expect(userIdOf({ 'x-user-id': 'bob' }, { source: 'header', header: 'x-user-id' })).toBe('bob');
-    expect(userIdOf({}, { source: 'auto' })).toBe('anonymous');
-    expect(userIdOf({ authorization: 'Bearer opaque' }, { source: 'jwt-sub' })).toBe('unknown');
-    expect(credentialHash('opaque-secret')).toMatch(/^[0-9a-f]{12}$/);
+    expect(userIdOf({ authorization: `Bearer ${token}` }, { source: 'auto', ids })).toBe('alice@example.com');
+    expect(userIdOf({ authorization: 'Bearer opaque-secret' }, { source: 'auto', ids })).toBe(`h:${ids.of('opaque-secret')}`);
+    expect(userIdOf({ authorization: `Bearer ${token}` }, { source: 'credential-hash', ids })).toBe(`h:${ids.of(token)}`);
+    expect(userIdOf({ 'x-user-id': 'bob' }, { source: 'header', header: 'x-user-id', ids })).toBe('bob');
+    expect(userIdOf({ 'x-user-id': 'not safe as it is' }, { source: 'header', header: 'x-user-id', ids })).toBe(`h:${ids.of('not safe as it is')}`);
+    expect(userIdOf({}, { source: 'auto', ids })).toBe('anonymous');
+    expect(userIdOf({ authorization: 'Bearer opaque' }, { source: 'jwt-sub', ids })).toBe('unknown');
+    expect(ids.of('opaque-secret')).toMatch(/^[0-9a-f]{12}$/);
   });
 });
