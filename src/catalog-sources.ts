@@ -20,10 +20,14 @@ import type { Instruments } from './telemetry/instruments.ts';
 import { observeInventory } from './telemetry/inventory-gauges.ts';
 import { McpTap } from './mcp/tap.ts';
 import { McpMetrics } from './telemetry/mcp-metrics.ts';
+import type { StatusFeed } from './admin/status-feed.ts';
+import type { SourcesView } from './admin/status-json.ts';
 
 export interface CatalogSources {
   readonly ledger: Ledger;
   readonly inventory: Inventory;
+  /** What detection found and the event stream's state, for the status page. */
+  view(): SourcesView;
   start(): void;
   stop(): Promise<void>;
 }
@@ -38,9 +42,11 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
 
 type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory; transport: string } | { kind: 'none' };
 
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
+/** @param status the status page's feed: it gets every record the catalog recorder gets (a tee, not a second source). */
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, status?: StatusFeed): CatalogSources {
   const inventory = new Inventory();
-  const ledger = new Ledger(new CatalogRecorder(instruments));
+  const recorder = new CatalogRecorder(instruments);
+  const ledger = new Ledger(status === undefined ? recorder : status.tee(recorder));
   observeInventory(instruments, inventory);
   const restObserver = new RestObserver(ledger, inventory, {
     captureLimit: config.bodyCaptureLimit,
@@ -48,7 +54,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
   const mcpMetrics = new McpMetrics(instruments);
-  const mcpTap = new McpTap(ledger, mcpMetrics, {
+  const mcpTap = new McpTap(ledger, status === undefined ? mcpMetrics : status.teeMcp(mcpMetrics), {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,
     correlator: {
@@ -170,6 +176,9 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   return {
     ledger,
     inventory,
+    view() {
+      return { detected: detected ? { ...available } : undefined, stream: subscriber === undefined ? 'off' : (subscriber.status ?? 'connecting') };
+    },
     start() {
       unsubscribeRest = restObserver.subscribe();
       unsubscribeMcp = mcpTap.subscribe();

@@ -5,10 +5,11 @@
  * `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
  * which is steady on a shared machine where end-to-end figures are not.
  *
- *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers]
+ *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers] [--no-status]
  *
  * `--endpoints N` spreads the traffic over N distinct paths (default 4); `--no-subscribers` measures the
- * proxy's own publication cost with nobody listening.
+ * proxy's own publication cost with nobody listening; `--no-status` leaves the status page's ring out (run
+ * both, side by side, for its cost as a ratio).
  */
 import { parseArgs } from 'node:util';
 import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
@@ -16,14 +17,14 @@ import { observationPath } from './wiring.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { endpoints: { type: 'string', default: '4' }, 'no-subscribers': { type: 'boolean', default: false }, 'scrape-every': { type: 'string', default: '100000' } },
+  options: { endpoints: { type: 'string', default: '4' }, 'no-subscribers': { type: 'boolean', default: false }, 'no-status': { type: 'boolean', default: false }, 'scrape-every': { type: 'string', default: '100000' } },
 });
 const exchanges = Number(positionals[0] ?? 300_000);
 const rounds = Number(positionals[1] ?? 7);
 const endpoints = Number(values.endpoints);
 const scrapeEvery = Number(values['scrape-every']);
 
-const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true });
+const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true, status: values['no-status'] !== true });
 
 const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
 const methods = ['GET', 'GET', 'GET', 'POST'];
@@ -60,7 +61,7 @@ const text = await scraper.scrape();
 let counted = 0;
 for (const m of text.matchAll(/^mcp_http_requests_total\{.*\} (\d+)$/gm)) counted += Number(m[1]);
 console.log(
-  `${values['no-subscribers'] === true ? 'no subscribers' : 'all subscribers'}, ${endpoints} endpoint(s): ` +
+  `${values['no-subscribers'] === true ? 'no subscribers' : values['no-status'] === true ? 'all subscribers but the status ring' : 'all subscribers'}, ${endpoints} endpoint(s): ` +
     `${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per exchange (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)})` +
     `; mcp_http_requests_total ${counted} of ${exchanges * (rounds + 1)} exchanges`,
 );

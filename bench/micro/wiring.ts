@@ -1,9 +1,13 @@
 /**
  * The sidecar's observation path as src/main.ts wires it, without sockets, for the micro benchmarks: the
  * proxy state, a MeterProvider with the Prometheus reader, and (unless `subscribers` is false) the HTTP
- * families, the REST observer and the MCP tap subscribed to the proxy's channels. No upstream: source
- * detection, polling and the event stream stay off.
+ * families, the REST observer and the MCP tap subscribed to the proxy's channels, and (unless `status` is
+ * false) the status page's ring fed beside them. No upstream: source detection, polling and the event
+ * stream stay off.
  */
+import { StatusFeed, StatusHttpFeeder } from '../../src/admin/status-feed.ts';
+import { subscribeAll } from '../../src/channels.ts';
+import { CHANNEL_PREFIX, type Exchange } from '../../src/proxy/exchange.ts';
 import { createCatalogSources } from '../../src/catalog-sources.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
@@ -19,7 +23,7 @@ export interface ObservationPath {
   readonly scraper: PrometheusScraper;
 }
 
-export function observationPath(opts: { subscribers: boolean } = { subscribers: true }): ObservationPath {
+export function observationPath(opts: { subscribers: boolean; status?: boolean } = { subscribers: true }): ObservationPath {
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const health = new UpstreamHealth();
   const state = new ProxyState(health);
@@ -28,8 +32,16 @@ export function observationPath(opts: { subscribers: boolean } = { subscribers: 
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   if (opts.subscribers) {
     new HttpMetrics(instruments, health).subscribe();
+    const status = opts.status === false ? undefined : new StatusFeed({ maxLabelValues: config.maxLabelValues });
+    if (status !== undefined) {
+      const feeder = new StatusHttpFeeder(status);
+      subscribeAll({
+        [`${CHANNEL_PREFIX}:response`]: (msg) => feeder.onResponse(msg as Exchange),
+        [`${CHANNEL_PREFIX}:end`]: (msg) => feeder.onEnd(msg as Exchange),
+      });
+    }
     // Subscribes the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
-    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health).start();
+    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, status).start();
   }
   return { state, scraper };
 }
