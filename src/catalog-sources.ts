@@ -101,7 +101,11 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
         maxEventBytes: Math.max(config.bodyCaptureLimit, 1024 * 1024),
         ...token,
       },
-      { ledger, inventory, metrics, logger, reread: () => void (current.kind === 'rest' ? current.poller.pollOnce() : current.kind === 'mcp' ? current.mcp.refresh() : undefined) },
+      {
+        ledger, inventory, metrics, logger, reread: () => void (current.kind === 'rest' ? current.poller.pollOnce() : current.kind === 'mcp' ? current.mcp.refresh() : undefined),
+        // Worded from the detected sources, as `sources_detected` is, so that the two lines agree.
+        withoutStream: () => (!detected ? undefined : available.rest ? 'from REST polling and proxied REST calls' : 'from nowhere: without a REST API either, server lifecycle cannot be seen'),
+      },
     );
     metrics.observe(instruments, subscriber);
   }

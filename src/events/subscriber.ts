@@ -31,6 +31,8 @@ export interface EventSubscriberDeps {
   readonly logger: Logger;
   /** Re-reads the inventory now (after a gap). */
   readonly reread: () => void;
+  /** Where lifecycle facts come from without the stream, in words, from the detected sources (`undefined` before detection). */
+  readonly withoutStream?: () => string | undefined;
 }
 
 export type StreamStatus = 'connected' | 'disconnected' | 'unavailable';
@@ -98,9 +100,10 @@ export class EventSubscriber {
 
   #unavailable(): void {
     this.#deps.ledger.lifecycle.onStreamDisconnected();
-    this.#setStatus('unavailable', () =>
-      this.#deps.logger.info({ event: 'event_stream_unavailable' }, 'the composer serves no event stream (404): lifecycle facts come from polling and proxied calls'),
-    );
+    this.#setStatus('unavailable', () => {
+      const lifecycle = this.#deps.withoutStream?.() ?? 'from REST polling and proxied REST calls, if the composer serves its REST API (see sources_detected)';
+      this.#deps.logger.info({ event: 'event_stream_unavailable', lifecycle }, `the composer serves no event stream (404): lifecycle facts come ${lifecycle}`);
+    });
   }
 
   #refused(status: number): void {
