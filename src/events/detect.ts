@@ -2,7 +2,7 @@
  * Which of the composer's surfaces exist, found by asking each once (on their own connection, never through
  * the proxy): the REST API, the event stream, MCP over legacy SSE, MCP streamable HTTP and the plain
  * `GET /tools` of the released `serve` command. The sidecar meets three kinds of composer
- * (../shared/spec/composer-api.md): as released (legacy SSE only), with the REST app mounted, and full.
+ * (docs/composer-api.md): as released (legacy SSE only), with the REST app mounted, and full.
  */
 import { Client } from 'undici';
 

@@ -1,5 +1,5 @@
 /**
- * Maps one event of the composer's stream (../shared/spec/event-stream.md) to what it means for the
+ * Maps one event of the composer's stream (docs/events.md) to what it means for the
  * sidecar. Pure: the SSE event type and data in, a typed outcome out. Malformed events, unknown types and
  * missing fields become `invalid` outcomes (counted and skipped by the caller); unknown extra fields are
  * ignored.

@@ -1,5 +1,5 @@
 /**
- * One source per fact, for server lifecycle and configuration (../shared/spec/event-stream.md).
+ * One source per fact, for server lifecycle and configuration (docs/events.md).
  *
  * Two kinds of source see these occurrences:
  * - the composer's event stream (`event`), authoritative while it is connected;

@@ -103,3 +103,24 @@ export function familyCoverage(s: SourceSet): FamilyCoverage[] {
     return { family: f.name, fedBy: feeds.filter((x) => FEEDS[x].available(s)), missing: feeds.filter((x) => !FEEDS[x].available(s)) };
   });
 }
+
+/** The table of docs/composers.md (between its `feeds:start`/`feeds:end` markers; `npm run docs:options` rewrites it). */
+export function renderFeedsMarkdown(): string {
+  const kinds: readonly [string, SourceSet][] = [
+    ['released (`serve`)', { rest: false, events: false, sse: true, streamable_http: false, tools_list: true }],
+    ['REST app mounted', { rest: true, events: false, sse: true, streamable_http: true, tools_list: true }],
+    ['full (REST + event stream)', { rest: true, events: true, sse: true, streamable_http: true, tools_list: true }],
+  ];
+  const coverage = kinds.map(([, s]) => familyCoverage(s));
+  const rows = ['| family | fed by | ' + kinds.map(([k]) => k).join(' | ') + ' |', `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`];
+  CATALOG.forEach((f, i) => {
+    const cells = coverage.map((c) => {
+      const fed = c[i]?.fedBy ?? [];
+      return fed.length === 0 ? '**absent**' : fed.map((x) => `\`${x}\``).join(', ');
+    });
+    rows.push(`| \`${f.name}\` | ${(FAMILY_FEEDS[f.name] ?? []).map((x) => `\`${x}\``).join(', ')} | ${cells.join(' | ')} |`);
+  });
+  rows.push('', '| source | what it is | needs |', '| --- | --- | --- |');
+  for (const [name, spec] of Object.entries(FEEDS)) rows.push(`| \`${name}\` | ${spec.what} | ${spec.needs} |`);
+  return rows.join('\n');
+}

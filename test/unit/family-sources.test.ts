@@ -1,10 +1,13 @@
 // The one declaration of which source feeds each catalog family (src/telemetry/family-sources.ts): it covers
 // exactly the 33 families, and says for each kind of composer what the code does (composer-kinds.test.ts
 // checks the same against real scrapes).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SourceSet } from '../../src/events/detect.ts';
 import { CATALOG } from '../../src/telemetry/catalog.ts';
-import { FAMILY_FEEDS, familyCoverage } from '../../src/telemetry/family-sources.ts';
+import { FAMILY_FEEDS, familyCoverage, renderFeedsMarkdown } from '../../src/telemetry/family-sources.ts';
+import { ROOT } from '../fixtures/sidecar.ts';
 
 const RELEASED: SourceSet = { rest: false, events: false, sse: true, streamable_http: false, tools_list: true };
 const REST: SourceSet = { rest: true, events: false, sse: true, streamable_http: true, tools_list: true };
@@ -47,5 +50,10 @@ describe('family sources', () => {
     // GET /tools alone gives the tool counts.
     expect(fedBy({ ...NOTHING, tools_list: true }, 'mcp_tools_total')).toEqual(['tools_list']);
     expect(fedBy({ ...NOTHING, tools_list: true }, 'mcp_prompts_total')).toEqual([]);
+  });
+
+  it('docs/composers.md holds the table as the code renders it (npm run docs:options)', () => {
+    const doc = readFileSync(join(ROOT, 'docs/composers.md'), 'utf8');
+    expect(doc).toContain(`<!-- feeds:start -->\n${renderFeedsMarkdown()}\n<!-- feeds:end -->`);
   });
 });
