@@ -27,6 +27,7 @@ interface Snapshot {
   eventStream: { state: string };
   servers: unknown[];
   tools: { name: string; calls: number; errors: number }[];
+  prompts: { name: string; calls: number }[];
   http: { name: string; method: string; calls: number }[];
 }
 
@@ -93,12 +94,14 @@ describe('/status.json', () => {
     const { client } = await connectMcp('sse', sidecar.proxyUrl);
     await client.callTool({ name: 'calc_add', arguments: { a: 1, b: 2 } });
     await client.callTool({ name: 'calc_fail', arguments: {} });
+    await client.getPrompt({ name: 'calc_explain', arguments: { topic: 'sums' } });
+    await client.getPrompt({ name: 'calc_explain', arguments: { topic: 'products' } });
     await client.close();
     const url = `${base(sidecar)}/status.json`;
     const snap = await waitFor(async () => {
       const s = (await (await fetch(url, { headers: auth })).json()) as Snapshot;
-      return s.sources.detected && s.eventStream.state === 'unavailable' && s.tools.length >= 2 ? s : undefined;
-    }, { what: 'detection, the stream probe and two tool rows' });
+      return s.sources.detected && s.eventStream.state === 'unavailable' && s.tools.length >= 2 && s.prompts.length >= 1 ? s : undefined;
+    }, { what: 'detection, the stream probe, two tool rows and a prompt row' });
     expect(snap.sources.found).toEqual(['sse', 'tools_list']);
     expect(snap.sources.blind.join('; ')).toContain('server lifecycle');
     expect(snap.servers).toEqual([]);
@@ -108,6 +111,10 @@ describe('/status.json', () => {
     const families = await scrape(sidecar.metricsUrl);
     for (const t of snap.tools) expect(t.calls, t.name).toBe(value(families, 'mcp_tool_invocations_total', { tool_id: t.name }));
     expect(snap.tools.find((t) => t.name === 'calc_fail')?.errors).toBe(1);
+    // Prompts: the count of mcp_server_operation_duration_seconds for prompts/get of that prompt.
+    const prompts = (families.get('mcp_server_operation_duration_seconds')?.histograms ?? []).filter((h) => h.labels['mcp_method_name'] === 'prompts/get' && h.labels['gen_ai_prompt_name'] === 'calc_explain');
+    expect(snap.prompts).toEqual([expect.objectContaining({ name: 'calc_explain', calls: 2 })]);
+    expect(prompts.reduce((a, h) => a + h.count, 0)).toBe(2);
     // A family the JSON calls absent is absent from the scrape.
     for (const f of snap.families?.absent ?? []) expect(families.has(f), f).toBe(false);
   });
