@@ -33,10 +33,13 @@ export const STATUS_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-/** The page's files by path, with their content types. */
+/**
+ * The page's files by path, with their content types. The page refers to the others relatively
+ * (`status/app.js`, `status.json`), so it works under a path prefix too; hence no `/status/` alias, where
+ * those would resolve elsewhere.
+ */
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   '/status': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/status/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/status/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/status/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };

@@ -76,6 +76,10 @@ describe('/status.json', () => {
     expect(html).not.toMatch(/<script>|<style>|\sstyle=|\son[a-z]+=/i);
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//i);
     expect((await fetch(`${base(sidecar)}/status/other.js`)).status).toBe(404);
+    // Relative references only: the page also works when the metrics port is mounted under a prefix.
+    expect(html).toContain('src="status/app.js"');
+    expect(html).toContain('href="status/app.css"');
+    expect(await (await fetch(`${base(sidecar)}/status/app.js`)).text()).toContain("fetch('status.json'");
   });
 
   it('gzips when asked, as /metrics does', async () => {

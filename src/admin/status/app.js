@@ -313,7 +313,7 @@
     clearTimeout(timer);
     let res;
     try {
-      res = await fetch('/status.json', { headers: token === null ? {} : { authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'omit' });
+      res = await fetch('status.json', { headers: token === null ? {} : { authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'omit' });
     } catch (err) {
       showError(`The sidecar did not answer (${err instanceof Error ? err.message : String(err)}); retrying.`);
       schedule();
