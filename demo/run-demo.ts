@@ -1,8 +1,10 @@
 // `npm run demo`: the demo composer on a free port, the sidecar in front of it with a fresh random metrics
 // token in a private temp file, and a traffic generator through the sidecar's proxy. Prints the URLs, the
-// token and a ready curl line, then a one-line status every second until Ctrl-C or --duration, and tears
-// everything down (process groups included). Machine-readable JSON lines: `demo.ready` and `demo.stopped`
-// (the latter lists every pid the demo started, children of the composer included).
+// token, a ready curl line and the status page's URL (token in the fragment), then a one-line status every
+// second until Ctrl-C or --duration; at the end, a short summary of what the sidecar measured (from its own
+// /status.json), and it tears everything down (process groups included). Machine-readable JSON lines:
+// `demo.ready`, `demo.summary` and `demo.stopped` (the latter lists every pid the demo started, children of
+// the composer included).
 //
 //   npm run demo -- [--duration N] [--servers K] [--rate R] [--crash-every D]
 import { randomBytes } from 'node:crypto';
@@ -87,6 +89,53 @@ async function families(metricsUrl: string, token: string): Promise<string[]> {
   }
 }
 
+/** The part of the sidecar's /status.json the summary uses. */
+interface StatusRow {
+  readonly name: string;
+  readonly calls: number;
+  readonly errors: number;
+  readonly w5m: { readonly p95: number | null };
+}
+
+export interface DemoSummary {
+  readonly tools: { readonly name: string; readonly calls: number; readonly errorPct: number; readonly p95Seconds: number | null }[];
+  readonly crashes: number;
+  readonly crashesByServer: Record<string, number>;
+}
+
+/** What the sidecar measured, from its own /status.json (`undefined` when it does not answer). */
+async function measured(statusJsonUrl: string, token: string): Promise<DemoSummary | undefined> {
+  try {
+    const res = await fetch(statusJsonUrl, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(3000) });
+    if (res.status !== 200) return undefined;
+    const body = (await res.json()) as { tools?: StatusRow[]; servers?: { id: string; crashes: number }[] };
+    const tools = [...(body.tools ?? [])]
+      .sort((a, b) => b.calls - a.calls)
+      .slice(0, 5)
+      .map((t) => ({ name: t.name, calls: t.calls, errorPct: t.calls === 0 ? 0 : Math.round((1000 * t.errors) / t.calls) / 10, p95Seconds: t.w5m.p95 }));
+    const crashesByServer = Object.fromEntries((body.servers ?? []).filter((s) => s.crashes > 0).map((s) => [s.id, s.crashes]));
+    return { tools, crashes: Object.values(crashesByServer).reduce((a, b) => a + b, 0), crashesByServer };
+  } catch {
+    return undefined;
+  }
+}
+
+function ms(seconds: number | null): string {
+  if (seconds === null) return '–';
+  return seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
+}
+
+/** The summary as a few lines of text. */
+function summaryLines(s: DemoSummary): string[] {
+  const width = Math.max(4, ...s.tools.map((t) => t.name.length));
+  const lines = ['what the sidecar measured (from its /status.json):', `  ${'tool'.padEnd(width)}  ${'calls'.padStart(6)}  ${'errors'.padStart(7)}  p95 (5 min)`];
+  for (const t of s.tools) lines.push(`  ${t.name.padEnd(width)}  ${String(t.calls).padStart(6)}  ${`${t.errorPct.toFixed(1)} %`.padStart(7)}  ${ms(t.p95Seconds)}`);
+  if (s.tools.length === 0) lines.push('  (no tool call yet)');
+  const by = Object.entries(s.crashesByServer).map(([id, n]) => `${id} ${n}`).join(', ');
+  lines.push(`  crashes seen: ${s.crashes}${by === '' ? '' : ` (${by})`}`);
+  return lines;
+}
+
 function stopSignal(durationMs: number | undefined): Promise<string> {
   return new Promise((resolve) => {
     const timer = durationMs === undefined ? undefined : setTimeout(() => resolve('duration'), durationMs);
@@ -136,13 +185,15 @@ export async function runDemo(argv: string[]): Promise<number> {
     const ready = await waitForJsonLine(sidecar, (m) => m.event === 'listening' && typeof m.proxy === 'string' && typeof m.metrics === 'string', READY_TIMEOUT_MS);
     const proxy = String(ready.proxy);
     const metrics = String(ready.metrics);
+    const statusPage = typeof ready.status === 'string' ? ready.status : metrics.replace(/\/metrics$/, '/status');
 
     say(`demo composer  ${composerUrl}  (${opts.servers} child MCP servers, pid ${composer.pid})`);
     say(`proxy          ${proxy}  <- point clients here (REST /api/v1, MCP /sse and /mcp)`);
     say(`metrics        ${metrics}`);
     say(`token          ${token}  (in ${tokenFile}, mode 0600)`);
     say(`scrape with    curl -H 'Authorization: Bearer ${token}' ${metrics}`);
-    say(JSON.stringify({ event: 'demo.ready', composer: composerUrl, proxy, metrics, token_file: tokenFile, pids: [...pids] }));
+    say(`status page    ${statusPage}#token=${token}  <- open it in a browser: the sidecar's view, live`);
+    say(JSON.stringify({ event: 'demo.ready', composer: composerUrl, proxy, metrics, status: statusPage, token_file: tokenFile, pids: [...pids] }));
     say(opts.durationMs === undefined ? 'sending traffic; Ctrl-C stops everything' : `sending traffic for ${opts.durationMs / 1000} s`);
 
     traffic = new Traffic({ baseUrl: proxy, rate: opts.rate, crashEveryMs: opts.crashEveryMs });
@@ -170,9 +221,15 @@ export async function runDemo(argv: string[]): Promise<number> {
     await traffic.stop();
     for (const p of await childPids(composerUrl)) pids.add(p);
     const served = await families(metrics, token);
+    const summary = await measured(`${statusPage}.json`, token);
     say(`stopping (${why}): ${traffic.stats.requests} requests, ${traffic.stats.errors} errors, ${traffic.stats.crashes} crashes`);
     const composerFamilies = served.filter((n) => n.startsWith('mcp_'));
     say(`the sidecar served ${served.length} metric families, ${composerFamilies.length} of them the composer's${composerFamilies.length > 0 ? `: ${composerFamilies.join(', ')}` : ''}`);
+    if (summary === undefined) say('what the sidecar measured: its /status.json did not answer');
+    else {
+      for (const line of summaryLines(summary)) say(line);
+      say(JSON.stringify({ event: 'demo.summary', ...summary }));
+    }
   } catch (err) {
     code = 1;
     process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);

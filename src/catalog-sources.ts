@@ -24,10 +24,14 @@ import { observeInventory } from './telemetry/inventory-gauges.ts';
 import { registerKnownValues } from './telemetry/known-values.ts';
 import { McpTap } from './mcp/tap.ts';
 import { McpMetrics } from './telemetry/mcp-metrics.ts';
+import type { StatusFeed } from './admin/status-feed.ts';
+import type { SourcesView } from './admin/status-json.ts';
 
 export interface CatalogSources {
   readonly ledger: Ledger;
   readonly inventory: Inventory;
+  /** What detection found and the event stream's state, for the status page. */
+  view(): SourcesView;
   start(): void;
   stop(): Promise<void>;
 }
@@ -42,11 +46,19 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
 
 type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory } | { kind: 'none' };
 
-/** @param exemplars exemplars of the tool, resource and MCP operation families (tracing on, filter not always_off). */
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, exemplars?: Exemplars): CatalogSources {
+/** What the catalog's sources feed beside the catalog families. */
+export interface CatalogSourcesExtras {
+  /** Exemplars of the tool, resource and MCP operation families (tracing on, filter not always_off). @default none */
+  readonly exemplars?: Exemplars;
+  /** The status page's feed: it gets every record the catalog recorder gets (a tee, not a second source). @default none */
+  readonly status?: StatusFeed;
+}
+
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, extras: CatalogSourcesExtras = {}): CatalogSources {
+  const { exemplars, status } = extras;
   const inventory = new Inventory({ maxKnownNames: config.maxKnownValues });
   const recorder = new CatalogRecorder(instruments, exemplars);
-  const ledger = new Ledger(recorder);
+  const ledger = new Ledger(status === undefined ? recorder : status.tee(recorder));
   registerKnownValues(instruments, inventory, recorder, { mcpPathPrefix: config.mcpPathPrefix });
   observeInventory(instruments, inventory);
   const restObserver = new RestObserver(ledger, inventory, {
@@ -76,7 +88,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
   const mcpMetrics = new McpMetrics(instruments, exemplars);
-  const mcpTap = new McpTap(ledger, mcpMetrics, {
+  const mcpTap = new McpTap(ledger, status === undefined ? mcpMetrics : status.teeMcp(mcpMetrics), {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,
     ...(mcpInventory === undefined ? {} : { inventory: mcpInventory }),
@@ -122,7 +134,11 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
         maxEventBytes: Math.max(config.bodyCaptureLimit, 1024 * 1024),
         ...token,
       },
-      { ledger, inventory, metrics, logger, reread: () => void (current.kind === 'rest' ? current.poller.pollOnce() : current.kind === 'mcp' ? current.mcp.refresh() : undefined) },
+      {
+        ledger, inventory, metrics, logger, reread: () => void (current.kind === 'rest' ? current.poller.pollOnce() : current.kind === 'mcp' ? current.mcp.refresh() : undefined),
+        // Worded from the detected sources, as `sources_detected` is, so that the two lines agree.
+        withoutStream: () => (!detected ? undefined : available.rest ? 'from REST polling and proxied REST calls' : 'from nowhere: without a REST API either, server lifecycle cannot be seen'),
+      },
     );
     metrics.observe(instruments, subscriber);
   }
@@ -198,6 +214,9 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   return {
     ledger,
     inventory,
+    view() {
+      return { detected: detected ? { ...available } : undefined, stream: subscriber === undefined ? 'off' : (subscriber.status ?? 'connecting') };
+    },
     start() {
       unsubscribeRest = restObserver.subscribe();
       unsubscribeMcp = mcpTap.subscribe();

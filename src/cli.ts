@@ -61,6 +61,11 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
     const mod = (await import(demo.href)) as { main(args: string[]): Promise<number> };
     return mod.main(argv.slice(1));
   }
+  if (argv[0] === 'check') {
+    // Probes the composer and exits; the sidecar itself is not started (src/check/).
+    const { runCheck } = await import('./check/cli.ts');
+    return runCheck(argv.slice(1), process.env);
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(renderHelp(VERSION));
     return ExitCodes.OK;

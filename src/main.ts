@@ -31,6 +31,10 @@ import { HttpServerDuration } from './telemetry/semconv-http.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { SDK_CARDINALITY_LIMIT } from './telemetry/provider.ts';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { StatusFeed, StatusHttpFeeder } from './admin/status-feed.ts';
+import { buildStatus } from './admin/status-json.ts';
+import { subscribeAll } from './channels.ts';
+import { CHANNEL_PREFIX, type Exchange } from './proxy/exchange.ts';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -111,8 +115,15 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
   const unsubscribeHttp = new HttpMetrics(instruments, health, exemplars).subscribe();
   const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
+  // The status page's ring: fed beside the catalog recorder (ledger tee) and beside the HTTP families.
+  const status = new StatusFeed({ maxLabelValues: config.maxLabelValues });
+  const statusHttp = new StatusHttpFeeder(status);
+  const unsubscribeStatus = subscribeAll({
+    [`${CHANNEL_PREFIX}:response`]: (msg) => statusHttp.onResponse(msg as Exchange),
+    [`${CHANNEL_PREFIX}:end`]: (msg) => statusHttp.onEnd(msg as Exchange),
+  });
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger, health, exemplars);
+  const sources = createCatalogSources(config, instruments, logger, health, { exemplars, status });
   traced?.start();
   const unsubscribeAccessLog = config.accessLog
     ? subscribeAccessLog(logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex))
@@ -120,6 +131,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   /** Unsubscribes every observer, then lets the exporters send what they hold (bounded). */
   const stopTelemetry = async (): Promise<void> => {
     unsubscribeHttp();
+    unsubscribeStatus();
+    status.close();
     unsubscribeSemconv();
     unsubscribeAccessLog();
     await traced?.shutdown(EXPORT_FLUSH_TIMEOUT_MS);
@@ -159,6 +172,21 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
     onConnectionShed: (reason) => connectionsShed.add(1, { reason }),
+    status: () =>
+      buildStatus({
+        version,
+        upstream: config.upstream.origin,
+        feed: status,
+        upstreamUp: () => health.up,
+        ready: () => !draining && health.probeOk,
+        sources: () => sources.view(),
+        inventory: sources.inventory,
+        collect: async () => {
+          const { resourceMetrics, errors } = await scraper.reader.collect();
+          if (errors.length > 0) throw new AggregateError(errors, 'metrics collection reported errors');
+          return resourceMetrics;
+        },
+      }),
   });
   instruments.observeGauge('sidecar_metrics_port_connections', (observe) => observe(admin.connections()));
 
@@ -185,7 +213,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const proxyUrl = urlOf(proxyAddress);
   const metricsUrl = `${urlOf(metricsAddress, tls === undefined ? 'http' : 'https')}/metrics`;
   logger.info(
-    { event: 'listening', proxy: proxyUrl, metrics: metricsUrl, upstream: config.upstream.origin, metricsAuth: config.metricsAuth.kind === 'none' ? 'none' : 'bearer', metricsTls: tls === undefined ? 'off' : tls.paths.clientCa === undefined ? 'on' : 'client_certificates' },
+    { event: 'listening', proxy: proxyUrl, metrics: metricsUrl, status: metricsUrl.replace(/\/metrics$/, '/status'), upstream: config.upstream.origin, metricsAuth: config.metricsAuth.kind === 'none' ? 'none' : 'bearer', metricsTls: tls === undefined ? 'off' : tls.paths.clientCa === undefined ? 'on' : 'client_certificates' },
     `proxying ${proxyUrl} -> ${config.upstream.origin}; metrics on ${metricsUrl}`,
   );
 

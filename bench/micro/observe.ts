@@ -5,13 +5,14 @@
  * `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
  * which is steady on a shared machine where end-to-end figures are not.
  *
- *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers] [--span-map | --exemplars]
+ *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers] [--span-map | --exemplars] [--no-status]
  *
  * `--endpoints N` spreads the traffic over N distinct paths (default 4); `--no-subscribers` measures the
  * proxy's own publication cost with nobody listening. `--span-map` gives every exchange a sampled span
  * context in a WeakMap, as tracing's SERVER spans are kept (without making spans); `--exemplars` does the
  * same and wires exemplars (trace_based) to it, as main.ts does with tracing on: the difference of the two
- * is what exemplars cost per exchange (the OpenMetrics scrapes then write them).
+ * is what exemplars cost per exchange (the OpenMetrics scrapes then write them). `--no-status` leaves the status
+ * page's ring out (run both, side by side, for its cost as a ratio).
  */
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const { values, positionals } = parseArgs({
     'scrape-every': { type: 'string', default: '100000' },
     'span-map': { type: 'boolean', default: false },
     exemplars: { type: 'boolean', default: false },
+    'no-status': { type: 'boolean', default: false },
   },
 });
 const exchanges = Number(positionals[0] ?? 300_000);
@@ -38,7 +40,7 @@ const withExemplars = values.exemplars === true;
 const spanMap = withExemplars || values['span-map'] === true;
 const spans = new WeakMap<object, SpanContext>();
 const exemplars = withExemplars ? new Exemplars({ filter: 'trace_based', contextOf: (origin) => spans.get(origin) }) : undefined;
-const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true, exemplars });
+const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true, exemplars, status: values['no-status'] !== true });
 const traceIds = Array.from({ length: 64 }, (_, i) => ({ traceId: (i + 1).toString(16).padStart(32, '4'), spanId: (i + 1).toString(16).padStart(16, '0'), traceFlags: TraceFlags.SAMPLED }));
 
 const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
@@ -77,7 +79,7 @@ const text = await scraper.scrape();
 let counted = 0;
 for (const m of text.matchAll(/^mcp_http_requests_total\{.*\} (\d+)$/gm)) counted += Number(m[1]);
 console.log(
-  `${values['no-subscribers'] === true ? 'no subscribers' : 'all subscribers'}${withExemplars ? ', exemplars' : spanMap ? ', span map' : ''}, ${endpoints} endpoint(s): ` +
+  `${values['no-subscribers'] === true ? 'no subscribers' : values['no-status'] === true ? 'all subscribers but the status ring' : 'all subscribers'}${withExemplars ? ', exemplars' : spanMap ? ', span map' : ''}, ${endpoints} endpoint(s): ` +
     `${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per exchange (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)})` +
     `; mcp_http_requests_total ${counted} of ${exchanges * (rounds + 1)} exchanges`,
 );

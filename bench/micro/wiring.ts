@@ -1,9 +1,13 @@
 /**
  * The sidecar's observation path as src/main.ts wires it, without sockets, for the micro benchmarks: the
  * proxy state, a MeterProvider with the Prometheus reader, and (unless `subscribers` is false) the HTTP
- * families, the REST observer and the MCP tap subscribed to the proxy's channels. No upstream: source
- * detection, polling and the event stream stay off.
+ * families, the REST observer and the MCP tap subscribed to the proxy's channels, and (unless `status` is
+ * false) the status page's ring fed beside them. No upstream: source detection, polling and the event
+ * stream stay off.
  */
+import { StatusFeed, StatusHttpFeeder } from '../../src/admin/status-feed.ts';
+import { subscribeAll } from '../../src/channels.ts';
+import { CHANNEL_PREFIX, type Exchange } from '../../src/proxy/exchange.ts';
 import { createCatalogSources } from '../../src/catalog-sources.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
@@ -20,8 +24,11 @@ export interface ObservationPath {
   readonly scraper: PrometheusScraper;
 }
 
-/** @param opts.exemplars wired into the recorders and the scraper, as main.ts does with tracing on. */
-export function observationPath(opts: { subscribers: boolean; exemplars?: Exemplars } = { subscribers: true }): ObservationPath {
+/**
+ * @param opts.exemplars wired into the recorders and the scraper, as main.ts does with tracing on.
+ * @param opts.status the status page's ring fed beside them, as main.ts does. @default true
+ */
+export function observationPath(opts: { subscribers: boolean; exemplars?: Exemplars; status?: boolean } = { subscribers: true }): ObservationPath {
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const health = new UpstreamHealth();
   const state = new ProxyState(health);
@@ -30,8 +37,16 @@ export function observationPath(opts: { subscribers: boolean; exemplars?: Exempl
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   if (opts.subscribers) {
     new HttpMetrics(instruments, health, opts.exemplars).subscribe();
+    const status = opts.status === false ? undefined : new StatusFeed({ maxLabelValues: config.maxLabelValues });
+    if (status !== undefined) {
+      const feeder = new StatusHttpFeeder(status);
+      subscribeAll({
+        [`${CHANNEL_PREFIX}:response`]: (msg) => feeder.onResponse(msg as Exchange),
+        [`${CHANNEL_PREFIX}:end`]: (msg) => feeder.onEnd(msg as Exchange),
+      });
+    }
     // Subscribes the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
-    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, opts.exemplars).start();
+    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, { exemplars: opts.exemplars, status }).start();
   }
   return { state, scraper };
 }

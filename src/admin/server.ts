@@ -6,6 +6,8 @@
  * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
  * | `/healthz` | none   | 200 while the process runs |
  * | `/readyz`  | none   | 200 when the upstream answered the last probe and the sidecar is not draining, else 503 |
+ * | `/status`, `/status/app.js`, `/status/app.css` | none (they hold no data) | the status page (status-page.ts) |
+ * | `/status.json` | as `/metrics` | what the sidecar sees now, for the status page (status-json.ts) |
  * | other      | none   | 404 |
  *
  * With TLS (`tls`), the port speaks HTTPS only. A client CA asks every client for a certificate but does
@@ -31,6 +33,7 @@ import { ConnectionGuard, METRICS_PORT_LIMITS, type ConnectionShedReason, type M
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
+import { isStatusAsset, refuseStatusJson, serveStatusAsset, serveStatusJson, STATUS_JSON_PATH } from './status-page.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -55,6 +58,8 @@ export interface AdminOptions {
   readonly onConnectionShed?: (reason: ConnectionShedReason) => void;
   /** The port's bounds. @default METRICS_PORT_LIMITS */
   readonly limits?: MetricsPortLimits;
+  /** The snapshot of `/status.json` (status-json.ts); `undefined` serves no status page. */
+  readonly status?: () => Promise<unknown>;
 }
 
 export interface AdminServer {
@@ -92,17 +97,19 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
   const limits = opts.limits ?? METRICS_PORT_LIMITS;
   const guard = new ConnectionGuard(limits.maxConnections, opts.onConnectionShed);
 
+  /** Checks the credentials of /metrics and /status.json; a refusal is reported (never the credentials). */
+  function refused(req: IncomingMessage): AuthFailureReason | undefined {
+    let reason: AuthFailureReason | undefined;
+    if (requireClientCert && (req.socket as TLSSocket).authorized !== true) reason = 'client_certificate';
+    else if (opts.token !== null && !verifyBearer(req.headers.authorization, opts.token)) reason = req.headers.authorization === undefined ? 'missing' : 'invalid';
+    if (reason !== undefined) opts.onAuthFailure?.(req.socket.remoteAddress, reason);
+    return reason;
+  }
+
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (requireClientCert && (req.socket as TLSSocket).authorized !== true) {
-      opts.onAuthFailure?.(req.socket.remoteAddress, 'client_certificate');
-      plain(res, 403, 'Forbidden: a trusted client certificate is required\n');
-      return;
-    }
-    if (opts.token !== null && !verifyBearer(req.headers.authorization, opts.token)) {
-      opts.onAuthFailure?.(req.socket.remoteAddress, req.headers.authorization === undefined ? 'missing' : 'invalid');
-      plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
-      return;
-    }
+    const reason = refused(req);
+    if (reason === 'client_certificate') return plain(res, 403, 'Forbidden: a trusted client certificate is required\n');
+    if (reason !== undefined) return plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
     const format = negotiateFormat(req.headers.accept);
     let text: string;
     try {
@@ -133,11 +140,26 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const known = path === '/metrics' || path === '/healthz' || path === '/readyz';
+    const status = opts.status;
+    const statusPath = status !== undefined && (path === STATUS_JSON_PATH || isStatusAsset(path));
+    const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || statusPath;
     if (!known) return plain(res, 404, 'Not Found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method Not Allowed\n', { allow: 'GET, HEAD' });
     if (path === '/healthz') return plain(res, 200, 'ok\n');
     if (path === '/readyz') return opts.ready() ? plain(res, 200, 'ready\n') : plain(res, 503, 'not ready\n');
+    if (statusPath && path !== STATUS_JSON_PATH) return serveStatusAsset(req, res, path);
+    if (status !== undefined && path === STATUS_JSON_PATH) {
+      const reason = refused(req);
+      if (reason !== undefined) return refuseStatusJson(res, reason === 'client_certificate' ? 403 : 401);
+      status()
+        .then((snapshot) => serveStatusJson(req, res, snapshot, acceptsGzip(req)))
+        .catch((err: unknown) => {
+          opts.onScrapeError?.(err);
+          if (!res.headersSent) plain(res, 500, 'status collection failed\n');
+          else res.destroy();
+        });
+      return;
+    }
     metrics(req, res).catch((err: unknown) => {
       opts.onScrapeError?.(err);
       if (!res.headersSent) plain(res, 500, 'metrics collection failed\n');

@@ -34,6 +34,7 @@ export function renderHelp(version: string): string {
     '',
     'Usage:',
     '  mcp-composer-sidecar [flags]              run the sidecar',
+    '  mcp-composer-sidecar check --upstream URL [flags]  probe the composer: what it serves, what the sidecar will see',
     '  mcp-composer-sidecar demo-composer [...]  run the demo composer (from a source checkout)',
     '  mcp-composer-sidecar --help | --version',
     '',

@@ -1,6 +1,6 @@
 /**
  * Pure parsers for the composer's inventory answers, in both the real code's shapes and the documented
- * ones (../shared/spec/composer-api.md). Each returns `undefined` for a shape it does not recognise rather
+ * ones (docs/composer-api.md). Each returns `undefined` for a shape it does not recognise rather
  * than guessing: a family no source can feed is absent, never zero-filled.
  */
 import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';

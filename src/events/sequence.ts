@@ -48,6 +48,8 @@ export interface EventSequenceDeps {
   readonly logger: Logger;
   /** Re-reads the inventory now (after a gap). */
   readonly reread: () => void;
+  /** Where lifecycle facts come from without the stream, in words, from the detected sources (`undefined` before detection). */
+  readonly withoutStream?: () => string | undefined;
   /** Clock (tests pass a fake one). @default Date.now */
   readonly now?: () => number;
 }
@@ -144,9 +146,10 @@ export class EventSequence {
 
   unavailable(): void {
     this.#down();
-    this.#setStatus('unavailable', () =>
-      this.#deps.logger.info({ event: 'event_stream_unavailable' }, 'the composer serves no event stream (404): lifecycle facts come from polling and proxied calls'),
-    );
+    this.#setStatus('unavailable', () => {
+      const lifecycle = this.#deps.withoutStream?.() ?? 'from REST polling and proxied REST calls, if the composer serves its REST API (see sources_detected)';
+      this.#deps.logger.info({ event: 'event_stream_unavailable', lifecycle }, `the composer serves no event stream (404): lifecycle facts come ${lifecycle}`);
+    });
   }
 
   refused(status: number): void {

@@ -167,6 +167,11 @@ export class Inventory {
     this.#writtenAt.set(serverId, ++this.#mark);
   }
 
+  /** The servers known from the last view and the events since: id, state, pid, restart count (for the status page). */
+  knownServers(): { readonly id: string; readonly state: string; readonly pid: number | undefined; readonly restartCount: number | undefined }[] {
+    return [...this.#memory].map(([id, m]) => ({ id, state: m.state, pid: m.pid, restartCount: m.restartCount }));
+  }
+
   /** States of the servers known from the last view and the events since. */
   knownStates(): string[] {
     return [...this.#memory.values()].map((m) => m.state);

@@ -1,7 +1,7 @@
 /**
  * Classifies one proxied request and its response into catalog facts. Pure: an observation in, facts out.
  *
- * Accepts both the composer's real response shapes and its documented ones (../shared/spec/composer-api.md):
+ * Accepts both the composer's real response shapes and its documented ones (docs/composer-api.md):
  * tool invoke answers 200 with `success: false` when the tool fails; 401 bodies come as
  * `{"detail": "Authentication required"}` or `{"error": "authentication_failed", "message": …}`.
  */

@@ -1,6 +1,6 @@
 /**
  * Every instrument the sidecar exports, declared once. The first part mirrors the composer's catalog
- * (../shared/spec/metrics-catalog.md) exactly — name, type, labels and buckets — so a user's dashboards
+ * (docs/metrics.md) exactly — name, type, labels and buckets — so a user's dashboards
  * work unchanged; the second part is the sidecar's own health; the third, OpenTelemetry
  * semantic-convention families, which never shadow a catalog family (their Prometheus names differ, a
  * unit test checks it). Nothing outside telemetry/ creates an instrument: `instruments.ts` builds them all

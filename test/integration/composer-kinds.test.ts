@@ -1,5 +1,5 @@
 /**
- * Every kind of composer (../shared/spec/composer-api.md): as released (legacy SSE only, no REST, no
+ * Every kind of composer (docs/composers.md, docs/composer-api.md): as released (legacy SSE only, no REST, no
  * events, DNS-rebinding protection), with the REST app mounted, and full fidelity. The sidecar reports
  * which surfaces it found, serves what they can feed and nothing it would have to guess, and counts MCP
  * tool calls exactly on every transport the composer has.

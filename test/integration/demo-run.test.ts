@@ -1,5 +1,6 @@
 // `npm run demo -- --duration 5`: the whole demo (composer, its children, the sidecar, the traffic) runs,
-// prints what a newcomer needs, exits 0 and leaves no process behind.
+// prints what a newcomer needs — the status page's URL with the token in its fragment, and at the end what
+// the sidecar measured — exits 0 and leaves no process behind.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,7 @@ function jsonLines(text: string): Record<string, unknown>[] {
 }
 
 describe('npm run demo', () => {
-  it('runs for --duration 5, prints URLs, token and curl line, exits 0 and leaves no process behind', async () => {
+  it('runs for --duration 5, prints URLs, token, curl line and status page, ends with what the sidecar measured, exits 0 and leaves no process behind', async () => {
     const { code, stdout, stderr } = await runNpmDemo(['--duration', '5'], 45_000);
     expect(code, stderr).toBe(0);
     const lines = jsonLines(stdout);
@@ -53,6 +54,22 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/^metrics +http:\/\/127\.0\.0\.1:\d+\/metrics/m);
     expect(stdout).toMatch(/^scrape with +curl -H 'Authorization: Bearer [\w-]+' http:\/\/127\.0\.0\.1:\d+\/metrics$/m);
     expect(stdout).toMatch(/^requests \d+ {2}errors \d+ {2}crashes \d+/m);
+    const token = /^token +([\w-]+) /m.exec(stdout)?.[1];
+    expect(stdout).toMatch(new RegExp(`^status page +http://127\\.0\\.0\\.1:\\d+/status#token=${token} `, 'm'));
+    expect(ready?.status).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/status$/);
+    // The summary, from the sidecar's own /status.json: the top tools with p95 and error %, the crashes seen.
+    expect(stdout).toMatch(/^what the sidecar measured \(from its \/status\.json\):$/m);
+    expect(stdout).toMatch(/^ {2}tool +calls +errors +p95 \(5 min\)$/m);
+    expect(stdout).toMatch(/^ {2}crashes seen: \d+/m);
+    const summary = lines.find((l) => l.event === 'demo.summary') as { tools: { name: string; calls: number; errorPct: number; p95Seconds: number | null }[]; crashes: number; crashesByServer: Record<string, number> } | undefined;
+    expect(summary?.tools.length).toBeGreaterThan(0);
+    expect(summary?.tools.length).toBeLessThanOrEqual(5);
+    for (const t of summary?.tools ?? []) {
+      expect(t.calls, t.name).toBeGreaterThan(0);
+      expect(t.p95Seconds, t.name).toBeGreaterThan(0);
+      expect(stdout).toMatch(new RegExp(`^ {2}${t.name.replace(/[.]/g, '\\.')} +${t.calls} +${t.errorPct.toFixed(1)} % +[\\d.]+ m?s$`, 'm'));
+    }
+    expect(summary?.crashes).toBe(Object.values(summary?.crashesByServer ?? {}).reduce((a, b) => a + b, 0));
     expect(existsSync(String(ready?.token_file))).toBe(false);
     expect(stopped?.requests).toBeGreaterThan(0);
     expect(stopped?.alive).toEqual([]);

@@ -40,6 +40,8 @@ describe('the image layout (deploy/docker/Dockerfile final stage)', () => {
     app = join(tmp, 'app');
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist'), '--sourceMap', 'false', '--declaration', 'false'], { cwd: ROOT, encoding: 'utf8' });
     if (tsc.status !== 0) throw new Error(`npm run build failed: ${tsc.stdout}${tsc.stderr}`);
+    // As `npm run build` does: the status page's files are not TypeScript, tsc does not emit them.
+    cpSync(join(ROOT, 'src/admin/status'), join(app, 'dist/admin/status'), { recursive: true });
     cpSync(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true });
     for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(app, f));
     // Hard links: as fast as symlinks, but resolution cannot wander back into the checkout's node_modules.
@@ -76,6 +78,7 @@ describe('the image layout (deploy/docker/Dockerfile final stage)', () => {
       expect(await (await fetch(`${sidecar.proxyUrl}/api/v1/health`)).text()).toBe('from the composer');
       expect((await fetch(new URL('/healthz', sidecar.metricsUrl))).status).toBe(200);
       expect((await fetch(sidecar.metricsUrl)).status).toBe(401);
+      expect((await fetch(new URL('/status/app.js', sidecar.metricsUrl))).status).toBe(200);
       expect(await scrapeText(sidecar.metricsUrl, TOKEN)).toContain('mcp_http_requests_total{method="GET",endpoint="/api/v1/health",status_code="200"} 1');
     } finally {
       expect(await sidecar.stop()).toBe(0);
