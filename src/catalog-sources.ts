@@ -13,6 +13,8 @@ import { Inventory } from './ledger/inventory.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { RestObserver } from './ledger/rest-observer.ts';
 import type { Logger } from './log.ts';
+import type { McpOperation } from './mcp/operations.ts';
+import type { ObservationBus } from './proxy/bus.ts';
 import type { UpstreamHealth } from './proxy/health.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import { EventMetrics } from './telemetry/event-metrics.ts';
@@ -38,7 +40,8 @@ export function secretListener(logger: Logger, what: string): SecretFileListener
 
 type InventorySource = { kind: 'rest'; poller: InventoryPoller } | { kind: 'mcp'; mcp: McpInventory; transport: string } | { kind: 'none' };
 
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth): CatalogSources {
+/** @param bus where the REST observer and the MCP tap register at `start()` (and MCP operations go). */
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, bus: ObservationBus<McpOperation>): CatalogSources {
   const inventory = new Inventory();
   const ledger = new Ledger(new CatalogRecorder(instruments));
   observeInventory(instruments, inventory);
@@ -48,7 +51,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
   const mcpMetrics = new McpMetrics(instruments);
-  const mcpTap = new McpTap(ledger, mcpMetrics, {
+  const mcpTap = new McpTap(ledger, mcpMetrics, bus, {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,
     correlator: {
@@ -171,8 +174,9 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     ledger,
     inventory,
     start() {
-      unsubscribeRest = restObserver.subscribe();
-      unsubscribeMcp = mcpTap.subscribe();
+      const rest = restObserver.register(bus);
+      unsubscribeRest = () => rest.unregister();
+      unsubscribeMcp = mcpTap.register(bus);
       subscriber?.start();
       void detect().finally(schedule);
     },

@@ -12,6 +12,8 @@ import type { SidecarConfig } from './config/load.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
+import type { McpOperation } from './mcp/operations.ts';
+import { ObservationBus, type ObserverHandle } from './proxy/bus.ts';
 import { UpstreamHealth, UpstreamProbe } from './proxy/health.ts';
 import { createProxy } from './proxy/server.ts';
 import { ProxyState } from './proxy/state.ts';
@@ -20,7 +22,7 @@ import { HttpMetrics } from './telemetry/http-metrics.ts';
 import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
-import { subscribeAccessLog } from './telemetry/access-log.ts';
+import { registerAccessLog } from './telemetry/access-log.ts';
 import { createCatalogSources, secretListener } from './catalog-sources.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
 import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
@@ -44,8 +46,6 @@ export interface Sidecar {
 
 /** How long exporters may take to send what they hold at shutdown. */
 export const EXPORT_FLUSH_TIMEOUT_MS = 5000;
-
-const noop = (): void => undefined;
 
 export interface SidecarDeps {
   readonly logger: Logger;
@@ -76,7 +76,6 @@ async function bind(what: string, listen: () => Promise<AddressInfo>, where: str
 export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Promise<Sidecar> {
   const { logger, version } = deps;
   const health = new UpstreamHealth();
-  const state = new ProxyState(health);
   const { otel } = config;
   for (const note of otel.notes) logger.warn({ event: 'otel_config', note }, note);
   const uninstallSdkDiagnostics = installSdkDiagnostics(logger, otel.sdkLogLevel);
@@ -91,12 +90,16 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
-  const unsubscribeHttp = new HttpMetrics(instruments, health).subscribe();
-  const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
+  // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
+  const observerErrors = instruments.counter('sidecar_observer_errors_total');
+  const bus = new ObservationBus<McpOperation>({ logger, countFailure: (observer) => observerErrors.add(1, { observer }) });
+  const state = new ProxyState(health, bus);
+  const observers: ObserverHandle[] = [new HttpMetrics(instruments, health).register(bus)];
+  if (otel.metrics !== undefined) observers.push(new HttpServerDuration(instruments).register(bus));
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger, health);
+  const sources = createCatalogSources(config, instruments, logger, health, bus);
   let tracing: Tracing | undefined;
-  // Tracing is loaded, and subscribes to the proxy's and the MCP tap's channels, only when configured.
+  // Tracing is loaded, and registers its observers on the bus, only when configured.
   if (otel.traces !== undefined && exportHealth !== undefined) {
     const { Tracing } = await import('./telemetry/tracing.ts');
     tracing = new Tracing({
@@ -107,17 +110,13 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
       propagate: otel.propagateTraceContext,
       maxRoutes: config.maxLabelValues,
     });
-    tracing.start();
+    tracing.start(bus);
   }
   const traced = tracing;
-  const unsubscribeAccessLog = config.accessLog
-    ? subscribeAccessLog(logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex))
-    : noop;
-  /** Unsubscribes every observer, then lets the exporters send what they hold (bounded). */
+  if (config.accessLog) observers.push(registerAccessLog(bus, logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex)));
+  /** Unregisters every observer, then lets the exporters send what they hold (bounded). */
   const stopTelemetry = async (): Promise<void> => {
-    unsubscribeHttp();
-    unsubscribeSemconv();
-    unsubscribeAccessLog();
+    for (const o of observers) o.unregister();
     await traced?.shutdown(EXPORT_FLUSH_TIMEOUT_MS);
     await provider
       .shutdown({ timeoutMillis: EXPORT_FLUSH_TIMEOUT_MS })

@@ -1,17 +1,17 @@
 /**
  * What observing one proxied request costs, in process, without sockets: the sidecar's subscribers wired
  * as src/main.ts wires them (HTTP families, REST observer, MCP tap, on a MeterProvider with the
- * Prometheus reader), fed synthetic exchanges exactly as the proxy publishes them (`start`, `response`,
- * `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
+ * Prometheus reader, registered on the observation bus), fed synthetic exchanges exactly as the proxy
+ * reports them (`start`, `response`, `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
  * which is steady on a shared machine where end-to-end figures are not.
  *
  *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers]
  *
  * `--endpoints N` spreads the traffic over N distinct paths (default 4); `--no-subscribers` measures the
- * proxy's own publication cost with nobody listening.
+ * proxy's own reporting cost with no observer.
  */
 import { parseArgs } from 'node:util';
-import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { Exchange } from '../../src/proxy/exchange.ts';
 import { observationPath } from './wiring.ts';
 
 const { values, positionals } = parseArgs({
@@ -23,7 +23,7 @@ const rounds = Number(positionals[1] ?? 7);
 const endpoints = Number(values.endpoints);
 const scrapeEvery = Number(values['scrape-every']);
 
-const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true });
+const { state, bus, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true });
 
 const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
 const methods = ['GET', 'GET', 'GET', 'POST'];
@@ -37,7 +37,7 @@ function one(i: number): void {
   ex.status = 200;
   ex.responseHeaders = responseHeaders;
   ex.headersTime = performance.now();
-  if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+  bus.response(ex);
   ex.requestBytes = method === 'POST' ? 64 : 0;
   ex.responseBytes = 1024;
   ex.endTime = performance.now();
@@ -60,7 +60,7 @@ const text = await scraper.scrape();
 let counted = 0;
 for (const m of text.matchAll(/^mcp_http_requests_total\{.*\} (\d+)$/gm)) counted += Number(m[1]);
 console.log(
-  `${values['no-subscribers'] === true ? 'no subscribers' : 'all subscribers'}, ${endpoints} endpoint(s): ` +
+  `${values['no-subscribers'] === true ? 'no observers' : 'all observers'}, ${endpoints} endpoint(s): ` +
     `${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per exchange (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)})` +
     `; mcp_http_requests_total ${counted} of ${exchanges * (rounds + 1)} exchanges`,
 );

@@ -1,13 +1,15 @@
 /**
  * The sidecar's observation path as src/main.ts wires it, without sockets, for the micro benchmarks: the
- * proxy state, a MeterProvider with the Prometheus reader, and (unless `subscribers` is false) the HTTP
- * families, the REST observer and the MCP tap subscribed to the proxy's channels. No upstream: source
- * detection, polling and the event stream stay off.
+ * proxy state and its observation bus, a MeterProvider with the Prometheus reader, and (unless
+ * `subscribers` is false) the HTTP families, the REST observer and the MCP tap registered on the bus. No
+ * upstream: source detection, polling and the event stream stay off.
  */
 import { createCatalogSources } from '../../src/catalog-sources.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
+import type { McpOperation } from '../../src/mcp/operations.ts';
+import { ObservationBus } from '../../src/proxy/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
 import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
@@ -16,20 +18,24 @@ import { createMeterProvider } from '../../src/telemetry/provider.ts';
 
 export interface ObservationPath {
   readonly state: ProxyState;
+  readonly bus: ObservationBus<McpOperation>;
   readonly scraper: PrometheusScraper;
 }
 
 export function observationPath(opts: { subscribers: boolean } = { subscribers: true }): ObservationPath {
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const health = new UpstreamHealth();
-  const state = new ProxyState(health);
   const scraper = new PrometheusScraper();
   const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+  const logger = createLogger({ level: 'silent' });
+  const errors = instruments.counter('sidecar_observer_errors_total');
+  const bus = new ObservationBus<McpOperation>({ logger, countFailure: (observer) => errors.add(1, { observer }) });
+  const state = new ProxyState(health, bus);
   if (opts.subscribers) {
-    new HttpMetrics(instruments, health).subscribe();
-    // Subscribes the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
-    createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health).start();
+    new HttpMetrics(instruments, health).register(bus);
+    // Registers the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
+    createCatalogSources(config, instruments, logger, health, bus).start();
   }
-  return { state, scraper };
+  return { state, bus, scraper };
 }

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { type Exchange, proxyChannels } from './exchange.ts';
+import type { Exchange } from './exchange.ts';
 import { clientResponseHeaders, isEventStream } from './headers.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
 import type { ProxyState } from './state.ts';
@@ -59,7 +59,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onBodySent(chunk: Buffer): void {
     const ex = this.#ex;
     ex.requestBytes += chunk.length;
-    if (ex.taps !== undefined) for (const t of ex.taps) t.onRequestBody?.(chunk);
+    if (ex.taps !== undefined) this.#state.bus.tapRequestBody(ex, chunk);
   }
 
   onResponseStart(controller: Controller, status: number, headers: Record<string, string | string[] | undefined>, statusText?: string): void {
@@ -85,15 +85,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       res.flushHeaders();
       this.#state.streams.add(this);
     }
-    if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseStart?.(ex);
-    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+    if (ex.taps !== undefined) this.#state.bus.tapResponseStart(ex);
+    this.#state.bus.response(ex);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.#clientClosed) return;
     const ex = this.#ex;
     ex.responseBytes += chunk.length;
-    if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseBody?.(chunk);
+    if (ex.taps !== undefined) this.#state.bus.tapResponseBody(ex, chunk);
     const res = this.#res;
     if (!res.write(chunk)) {
       controller.pause();
@@ -141,7 +141,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       res.writeHead(answer.status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(answer.body), connection: 'close' });
       ex.status = answer.status;
       ex.headersTime = performance.now();
-      if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+      this.#state.bus.response(ex);
       res.end(answer.body);
       return;
     }

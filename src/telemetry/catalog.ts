@@ -6,6 +6,7 @@
  * unit test checks it). Nothing outside telemetry/ creates an instrument: `instruments.ts` builds them all
  * from this table.
  */
+import { OBSERVER_FAILURE_LIMIT } from '../proxy/bus.ts';
 
 /**
  * How a family is recorded:
@@ -124,6 +125,10 @@ export const SELF: readonly FamilySpec[] = [
     help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
   }),
   s({ name: 'sidecar_mcp_unmatched_responses_total', kind: 'counter', help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)', labels: [] }),
+  s({
+    name: 'sidecar_observer_errors_total', kind: 'counter', labels: ['observer'],
+    help: `Exceptions thrown by an internal observer of the proxied traffic, caught by the observation bus (the exchange went on unchanged); ${OBSERVER_FAILURE_LIMIT} detach the observer`,
+  }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */

@@ -1,5 +1,5 @@
 /**
- * Records the four HTTP families and the proxy's own health from proxy observations.
+ * Records the four HTTP families and the proxy's own health from proxy observations (observer `http_metrics`).
  *
  * - Ordinary responses are recorded when the exchange ends: status (499 when the client went away
  *   first), duration from request head to the end of the response, bytes actually streamed each way.
@@ -13,11 +13,10 @@
  * them through the SDK in batches (batched-histogram.ts), every value before every collection.
  */
 import type { Counter } from '@opentelemetry/api';
-import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange, type StreamKind } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
+import type { Exchange, StreamKind } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
-import type { ProxyErrorEvent } from '../proxy/state.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
@@ -56,9 +55,6 @@ export class HttpMetrics {
   readonly #openCells: Partial<Record<StreamKind, CounterCell>> = {};
   readonly #errors: Counter;
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
-  readonly #onResponse = (msg: unknown): void => this.onResponse(msg as Exchange);
-  readonly #onEnd = (msg: unknown): void => this.onEnd(msg as Exchange);
-  readonly #onError = (msg: unknown): void => this.#errors.add(1, { kind: (msg as ProxyErrorEvent).kind });
 
   constructor(instruments: Instruments, health: UpstreamHealth) {
     this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
@@ -83,12 +79,12 @@ export class HttpMetrics {
     });
   }
 
-  /** Subscribes to the proxy's channels; returns the unsubscribe function. */
-  subscribe(): () => void {
-    return subscribeAll({
-      [`${CHANNEL_PREFIX}:response`]: this.#onResponse,
-      [`${CHANNEL_PREFIX}:end`]: this.#onEnd,
-      [`${CHANNEL_PREFIX}:error`]: this.#onError,
+  /** Registers on the observation bus as `http_metrics`. */
+  register(bus: ObserverRegistry<never>): ObserverHandle {
+    return bus.register('http_metrics', {
+      onResponse: (ex) => this.onResponse(ex),
+      onEnd: (ex) => this.onEnd(ex),
+      onError: (event) => this.#errors.add(1, { kind: event.kind }),
     });
   }
 
