@@ -14,6 +14,7 @@ import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
 import type { McpOperation } from './mcp/operations.ts';
 import { ObservationBus, type ObserverHandle } from './proxy/bus.ts';
+import { registerFaultObserver } from './proxy/fault-observer.ts';
 import { UpstreamHealth, UpstreamProbe } from './proxy/health.ts';
 import { createProxy } from './proxy/server.ts';
 import { ProxyState } from './proxy/state.ts';
@@ -50,6 +51,11 @@ export const EXPORT_FLUSH_TIMEOUT_MS = 5000;
 export interface SidecarDeps {
   readonly logger: Logger;
   readonly version: string;
+  /**
+   * Registers more observers on the observation bus (embedding, tests), before the sidecar's own, so
+   * theirs run after these in every hook. @default none
+   */
+  readonly observe?: (bus: ObservationBus<McpOperation>) => void;
 }
 
 function urlOf(addr: AddressInfo, scheme = 'http'): string {
@@ -93,6 +99,11 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
   const observerErrors = instruments.counter('sidecar_observer_errors_total');
   const bus = new ObservationBus<McpOperation>({ logger, countFailure: (observer) => observerErrors.add(1, { observer }) });
+  if (config.testObserverFault === 'throw') {
+    logger.warn({ event: 'test_observer_fault' }, 'TEST ONLY (--test-observer-fault / SIDECAR_TEST_OBSERVER_FAULT): an observer throws on every hook');
+    registerFaultObserver(bus);
+  }
+  deps.observe?.(bus);
   const state = new ProxyState(health, bus);
   const observers: ObserverHandle[] = [new HttpMetrics(instruments, health).register(bus)];
   if (otel.metrics !== undefined) observers.push(new HttpServerDuration(instruments).register(bus));

@@ -7,9 +7,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { CHANNEL_PREFIX, Exchange, type ExchangeTap } from '../../src/proxy/exchange.ts';
 import { MCP_CHANNEL_PREFIX, OBSERVER_FAILURE_LIMIT, OBSERVER_LOG_INTERVAL_MS, ObservationBus, type Observer, type ObserverHandle } from '../../src/proxy/bus.ts';
+import { FAULT_OBSERVER, registerFaultObserver } from '../../src/proxy/fault-observer.ts';
 import type { ProxyErrorEvent } from '../../src/proxy/state.ts';
 
 interface Op {
@@ -332,5 +335,35 @@ describe('the public diagnostics channels', () => {
       unsubscribe(`${MCP_CHANNEL_PREFIX}:operation:end`, onOp);
     }
     expect(seen).toEqual(['start taps=1', 'error upstream_aborted', 'op tools/call', 'end /mcp']);
+  });
+});
+
+describe('the test fault observer (SIDECAR_TEST_OBSERVER_FAULT=throw)', () => {
+  it('throws from every hook and from its tap on every exchange, and the observers after it see everything', () => {
+    const { bus, failures, events } = testBus();
+    registerFaultObserver(bus);
+    const r = new Recorder();
+    r.register(bus, 'r');
+    exchange(bus, 4);
+    expect(failures.get(FAULT_OBSERVER)).toBe(16);
+    expect(new Set(events('observer_failed').map((l) => l['err']))).toEqual(new Set([{ type: 'SidecarError', code: 'SIDECAR_E_TEST_FAULT', stack: expect.any(String) }]));
+    expect(Object.fromEntries(r.calls)).toEqual(expected(1, 4));
+  });
+
+  it('is off by default, set only by its flag or environment variable, and refuses any other value (exit 2 naming the field)', () => {
+    const base = ['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth'];
+    expect(loadConfig(base, {}).testObserverFault).toBe('off');
+    expect(loadConfig(base, { SIDECAR_TEST_OBSERVER_FAULT: 'throw' }).testObserverFault).toBe('throw');
+    expect(loadConfig([...base, '--test-observer-fault', 'throw'], {}).testObserverFault).toBe('throw');
+    const err = (() => {
+      try {
+        loadConfig(base, { SIDECAR_TEST_OBSERVER_FAULT: 'yes' });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe('--test-observer-fault / SIDECAR_TEST_OBSERVER_FAULT');
   });
 });
