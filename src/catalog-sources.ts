@@ -15,6 +15,8 @@ import { Inventory } from './ledger/inventory.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { RestObserver } from './ledger/rest-observer.ts';
 import type { Logger } from './log.ts';
+import type { McpOperation } from './mcp/operations.ts';
+import type { ObserverRegistry, OperationEvents } from './proxy/bus.ts';
 import type { UpstreamHealth } from './proxy/health.ts';
 import { CatalogRecorder } from './telemetry/catalog-recorder.ts';
 import type { Exemplars } from './telemetry/exemplars.ts';
@@ -54,7 +56,9 @@ export interface CatalogSourcesExtras {
   readonly status?: StatusFeed;
 }
 
-export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, extras: CatalogSourcesExtras = {}): CatalogSources {
+/** @param bus where the REST observer and the MCP tap register at `start()` (and MCP operations go). */
+
+export function createCatalogSources(config: SidecarConfig, instruments: Instruments, logger: Logger, health: UpstreamHealth, bus: ObserverRegistry<McpOperation> & OperationEvents<McpOperation>, extras: CatalogSourcesExtras = {}): CatalogSources {
   const { exemplars, status } = extras;
   const inventory = new Inventory({ maxKnownNames: config.maxKnownValues });
   const recorder = new CatalogRecorder(instruments, exemplars);
@@ -88,7 +92,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
   });
   // MCP traffic (legacy SSE and streamable HTTP): correlated operations → ledger, semconv, self-health.
   const mcpMetrics = new McpMetrics(instruments, exemplars);
-  const mcpTap = new McpTap(ledger, status === undefined ? mcpMetrics : status.teeMcp(mcpMetrics), {
+  const mcpTap = new McpTap(ledger, status === undefined ? mcpMetrics : status.teeMcp(mcpMetrics), bus, {
     captureLimit: config.bodyCaptureLimit,
     pathPrefix: config.mcpPathPrefix,
     ...(mcpInventory === undefined ? {} : { inventory: mcpInventory }),
@@ -218,8 +222,9 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
       return { detected: detected ? { ...available } : undefined, stream: subscriber === undefined ? 'off' : (subscriber.status ?? 'connecting') };
     },
     start() {
-      unsubscribeRest = restObserver.subscribe();
-      unsubscribeMcp = mcpTap.subscribe();
+      const rest = restObserver.register(bus);
+      unsubscribeRest = () => rest.unregister();
+      unsubscribeMcp = mcpTap.register(bus);
       subscriber?.start();
       void detect().finally(schedule);
     },

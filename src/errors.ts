@@ -17,6 +17,8 @@ export const ErrorCodes = {
   SIDECAR_E_UPSTREAM_ABORTED: 'SIDECAR_E_UPSTREAM_ABORTED',
   /** The metrics collection failed: the scrape gets 500. */
   SIDECAR_E_COLLECT: 'SIDECAR_E_COLLECT',
+  /** Thrown on purpose by the test observer (`SIDECAR_TEST_OBSERVER_FAULT=throw`) from every hook; never reaches a client. */
+  SIDECAR_E_TEST_FAULT: 'SIDECAR_E_TEST_FAULT',
   /** An unexpected error reached the top level; the process exits non-zero. */
   SIDECAR_E_INTERNAL: 'SIDECAR_E_INTERNAL',
 } as const;

@@ -12,6 +12,9 @@ import type { SidecarConfig } from './config/load.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
+import type { McpOperation } from './mcp/operations.ts';
+import { ObservationBus, type ObserverHandle } from './proxy/bus.ts';
+import { registerFaultObserver } from './proxy/fault-observer.ts';
 import { UpstreamHealth, UpstreamProbe } from './proxy/health.ts';
 import { createProxy } from './proxy/server.ts';
 import { ProxyState } from './proxy/state.ts';
@@ -20,7 +23,7 @@ import { HttpMetrics } from './telemetry/http-metrics.ts';
 import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
-import { subscribeAccessLog } from './telemetry/access-log.ts';
+import { registerAccessLog } from './telemetry/access-log.ts';
 import { createCatalogSources, secretListener } from './catalog-sources.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
 import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
@@ -33,8 +36,6 @@ import { SDK_CARDINALITY_LIMIT } from './telemetry/provider.ts';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { StatusFeed, StatusHttpFeeder } from './admin/status-feed.ts';
 import { buildStatus } from './admin/status-json.ts';
-import { subscribeAll } from './channels.ts';
-import { CHANNEL_PREFIX, type Exchange } from './proxy/exchange.ts';
 
 export interface Sidecar {
   /** Base URL of the proxy port, e.g. `http://127.0.0.1:8080`. */
@@ -50,11 +51,14 @@ export interface Sidecar {
 /** How long exporters may take to send what they hold at shutdown. */
 export const EXPORT_FLUSH_TIMEOUT_MS = 5000;
 
-const noop = (): void => undefined;
-
 export interface SidecarDeps {
   readonly logger: Logger;
   readonly version: string;
+  /**
+   * Registers more observers on the observation bus (embedding, tests), before the sidecar's own, so
+   * theirs run after these in every hook. @default none
+   */
+  readonly observe?: (bus: ObservationBus<McpOperation>) => void;
 }
 
 function urlOf(addr: AddressInfo, scheme = 'http'): string {
@@ -81,7 +85,6 @@ async function bind(what: string, listen: () => Promise<AddressInfo>, where: str
 export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Promise<Sidecar> {
   const { logger, version } = deps;
   const health = new UpstreamHealth();
-  const state = new ProxyState(health);
   const { otel } = config;
   for (const note of otel.notes) logger.warn({ event: 'otel_config', note }, note);
   const uninstallSdkDiagnostics = installSdkDiagnostics(logger, otel.sdkLogLevel);
@@ -89,7 +92,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   // OTLP push (metrics, traces) only when configured: otherwise none of it exists and no request pays for it.
   const exportHealth = otel.metrics !== undefined || otel.traces !== undefined ? new ExportHealth(logger) : undefined;
   let tracing: Tracing | undefined;
-  // Tracing is loaded, and subscribes to the proxy's and the MCP tap's channels, only when configured.
+  // Tracing is loaded, and registers its observers on the bus, only when configured.
   if (otel.traces !== undefined && exportHealth !== undefined) {
     const { Tracing } = await import('./telemetry/tracing.ts');
     tracing = new Tracing({
@@ -113,28 +116,28 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
-  const unsubscribeHttp = new HttpMetrics(instruments, health, exemplars).subscribe();
-  const unsubscribeSemconv = otel.metrics !== undefined ? new HttpServerDuration(instruments).subscribe() : noop;
+  // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
+  const observerErrors = instruments.counter('sidecar_observer_errors_total');
+  const bus = new ObservationBus<McpOperation>({ logger, countFailure: (observer) => observerErrors.add(1, { observer }) });
+  if (config.testObserverFault === 'throw') {
+    logger.warn({ event: 'test_observer_fault' }, 'TEST ONLY (--test-observer-fault / SIDECAR_TEST_OBSERVER_FAULT): an observer throws on every hook');
+    registerFaultObserver(bus);
+  }
+  deps.observe?.(bus);
+  const state = new ProxyState(health, bus);
+  const observers: ObserverHandle[] = [new HttpMetrics(instruments, health, exemplars).register(bus)];
+  if (otel.metrics !== undefined) observers.push(new HttpServerDuration(instruments).register(bus));
   // The status page's ring: fed beside the catalog recorder (ledger tee) and beside the HTTP families.
   const status = new StatusFeed({ maxLabelValues: config.maxLabelValues });
-  const statusHttp = new StatusHttpFeeder(status);
-  const unsubscribeStatus = subscribeAll({
-    [`${CHANNEL_PREFIX}:response`]: (msg) => statusHttp.onResponse(msg as Exchange),
-    [`${CHANNEL_PREFIX}:end`]: (msg) => statusHttp.onEnd(msg as Exchange),
-  });
+  observers.push(new StatusHttpFeeder(status).register(bus));
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger, health, { exemplars, status });
-  traced?.start();
-  const unsubscribeAccessLog = config.accessLog
-    ? subscribeAccessLog(logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex))
-    : noop;
-  /** Unsubscribes every observer, then lets the exporters send what they hold (bounded). */
+  const sources = createCatalogSources(config, instruments, logger, health, bus, { exemplars, status });
+  traced?.start(bus);
+  if (config.accessLog) observers.push(registerAccessLog(bus, logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex)));
+  /** Unregisters every observer, then lets the exporters send what they hold (bounded). */
   const stopTelemetry = async (): Promise<void> => {
-    unsubscribeHttp();
-    unsubscribeStatus();
+    for (const o of observers) o.unregister();
     status.close();
-    unsubscribeSemconv();
-    unsubscribeAccessLog();
     await traced?.shutdown(EXPORT_FLUSH_TIMEOUT_MS);
     await provider
       .shutdown({ timeoutMillis: EXPORT_FLUSH_TIMEOUT_MS })

@@ -1,18 +1,18 @@
 /**
  * What observing one MCP `tools/call` over streamable HTTP costs, in process, without sockets: the
- * sidecar's subscribers wired as src/main.ts wires them, fed the exchanges of one session (initialize,
- * then calls) exactly as the proxy publishes them and hands their bodies to the taps. Reports CPU ns per
+ * sidecar's observers wired as src/main.ts wires them, fed the exchanges of one session (initialize,
+ * then calls) exactly as the proxy reports them to the observation bus, bodies included. Reports CPU ns per
  * call (median of rounds) and checks that every call was counted.
  *
  *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7]
  */
-import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { Exchange } from '../../src/proxy/exchange.ts';
 import { observationPath } from './wiring.ts';
 
 const calls = Number(process.argv[2] ?? 50_000);
 const rounds = Number(process.argv[3] ?? 7);
 
-const { state, scraper } = observationPath();
+const { state, bus, scraper } = observationPath();
 
 const SESSION = '3f1c2a9e-5b7d-4c11-9e0f-8a6b4d2c1e7f';
 const sseHeaders = (session?: string) => ({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(session ? { 'mcp-session-id': session } : {}) });
@@ -23,16 +23,16 @@ function exchange(headers: Record<string, string>, body: string, responseHeaders
   state.exchangeStarted(ex);
   const req = Buffer.from(body);
   ex.requestBytes += req.length;
-  if (ex.taps !== undefined) for (const t of ex.taps) t.onRequestBody?.(req);
+  if (ex.taps !== undefined) bus.tapRequestBody(ex, req);
   ex.status = 200;
   ex.responseHeaders = responseHeaders;
   ex.headersTime = performance.now();
   ex.stream = 'sse';
-  if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseStart?.(ex);
-  if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+  if (ex.taps !== undefined) bus.tapResponseStart(ex);
+  bus.response(ex);
   const res = Buffer.from(answer);
   ex.responseBytes += res.length;
-  if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseBody?.(res);
+  if (ex.taps !== undefined) bus.tapResponseBody(ex, res);
   ex.endTime = performance.now();
   state.exchangeEnded(ex);
 }

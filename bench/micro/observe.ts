@@ -1,14 +1,14 @@
 /**
  * What observing one proxied request costs, in process, without sockets: the sidecar's subscribers wired
  * as src/main.ts wires them (HTTP families, REST observer, MCP tap, on a MeterProvider with the
- * Prometheus reader), fed synthetic exchanges exactly as the proxy publishes them (`start`, `response`,
- * `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
+ * Prometheus reader, registered on the observation bus), fed synthetic exchanges exactly as the proxy
+ * reports them (`start`, `response`, `end`), with a scrape every `scrapeEvery` exchanges. Reports CPU ns per exchange (median of rounds),
  * which is steady on a shared machine where end-to-end figures are not.
  *
  *   npm exec -- node bench/micro/observe.ts [exchanges=300000] [rounds=7] [--endpoints N] [--no-subscribers] [--span-map | --exemplars] [--no-status]
  *
  * `--endpoints N` spreads the traffic over N distinct paths (default 4); `--no-subscribers` measures the
- * proxy's own publication cost with nobody listening. `--span-map` gives every exchange a sampled span
+ * proxy's own reporting cost with no observer. `--span-map` gives every exchange a sampled span
  * context in a WeakMap, as tracing's SERVER spans are kept (without making spans); `--exemplars` does the
  * same and wires exemplars (trace_based) to it, as main.ts does with tracing on: the difference of the two
  * is what exemplars cost per exchange (the OpenMetrics scrapes then write them). `--no-status` leaves the status
@@ -16,7 +16,7 @@
  */
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { parseArgs } from 'node:util';
-import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { Exchange } from '../../src/proxy/exchange.ts';
 import { Exemplars } from '../../src/telemetry/exemplars.ts';
 import { observationPath } from './wiring.ts';
 
@@ -40,7 +40,7 @@ const withExemplars = values.exemplars === true;
 const spanMap = withExemplars || values['span-map'] === true;
 const spans = new WeakMap<object, SpanContext>();
 const exemplars = withExemplars ? new Exemplars({ filter: 'trace_based', contextOf: (origin) => spans.get(origin) }) : undefined;
-const { state, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true, exemplars, status: values['no-status'] !== true });
+const { state, bus, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true, exemplars, status: values['no-status'] !== true });
 const traceIds = Array.from({ length: 64 }, (_, i) => ({ traceId: (i + 1).toString(16).padStart(32, '4'), spanId: (i + 1).toString(16).padStart(16, '0'), traceFlags: TraceFlags.SAMPLED }));
 
 const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
@@ -56,7 +56,7 @@ function one(i: number): void {
   ex.status = 200;
   ex.responseHeaders = responseHeaders;
   ex.headersTime = performance.now();
-  if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+  bus.response(ex);
   ex.requestBytes = method === 'POST' ? 64 : 0;
   ex.responseBytes = 1024;
   ex.endTime = performance.now();
@@ -79,7 +79,7 @@ const text = await scraper.scrape();
 let counted = 0;
 for (const m of text.matchAll(/^mcp_http_requests_total\{.*\} (\d+)$/gm)) counted += Number(m[1]);
 console.log(
-  `${values['no-subscribers'] === true ? 'no subscribers' : values['no-status'] === true ? 'all subscribers but the status ring' : 'all subscribers'}${withExemplars ? ', exemplars' : spanMap ? ', span map' : ''}, ${endpoints} endpoint(s): ` +
+  `${values['no-subscribers'] === true ? 'no observers' : values['no-status'] === true ? 'all observers but the status ring' : 'all observers'}${withExemplars ? ', exemplars' : spanMap ? ', span map' : ''}, ${endpoints} endpoint(s): ` +
     `${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per exchange (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)})` +
     `; mcp_http_requests_total ${counted} of ${exchanges * (rounds + 1)} exchanges`,
 );

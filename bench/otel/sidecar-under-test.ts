@@ -5,7 +5,7 @@
  * what records `http.server.request.duration` and the SERVER spans:
  *
  * - `catalog`: nothing more (the baseline).
- * - `semconv-by-hand`: HttpServerDuration, subscribed to the proxy's diagnostics channels.
+ * - `semconv-by-hand`: HttpServerDuration, registered on the proxy's observation bus.
  * - `semconv-instrumentation-http`: @opentelemetry/instrumentation-http (incoming requests only) on the
  *   same meter provider, registered for ESM with @opentelemetry/instrumentation/hook.mjs before node:http
  *   is imported.
@@ -35,6 +35,7 @@ const { ExportHealth } = await import('../../src/exporters/export-health.ts');
 const { createOtlpMetricReader } = await import('../../src/exporters/otlp.ts');
 const { PrometheusScraper } = await import('../../src/exporters/prometheus.ts');
 const { createLogger } = await import('../../src/log.ts');
+const { ObservationBus } = await import('../../src/proxy/bus.ts');
 const { UpstreamHealth } = await import('../../src/proxy/health.ts');
 const { createProxy } = await import('../../src/proxy/server.ts');
 const { ProxyState } = await import('../../src/proxy/state.ts');
@@ -57,12 +58,13 @@ const traces = config.otel.traces;
 if (metrics === undefined || traces === undefined) throw new Error('bench configuration lost its OTLP settings');
 
 const health = new UpstreamHealth();
-const state = new ProxyState(health);
+const bus = new ObservationBus({ logger });
+const state = new ProxyState(health, bus);
 const scraper = new PrometheusScraper();
 const otlpReader = await createOtlpMetricReader(metrics, new ExportHealth(logger), { cardinalityLimit: SDK_CARDINALITY_LIMIT });
 const { provider, meter } = createMeterProvider({ readers: [scraper.reader, otlpReader], version: 'bench', resource });
 const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
-new HttpMetrics(instruments, health).subscribe();
+new HttpMetrics(instruments, health).register(bus);
 
 let spansEnded = 0;
 const discard = {
@@ -73,9 +75,9 @@ const discard = {
   shutdown: () => Promise.resolve(),
 };
 
-if (mode === 'semconv-by-hand') new HttpServerDuration(instruments).subscribe();
+if (mode === 'semconv-by-hand') new HttpServerDuration(instruments).register(bus);
 if (mode === 'traces-by-hand') {
-  new Tracing({ config: traces, exporter: discard, resource, version: 'bench', propagate: true, maxRoutes: 200 }).start();
+  new Tracing({ config: traces, exporter: discard, resource, version: 'bench', propagate: true, maxRoutes: 200 }).start(bus);
 }
 if (viaInstrumentation) {
   const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');

@@ -8,8 +8,10 @@
  * - {@link StatusHttpFeeder} takes the proxy's exchanges as the HTTP families do (long-lived responses
  *   when their headers go out, others when they end, 499 for a client that left).
  *
- * The feed never throws into its caller: a failure of its own is counted (`failures`) and the record is
- * lost for the page only, never for the scrape (the primary sink has already run).
+ * The tees never throw into their caller (they run inside the REST observer's and the MCP tap's hooks): a
+ * failure of their own is counted (`failures`) and the record is lost for the page only, never for the
+ * scrape (the primary sink has already run). The HTTP feeder is an observer of the bus, whose guard
+ * counts its failures (`sidecar_observer_errors_total{observer="status_http"}`).
  */
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
@@ -19,6 +21,7 @@ import type { DropReason, SessionEnd } from '../mcp/correlator.ts';
 import type { McpOperation } from '../mcp/operations.ts';
 import type { Outcome } from '../mcp/outcome.ts';
 import type { McpMetricsSink, UnparsedReason } from '../mcp/report.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import { OTHER, WindowTable } from './status-ring.ts';
 
@@ -201,11 +204,6 @@ export class StatusFeed {
   clock(): number {
     return this.#clock();
   }
-
-  /** Failures of the feed itself, for the HTTP feeder. */
-  failed(): void {
-    this.#failures++;
-  }
 }
 
 /** `lastErrorType` of an HTTP series: its status code, from a fixed table (no string is built per answer). */
@@ -232,21 +230,18 @@ export class StatusHttpFeeder {
     if (c >= 0 && c < s.classes.length) s.classes[c] = (s.classes[c] as number) + 1;
   }
 
+  /** Registers on the observation bus as `status_http` (a failure is the bus's to count, never the proxy's). */
+  register(bus: ObserverRegistry<never>): ObserverHandle {
+    return bus.register('status_http', { onResponse: (ex) => this.onResponse(ex), onEnd: (ex) => this.onEnd(ex) });
+  }
+
   onResponse(ex: Exchange): void {
     if (ex.stream === undefined) return;
-    try {
-      this.#record(ex, ex.status, (ex.headersTime - ex.startTime) / 1000);
-    } catch {
-      this.#feed.failed();
-    }
+    this.#record(ex, ex.status, (ex.headersTime - ex.startTime) / 1000);
   }
 
   onEnd(ex: Exchange): void {
     if (ex.stream !== undefined) return;
-    try {
-      this.#record(ex, ex.outcome === 'client_abort' ? 499 : ex.status, (ex.endTime - ex.startTime) / 1000);
-    } catch {
-      this.#feed.failed();
-    }
+    this.#record(ex, ex.outcome === 'client_abort' ? 499 : ex.status, (ex.endTime - ex.startTime) / 1000);
   }
 }

@@ -26,6 +26,8 @@ export interface SidecarConfig {
   readonly logLevel: string;
   readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
+  /** Test only: `throw` registers the throwing observer (proxy/fault-observer.ts). */
+  readonly testObserverFault: 'off' | 'throw';
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamHeadersTimeoutMs: number;
   readonly upstreamBodyTimeoutMs: number;

@@ -107,6 +107,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'shutdownGraceMs', flag: 'shutdown-grace', env: 'SIDECAR_SHUTDOWN_GRACE', default: '10s', placeholder: 'DURATION',
     parse: duration, group: 'core', description: 'On SIGTERM, how long in-flight requests may take before they are cut.',
   },
+  {
+    key: 'testObserverFault', flag: 'test-observer-fault', env: 'SIDECAR_TEST_OBSERVER_FAULT', default: 'off', placeholder: 'MODE',
+    parse: (raw) => parseChoice(raw, ['off', 'throw'] as const), group: 'core',
+    description: 'Test only: `off` or `throw`, which adds an observer that throws on every hook, to check on a real process that observer failures never reach clients (docs/security.md). Never in production.',
+  },
   // Upstream side.
   {
     key: 'upstreamConnectTimeoutMs', flag: 'upstream-connect-timeout', env: 'SIDECAR_UPSTREAM_CONNECT_TIMEOUT', default: '5s',

@@ -1,8 +1,11 @@
 /**
  * A bounded copy of a body, for classification. Chunks are copied only while the total stays within the
  * limit; past it the copy is dropped and marked `overflowed` — the stream itself is never held or slowed.
+ * It is the response tap of the exchange it copies.
  */
-export class BodyCapture {
+import type { ExchangeTap } from '../proxy/exchange.ts';
+
+export class BodyCapture implements ExchangeTap {
   readonly #limit: number;
   #chunks: Buffer[] = [];
   #size = 0;
@@ -23,6 +26,10 @@ export class BodyCapture {
     }
     this.#chunks.push(Buffer.from(chunk));
     this.#size += chunk.length;
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    this.push(chunk);
   }
 
   /** True once the body went past the limit: there is no copy. */

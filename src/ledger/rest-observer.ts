@@ -1,12 +1,12 @@
 /**
- * Turns proxied REST exchanges into ledger facts. Subscribes to the proxy's channels (it never wraps the
- * proxy): at `start` it marks lifecycle calls in flight (so poll differences they cause are not crashes);
+ * Turns proxied REST exchanges into ledger facts. An observer on the observation bus (`rest_observer`; it
+ * never wraps the proxy): at `start` it marks lifecycle calls in flight (so poll differences they cause are not crashes);
  * at `response` it asks for a bounded copy of the body only where classification needs it (tool invokes,
  * lifecycle and config calls, 401/403 answers); at `end` it classifies. Per-exchange state lives in
  * WeakMaps keyed by the Exchange.
  */
-import { subscribeAll } from '../channels.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import { userIdOf, type UserIdOptions } from './auth.ts';
 import { BodyCapture } from './body-capture.ts';
 import { normalizeEndpoint } from './endpoint.ts';
@@ -29,9 +29,8 @@ export class RestObserver {
   readonly #opts: RestObserverOptions;
   readonly #captures = new WeakMap<Exchange, BodyCapture>();
   readonly #lifecycleCalls = new WeakMap<Exchange, string>();
-  readonly #onStart = (msg: unknown): void => this.#start(msg as Exchange);
-  readonly #onResponse = (msg: unknown): void => this.#response(msg as Exchange);
-  readonly #onEnd = (msg: unknown): void => this.#end(msg as Exchange);
+  /** Lifecycle calls marked in flight in the inventory and not ended yet, by server (released if the bus detaches this observer). */
+  readonly #marked = new Map<string, number>();
 
   constructor(ledger: Ledger, inventory: Inventory, opts: RestObserverOptions) {
     this.#ledger = ledger;
@@ -39,12 +38,15 @@ export class RestObserver {
     this.#opts = opts;
   }
 
-  subscribe(): () => void {
-    return subscribeAll({
-      [`${CHANNEL_PREFIX}:start`]: this.#onStart,
-      [`${CHANNEL_PREFIX}:response`]: this.#onResponse,
-      [`${CHANNEL_PREFIX}:end`]: this.#onEnd,
+  /** Registers on the observation bus as `rest_observer`. */
+  register(bus: ObserverRegistry<never>): ObserverHandle {
+    const handle = bus.register('rest_observer', {
+      onStart: (ex) => this.#start(ex),
+      onResponse: (ex) => this.#response(ex, handle),
+      onEnd: (ex) => this.#end(ex),
+      onDetach: () => this.#releaseMarks(),
     });
+    return handle;
   }
 
   #start(ex: Exchange): void {
@@ -52,20 +54,32 @@ export class RestObserver {
     const call = lifecycleCall(ex.method, ex.path);
     if (call === undefined) return;
     this.#lifecycleCalls.set(ex, call.serverId);
+    this.#marked.set(call.serverId, (this.#marked.get(call.serverId) ?? 0) + 1);
     this.#inventory.lifecycleCallStarted(call.serverId);
   }
 
-  #response(ex: Exchange): void {
+  /** Detached: the calls it marked will never be seen ending, so they must not keep explaining changes of their servers. */
+  #releaseMarks(): void {
+    for (const [serverId, n] of this.#marked) for (let i = 0; i < n; i++) this.#inventory.lifecycleCallEnded(serverId, false);
+    this.#marked.clear();
+  }
+
+  #response(ex: Exchange, handle: ObserverHandle): void {
     if (ex.stream !== undefined) return;
     if (ex.status !== 401 && ex.status !== 403 && !needsResponseBody(ex.method, ex.path)) return;
     const capture = new BodyCapture(this.#opts.captureLimit);
     this.#captures.set(ex, capture);
-    ex.addTap({ onResponseBody: (chunk) => capture.push(chunk) });
+    handle.addTap(ex, capture);
   }
 
   #end(ex: Exchange): void {
     const serverId = this.#lifecycleCalls.get(ex);
-    if (serverId !== undefined) this.#inventory.lifecycleCallEnded(serverId, ex.outcome === 'ok' && ex.status >= 200 && ex.status < 300);
+    if (serverId !== undefined) {
+      const n = this.#marked.get(serverId) ?? 0;
+      if (n > 1) this.#marked.set(serverId, n - 1);
+      else this.#marked.delete(serverId);
+      this.#inventory.lifecycleCallEnded(serverId, ex.outcome === 'ok' && ex.status >= 200 && ex.status < 300);
+    }
     const capture = this.#captures.get(ex);
     const body = capture?.json();
     const observation: RestObservation = {

@@ -18,8 +18,6 @@ export interface TapContext {
   readonly correlator: Correlator;
   /** Largest MCP message read (`--body-capture-limit`). */
   readonly captureLimit: number;
-  /** Runs a callback, counting (never propagating) a failure: the proxy must not notice the tap. */
-  guarded(fn: () => void): void;
   unparsed(reason: UnparsedReason, n?: number): void;
   /** Legacy POSTs in flight on a session, whose bodies may be read early. */
   inflight(session: Session): Set<ExchangeState>;
@@ -101,41 +99,36 @@ export class ExchangeState implements ExchangeTap {
   onRequestBody(chunk: Buffer): void {
     const reader = this.#reader;
     if (reader === undefined || reader.taken) return;
-    this.#tap.guarded(() => {
-      if (reader.push(chunk)) this.readRequest(performance.now());
-    });
+    if (reader.push(chunk)) this.readRequest(performance.now());
   }
 
   onResponseStart(ex: Exchange): void {
-    this.#tap.guarded(() => {
-      const now = ex.headersTime;
-      this.readRequest(now);
-      if (this.#route === 'streamable' && ex.method === 'POST' && this.#session === undefined) this.#assignSession(ex, now);
-      // The upstream answered for this session: it exists (a session first seen in a request header may not).
-      if (this.#session !== undefined && is2xx(ex.status)) this.#session.confirmed = true;
-      if (ex.stream === 'sse' && is2xx(ex.status)) {
-        this.#feed = new SseFeed(this.#tap.captureLimit, {
-          onEvent: (event, data) => this.#event(event, data),
-          onProblem: (problem) => this.#tap.unparsed(problem),
-        });
-      } else if (this.#route === 'streamable' && ex.method === 'POST' && isJson(ex)) {
-        this.#json = new BodyReader(this.#tap.captureLimit, ex.responseHeaders?.['content-length']);
-      }
-    });
+    const now = ex.headersTime;
+    this.readRequest(now);
+    if (this.#route === 'streamable' && ex.method === 'POST' && this.#session === undefined) this.#assignSession(ex, now);
+    // The upstream answered for this session: it exists (a session first seen in a request header may not).
+    if (this.#session !== undefined && is2xx(ex.status)) this.#session.confirmed = true;
+    if (ex.stream === 'sse' && is2xx(ex.status)) {
+      this.#feed = new SseFeed(this.#tap.captureLimit, {
+        onEvent: (event, data) => this.#event(event, data),
+        onProblem: (problem) => this.#tap.unparsed(problem),
+      });
+    } else if (this.#route === 'streamable' && ex.method === 'POST' && isJson(ex)) {
+      this.#json = new BodyReader(this.#tap.captureLimit, ex.responseHeaders?.['content-length']);
+    }
   }
 
   onResponseBody(chunk: Buffer): void {
     const feed = this.#feed;
     if (feed !== undefined) {
-      this.#tap.guarded(() => feed.push(chunk));
+      feed.push(chunk);
       return;
     }
-    const json = this.#json;
-    if (json !== undefined) this.#tap.guarded(() => void json.push(chunk));
+    this.#json?.push(chunk);
   }
 
   onEnd(ex: Exchange): void {
-    this.#tap.guarded(() => this.#end(ex));
+    this.#end(ex);
   }
 
   // Requests ---------------------------------------------------------------------------------------------

@@ -1,22 +1,17 @@
 /**
- * The contract between the MCP tap (src/mcp/) and its subscribers (tracing, logs): one
- * {@link McpOperation} per JSON-RPC request the sidecar correlates, published on diagnostics_channel when
- * the request is seen (`start`) and when its response, a timeout or a cancellation ends it (`end`).
+ * The contract between the MCP tap (src/mcp/) and its observers (tracing, logs): one {@link McpOperation}
+ * per JSON-RPC request the sidecar correlates, handed to the observation bus (src/proxy/bus.ts) when the
+ * request is seen (`operationStart`) and when its response, a timeout or a cancellation ends it
+ * (`operationEnd`) — the same object both times. The bus calls its operation observers behind its guard,
+ * then publishes the operation on the public channels `mcp-composer-sidecar:mcp:operation:start` / `:end`
+ * while they have subscribers (outside the guard).
  * An operation never carries tool arguments, results, tokens or the session id in a form meant for export:
  * `sessionKey` is for correlation inside the process only.
  */
-import diagnostics_channel from 'node:diagnostics_channel';
 import type { Exchange } from '../proxy/exchange.ts';
 import type { ErrorType } from '../ledger/facts.ts';
 
-export const MCP_CHANNEL_PREFIX = 'mcp-composer-sidecar:mcp';
-
-export const mcpChannels = {
-  /** An MCP request was seen (its HTTP exchange is in flight). */
-  start: diagnostics_channel.channel(`${MCP_CHANNEL_PREFIX}:operation:start`),
-  /** The operation ended: response correlated, timed out, or cancelled. */
-  end: diagnostics_channel.channel(`${MCP_CHANNEL_PREFIX}:operation:end`),
-} as const;
+export { MCP_CHANNEL_PREFIX } from '../proxy/bus.ts';
 
 export type McpTransport = 'sse' | 'streamable_http';
 

@@ -1,14 +1,16 @@
 /**
- * Where correlated MCP operations go: the operation channels (src/mcp/operations.ts, for tracing and
- * logs), the ledger (the catalog's tool and resource families), and the MCP metrics sink (semantic
- * conventions and self-health, implemented by telemetry/mcp-metrics.ts, which mcp/ never imports); the
+ * Where correlated MCP operations go: the ledger (the catalog's tool and resource families), the MCP
+ * metrics sink (semantic conventions and self-health, implemented by telemetry/mcp-metrics.ts, which mcp/
+ * never imports), and the observation bus (src/proxy/bus.ts), which calls the operation observers
+ * (tracing) behind its guard and publishes on the public operation channels (src/mcp/operations.ts); the
  * pages of clients' list results, put together into listings, and their `initialize` answers go to the
  * inventory sink (events/mcp-inventory.ts), when there is one.
  */
 import type { Ledger } from '../ledger/ledger.ts';
+import type { OperationEvents } from '../proxy/bus.ts';
 import type { CorrelatorSink, DropReason, SessionEnd } from './correlator.ts';
 import { ListingAssembler, type ListPage, type McpInventorySink, type ServerIdentity } from './listing.ts';
-import { mcpChannels, type McpOperation } from './operations.ts';
+import type { McpOperation } from './operations.ts';
 import type { Outcome } from './outcome.ts';
 
 /**
@@ -18,7 +20,8 @@ import type { Outcome } from './outcome.ts';
  * - `stream_cut`: an SSE stream or JSON body that ended in the middle of a message;
  * - `unknown_session`: a legacy-SSE POST for a session whose stream the sidecar never saw;
  * - `session_limit`: a session beyond `--mcp-max-sessions`;
- * - `internal`: the sidecar failed to read it (a bug; the stream was not affected).
+ * - `internal`: the timeout sweep failed (a bug; no stream was affected). A failure while reading an
+ *   exchange is counted by the bus, as `sidecar_observer_errors_total{observer="mcp_tap"}`.
  */
 export type UnparsedReason = 'too_large' | 'not_json' | 'not_jsonrpc' | 'stream_cut' | 'unknown_session' | 'session_limit' | 'internal';
 
@@ -37,22 +40,24 @@ export interface McpMetricsSink {
 /**
  * Turns ended operations into records: `tools/call` → the catalog's tool families (`tool_id` = the tool
  * name; a call without a name is not counted there), `resources/read` → the resource families, every
- * request → `mcp.server.operation.duration`; then publishes the operation on the channels.
+ * request → `mcp.server.operation.duration`; then hands the operation to the bus.
  */
 export class McpReporter implements CorrelatorSink {
   readonly #ledger: Ledger;
   readonly #metrics: McpMetricsSink;
+  readonly #operations: OperationEvents<McpOperation>;
   readonly #inventory: McpInventorySink | undefined;
   readonly #listings = new ListingAssembler();
 
-  constructor(ledger: Ledger, metrics: McpMetricsSink, inventory?: McpInventorySink) {
+  constructor(ledger: Ledger, metrics: McpMetricsSink, operations: OperationEvents<McpOperation>, inventory?: McpInventorySink) {
     this.#ledger = ledger;
     this.#metrics = metrics;
+    this.#operations = operations;
     this.#inventory = inventory;
   }
 
   started(op: McpOperation): void {
-    if (mcpChannels.start.hasSubscribers) mcpChannels.start.publish(op);
+    this.#operations.operationStart(op);
   }
 
   ended(op: McpOperation, outcome: Outcome): void {
@@ -64,7 +69,7 @@ export class McpReporter implements CorrelatorSink {
       this.#ledger.resourceRead({ source: 'mcp', resourceUri: op.resourceUri, ok, durationSeconds, origin: op });
     }
     this.#metrics.operation(op, outcome);
-    if (mcpChannels.end.hasSubscribers) mcpChannels.end.publish(op);
+    this.#operations.operationEnd(op);
   }
 
   sessionEnded(end: SessionEnd): void {

@@ -1,9 +1,11 @@
 /**
- * The MCP tap: subscribes to the proxy's `start` channel and, for MCP routes only, attaches an
- * {@link ExchangeTap} that reads copies of the bodies — POSTed JSON-RPC messages, SSE events of the
- * response streams, JSON answers — and feeds them to the {@link Correlator}. Every other exchange costs a
- * path lookup. Nothing here can delay or alter the bytes: reads are bounded copies, and every callback
- * catches its own failures (counted as unparsed `internal`).
+ * The MCP tap: an observer on the observation bus (`mcp_tap`) that, at each exchange's `start` and for MCP
+ * routes only, attaches an {@link ExchangeTap} that reads copies of the bodies — POSTed JSON-RPC messages,
+ * SSE events of the response streams, JSON answers — and feeds them to the {@link Correlator}. Every other
+ * exchange costs a path lookup. Nothing here can delay or alter the bytes: reads are bounded copies, and
+ * every callback runs behind the bus's guard (a failure is counted as
+ * `sidecar_observer_errors_total{observer="mcp_tap"}`); the timeout sweep, which runs on its own timer,
+ * counts its failures as unparsed `internal`. Correlated operations go to the bus (report.ts).
  *
  * How each transport is correlated (docs/mcp-latency.md):
  * - legacy SSE: the `GET /sse` stream's `endpoint` event names the session (`session_id` of the POST URL);
@@ -13,14 +15,14 @@
  *   responses come in the POST's JSON or SSE answer, or on the session's `GET /mcp` stream; `DELETE /mcp`
  *   (or a 404 for the session, or idleness) ends it.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Ledger } from '../ledger/ledger.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry, OperationEvents } from '../proxy/bus.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import { Correlator, type CorrelatorOptions, type Session } from './correlator.ts';
 import { ExchangeState, type TapContext } from './exchange-state.ts';
 import type { ResponseMessage } from './jsonrpc.ts';
 import { LIST_CHANGED, type McpInventorySink } from './listing.ts';
-import type { McpTransport } from './operations.ts';
+import type { McpOperation, McpTransport } from './operations.ts';
 import { McpReporter, type McpMetricsSink, type UnparsedReason } from './report.ts';
 import { McpRoutes } from './routes.ts';
 
@@ -53,12 +55,13 @@ export class McpTap implements McpStats, TapContext {
   /** Legacy POSTs in flight per session, read early when a response for an unknown id arrives. */
   readonly #inflight = new WeakMap<Session, Set<ExchangeState>>();
   #timer: NodeJS.Timeout | undefined = undefined;
-  readonly #onStart = (msg: unknown): void => this.#start(msg as Exchange);
+  #handle: ObserverHandle | undefined = undefined;
 
-  constructor(ledger: Ledger, metrics: McpMetricsSink, opts: McpTapOptions) {
+  /** @param operations where correlated operations are published (the observation bus). */
+  constructor(ledger: Ledger, metrics: McpMetricsSink, operations: OperationEvents<McpOperation>, opts: McpTapOptions) {
     this.#opts = opts;
     this.#routes = new McpRoutes(opts.pathPrefix);
-    this.#reporter = new McpReporter(ledger, metrics, opts.inventory);
+    this.#reporter = new McpReporter(ledger, metrics, operations, opts.inventory);
     this.correlator = new Correlator(opts.correlator, this.#reporter);
   }
 
@@ -70,24 +73,35 @@ export class McpTap implements McpStats, TapContext {
     return this.correlator.pendingRequests(transport);
   }
 
-  /** Subscribes to the proxy and starts the timeout sweep; the returned function undoes both and closes every session. */
-  subscribe(): () => void {
-    subscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
+  /**
+   * Registers on the observation bus as `mcp_tap` and starts the timeout sweep; the returned function
+   * undoes both and closes every session. If the bus detaches the tap (too many failures), the same
+   * happens: every session and pending request is closed, so no operation is left open for its observers.
+   */
+  register(bus: ObserverRegistry<McpOperation>): () => void {
+    const handle = bus.register('mcp_tap', { onStart: (ex) => this.#start(ex, handle), onDetach: () => this.#stop() });
+    this.#handle = handle;
     this.#timer = setInterval(() => this.#guard(() => this.correlator.sweep(performance.now())), sweepInterval(this.#opts.correlator.pendingTimeoutMs));
     this.#timer.unref();
     return () => {
-      unsubscribe(`${CHANNEL_PREFIX}:start`, this.#onStart);
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-      this.#guard(() => this.correlator.closeAll(performance.now()));
+      handle.unregister();
+      this.#stop();
     };
+  }
+
+  #stop(): void {
+    if (this.#handle === undefined) return;
+    this.#handle = undefined;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#guard(() => this.correlator.closeAll(performance.now()));
   }
 
   unparsed(reason: UnparsedReason, n = 1): void {
     for (let i = 0; i < n; i++) this.#reporter.unparsed(reason);
   }
 
-  /** Runs `fn`, counting (never propagating) a failure: the proxy must not notice the tap. */
+  /** Runs `fn` (off the bus: the sweep timer, closing), counting (never propagating) a failure. */
   #guard(fn: () => void): void {
     try {
       fn();
@@ -96,18 +110,12 @@ export class McpTap implements McpStats, TapContext {
     }
   }
 
-  #start(ex: Exchange): void {
+  #start(ex: Exchange, handle: ObserverHandle): void {
     const route = this.#routes.classify(ex.path);
     if (route === undefined) return;
-    this.#guard(() => {
-      // The exchange's state is its tap: it lives exactly as long as the exchange, and nothing is stored on it.
-      const state = new ExchangeState(this, ex, route);
-      if (state.wanted) ex.addTap(state);
-    });
-  }
-
-  guarded(fn: () => void): void {
-    this.#guard(fn);
+    // The exchange's state is its tap: it lives exactly as long as the exchange, and nothing is stored on it.
+    const state = new ExchangeState(this, ex, route);
+    if (state.wanted) handle.addTap(ex, state);
   }
 
   get captureLimit(): number {

@@ -1,27 +1,22 @@
 /**
- * What the proxy observes, published on `node:diagnostics_channel` (as undici and Node's own http do):
- * the proxy moves bytes and publishes one {@link Exchange} per client request; it never imports telemetry.
- * A proxy with no subscribers is a plain reverse proxy.
+ * What the proxy observes: one {@link Exchange} per client request, handed to the observation bus
+ * (bus.ts) at each step; the proxy never imports telemetry. A proxy with no observers is a plain reverse
+ * proxy.
  *
- * Channels, in the order they fire for one exchange:
- * - `start`    — request head received, before the upstream request is sent. Subscribers that need the
+ * The steps, in the order they happen for one exchange (each also published on the public channel
+ * `${CHANNEL_PREFIX}:<step>` while it has subscribers):
+ * - `start`    — request head received, before the upstream request is sent. Observers that need the
  *                bodies (MCP, REST classification) attach an {@link ExchangeTap} here.
  * - `response` — the status line and headers were sent to the client (by the upstream or by the
- *                proxy's own 502/504), or an upgrade was switched. Not published for client aborts
+ *                proxy's own 502/504), or an upgrade was switched. Not reached for client aborts
  *                before any response.
  * - `end`      — the exchange is over: response finished, client went away, or the stream closed.
- *                Always published exactly once per published `start`.
+ *                Always exactly once per `start`.
  */
-import diagnostics_channel from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AttachedTap } from './bus.ts';
 
 export const CHANNEL_PREFIX = 'mcp-composer-sidecar:proxy';
-
-export const proxyChannels = {
-  start: diagnostics_channel.channel(`${CHANNEL_PREFIX}:start`),
-  response: diagnostics_channel.channel(`${CHANNEL_PREFIX}:response`),
-  end: diagnostics_channel.channel(`${CHANNEL_PREFIX}:end`),
-} as const;
 
 /**
  * How an exchange ended:
@@ -43,8 +38,11 @@ export type ExchangeOutcome =
 /** What kind of long-lived response an exchange became, if any. */
 export type StreamKind = 'sse' | 'websocket';
 
-/** Receives copies of the bytes of one exchange. Callbacks run synchronously: they must be cheap and must not
- * keep the chunk beyond a bounded copy (the chunk is the one being written to the socket). */
+/**
+ * Receives copies of the bytes of one exchange, attached by an observer (`ObserverHandle.addTap`) and
+ * called behind the bus's guard. Callbacks run synchronously: they must be cheap, must not modify the
+ * chunk and must not keep it beyond a bounded copy (it is the one being written to the socket).
+ */
 export interface ExchangeTap {
   onRequestBody?(chunk: Buffer): void;
   onResponseStart?(exchange: Exchange): void;
@@ -79,10 +77,10 @@ export class Exchange {
   outcome: ExchangeOutcome = 'ok';
   /** Set when the response is an SSE stream or an upgraded (WebSocket) connection. */
   stream: StreamKind | undefined = undefined;
-  /** Body taps attached by `start` subscribers; `undefined` when nobody asked for the bytes. */
-  taps: ExchangeTap[] | undefined = undefined;
+  /** Body taps attached by observers (bus.ts); `undefined` when nobody asked for the bytes. */
+  taps: AttachedTap[] | undefined = undefined;
   /**
-   * Headers a `start` subscriber asks the proxy to set on the upstream request, as `[name, value, …]`
+   * Headers a `start` observer asks the proxy to set on the upstream request, as `[name, value, …]`
    * (e.g. `traceparent`); each replaces any header of the same name the client sent.
    */
   upstreamHeaders: string[] | undefined = undefined;
@@ -95,14 +93,9 @@ export class Exchange {
     this.startTime = startTime;
   }
 
-  /** Asks the proxy to set a header on the upstream request. Call from a `start` subscriber. */
+  /** Asks the proxy to set a header on the upstream request. Call from a `start` observer. */
   setUpstreamHeader(name: string, value: string): void {
     (this.upstreamHeaders ??= []).push(name.toLowerCase(), value);
-  }
-
-  /** Asks for copies of this exchange's bodies. Call from a `start` subscriber. */
-  addTap(tap: ExchangeTap): void {
-    (this.taps ??= []).push(tap);
   }
 
   /** The path without the query string. */

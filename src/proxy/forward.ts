@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { type Exchange, proxyChannels } from './exchange.ts';
+import type { Exchange } from './exchange.ts';
 import { clientResponseHeaders, isEventStream } from './headers.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
 import type { ProxyState } from './state.ts';
@@ -76,7 +76,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
   onBodySent(chunk: Buffer): void {
     const ex = this.#ex;
     ex.requestBytes += chunk.length;
-    if (ex.taps !== undefined) for (const t of ex.taps) t.onRequestBody?.(chunk);
+    if (ex.taps !== undefined) this.#state.bus.tapRequestBody(ex, chunk);
   }
 
   onResponseStart(controller: Controller, status: number, headers: Record<string, string | string[] | undefined>, statusText?: string): void {
@@ -102,15 +102,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
       res.flushHeaders();
       this.#state.streams.add(this);
     }
-    if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseStart?.(ex);
-    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+    if (ex.taps !== undefined) this.#state.bus.tapResponseStart(ex);
+    this.#state.bus.response(ex);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.#clientClosed) return;
     const ex = this.#ex;
     ex.responseBytes += chunk.length;
-    if (ex.taps !== undefined) for (const t of ex.taps) t.onResponseBody?.(chunk);
+    if (ex.taps !== undefined) this.#state.bus.tapResponseBody(ex, chunk);
     const res = this.#res;
     if (!res.write(chunk)) {
       controller.pause();
@@ -163,7 +163,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
       res.writeHead(answer.status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(answer.body), connection: 'close' });
       ex.status = answer.status;
       ex.headersTime = performance.now();
-      if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+      this.#state.bus.response(ex);
       res.end(answer.body);
       return;
     }

@@ -1,9 +1,9 @@
 /**
  * State shared by every exchange of one proxy: upstream health, the open long-lived streams (closed on
- * shutdown), the in-flight count (awaited on shutdown) and the publication of exchange ends and errors.
+ * shutdown), the in-flight count (awaited on shutdown) and the observation bus every step is reported to.
  */
-import diagnostics_channel from 'node:diagnostics_channel';
-import { CHANNEL_PREFIX, type Exchange, proxyChannels } from './exchange.ts';
+import type { ExchangeEvents } from './bus.ts';
+import type { Exchange } from './exchange.ts';
 import type { UpstreamHealth } from './health.ts';
 
 /**
@@ -22,13 +22,11 @@ export type ProxyErrorKind =
   | 'connection_limit'
   | 'upstream_retried';
 
-/** Published on {@link proxyErrorChannel} for every proxy failure; `code` is the error's code, never its message. */
+/** Given to observers (and published on the public `error` channel) for every proxy failure; `code` is the error's code, never its message. */
 export interface ProxyErrorEvent {
   readonly kind: ProxyErrorKind;
   readonly code: string | undefined;
 }
-
-export const proxyErrorChannel = diagnostics_channel.channel(`${CHANNEL_PREFIX}:error`);
 
 /** A long-lived stream the proxy can end at shutdown. */
 export interface ShutdownClosable {
@@ -37,12 +35,15 @@ export interface ShutdownClosable {
 
 export class ProxyState {
   readonly health: UpstreamHealth;
+  /** Where every step of every exchange is reported (bus.ts). */
+  readonly bus: ExchangeEvents;
   readonly streams = new Set<ShutdownClosable>();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
 
-  constructor(health: UpstreamHealth) {
+  constructor(health: UpstreamHealth, bus: ExchangeEvents) {
     this.health = health;
+    this.bus = bus;
   }
 
   get inFlight(): number {
@@ -51,21 +52,12 @@ export class ProxyState {
 
   exchangeStarted(ex: Exchange): void {
     this.#inFlight++;
-    if (proxyChannels.start.hasSubscribers) proxyChannels.start.publish(ex);
+    this.bus.start(ex);
   }
 
   exchangeEnded(ex: Exchange): void {
     this.#inFlight--;
-    if (ex.taps !== undefined) {
-      for (const t of ex.taps) {
-        try {
-          t.onEnd?.(ex);
-        } catch {
-          // A tap's failure never affects the proxy; subscribers count their own errors.
-        }
-      }
-    }
-    if (proxyChannels.end.hasSubscribers) proxyChannels.end.publish(ex);
+    this.bus.end(ex);
     if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -74,9 +66,7 @@ export class ProxyState {
   }
 
   reportError(kind: ProxyErrorKind, err?: unknown): void {
-    if (!proxyErrorChannel.hasSubscribers) return;
-    const code = (err as { code?: unknown } | undefined)?.code;
-    proxyErrorChannel.publish({ kind, code: typeof code === 'string' ? code : undefined } satisfies ProxyErrorEvent);
+    this.bus.error(kind, err);
   }
 
   /** Resolves when no exchange is in flight. */

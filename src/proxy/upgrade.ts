@@ -7,7 +7,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { type Exchange, proxyChannels } from './exchange.ts';
+import type { Exchange } from './exchange.ts';
 import { HOP_BY_HOP, rawResponseHead } from './headers.ts';
 import type { ProxyState } from './state.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
@@ -96,7 +96,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler, UpstreamSocke
       ex.requestBytes += this.#head.length;
       upstream.write(this.#head);
     }
-    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(ex);
+    this.#state.bus.response(ex);
     upstream.on('data', (chunk: Buffer) => {
       ex.responseBytes += chunk.length;
     });
@@ -131,7 +131,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     this.#ex.headersTime = performance.now();
     this.#state.health.observe(true);
     this.#client.write(rawResponseHead(status, statusText ?? '', out));
-    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(this.#ex);
+    this.#state.bus.response(this.#ex);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -171,7 +171,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     this.#responded = true;
     this.#ex.status = answer.status;
     this.#ex.headersTime = performance.now();
-    if (proxyChannels.response.hasSubscribers) proxyChannels.response.publish(this.#ex);
+    this.#state.bus.response(this.#ex);
     const head = rawResponseHead(answer.status, STATUS_CODES[answer.status] ?? '', {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(answer.body)),

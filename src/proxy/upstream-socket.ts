@@ -41,8 +41,10 @@ function onSendHeaders(message: unknown): void {
   const c = claimant;
   if (c === null) return;
   claimant = null;
-  const { request, socket } = message as SendHeadersMessage;
-  if (request.method === c.claimedMethod && request.path === c.claimedPath) c.upstreamSocket(socket);
+  // Outside the observation bus's guard (a throw here would be an uncaught exception): read undici's message defensively.
+  if (typeof message !== 'object' || message === null) return;
+  const { request, socket } = message as Partial<SendHeadersMessage>;
+  if (request !== undefined && socket !== undefined && request.method === c.claimedMethod && request.path === c.claimedPath) c.upstreamSocket(socket);
 }
 
 subscribe('undici:client:sendHeaders', onSendHeaders);

@@ -4,18 +4,18 @@
  * the exchange's `trace_id` and `span_id`.
  */
 import type { SpanContext } from '@opentelemetry/api';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import { traceFields, type Logger } from '../log.ts';
 import { CLIENT_CLOSED_STATUS } from './http-metrics.ts';
 
 /**
+ * Registers the access log on the observation bus as `access_log`.
  * @param spanContextOf the span of an exchange, when tracing is on. @default none
  */
-export function subscribeAccessLog(logger: Logger, spanContextOf?: (ex: Exchange) => SpanContext | undefined): () => void {
-  const onEnd = (msg: unknown): void => {
-    const ex = msg as Exchange;
+export function registerAccessLog(bus: ObserverRegistry<never>, logger: Logger, spanContextOf?: (ex: Exchange) => SpanContext | undefined): ObserverHandle {
+  const onEnd = (ex: Exchange): void => {
     const sc = spanContextOf?.(ex);
     logger.info(
       {
@@ -33,6 +33,5 @@ export function subscribeAccessLog(logger: Logger, spanContextOf?: (ex: Exchange
       'request',
     );
   };
-  subscribe(`${CHANNEL_PREFIX}:end`, onEnd);
-  return () => unsubscribe(`${CHANNEL_PREFIX}:end`, onEnd);
+  return bus.register('access_log', { onEnd });
 }

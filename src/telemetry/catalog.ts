@@ -6,6 +6,7 @@
  * unit test checks it). Nothing outside telemetry/ creates an instrument: `instruments.ts` builds them all
  * from this table.
  */
+import { OBSERVER_FAILURE_LIMIT } from '../proxy/bus.ts';
 
 /**
  * How a family is recorded:
@@ -136,6 +137,10 @@ export const SELF: readonly FamilySpec[] = [
   s({
     name: 'sidecar_metrics_port_connections_shed_total', kind: 'counter', labels: ['reason'],
     help: 'Metrics-port connections closed because the port held its maximum: the oldest idle one to admit a new one (evicted), or a new one while every held connection was answering (refused)',
+  }),
+  s({
+    name: 'sidecar_observer_errors_total', kind: 'counter', labels: ['observer'],
+    help: `Exceptions thrown by an internal observer of the proxied traffic, caught by the observation bus (the exchange went on unchanged); ${OBSERVER_FAILURE_LIMIT} detach the observer`,
   }),
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Records the four HTTP families and the proxy's own health from proxy observations.
+ * Records the four HTTP families and the proxy's own health from proxy observations (observer `http_metrics`).
  *
  * - Ordinary responses are recorded when the exchange ends: status (499 when the client went away
  *   first), duration from request head to the end of the response, bytes actually streamed each way.
@@ -14,11 +14,11 @@
  * exemplars on, a request duration is offered to its series' reservoir with the exchange's SERVER span.
  */
 import type { Counter } from '@opentelemetry/api';
-import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange, type StreamKind } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
+import type { Exchange, StreamKind } from '../proxy/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
-import type { ProxyErrorEvent, ProxyErrorKind } from '../proxy/state.ts';
+import type { ProxyErrorKind } from '../proxy/state.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
 import type { Exemplars } from './exemplars.ts';
@@ -64,9 +64,6 @@ export class HttpMetrics {
   readonly #errors: Counter;
   readonly #exemplars: Exemplars | undefined;
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
-  readonly #onResponse = (msg: unknown): void => this.onResponse(msg as Exchange);
-  readonly #onEnd = (msg: unknown): void => this.onEnd(msg as Exchange);
-  readonly #onError = (msg: unknown): void => this.#errors.add(1, { kind: (msg as ProxyErrorEvent).kind });
 
   /** @param exemplars exemplars of request durations (only with tracing on and a filter other than always_off). */
   constructor(instruments: Instruments, health: UpstreamHealth, exemplars?: Exemplars) {
@@ -95,12 +92,12 @@ export class HttpMetrics {
     });
   }
 
-  /** Subscribes to the proxy's channels; returns the unsubscribe function. */
-  subscribe(): () => void {
-    return subscribeAll({
-      [`${CHANNEL_PREFIX}:response`]: this.#onResponse,
-      [`${CHANNEL_PREFIX}:end`]: this.#onEnd,
-      [`${CHANNEL_PREFIX}:error`]: this.#onError,
+  /** Registers on the observation bus as `http_metrics`. */
+  register(bus: ObserverRegistry<never>): ObserverHandle {
+    return bus.register('http_metrics', {
+      onResponse: (ex) => this.onResponse(ex),
+      onEnd: (ex) => this.onEnd(ex),
+      onError: (event) => this.#errors.add(1, { kind: event.kind }),
     });
   }
 

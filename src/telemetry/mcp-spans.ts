@@ -1,5 +1,6 @@
 /**
- * One span per MCP operation, from the MCP tap's channels (src/mcp/operations.ts): started when the
+ * One span per MCP operation, from the MCP operations on the observation bus (observer `mcp_spans`; the
+ * contract is src/mcp/operations.ts): started when the
  * JSON-RPC request is seen, ended when its response, a timeout or a cancellation is correlated — on both
  * transports (legacy SSE, where the answer comes on another HTTP exchange, and streamable HTTP).
  *
@@ -28,9 +29,9 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { subscribeAll } from '../channels.ts';
 import type { ErrorType } from '../ledger/facts.ts';
-import { MCP_CHANNEL_PREFIX, type McpOperation } from '../mcp/operations.ts';
+import type { McpOperation } from '../mcp/operations.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 
 /** Longest tool or prompt name put in a span name or attribute; longer ones are cut. */
@@ -71,22 +72,6 @@ export class McpSpans {
   readonly #serverSpanOf: (ex: Exchange) => Span | undefined;
   // Keyed by object so that exemplars can ask with an opaque fact origin (spanContextOf).
   readonly #spans = new WeakMap<object, Span>();
-  // Operations carry values from client JSON: a surprise must never reach the proxy (a throwing
-  // diagnostics_channel subscriber becomes an uncaught exception).
-  readonly #onStart = (msg: unknown): void => {
-    try {
-      this.onStart(msg as McpOperation);
-    } catch {
-      // No span for this operation.
-    }
-  };
-  readonly #onEnd = (msg: unknown): void => {
-    try {
-      this.onEnd(msg as McpOperation);
-    } catch {
-      // The span, if any, is dropped.
-    }
-  };
 
   constructor(opts: McpSpansOptions) {
     this.#tracer = opts.tracer;
@@ -94,9 +79,12 @@ export class McpSpans {
     this.#serverSpanOf = opts.serverSpanOf;
   }
 
-  /** Subscribes to the MCP operation channels; returns the unsubscribe function. */
-  subscribe(): () => void {
-    return subscribeAll({ [`${MCP_CHANNEL_PREFIX}:operation:start`]: this.#onStart, [`${MCP_CHANNEL_PREFIX}:operation:end`]: this.#onEnd });
+  /**
+   * Registers on the observation bus as `mcp_spans`. Operations carry values from client JSON: a surprise
+   * is a failure the bus counts (no span for that operation), never one the proxy sees.
+   */
+  register(bus: ObserverRegistry<McpOperation>): ObserverHandle {
+    return bus.register('mcp_spans', { onOperationStart: (op) => this.onStart(op), onOperationEnd: (op) => this.onEnd(op) });
   }
 
   /**

@@ -2,16 +2,16 @@
  * HTTP semantic conventions (stable, semconv 1.45) for the proxy port: the attribute values shared by the
  * SERVER spans (server-spans.ts) and the `http.server.request.duration` histogram recorded here.
  *
- * The histogram is recorded by hand from the proxy's diagnostics channels rather than by
+ * The histogram is recorded by hand from the observation bus (observer `semconv_http`) rather than by
  * @opentelemetry/instrumentation-http; docs/telemetry.md gives the measurements behind that choice.
  * Conventions kept from the catalog's families: a long-lived response (SSE, WebSocket) is recorded when its
  * headers go out, with the time to headers; a client that went away has `error.type="client_abort"` and a
  * status code only if the response had started. `http.route` is the normalised endpoint, bounded like every traffic label.
  */
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
 
 export const HTTP_SERVER_DURATION = 'http.server.request.duration';
@@ -34,27 +34,26 @@ export function exchangeErrorType(ex: Exchange): string | undefined {
   return ex.status >= 500 ? String(ex.status) : undefined;
 }
 
-/** Records `http.server.request.duration` from the proxy's channels. */
+/** Records `http.server.request.duration` from the observation bus. */
 export class HttpServerDuration {
   readonly #duration: Histogram;
   readonly #route: BoundedLabel;
-  readonly #onResponse = (msg: unknown): void => {
-    const ex = msg as Exchange;
-    if (ex.stream !== undefined) this.#record(ex, ex.headersTime);
-  };
-  readonly #onEnd = (msg: unknown): void => {
-    const ex = msg as Exchange;
-    if (ex.stream === undefined) this.#record(ex, ex.endTime);
-  };
 
   constructor(instruments: Instruments) {
     this.#duration = instruments.histogram(HTTP_SERVER_DURATION);
     this.#route = instruments.label(HTTP_SERVER_DURATION, 'http.route');
   }
 
-  /** Subscribes to the proxy's channels; returns the unsubscribe function. */
-  subscribe(): () => void {
-    return subscribeAll({ [`${CHANNEL_PREFIX}:response`]: this.#onResponse, [`${CHANNEL_PREFIX}:end`]: this.#onEnd });
+  /** Registers on the observation bus as `semconv_http`. */
+  register(bus: ObserverRegistry<never>): ObserverHandle {
+    return bus.register('semconv_http', {
+      onResponse: (ex) => {
+        if (ex.stream !== undefined) this.#record(ex, ex.headersTime);
+      },
+      onEnd: (ex) => {
+        if (ex.stream === undefined) this.#record(ex, ex.endTime);
+      },
+    });
   }
 
   #record(ex: Exchange, until: number): void {

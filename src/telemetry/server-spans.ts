@@ -1,5 +1,5 @@
 /**
- * One SERVER span per proxied request, from the proxy's diagnostics channels: started at `start` (with
+ * One SERVER span per proxied request, from the observation bus (observer `server_spans`): started at `start` (with
  * the request head's time), completed and ended at `end` (with the exchange's end time). Per-request
  * state is a WeakMap keyed by the Exchange, so nothing is attached to the proxy's objects.
  *
@@ -27,9 +27,9 @@ import {
   type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
-import { subscribeAll } from '../channels.ts';
 import { normalizeEndpoint, ROUTE_TEMPLATES } from '../ledger/endpoint.ts';
-import { CHANNEL_PREFIX, type Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import { exchangeErrorType, semconvMethod } from './semconv-http.ts';
 
 /** Writes injected trace context as upstream headers of an exchange. */
@@ -78,21 +78,6 @@ export class ServerSpans {
   readonly #spans = new WeakMap<object, Span>();
   readonly #routes = new Set<string>();
   readonly #maxRoutes: number;
-  // A throwing diagnostics_channel subscriber becomes an uncaught exception: never let one through.
-  readonly #onStart = (msg: unknown): void => {
-    try {
-      this.onStart(msg as Exchange);
-    } catch {
-      // No span (and no injected context) for this exchange.
-    }
-  };
-  readonly #onEnd = (msg: unknown): void => {
-    try {
-      this.onEnd(msg as Exchange);
-    } catch {
-      // The span is dropped.
-    }
-  };
 
   constructor(opts: ServerSpansOptions) {
     this.#tracer = opts.tracer;
@@ -100,9 +85,12 @@ export class ServerSpans {
     this.#maxRoutes = opts.maxRoutes;
   }
 
-  /** Subscribes to the proxy's channels; returns the unsubscribe function. */
-  subscribe(): () => void {
-    return subscribeAll({ [`${CHANNEL_PREFIX}:start`]: this.#onStart, [`${CHANNEL_PREFIX}:end`]: this.#onEnd });
+  /**
+   * Registers on the observation bus as `server_spans`. A failure (counted by the bus) leaves that
+   * exchange without a span, or its span unended.
+   */
+  register(bus: ObserverRegistry<never>): ObserverHandle {
+    return bus.register('server_spans', { onStart: (ex) => this.onStart(ex), onEnd: (ex) => this.onEnd(ex) });
   }
 
   /** The SERVER span of an exchange (also after it ended), if one was started. */

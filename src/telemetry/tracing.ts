@@ -1,15 +1,15 @@
 /**
  * Tracing, when `OTEL_TRACES_EXPORTER=otlp`: a TracerProvider (@opentelemetry/sdk-trace 3.x) with the
  * configured sampler and a BatchSpanProcessor in front of the OTLP span exporter, the W3C trace-context
- * propagator, and the two span sources — HTTP SERVER spans from the proxy's channels and MCP operation
- * spans from the MCP tap's channels.
+ * propagator, and the two span sources, both observers on the observation bus — HTTP SERVER spans from
+ * the proxy's exchanges and MCP operation spans from the MCP tap's operations.
  *
  * Nothing is global except the context manager: an AsyncLocalStorage context manager is registered (when
  * none is) so that log lines written inside `context.with(…)` carry the active span's ids (log.ts); it is
  * unregistered at shutdown. The tracer provider and the propagator are used directly, never registered
  * as the API's globals, so several sidecars (tests) can live in one process.
  *
- * When tracing is off, main.ts does not even load this module: no subscriber, no context propagation, no
+ * When tracing is off, main.ts does not even load this module: no observer, no context propagation, no
  * per-request work.
  */
 import { context, type SpanContext, type TextMapPropagator } from '@opentelemetry/api';
@@ -27,6 +27,8 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { TracesConfig } from '../config/otel-env.ts';
+import type { McpOperation } from '../mcp/operations.ts';
+import type { ObserverRegistry } from '../proxy/bus.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import { McpSpans } from './mcp-spans.ts';
 import { ServerSpans } from './server-spans.ts';
@@ -90,17 +92,17 @@ export class Tracing {
     this.#mcp = new McpSpans({ tracer, propagator, serverSpanOf: (ex) => this.#server.spanOf(ex) });
   }
 
-  /** Registers the context manager and subscribes to the proxy's and the MCP tap's channels. */
-  start(): void {
+  /** Registers the context manager and both span sources on the observation bus. */
+  start(bus: ObserverRegistry<McpOperation>): void {
     if (this.#unsubscribe !== undefined) return;
     const manager = new AsyncLocalStorageContextManager().enable();
     if (context.setGlobalContextManager(manager)) this.#contextManager = manager;
     else manager.disable();
-    const offServer = this.#server.subscribe();
-    const offMcp = this.#mcp.subscribe();
+    const server = this.#server.register(bus);
+    const mcp = this.#mcp.register(bus);
     this.#unsubscribe = () => {
-      offServer();
-      offMcp();
+      server.unregister();
+      mcp.unregister();
     };
   }
 
@@ -117,7 +119,7 @@ export class Tracing {
     return this.#server.spanOf(ex)?.spanContext();
   }
 
-  /** Unsubscribes, then exports what is queued (within `timeoutMs`) and shuts the exporter down. */
+  /** Unregisters, then exports what is queued (within `timeoutMs`) and shuts the exporter down. */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;

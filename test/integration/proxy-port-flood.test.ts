@@ -7,6 +7,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/log.ts';
+import { ObservationBus } from '../../src/proxy/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
 import { createProxy, type Proxy } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
@@ -34,7 +36,7 @@ async function startProxy(flags: readonly string[]): Promise<number> {
   const config = loadConfig(['--upstream', upstream.url, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', ...flags], {});
   const pool = upstreamPoolFor(config);
   closePool = () => pool.destroy();
-  proxy = createProxy(config, pool, new ProxyState(new UpstreamHealth()));
+  proxy = createProxy(config, pool, new ProxyState(new UpstreamHealth(), new ObservationBus({ logger: createLogger({ level: 'silent' }) })));
   return (await proxy.listen()).port;
 }
 

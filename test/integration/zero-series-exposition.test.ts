@@ -11,6 +11,8 @@ import { createCatalogSources, type CatalogSources } from '../../src/catalog-sou
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
+import type { McpOperation } from '../../src/mcp/operations.ts';
+import { ObservationBus, type ObserverRegistry, type OperationEvents } from '../../src/proxy/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
 import { createProxy, type Proxy } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
@@ -29,15 +31,28 @@ interface Stack {
   stop(): Promise<void>;
 }
 
+/** The proxy's one bus; each stack registers its observers on it under names of its own. */
+const bus = new ObservationBus<McpOperation>({ logger: createLogger({ level: 'silent' }) });
+
+/** The bus as one stack sees it: its observers registered as `{prefix}_{name}` (a bus takes each name once). */
+function scoped(prefix: string): ObserverRegistry<McpOperation> & OperationEvents<McpOperation> {
+  return {
+    register: (name, observer) => bus.register(`${prefix}_${name}`, observer),
+    operationStart: (op) => bus.operationStart(op),
+    operationEnd: (op) => bus.operationEnd(op),
+  };
+}
+
 /** The sidecar's observation path (as src/main.ts wires it), without sources of its own: no detection finds anything at port 9. */
 function stack(zeroSeries: boolean): Stack {
+  const registry = scoped(zeroSeries ? 'with_zero' : 'without');
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const scraper = new PrometheusScraper();
   const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version: 'test' });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues, zeroSeries });
   const health = new UpstreamHealth();
-  const unsubscribe = new HttpMetrics(instruments, health).subscribe();
-  const sources = createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health);
+  const http = new HttpMetrics(instruments, health).register(registry);
+  const sources = createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, registry);
   sources.start();
   // The same inventory in both: three servers, the tools of calc.
   sources.inventory.applyServers(['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })));
@@ -47,7 +62,7 @@ function stack(zeroSeries: boolean): Stack {
     scraper,
     sources,
     async stop() {
-      unsubscribe();
+      http.unregister();
       await sources.stop();
       await provider.shutdown();
     },
@@ -86,7 +101,7 @@ describe('series exported at 0', () => {
     without = stack(false);
     withZero = stack(true);
     const config = loadConfig(['--upstream', composer.url, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', '--no-events'], {});
-    proxy = createProxy(config, upstreamPoolFor(config), new ProxyState(new UpstreamHealth()));
+    proxy = createProxy(config, upstreamPoolFor(config), new ProxyState(new UpstreamHealth(), bus));
     const { port } = await proxy.listen();
     const base = `http://127.0.0.1:${port}`;
     const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };

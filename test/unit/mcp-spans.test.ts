@@ -1,16 +1,18 @@
 /**
- * The MCP span subscriber against the operation contract (src/mcp/operations.ts), driven the way the MCP
- * tap drives it: an Exchange published on the proxy's `start`, McpOperation objects published on the
- * operation channels (start when the JSON-RPC request is seen, end — the same object, with `endTime` and
- * `outcome` set — when its response, a timeout or a cancellation is correlated). Real SDK, in-memory
+ * The MCP span observer against the operation contract (src/mcp/operations.ts), driven the way the proxy
+ * and the MCP tap drive it: an Exchange given to the observation bus's `start`, McpOperation objects given
+ * to its operation hooks (start when the JSON-RPC request is seen, end — the same object, with `endTime`
+ * and `outcome` set — when its response, a timeout or a cancellation is correlated). Real SDK, in-memory
  * exporter.
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TracesConfig } from '../../src/config/otel-env.ts';
-import { mcpChannels, type McpOperation } from '../../src/mcp/operations.ts';
-import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { createLogger } from '../../src/log.ts';
+import type { McpOperation } from '../../src/mcp/operations.ts';
+import { ObservationBus } from '../../src/proxy/bus.ts';
+import { Exchange } from '../../src/proxy/exchange.ts';
 import { safeResourceUri } from '../../src/telemetry/mcp-spans.ts';
 import { createResource } from '../../src/telemetry/resource.ts';
 import { Tracing } from '../../src/telemetry/tracing.ts';
@@ -28,6 +30,7 @@ const config: TracesConfig = {
 };
 
 let tracing: Tracing | undefined;
+let bus = new ObservationBus<McpOperation>({ logger: createLogger({ level: 'silent' }) });
 afterEach(async () => {
   await tracing?.shutdown(1000);
   tracing = undefined;
@@ -36,11 +39,12 @@ afterEach(async () => {
 function start(propagate = true): InMemorySpanExporter {
   const exporter = new InMemorySpanExporter();
   tracing = new Tracing({ config, exporter, resource: createResource({ serviceName: 'test', resourceAttributes: {} }, 'test'), version: 'test', propagate, maxRoutes: 10 });
-  tracing.start();
+  bus = new ObservationBus<McpOperation>({ logger: createLogger({ level: 'silent' }) });
+  tracing.start(bus);
   return exporter;
 }
 
-/** An MCP POST as the proxy publishes it, carrying the client's HTTP trace context and secrets. */
+/** An MCP POST as the proxy reports it, carrying the client's HTTP trace context and secrets. */
 function mcpPost(): Exchange {
   const ex = new Exchange('POST', '/mcp?api_key=QUERYSECRET', {
     host: 'sidecar:8080',
@@ -48,17 +52,17 @@ function mcpPost(): Exchange {
     authorization: 'Bearer TOKENSECRET',
     'mcp-session-id': 'SESSIONSECRET',
   }, performance.now());
-  proxyChannels.start.publish(ex);
+  bus.start(ex);
   return ex;
 }
 
 function endExchange(ex: Exchange): void {
   ex.status = 200;
   ex.endTime = performance.now();
-  proxyChannels.end.publish(ex);
+  bus.end(ex);
 }
 
-/** Runs one operation through the channels; extra fields play a careless tap that copied too much. */
+/** Runs one operation through the bus; extra fields play a careless tap that copied too much. */
 function operation(ex: Exchange, fields: Partial<McpOperation>, end: Partial<McpOperation> = { outcome: 'ok' }): McpOperation {
   const op = {
     method: 'tools/call',
@@ -70,9 +74,9 @@ function operation(ex: Exchange, fields: Partial<McpOperation>, end: Partial<Mcp
     arguments: { password: 'ARGSECRET' },
     params: { name: 'x', arguments: { token: 'ARGSECRET' } },
   } as McpOperation;
-  mcpChannels.start.publish(op);
+  bus.operationStart(op);
   Object.assign(op, { endTime: performance.now(), ...end });
-  mcpChannels.end.publish(op);
+  bus.operationEnd(op);
   return op;
 }
 
@@ -178,7 +182,7 @@ describe('MCP operation spans', () => {
     const ex = mcpPost();
     const odd = { toolName: 42, promptName: { x: 1 }, resourceUri: ['a'], protocolVersion: null, traceparent: 7 } as unknown as Partial<McpOperation>;
     expect(() => operation(ex, odd)).not.toThrow();
-    mcpChannels.end.publish({ method: 'tools/call' });
+    bus.operationEnd({ method: 'tools/call' } as McpOperation);
     endExchange(ex);
     const { mcp } = await finished(exporter);
     expect(mcp.map((s) => s.name)).toEqual(['tools/call']);

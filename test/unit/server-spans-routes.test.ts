@@ -1,12 +1,14 @@
 /**
  * Route flooding of span names: unknown paths past `maxRoutes` lose their route in span names and
  * `http.route`, but the composer's route templates never do, however many came first. Real SDK, in-memory
- * exporter, exchanges published on the proxy's channels as the proxy does.
+ * exporter, exchanges reported on the observation bus as the proxy does.
  */
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TracesConfig } from '../../src/config/otel-env.ts';
-import { Exchange, proxyChannels } from '../../src/proxy/exchange.ts';
+import { createLogger } from '../../src/log.ts';
+import { ObservationBus } from '../../src/proxy/bus.ts';
+import { Exchange } from '../../src/proxy/exchange.ts';
 import { createResource } from '../../src/telemetry/resource.ts';
 import { Tracing } from '../../src/telemetry/tracing.ts';
 
@@ -18,6 +20,7 @@ const config: TracesConfig = {
 };
 
 let tracing: Tracing | undefined;
+const bus = new ObservationBus({ logger: createLogger({ level: 'silent' }) });
 afterEach(async () => {
   await tracing?.shutdown(1000);
   tracing = undefined;
@@ -25,17 +28,17 @@ afterEach(async () => {
 
 function request(path: string): void {
   const ex = new Exchange('GET', path, { host: 'sidecar:8080' }, performance.now());
-  proxyChannels.start.publish(ex);
+  bus.start(ex);
   ex.status = 200;
   ex.endTime = performance.now();
-  proxyChannels.end.publish(ex);
+  bus.end(ex);
 }
 
 describe('span routes', () => {
   it('route flooding with unknown paths past maxRoutes leaves the composer route templates in span names and http.route', async () => {
     const exporter = new InMemorySpanExporter();
     tracing = new Tracing({ config, exporter, resource: createResource({ serviceName: 'test', resourceAttributes: {} }, 'test'), version: 'test', propagate: false, maxRoutes: 3 });
-    tracing.start();
+    tracing.start(bus);
     for (const word of ['alpha', 'bravo', 'charlie', 'delta', 'echo']) request(`/junk/${word}`);
     request('/api/v1/health');
     request('/api/v1/tools/calc.add/invoke?x=1');
