@@ -118,7 +118,12 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
   // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
   const observerErrors = instruments.counter('sidecar_observer_errors_total');
-  const bus = new ObservationBus<McpOperation>({ logger, countFailure: (observer) => observerErrors.add(1, { observer }) });
+  const bus = new ObservationBus<McpOperation>({
+    logger,
+    countFailure: (observer) => observerErrors.add(1, { observer }),
+    // A first failure must be an increase Prometheus sees: each observer's series exists at 0 from its registration.
+    registered: (observer) => instruments.startAtZero('sidecar_observer_errors_total', { observer }),
+  });
   if (config.testObserverFault === 'throw') {
     logger.warn({ event: 'test_observer_fault' }, 'TEST ONLY (--test-observer-fault / SIDECAR_TEST_OBSERVER_FAULT): an observer throws on every hook');
     registerFaultObserver(bus);

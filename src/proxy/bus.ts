@@ -174,6 +174,8 @@ export interface BusOptions {
   readonly logger: Logger;
   /** Counts one failure of the named observer (`sidecar_observer_errors_total`). @default none */
   readonly countFailure?: (observer: string) => void;
+  /** Told of each observer as it registers (its failure counter is exported at 0 from then on). @default none */
+  readonly registered?: (observer: string) => void;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -193,6 +195,7 @@ function describeFailure(err: unknown): { type: string; code?: string; stack?: s
 export class ObservationBus<Op extends object = object> implements ObserverRegistry<Op>, ExchangeEvents, OperationEvents<Op> {
   readonly #logger: Logger;
   readonly #countFailure: ((observer: string) => void) | undefined;
+  readonly #registered: ((observer: string) => void) | undefined;
   #registrations: readonly Registration[] = [];
   #start: readonly Entry<Exchange>[] = [];
   #response: readonly Entry<Exchange>[] = [];
@@ -204,6 +207,7 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
   constructor(opts: BusOptions) {
     this.#logger = opts.logger;
     this.#countFailure = opts.countFailure;
+    this.#registered = opts.registered;
   }
 
   /** Registers an observer under a fixed name (lower case, digits, `_`; unique on this bus). Hooks run in registration order. */
@@ -218,6 +222,7 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
     if (observer.onError !== undefined) this.#error = [...this.#error, new Entry(reg, observer.onError)];
     if (observer.onOperationStart !== undefined) this.#operationStart = [...this.#operationStart, new Entry(reg, observer.onOperationStart)];
     if (observer.onOperationEnd !== undefined) this.#operationEnd = [...this.#operationEnd, new Entry(reg, observer.onOperationEnd)];
+    this.#registered?.(name);
     return reg;
   }
 

@@ -47,6 +47,7 @@ describe('the alert rules', () => {
       ['McpComposerEventStreamDisconnected', 'sidecar_event_stream_connected', /sidecar_event_stream_connected == 0/],
       ['McpComposerLabelOverflow', 'sidecar_label_overflow_total'],
       ['McpRequestsTimingOut', 'sidecar_mcp_pending_dropped_total', /reason="timeout"/],
+      ['McpComposerSidecarObserverFailing', 'sidecar_observer_errors_total', /increase\(sidecar_observer_errors_total\[/],
     ];
     expect(alerts.map((a) => a.alert).sort()).toEqual(expected.map(([a]) => a).sort());
     for (const [alert, name, pattern] of expected) {

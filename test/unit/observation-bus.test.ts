@@ -310,6 +310,15 @@ describe('registering', () => {
     expect(() => bus.register('http_metrics', {})).toThrow(/already registered/);
     for (const name of ['', 'Http', 'a b', 'a-b', '1x', 'x'.repeat(65)]) expect(() => bus.register(name, {})).toThrow(/fixed label value/);
   });
+
+  it('tells of each observer as it registers (its failure series starts at 0 then), never of a refused one', () => {
+    const registered: string[] = [];
+    const bus = new ObservationBus<Op>({ logger: createLogger({ level: 'silent' }), registered: (name) => registered.push(name) });
+    bus.register('http_metrics', {});
+    bus.register('mcp_tap', {});
+    expect(() => bus.register('mcp_tap', {})).toThrow(/already registered/);
+    expect(registered).toEqual(['http_metrics', 'mcp_tap']);
+  });
 });
 
 describe('the public diagnostics channels', () => {
