@@ -9,6 +9,7 @@ import { ConfigError, ErrorCodes } from '../errors.ts';
 import { OPTIONS, type OptionSpec, type UserIdSource } from './options.ts';
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { parseToken, type HostPort } from './values.ts';
+import type { HostPolicy, OriginPolicy } from '../proxy/request-policy.ts';
 import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
 
 export interface SidecarConfig {
@@ -40,6 +41,8 @@ export interface SidecarConfig {
   readonly maxConnections: number;
   readonly maxHeaderSize: number;
   readonly allowedMethods: readonly string[];
+  readonly allowedOrigins: OriginPolicy;
+  readonly allowedHosts: HostPolicy;
   readonly upstreamRetry: 'on' | 'off';
   readonly maxLabelValues: number;
   readonly bodyCaptureLimit: number;

@@ -16,7 +16,7 @@ import {
   parseUpstreamUrl,
   quoted,
 } from './values.ts';
-import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-policy.ts';
+import { DEFAULT_ALLOWED_METHODS, parseHostList, parseMethodList, parseOriginList } from '../proxy/request-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
@@ -179,6 +179,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'allowedMethods', flag: 'allowed-methods', env: 'SIDECAR_ALLOWED_METHODS', default: DEFAULT_ALLOWED_METHODS.join(','), placeholder: 'LIST',
     parse: parseMethodList, group: 'clients',
     description: 'Comma-separated methods forwarded to the upstream; others get 405 (TRACE is not forwarded by default; CONNECT never is).',
+  },
+  {
+    key: 'allowedOrigins', flag: 'allowed-origins', env: 'SIDECAR_ALLOWED_ORIGINS', default: 'none', placeholder: 'LIST',
+    parse: parseOriginList, group: 'clients',
+    description: 'Comma-separated origins (scheme://host[:port]) whose browser requests are forwarded; a request carrying any other Origin gets 403, one without Origin passes. none: no Origin accepted; *: any (DNS-rebinding defence, docs/security.md).',
+  },
+  {
+    key: 'allowedHosts', flag: 'allowed-hosts', env: 'SIDECAR_ALLOWED_HOSTS', default: '*', placeholder: 'LIST',
+    parse: parseHostList, group: 'clients',
+    description: 'Comma-separated Host values clients may use (host: any port; host:port: that port; [::1]); others get 421. *: any. The upstream sees its own authority as Host, so set this where its DNS-rebinding check used to act.',
   },
   // Metrics.
   {
