@@ -10,6 +10,7 @@ import { OPTIONS, type OptionSpec, type UserIdSource } from './options.ts';
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { parseToken, type HostPort } from './values.ts';
 import type { HostPolicy, OriginPolicy } from '../proxy/request-policy.ts';
+import type { MemoryLimitSetting } from '../memory.ts';
 import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
 
 export interface SidecarConfig {
@@ -26,6 +27,8 @@ export interface SidecarConfig {
   readonly logLevel: string;
   readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
+  /** What V8's heap is sized from (memory.ts). @default auto (the cgroup's limit) */
+  readonly memoryLimit: MemoryLimitSetting;
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamHeadersTimeoutMs: number;
   readonly upstreamBodyTimeoutMs: number;

@@ -16,6 +16,7 @@ import {
   parseUpstreamUrl,
   quoted,
 } from './values.ts';
+import { parseMemoryLimit } from '../memory.ts';
 import { DEFAULT_ALLOWED_METHODS, parseHostList, parseMethodList, parseOriginList } from '../proxy/request-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -101,6 +102,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'accessLog', flag: 'access-log', env: 'SIDECAR_ACCESS_LOG', default: 'false', placeholder: 'BOOL',
     boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'core',
     description: 'Log one line per proxied request (method, route, status, duration; never the query string).',
+  },
+  {
+    key: 'memoryLimit', flag: 'memory-limit', env: 'SIDECAR_MEMORY_LIMIT', default: 'auto', placeholder: 'SIZE',
+    parse: parseMemoryLimit, group: 'core',
+    description: "Memory the process may use (256Mi, 1Gi): V8's heap is sized to half of it so that RSS stays under it (docs/performance.md). auto: the cgroup's limit (memory.max), if any; none: V8's defaults. Below 160Mi the sidecar refuses to start.",
   },
   {
     key: 'shutdownGraceMs', flag: 'shutdown-grace', env: 'SIDECAR_SHUTDOWN_GRACE', default: '10s', placeholder: 'DURATION',
