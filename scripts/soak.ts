@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { deriveBudget, formatMiB, heapFlags, parseMemoryLimit, type MemoryBudget } from '../src/memory.ts';
+import { budgetRuntimeFlags, deriveBudget, formatMiB, heapFlags, parseMemoryLimit, type MemoryBudget } from '../src/memory.ts';
 import { startDemoComposer } from '../test/fixtures/demo-composer.ts';
 import { scrapeText } from '../test/fixtures/scrape.ts';
 import { manifestMemory } from './lib/manifest.ts';
@@ -82,6 +82,9 @@ function procMemory(pid: number): { rss: number; hwm: number } {
 }
 const clock = (ms: number): string => `${String(Math.floor(ms / 60_000)).padStart(2, '0')}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 
+// The flags the CLI would start the sidecar with for this budget, and the one it sets at run time (the
+// child is not the CLI; on the command line the growing factor has the same effect).
+const v8Flags = budget === undefined ? [] : [...heapFlags(budget), ...budgetRuntimeFlags({ action: 'applied', budget, flags: heapFlags(budget) })];
 const composer = await startDemoComposer(['--servers', '3', '--auth-token', TOKEN, '--keepalive-interval', '5s']);
 const child = fork(
   fileURLToPath(new URL('./lib/sidecar-child.js', import.meta.url)),
@@ -97,7 +100,7 @@ const child = fork(
     '--mcp-session-idle-timeout', '20s',
     '--log-level', 'info',
   ],
-  { execArgv: ['--expose-gc', ...(budget === undefined ? [] : heapFlags(budget))], stdio: ['ignore', openSync(logFile, 'a'), 'inherit', 'ipc'] },
+  { execArgv: ['--expose-gc', ...v8Flags], stdio: ['ignore', openSync(logFile, 'a'), 'inherit', 'ipc'] },
 );
 const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
 const ready = await new Promise<{ proxyUrl: string; metricsUrl: string; heapSizeLimit: number }>((resolve, reject) => {
@@ -144,7 +147,7 @@ console.log(`soak: ${minutes} min, ${values.concurrency} workers, sidecar pid ${
 console.log(
   budget === undefined
     ? `memory: V8's defaults (--memory-limit none); heap_size_limit ${mb(ready.heapSizeLimit)} MiB; the manifest's limit is ${manifest.limit}`
-    : `memory: limit ${formatMiB(budget.limitBytes)} (${budget.source}) → V8 ${heapFlags(budget).join(' ')}; heap_size_limit ${mb(ready.heapSizeLimit)} MiB (expected ${budget.heapLimitMiB})`,
+    : `memory: limit ${formatMiB(budget.limitBytes)} (${budget.source}) → V8 ${v8Flags.join(' ')}; heap_size_limit ${mb(ready.heapSizeLimit)} MiB (expected ${budget.heapLimitMiB})`,
 );
 let peakRss = 0;
 const start = await sample();
@@ -201,7 +204,7 @@ console.log(JSON.stringify({
   actionFailures: stats.failures,
   requests: end.series.requests,
   peak,
-  memoryLimit: { manifest: manifest.limit, manifestRequest: manifest.request, measuredAgainst: formatMiB(limitBytes), v8Flags: budget === undefined ? [] : heapFlags(budget), heapSizeLimitMiB: mb(ready.heapSizeLimit) },
+  memoryLimit: { manifest: manifest.limit, manifestRequest: manifest.request, measuredAgainst: formatMiB(limitBytes), v8Flags, heapSizeLimitMiB: mb(ready.heapSizeLimit) },
   peakRssMiB: mb(peakRss),
   vmHwmMiB: mb(finalMemory.hwm),
   peakShareOfLimit: Number((Math.max(peakRss, finalMemory.hwm) / limitBytes).toFixed(3)),

@@ -7,13 +7,13 @@
  * uncaught error).
  */
 import './runtime-flags.ts';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { ConfigError, ErrorCodes, ExitCodes, SidecarError } from './errors.ts';
 import { renderHelp } from './config/help.ts';
 import { loadConfig } from './config/load.ts';
 import { createLogger, flushLogger, type Logger } from './log.ts';
 import type { Sidecar } from './main.ts';
-import { formatMiB, HEAP_FLAGS_ENV, planMemory, readSystemFile, resolveBudget, type MemoryPlan } from './memory.ts';
+import { budgetRuntimeFlags, formatMiB, HEAP_FLAGS_ENV, planMemory, readSystemFile, resolveBudget, type MemoryPlan } from './memory.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string, code: number): number {
@@ -45,9 +45,9 @@ function logMemoryBudget(logger: Logger, plan: MemoryPlan, restartFailure: strin
     return;
   }
   const b = plan.budget;
-  const fields = { event: 'memory_budget', limit: formatMiB(b.limitBytes), limitBytes: b.limitBytes, source: b.source, oldSpaceMiB: b.oldSpaceMiB, semiSpaceMiB: b.semiSpaceMiB, heapLimitMiB: b.heapLimitMiB, heapSizeLimitMiB, flags: plan.flags };
+  const fields = { event: 'memory_budget', limit: formatMiB(b.limitBytes), limitBytes: b.limitBytes, source: b.source, oldSpaceMiB: b.oldSpaceMiB, semiSpaceMiB: b.semiSpaceMiB, heapLimitMiB: b.heapLimitMiB, heapSizeLimitMiB, flags: plan.flags, runtimeFlags: budgetRuntimeFlags(plan) };
   if (plan.action === 'applied') {
-    logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): V8 heap ${b.heapLimitMiB} MiB (old space ${b.oldSpaceMiB} MiB, semi-space ${b.semiSpaceMiB} MiB); heap_size_limit ${heapSizeLimitMiB} MiB`);
+    logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): V8 heap ${b.heapLimitMiB} MiB (old space ${b.oldSpaceMiB} MiB, semi-space ${b.semiSpaceMiB} MiB, growing factor 2); heap_size_limit ${heapSizeLimitMiB} MiB`);
   } else if (plan.action === 'operator') {
     logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): heap flags set by the operator (${plan.flags.join(' ')}) are kept; heap_size_limit ${heapSizeLimitMiB} MiB`);
   } else {
@@ -123,6 +123,7 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
   // Nothing has been written yet: the process can still be replaced without losing a line.
   const restartFailure = plan.action === 'restart' ? restartWithHeapFlags(plan) : undefined;
   delete process.env[HEAP_FLAGS_ENV];
+  for (const flag of budgetRuntimeFlags(plan)) setFlagsFromString(flag);
   const logger = createLogger({ level: config.logLevel, traceContext: config.otel.traces !== undefined });
   installCrashHandlers(logger);
   logMemoryBudget(logger, plan, restartFailure);

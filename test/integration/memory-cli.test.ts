@@ -28,11 +28,11 @@ function budgetLine(s: SpawnedSidecar): Record<string, unknown> {
 
 describe('--memory-limit on the started process', () => {
   for (const [entry, path] of [['src/cli.ts', undefined], ['the bin entry', BIN]] as const) {
-    it(`a 256Mi limit gives V8 a heap_size_limit of 128 MiB (old 104 + 3 × 8 semi-space) in the same process (${entry})`, async () => {
+    it(`a 256Mi limit gives V8 a heap_size_limit of 153 MiB (old 105 + 3 × 16 semi-space) in the same process (${entry})`, async () => {
       upstream = await startUpstream((_req, res) => res.end('ok'));
       running = await spawnSidecar(['--upstream', upstream.url, ...LOCAL, '--memory-limit', '256Mi'], {}, true, path);
       const line = budgetLine(running);
-      expect(line).toMatchObject({ limit: '256 MiB', source: '--memory-limit', oldSpaceMiB: 104, semiSpaceMiB: 8, heapLimitMiB: 128, heapSizeLimitMiB: 128, flags: ['--max-old-space-size=104', '--max-semi-space-size=8'] });
+      expect(line).toMatchObject({ limit: '256 MiB', source: '--memory-limit', oldSpaceMiB: 105, semiSpaceMiB: 16, heapLimitMiB: 153, heapSizeLimitMiB: 153, flags: ['--max-old-space-size=105', '--max-semi-space-size=16'], runtimeFlags: ['--heap-growing-percent=100'] });
       // Replaced, not forked: the PID the container runtime signals is the sidecar's.
       expect(line['pid']).toBe(running.child.pid);
       expect(await (await fetch(`${running.proxyUrl}/x`)).text()).toBe('ok');
@@ -42,7 +42,7 @@ describe('--memory-limit on the started process', () => {
 
   it('SIDECAR_MEMORY_LIMIT sets it too', async () => {
     running = await spawnSidecar([...LOCAL], { SIDECAR_MEMORY_LIMIT: '1Gi' });
-    expect(budgetLine(running)).toMatchObject({ limit: '1 GiB', oldSpaceMiB: 464, semiSpaceMiB: 16, heapSizeLimitMiB: 512 });
+    expect(budgetLine(running)).toMatchObject({ limit: '1 GiB', oldSpaceMiB: 518, semiSpaceMiB: 32, heapSizeLimitMiB: 614 });
   });
 
   it('a limit too small for the sidecar exits 2 with the minimum, before listening', async () => {
@@ -55,7 +55,7 @@ describe('--memory-limit on the started process', () => {
   it('heap flags the operator gave in NODE_OPTIONS are kept (and said so), not overridden', async () => {
     running = await spawnSidecar([...LOCAL, '--memory-limit', '256Mi'], { NODE_OPTIONS: '--max-old-space-size=200 --max-semi-space-size=2' });
     const line = budgetLine(running);
-    expect(line).toMatchObject({ flags: ['--max-old-space-size=200', '--max-semi-space-size=2'], heapSizeLimitMiB: 206 });
+    expect(line).toMatchObject({ flags: ['--max-old-space-size=200', '--max-semi-space-size=2'], runtimeFlags: [], heapSizeLimitMiB: 206 });
     expect(String(line['msg'])).toMatch(/heap flags set by the operator .* are kept/);
   });
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import {
+  budgetRuntimeFlags,
   cgroupMemoryLimit,
   deriveBudget,
   heapFlags,
@@ -86,13 +87,21 @@ describe('cgroup files', () => {
 });
 
 describe('the budget', () => {
-  it('gives V8 half of the limit: semi-space limit/32 (a power of two, 1–16 MiB), the old space the rest', () => {
-    expect(deriveBudget(256 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 8, heapLimitMiB: 128, oldSpaceMiB: 104 });
-    expect(deriveBudget(384 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 8, heapLimitMiB: 192, oldSpaceMiB: 168 });
-    expect(deriveBudget(512 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 16, heapLimitMiB: 256, oldSpaceMiB: 208 });
-    expect(deriveBudget(8192 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 16, heapLimitMiB: 4096, oldSpaceMiB: 4048 });
-    expect(deriveBudget(MIN_MEMORY_LIMIT_MIB * MiB, 'x').oldSpaceMiB).toBeGreaterThanOrEqual(64);
-    expect(heapFlags(deriveBudget(256 * MiB, 'x'))).toEqual(['--max-old-space-size=104', '--max-semi-space-size=8']);
+  it('gives V8 60 % of the limit: semi-space limit/16 (a power of two, 1–32 MiB), the old space the rest', () => {
+    expect(deriveBudget(256 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 16, heapLimitMiB: 153, oldSpaceMiB: 105 });
+    expect(deriveBudget(384 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 16, heapLimitMiB: 230, oldSpaceMiB: 182 });
+    expect(deriveBudget(512 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 32, heapLimitMiB: 307, oldSpaceMiB: 211 });
+    expect(deriveBudget(8192 * MiB, 'x')).toMatchObject({ semiSpaceMiB: 32, heapLimitMiB: 4915, oldSpaceMiB: 4819 });
+    expect(deriveBudget(MIN_MEMORY_LIMIT_MIB * MiB, 'x')).toMatchObject({ semiSpaceMiB: 8, oldSpaceMiB: 72 });
+    expect(heapFlags(deriveBudget(256 * MiB, 'x'))).toEqual(['--max-old-space-size=105', '--max-semi-space-size=16']);
+  });
+
+  it('sets the growing factor 2 at run time only where the budget\'s heap flags are in effect', () => {
+    const b = deriveBudget(256 * MiB, 'x');
+    expect(budgetRuntimeFlags({ action: 'applied', budget: b, flags: heapFlags(b) })).toEqual(['--heap-growing-percent=100']);
+    for (const plan of [{ action: 'none' as const }, { action: 'restart' as const, budget: b, flags: heapFlags(b) }, { action: 'operator' as const, budget: b, flags: ['--max-old-space-size=1'] }]) {
+      expect(budgetRuntimeFlags(plan), plan.action).toEqual([]);
+    }
   });
 
   it('a limit too small for the sidecar is an error that says the minimum', () => {
@@ -113,8 +122,8 @@ describe('starting Node with the heap flags', () => {
   const budget = deriveBudget(256 * MiB, 'x');
 
   it('restarts once: not when the flags are in effect (the marker is set), whatever else', () => {
-    expect(planMemory(budget, [], undefined, undefined)).toMatchObject({ action: 'restart', flags: ['--max-old-space-size=104', '--max-semi-space-size=8'] });
-    expect(planMemory(budget, [], undefined, '--max-old-space-size=104 --max-semi-space-size=8')).toMatchObject({ action: 'applied' });
+    expect(planMemory(budget, [], undefined, undefined)).toMatchObject({ action: 'restart', flags: ['--max-old-space-size=105', '--max-semi-space-size=16'] });
+    expect(planMemory(budget, [], undefined, '--max-old-space-size=105 --max-semi-space-size=16')).toMatchObject({ action: 'applied' });
     expect(planMemory(budget, ['--max-old-space-size=1'], undefined, 'anything')).toMatchObject({ action: 'applied' });
   });
 
