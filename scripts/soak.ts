@@ -182,7 +182,7 @@ while (Date.now() - stoppedAt < 120_000 && (rest.openStreams !== 0 || rest.sessi
 const end = await sample();
 console.log(line('at rest', end, actionsDone()));
 const finalMemory = procMemory(pid);
-peakRss = Math.max(peakRss, finalMemory.rss, ...samples.map((x) => x.memory.rss));
+peakRss = Math.max(peakRss, finalMemory.rss, start.memory.rss, end.memory.rss, ...samples.map((x) => x.memory.rss));
 const limitBytes = budget?.limitBytes ?? manifest.limitBytes;
 const share = (n: number): string => `${((n / limitBytes) * 100).toFixed(0)} %`;
 console.log(`peak RSS ${mb(peakRss)} MiB (${share(peakRss)} of ${formatMiB(limitBytes)}); VmHWM ${mb(finalMemory.hwm)} MiB (${share(finalMemory.hwm)}); manifest: request ${manifest.request}, limit ${manifest.limit}`);

@@ -106,7 +106,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'memoryLimit', flag: 'memory-limit', env: 'SIDECAR_MEMORY_LIMIT', default: 'auto', placeholder: 'SIZE',
     parse: parseMemoryLimit, group: 'core',
-    description: "Memory the process may use (256Mi, 1Gi): V8's heap is sized to half of it so that RSS stays under it (docs/performance.md). auto: the cgroup's limit (memory.max), if any; none: V8's defaults. Below 160Mi the sidecar refuses to start.",
+    description: "Memory the process may use (256Mi, 1Gi): V8's heap is sized to 60 % of it so that RSS stays under it (docs/performance.md). auto: the cgroup's limit (memory.max), if any; none: V8's defaults. Below 160Mi the sidecar refuses to start.",
   },
   {
     key: 'shutdownGraceMs', flag: 'shutdown-grace', env: 'SIDECAR_SHUTDOWN_GRACE', default: '10s', placeholder: 'DURATION',
