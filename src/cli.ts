@@ -1,20 +1,58 @@
 #!/usr/bin/env node
 /**
- * The `mcp-composer-sidecar` command: parses flags and environment, starts the sidecar, and turns
- * signals into an orderly shutdown. Exit codes: 0 after a clean shutdown, 2 for invalid configuration,
- * 1 for anything else (a port that cannot be bound, an uncaught error).
+ * The `mcp-composer-sidecar` command: parses flags and environment, sizes V8's heap from the memory limit
+ * (starting Node once more with the heap flags when they are not in effect: memory.ts), starts the
+ * sidecar, and turns signals into an orderly shutdown. Exit codes: 0 after a clean shutdown, 2 for invalid
+ * configuration (a memory limit too small included), 1 for anything else (a port that cannot be bound, an
+ * uncaught error).
  */
 import './runtime-flags.ts';
-import { ConfigError, ExitCodes, SidecarError } from './errors.ts';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { ConfigError, ErrorCodes, ExitCodes, SidecarError } from './errors.ts';
 import { renderHelp } from './config/help.ts';
 import { loadConfig } from './config/load.ts';
 import { createLogger, flushLogger, type Logger } from './log.ts';
-import { startSidecar, type Sidecar } from './main.ts';
+import type { Sidecar } from './main.ts';
+import { budgetRuntimeFlags, formatMiB, HEAP_FLAGS_ENV, planMemory, readSystemFile, resolveBudget, type MemoryPlan } from './memory.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string, code: number): number {
   process.stderr.write(`mcp-composer-sidecar: ${message}\n`);
   return code;
+}
+
+/**
+ * Replaces this process (same PID, so signals and the container runtime still reach it) with Node started
+ * with the heap flags before its own options. Returns only when that is impossible (`process.execve` is
+ * missing — Windows, Node < 22.15 — or failed): the sidecar then runs with V8's defaults.
+ */
+function restartWithHeapFlags(plan: Extract<MemoryPlan, { action: 'restart' }>): string | undefined {
+  if (typeof process.execve !== 'function') return 'process.execve is not available on this platform';
+  const script = process.argv[1];
+  if (script === undefined) return 'no script path to start again';
+  try {
+    process.execve(process.execPath, [process.execPath, ...plan.flags, ...process.execArgv, script, ...process.argv.slice(2)], { ...process.env, [HEAP_FLAGS_ENV]: plan.flags.join(' ') });
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  return 'process.execve returned';
+}
+
+function logMemoryBudget(logger: Logger, plan: MemoryPlan, restartFailure: string | undefined): void {
+  const heapSizeLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
+  if (plan.action === 'none') {
+    logger.debug({ event: 'memory_budget', limit: 'none', heapSizeLimitMiB }, `no memory limit (--memory-limit none, or no cgroup limit): V8's default heap (limit ${heapSizeLimitMiB} MiB)`);
+    return;
+  }
+  const b = plan.budget;
+  const fields = { event: 'memory_budget', limit: formatMiB(b.limitBytes), limitBytes: b.limitBytes, source: b.source, oldSpaceMiB: b.oldSpaceMiB, semiSpaceMiB: b.semiSpaceMiB, heapLimitMiB: b.heapLimitMiB, heapSizeLimitMiB, flags: plan.flags, runtimeFlags: budgetRuntimeFlags(plan) };
+  if (plan.action === 'applied') {
+    logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): V8 heap ${b.heapLimitMiB} MiB (old space ${b.oldSpaceMiB} MiB, semi-space ${b.semiSpaceMiB} MiB, growing factor 2); heap_size_limit ${heapSizeLimitMiB} MiB`);
+  } else if (plan.action === 'operator') {
+    logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): heap flags set by the operator (${plan.flags.join(' ')}) are kept; heap_size_limit ${heapSizeLimitMiB} MiB`);
+  } else {
+    logger.warn({ ...fields, reason: restartFailure }, `memory limit ${formatMiB(b.limitBytes)} (${b.source}) not applied (${restartFailure}): start Node with ${plan.flags.join(' ')}; heap_size_limit ${heapSizeLimitMiB} MiB`);
+  }
 }
 
 function installCrashHandlers(logger: Logger): void {
@@ -81,8 +119,19 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
     if (err instanceof ConfigError) return fail(`${err.code}: ${err.message}`, ExitCodes.USAGE);
     throw err;
   }
+  let plan: MemoryPlan;
+  try {
+    plan = planMemory(resolveBudget(config.memoryLimit, readSystemFile), process.execArgv, process.env['NODE_OPTIONS'], process.env[HEAP_FLAGS_ENV]);
+  } catch (err) {
+    return fail(`${ErrorCodes.SIDECAR_E_CONFIG}: --memory-limit / SIDECAR_MEMORY_LIMIT: ${(err as Error).message}`, ExitCodes.USAGE);
+  }
+  // Nothing has been written yet: the process can still be replaced without losing a line.
+  const restartFailure = plan.action === 'restart' ? restartWithHeapFlags(plan) : undefined;
+  delete process.env[HEAP_FLAGS_ENV];
+  for (const flag of budgetRuntimeFlags(plan)) setFlagsFromString(flag);
   const logger = createLogger({ level: config.logLevel, traceContext: config.otel.traces !== undefined });
   installCrashHandlers(logger);
+  logMemoryBudget(logger, plan, restartFailure);
   if (config.metricsAuth.kind === 'none') {
     if (config.metricsTls?.clientCa !== undefined) {
       logger.warn({ event: 'metrics_auth_disabled' }, 'metrics bearer token is OFF (--no-metrics-auth): /metrics is protected by client certificates only');
@@ -92,6 +141,8 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
   }
   let sidecar: Sidecar;
   try {
+    // Loaded only now: a process that is replaced above never loads the sidecar's modules.
+    const { startSidecar } = await import('./main.ts');
     sidecar = await startSidecar(config, { logger, version: VERSION });
   } catch (err) {
     const message = err instanceof SidecarError ? `${err.code}: ${err.message}` : String(err);

@@ -15,6 +15,10 @@ export const ErrorCodes = {
   SIDECAR_E_UPSTREAM_TIMEOUT: 'SIDECAR_E_UPSTREAM_TIMEOUT',
   /** The upstream failed after the response started: the client connection is destroyed. */
   SIDECAR_E_UPSTREAM_ABORTED: 'SIDECAR_E_UPSTREAM_ABORTED',
+  /** A browser request's `Origin` is not in `--allowed-origins`: the client gets 403 `{"error":"origin_not_allowed"}`. */
+  SIDECAR_E_ORIGIN_NOT_ALLOWED: 'SIDECAR_E_ORIGIN_NOT_ALLOWED',
+  /** The client's `Host` is not in `--allowed-hosts`: the client gets 421 `{"error":"host_not_allowed"}`. */
+  SIDECAR_E_HOST_NOT_ALLOWED: 'SIDECAR_E_HOST_NOT_ALLOWED',
   /** The metrics collection failed: the scrape gets 500. */
   SIDECAR_E_COLLECT: 'SIDECAR_E_COLLECT',
   /** Thrown on purpose by the test observer (`SIDECAR_TEST_OBSERVER_FAULT=throw`) from every hook; never reaches a client. */

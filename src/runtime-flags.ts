@@ -10,6 +10,10 @@
  *   mark-compacts follow (POST 4 KiB at 64 connections: 8.2 ms of GC pause per 1,000 requests instead of
  *   0.8, and 35 % fewer requests served). Per-request objects die young; without pretenuring they stay in
  *   the young generation, where collecting them is nearly free.
+ *
+ * Heap sizes cannot be set here: V8 reads `--max-old-space-size` and `--max-semi-space-size` only when the
+ * isolate is created (measured on Node 24.21: set with `setFlagsFromString` after start, `heap_size_limit`
+ * stays at its default). The memory budget (memory.ts) therefore gives them to a Node the CLI starts again.
  */
 import { setFlagsFromString } from 'node:v8';
 

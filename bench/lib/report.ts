@@ -155,6 +155,8 @@ export function printReport(r: BenchResults): string {
   if (s.sse) {
     const rows = Object.entries(s.sse.targets).map(([name, v]) => [name, fmt(v.idleRssMb, 0), fmt(v.openRssMb, 0), fmt(v.p50Ms, 2), fmt(v.p99Ms, 2), fmt(v.cpuUsPerEvent)]);
     out += `### ${s.sse.streams} SSE streams (one event per stream per second)\n\n${table(['target', 'RSS idle MB', 'RSS open MB', 'delivery p50 ms', 'delivery p99 ms', 'CPU µs/event'], rows)}\n`;
+    const limit = s.sse.memoryLimit;
+    if (limit !== undefined) out += `The sidecar ran with \`--memory-limit ${limit.manifest}\` (its limit in deploy/kubernetes/base/deployment.yaml): peak RSS ${fmt({ ...limit.sidecarPeakShare, median: limit.sidecarPeakShare.median * 100, min: limit.sidecarPeakShare.min * 100, max: limit.sidecarPeakShare.max * 100 }, 0)} % of it (must stay under 80 %).\n\n`;
   }
   if (s.scrape) {
     const p = s.scrape.proxied;

@@ -10,6 +10,8 @@ import { OPTIONS, type McpInventoryOption, type OptionSpec, type UserIdSource } 
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { readKeyFile } from './secret-file.ts';
 import { parseToken, type HostPort } from './values.ts';
+import type { HostPolicy, OriginPolicy } from '../proxy/request-policy.ts';
+import type { MemoryLimitSetting } from '../memory.ts';
 import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
 
 export interface SidecarConfig {
@@ -28,6 +30,8 @@ export interface SidecarConfig {
   readonly shutdownGraceMs: number;
   /** Test only: `throw` registers the throwing observer (proxy/fault-observer.ts). */
   readonly testObserverFault: 'off' | 'throw';
+  /** What V8's heap is sized from (memory.ts). @default auto (the cgroup's limit) */
+  readonly memoryLimit: MemoryLimitSetting;
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamHeadersTimeoutMs: number;
   readonly upstreamBodyTimeoutMs: number;
@@ -43,6 +47,8 @@ export interface SidecarConfig {
   readonly maxConnections: number;
   readonly maxHeaderSize: number;
   readonly allowedMethods: readonly string[];
+  readonly allowedOrigins: OriginPolicy;
+  readonly allowedHosts: HostPolicy;
   readonly upstreamRetry: 'on' | 'off';
   readonly maxLabelValues: number;
   readonly maxKnownValues: number;

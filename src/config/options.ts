@@ -16,7 +16,8 @@ import {
   parseUpstreamUrl,
   quoted,
 } from './values.ts';
-import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-policy.ts';
+import { parseMemoryLimit } from '../memory.ts';
+import { DEFAULT_ALLOWED_METHODS, parseHostList, parseMethodList, parseOriginList } from '../proxy/request-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
@@ -104,6 +105,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Log one line per proxied request (method, route, status, duration; never the query string).',
   },
   {
+    key: 'memoryLimit', flag: 'memory-limit', env: 'SIDECAR_MEMORY_LIMIT', default: 'auto', placeholder: 'SIZE',
+    parse: parseMemoryLimit, group: 'core',
+    description: "Memory the process may use (256Mi, 1Gi): V8's heap is sized to 60 % of it so that RSS stays under it (docs/performance.md). auto: the cgroup's limit (memory.max), if any; none: V8's defaults. Below 160Mi the sidecar refuses to start.",
+  },
+  {
     key: 'shutdownGraceMs', flag: 'shutdown-grace', env: 'SIDECAR_SHUTDOWN_GRACE', default: '10s', placeholder: 'DURATION',
     parse: duration, group: 'core', description: 'On SIGTERM, how long in-flight requests may take before they are cut.',
   },
@@ -185,6 +191,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'allowedMethods', flag: 'allowed-methods', env: 'SIDECAR_ALLOWED_METHODS', default: DEFAULT_ALLOWED_METHODS.join(','), placeholder: 'LIST',
     parse: parseMethodList, group: 'clients',
     description: 'Comma-separated methods forwarded to the upstream; others get 405 (TRACE is not forwarded by default; CONNECT never is).',
+  },
+  {
+    key: 'allowedOrigins', flag: 'allowed-origins', env: 'SIDECAR_ALLOWED_ORIGINS', default: 'none', placeholder: 'LIST',
+    parse: parseOriginList, group: 'clients',
+    description: 'Comma-separated origins (scheme://host[:port]) whose browser requests are forwarded; a request carrying any other Origin gets 403, one without Origin passes. none: no Origin accepted; *: any (DNS-rebinding defence, docs/security.md).',
+  },
+  {
+    key: 'allowedHosts', flag: 'allowed-hosts', env: 'SIDECAR_ALLOWED_HOSTS', default: '*', placeholder: 'LIST',
+    parse: parseHostList, group: 'clients',
+    description: 'Comma-separated Host values clients may use (host: any port; host:port: that port; [::1]); others get 421. *: any. The upstream sees its own authority as Host, so set this where its DNS-rebinding check used to act.',
   },
   // Metrics.
   {

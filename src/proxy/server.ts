@@ -3,8 +3,8 @@
  * dispatcher. It owns client-side limits (header and request timeouts, connection cap, header size),
  * refuses what must never reach the upstream (see request-policy.ts: HTTP versions other than 1.x,
  * absolute-form targets, methods outside `--allowed-methods`, `CONNECT`, repeated `Host`, transfer codings
- * other than `chunked`, and everything Node's strict parser refuses), tunnels only WebSocket upgrades, and
- * drains in order on shutdown.
+ * other than `chunked`, a `Host` outside `--allowed-hosts`, an `Origin` outside `--allowed-origins`, and
+ * everything Node's strict parser refuses), tunnels only WebSocket upgrades, and drains in order on shutdown.
  *
  * Slow clients: `--client-headers-timeout` runs from the moment a connection is accepted (Node starts the
  * clock before the first byte), so an idle or trickling connection is closed with 408 when it expires;
@@ -19,7 +19,7 @@ import type { HostPort } from '../config/values.ts';
 import { Exchange } from './exchange.ts';
 import { ForwardHandler } from './forward.ts';
 import { upstreamRequestHeaders, withOverrides } from './headers.ts';
-import { isWebSocketUpgrade, refuseRequest, type Refusal } from './request-policy.ts';
+import { isWebSocketUpgrade, refuseFrontDoor, refuseRequest, type HostPolicy, type OriginPolicy, type Refusal } from './request-policy.ts';
 import { isRetryable, RetryOnReset } from './retry.ts';
 import type { ProxyState } from './state.ts';
 import { UpgradeHandler } from './upgrade.ts';
@@ -45,6 +45,10 @@ export interface ProxyOptions {
   readonly allowedMethods: readonly string[];
   /** Retry idempotent bodyless requests once when the upstream closes the connection under them (retry.ts). @default on */
   readonly upstreamRetry: 'on' | 'off';
+  /** Client `Host` values forwarded; others get 421. @default any */
+  readonly allowedHosts: HostPolicy;
+  /** `Origin` values forwarded; a request carrying another gets 403 (one without `Origin` passes). @default none */
+  readonly allowedOrigins: OriginPolicy;
 }
 
 export interface Proxy {
@@ -64,14 +68,15 @@ function hasBody(req: IncomingMessage): boolean {
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-function rawReject(socket: Duplex, status: number, extra = ''): void {
+function rawReject(socket: Duplex, status: number, extra = '', body = ''): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
+  const type = body === '' ? '' : 'content-type: application/json\r\n';
   // Once the answer is flushed, close both directions: a client that keeps sending on a half-closed
   // connection (a slowloris trickle) must not be parsed again.
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}connection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}${type}connection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 /** Answers a refused request on its response and closes the connection (its body, if any, is never read). */
@@ -103,6 +108,12 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
       refuse(res, refusal, allow);
       return;
     }
+    const front = refuseFrontDoor(req.headers.host, req.headers.origin, hosts, origins);
+    if (front !== undefined) {
+      state.reportError(front.error, front);
+      refuse(res, front, allow);
+      return;
+    }
     const url = req.url as string;
     const method = req.method as string;
     const ex = new Exchange(method, url, req.headers, performance.now());
@@ -131,6 +142,12 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
       rawReject(socket, refusal.status, refusal.status === 405 ? `allow: ${allow}\r\n` : '');
       return;
     }
+    const front = refuseFrontDoor(req.headers.host, req.headers.origin, hosts, origins);
+    if (front !== undefined) {
+      state.reportError(front.error, front);
+      rawReject(socket, front.status, '', `{"error":"${front.error}"}`);
+      return;
+    }
     const url = req.url as string;
     (socket as Socket).setNoDelay?.(true);
     const method = req.method as string;
@@ -152,6 +169,8 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   const allowed: ReadonlySet<string> = new Set(opts.allowedMethods);
   const allow = opts.allowedMethods.join(', ');
   const retry = opts.upstreamRetry === 'on';
+  const hosts = opts.allowedHosts;
+  const origins = opts.allowedOrigins;
 
   const server = createServer(
     {

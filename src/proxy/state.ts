@@ -9,9 +9,10 @@ import type { UpstreamHealth } from './health.ts';
 /**
  * Kinds of `sidecar_proxy_errors_total`: the upstream failing (`upstream_*`), a request refused before it
  * reached the upstream (`bad_request`), a malformed or timed-out client request (`client_error`), a
- * connection closed at once because `--max-connections` were open (`connection_limit`), and an idempotent
+ * connection closed at once because `--max-connections` were open (`connection_limit`), an idempotent
  * request resent once after the upstream closed its connection under it (`upstream_retried`; the client
- * saw the answer of the second attempt).
+ * saw the answer of the second attempt), and a request refused at the front door for its `Origin`
+ * (`origin_not_allowed`, 403) or its `Host` (`host_not_allowed`, 421).
  */
 export type ProxyErrorKind =
   | 'upstream_unavailable'
@@ -20,7 +21,9 @@ export type ProxyErrorKind =
   | 'bad_request'
   | 'client_error'
   | 'connection_limit'
-  | 'upstream_retried';
+  | 'upstream_retried'
+  | 'origin_not_allowed'
+  | 'host_not_allowed';
 
 /** Given to observers (and published on the public `error` channel) for every proxy failure; `code` is the error's code, never its message. */
 export interface ProxyErrorEvent {

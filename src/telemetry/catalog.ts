@@ -98,7 +98,7 @@ const s = (spec: Omit<FamilySpec, 'catalog'>): FamilySpec => ({ ...spec, catalog
 /** The sidecar's own health families. */
 export const SELF: readonly FamilySpec[] = [
   s({ name: 'sidecar_upstream_up', kind: 'gauge', help: 'Whether the upstream composer answered the last probe or proxied request (1) or not (0)', labels: [] }),
-  s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, upstream_retried, bad_request, client_error, connection_limit)', labels: ['kind'] }),
+  s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, upstream_retried, bad_request, client_error, connection_limit, origin_not_allowed, host_not_allowed)', labels: ['kind'] }),
   s({ name: 'sidecar_proxy_open_streams', kind: 'updown', help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)', labels: ['kind'] }),
   s({ name: 'sidecar_rest_unclassified_total', kind: 'counter', help: 'Proxied REST responses the sidecar needed to read but could not (reason: too_large, not_json); they passed through unchanged', labels: ['reason'] }),
   s({ name: 'sidecar_source_available', kind: 'gauge', help: 'Surfaces the composer serves, as last detected (rest, events, sse, streamable_http, tools_list)', labels: ['source'] }),

@@ -16,7 +16,7 @@ import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from
 import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../src/ledger/name-bounds.ts';
 import { clientResponseHeaders, HOP_BY_HOP, upstreamRequestHeaders, withOverrides } from '../../src/proxy/headers.ts';
-import { DEFAULT_ALLOWED_METHODS, refuseRequest } from '../../src/proxy/request-policy.ts';
+import { DEFAULT_ALLOWED_METHODS, parseHostHeader, parseHostList, parseOriginList, refuseFrontDoor, refuseRequest, serializeOrigin } from '../../src/proxy/request-policy.ts';
 import { ERROR_TYPES, USERINFO } from './targets-text.ts';
 import { anyText, check, Crash, run, target, type FuzzTarget } from './harness.ts';
 
@@ -128,6 +128,39 @@ const policy = target('proxy/request-policy: refuseRequest', [
   check(names.filter((n) => n === 'host').length <= 1, 'forwarded two Host headers');
   const te = head.rawHeaders.filter((_, i) => i % 2 === 1 && names[(i - 1) / 2] === 'transfer-encoding');
   check(te.length === 0 || (te.join(',').trim().toLowerCase() === 'chunked' && !names.includes('content-length') && head.httpVersionMinor === 1), () => `forwarded Transfer-Encoding ${JSON.stringify(te)}`);
+});
+
+const ALLOWED_ORIGINS = parseOriginList('https://app.example,http://localhost:6274');
+const ALLOWED_HOSTS = parseHostList('mcp.example.com,127.0.0.1:8080,[::1]');
+const originText = fc.oneof(
+  fc.constantFrom('https://app.example', 'HTTPS://APP.EXAMPLE:443', 'http://localhost:6274/', 'null', '', 'https://app.example, https://evil.example', 'https://evil.app.example', 'https://app.example.evil', 'https://app.example:8443'),
+  fc.webUrl().map((u) => new URL(u).origin),
+  fc.webUrl(),
+  anyText(40),
+);
+const hostText = fc.oneof(fc.constantFrom('mcp.example.com', 'MCP.EXAMPLE.COM.:1', '127.0.0.1:8080', '127.0.0.1:08080', '127.0.0.1', '[::1]', '[::1]:9', 'evil.example', 'a b', ''), fc.domain(), fc.webUrl().map((u) => new URL(u).host), anyText(30));
+/** Refused unless `o` serialises to an allowed origin — the reference, written independently of the fast path. */
+const ORIGIN_REFERENCE = (o: string): boolean => {
+  const s = serializeOrigin(o);
+  return s === 'https://app.example' || s === 'http://localhost:6274';
+};
+const HOST_REFERENCE = (h: string): boolean => {
+  const p = parseHostHeader(h);
+  return p !== undefined && (p.host === 'mcp.example.com' || p.host === '[::1]' || (p.host === '127.0.0.1' && p.port === '8080'));
+};
+
+const frontDoor = target('proxy/request-policy: refuseFrontDoor, serializeOrigin, parseHostHeader', [fc.option(hostText, { nil: undefined }), fc.option(originText, { nil: undefined })], (host, origin) => {
+  const refusal = run('refuseFrontDoor', () => refuseFrontDoor(host, origin, ALLOWED_HOSTS, ALLOWED_ORIGINS));
+  const hostOk = host !== undefined && HOST_REFERENCE(host);
+  const originOk = origin === undefined || ORIGIN_REFERENCE(origin);
+  check(refusal === undefined ? hostOk && originOk : refusal.status === (hostOk ? 403 : 421), () => `host ${JSON.stringify(host)} origin ${JSON.stringify(origin)}: ${refusal?.status ?? 'forwarded'}`);
+  if (origin !== undefined) {
+    const s = run('serializeOrigin', () => serializeOrigin(origin));
+    // A serialisation is its own serialisation, has no path, query, credentials or upper case.
+    check(s === undefined || (serializeOrigin(s) === s && !/[/?#@]/.test(s.slice(s.indexOf('://') + 3)) && s === s.toLowerCase()), () => `serialisation ${JSON.stringify(s)} of ${JSON.stringify(origin)}`);
+    // With none, every request carrying an Origin is refused.
+    check(refuseFrontDoor('a', origin, { any: true }, { any: false, origins: new Set() })?.status === 403, 'an Origin passed "none"');
+  }
 });
 
 const CTX = { host: 'composer:8000', remoteAddress: '10.1.2.3', proto: 'http' as const };
@@ -319,4 +352,4 @@ const config: FuzzTarget = {
   },
 };
 
-export const HTTP_TARGETS: readonly FuzzTarget[] = [config, policy, headers, rest, auth, inventory, negotiate];
+export const HTTP_TARGETS: readonly FuzzTarget[] = [config, policy, frontDoor, headers, rest, auth, inventory, negotiate];

@@ -65,7 +65,7 @@ describe('series known in advance', () => {
     const m = await scrape(sidecar.metricsUrl);
     for (const name of queried) expect(allZero(m.get(name)), `${name} is exported, at 0`).toBe(true);
     const values = (name: string, label: string) => m.get(name)?.samples.map((s) => s.labels[label]).sort();
-    expect(values('sidecar_proxy_errors_total', 'kind')).toEqual(['bad_request', 'client_error', 'connection_limit', 'upstream_aborted', 'upstream_retried', 'upstream_timeout', 'upstream_unavailable']);
+    expect(values('sidecar_proxy_errors_total', 'kind')).toEqual(['bad_request', 'client_error', 'connection_limit', 'host_not_allowed', 'origin_not_allowed', 'upstream_aborted', 'upstream_retried', 'upstream_timeout', 'upstream_unavailable']);
     expect(values('sidecar_events_invalid_total', 'reason')).toEqual(['bad_data', 'bad_envelope', 'duplicate_id', 'malformed_json', 'out_of_order_id', 'repeated_snapshot', 'unknown_type']);
     expect(values('sidecar_mcp_pending_dropped_total', 'reason')).toEqual(['client_gone', 'duplicate_id', 'limit', 'session_closed', 'timeout']);
     expect(values('sidecar_mcp_unparsed_total', 'reason')).toEqual(['internal', 'not_json', 'not_jsonrpc', 'session_limit', 'stream_cut', 'too_large', 'unknown_session']);
