@@ -26,7 +26,7 @@ export interface SidecarConfig {
   readonly logLevel: string;
   readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
-  /** Test only: `throw` registers the throwing observer (proxy/fault-observer.ts). */
+  /** Test only: `throw` registers the throwing observer (observe/fault-observer.ts). */
   readonly testObserverFault: 'off' | 'throw';
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamHeadersTimeoutMs: number;

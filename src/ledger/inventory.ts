@@ -6,8 +6,8 @@
  * `undefined`, and its family is then absent from the scrape. The names sources list (tools, prompts,
  * resource URIs, servers seen) are kept in {@link Inventory.known}: the label values known in advance.
  */
-import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../events/inventory-parse.ts';
-import { FAILED } from '../events/inventory-parse.ts';
+import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../sources/poll/inventory-parse.ts';
+import { FAILED } from '../sources/poll/inventory-parse.ts';
 import { KnownNames } from './known-names.ts';
 import type { LifecycleFact } from './lifecycle.ts';
 import { diffServer, type ServerMemory } from './poll-diff.ts';

@@ -16,7 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HostPort } from '../config/values.ts';
-import { Exchange } from './exchange.ts';
+import { Exchange } from '../observe/exchange.ts';
 import { ForwardHandler } from './forward.ts';
 import { upstreamRequestHeaders, withOverrides } from './headers.ts';
 import { isWebSocketUpgrade, refuseRequest, type Refusal } from './request-policy.ts';

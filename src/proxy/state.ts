@@ -2,8 +2,8 @@
  * State shared by every exchange of one proxy: upstream health, the open long-lived streams (closed on
  * shutdown), the in-flight count (awaited on shutdown) and the observation bus every step is reported to.
  */
-import type { ExchangeEvents } from './bus.ts';
-import type { Exchange } from './exchange.ts';
+import type { ExchangeEvents } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import type { UpstreamHealth } from './health.ts';
 
 /**

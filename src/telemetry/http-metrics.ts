@@ -15,8 +15,8 @@
  */
 import type { Counter } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange, StreamKind } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange, StreamKind } from '../observe/exchange.ts';
 import type { UpstreamHealth } from '../proxy/health.ts';
 import type { ProxyErrorKind } from '../proxy/state.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';

@@ -4,12 +4,12 @@
  */
 import { createParser } from 'eventsource-parser';
 import fc from 'fast-check';
-import { EVENT_TYPES, mapEvent } from '../../src/events/event-map.ts';
+import { EVENT_TYPES, mapEvent } from '../../src/sources/events/event-map.ts';
 import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/endpoint.ts';
-import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/mcp/jsonrpc.ts';
-import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/mcp/listing.ts';
-import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/mcp/outcome.ts';
-import { findEventBoundary, SseFeed } from '../../src/mcp/sse-feed.ts';
+import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/sources/mcp/jsonrpc.ts';
+import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/sources/mcp/listing.ts';
+import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/sources/mcp/outcome.ts';
+import { findEventBoundary, SseFeed } from '../../src/sources/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
 
 /** A URI that still carries `user:password@`. */

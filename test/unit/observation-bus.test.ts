@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { CHANNEL_PREFIX, Exchange, type ExchangeTap } from '../../src/proxy/exchange.ts';
-import { MCP_CHANNEL_PREFIX, OBSERVER_FAILURE_LIMIT, OBSERVER_LOG_INTERVAL_MS, ObservationBus, type Observer, type ObserverHandle } from '../../src/proxy/bus.ts';
-import { FAULT_OBSERVER, registerFaultObserver } from '../../src/proxy/fault-observer.ts';
+import { CHANNEL_PREFIX, Exchange, type ExchangeTap } from '../../src/observe/exchange.ts';
+import { MCP_CHANNEL_PREFIX, OBSERVER_FAILURE_LIMIT, OBSERVER_LOG_INTERVAL_MS, ObservationBus, type Observer, type ObserverHandle } from '../../src/observe/bus.ts';
+import { FAULT_OBSERVER, registerFaultObserver } from '../../src/observe/fault-observer.ts';
 import type { ProxyErrorEvent } from '../../src/proxy/state.ts';
 
 interface Op {

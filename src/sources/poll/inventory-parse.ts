@@ -3,8 +3,8 @@
  * ones (docs/composer-api.md). Each returns `undefined` for a shape it does not recognise rather
  * than guessing: a family no source can feed is absent, never zero-filled.
  */
-import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { resourceUriLabel } from '../ledger/uri.ts';
+import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../../ledger/name-bounds.ts';
+import { resourceUriLabel } from '../../ledger/uri.ts';
 
 export interface VersionInfo {
   readonly version: string;
