@@ -10,7 +10,7 @@ import { OPTIONS, type McpInventoryOption, type OptionSpec, type UserIdSource } 
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { readKeyFile } from './secret-file.ts';
 import { parseToken, type HostPort } from './values.ts';
-import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
+import { readTlsMaterial, type TlsPaths } from './tls-material.ts';
 
 export interface SidecarConfig {
   readonly upstream: URL;

@@ -15,8 +15,9 @@ import {
   parseToken,
   parseUpstreamUrl,
   quoted,
+  DEFAULT_ALLOWED_METHODS,
+  parseMethodList,
 } from './values.ts';
-import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../proxy/request-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;

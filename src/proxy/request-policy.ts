@@ -20,8 +20,6 @@
  * | both `Transfer-Encoding` and `Content-Length` | 400 | RFC 9112 §6.1 (llhttp refuses it too; kept as a second line) |
  */
 
-import { quoted } from '../config/values.ts';
-
 /** What the client gets instead of a proxied answer. */
 export interface Refusal {
   readonly status: 400 | 405 | 501 | 505;
@@ -38,9 +36,6 @@ export interface RequestHead {
   /** Flat `[name, value, …]` list, as received. */
   readonly rawHeaders: readonly string[];
 }
-
-/** Methods forwarded by default: those of a REST and MCP API (RFC 9110 §9 plus PATCH). */
-export const DEFAULT_ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 const BAD_REQUEST: Refusal = { status: 400, error: 'bad_request' };
 const NOT_ALLOWED: Refusal = { status: 405, error: 'method_not_allowed' };
@@ -98,18 +93,4 @@ export function isWebSocketUpgrade(method: string | undefined, upgrade: string |
   if (method !== 'GET' || upgrade === undefined) return false;
   for (const part of upgrade.split(',')) if (part.trim().toLowerCase() === 'websocket') return true;
   return false;
-}
-
-/** Parses `--allowed-methods`: a comma-separated list of method tokens; `CONNECT` is never proxied. */
-export function parseMethodList(raw: string): readonly string[] {
-  const out: string[] = [];
-  for (const part of raw.split(',')) {
-    const m = part.trim().toUpperCase();
-    if (m === '') continue;
-    if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(m)) throw new Error(`${quoted(part.trim())} is not a method name`);
-    if (m === 'CONNECT') throw new Error('CONNECT is never proxied (the sidecar is not a forward proxy)');
-    if (!out.includes(m)) out.push(m);
-  }
-  if (out.length === 0) throw new Error('the list of methods is empty');
-  return out;
 }

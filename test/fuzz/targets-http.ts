@@ -16,7 +16,8 @@ import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from
 import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/sources/rest/rest-classify.ts';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../src/ledger/name-bounds.ts';
 import { clientResponseHeaders, HOP_BY_HOP, upstreamRequestHeaders, withOverrides } from '../../src/proxy/headers.ts';
-import { DEFAULT_ALLOWED_METHODS, refuseRequest } from '../../src/proxy/request-policy.ts';
+import { DEFAULT_ALLOWED_METHODS } from '../../src/config/values.ts';
+import { refuseRequest } from '../../src/proxy/request-policy.ts';
 import { ERROR_TYPES, USERINFO } from './targets-text.ts';
 import { anyText, check, Crash, run, target, type FuzzTarget } from './harness.ts';
 

@@ -5,9 +5,10 @@
  * ignored.
  */
 import type { ResourceReadFact, ToolCallFact } from '../../ledger/facts.ts';
+import type { Capabilities, ServerInfo } from '../../ledger/inventory.ts';
 import type { LifecycleFact } from '../../ledger/lifecycle.ts';
 import { resourceUriLabel } from '../../ledger/uri.ts';
-import { parseServerInfo, type Capabilities, type ServerInfo } from '../poll/inventory-parse.ts';
+import { parseServerInfo } from '../poll/inventory-parse.ts';
 
 export const EVENT_TYPES = [
   'snapshot',

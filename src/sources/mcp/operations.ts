@@ -11,8 +11,6 @@
 import type { Exchange } from '../../observe/exchange.ts';
 import type { ErrorType } from '../../ledger/facts.ts';
 
-export { MCP_CHANNEL_PREFIX } from '../../observe/bus.ts';
-
 export type McpTransport = 'sse' | 'streamable_http';
 
 export type McpOutcome = 'ok' | 'error' | 'timeout' | 'cancelled';
