@@ -152,7 +152,7 @@ const headers = target('proxy/headers: upstreamRequestHeaders, clientResponseHea
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// ledger/rest-classify, ledger/auth
+// sources/rest/rest-classify, sources/rest/auth
 
 const apiPath = fc.oneof(
   fc.tuple(fc.constantFrom('tools', 'servers', 'resources', 'config', 'prompts', 'status', 'other'), fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 600 }), fc.constant('x'.repeat(5000)), fc.webUrl({ withQueryParameters: true, authoritySettings: { withUserInfo: true } }).map(encodeURIComponent)), fc.constantFrom('', '/invoke', '/start', '/stop', '/restart', '/logs')).map(([c, id, op]) => `/api/v1/${c}/${id.replace(/[/?]/g, '_')}${op}`),
@@ -182,7 +182,7 @@ const RESOURCE_TYPES = new Set(['servers', 'tools', 'prompts', 'resources', 'con
 const SCHEMES = new Set(['bearer', 'api_key', 'basic', 'oauth2', 'none']);
 const REASONS = new Set(['missing', 'invalid_token', 'invalid_api_key', 'invalid_credentials', 'expired', 'unknown']);
 
-const rest = target('ledger/rest-classify: classifyRest', [observation], (o) => {
+const rest = target('sources/rest/rest-classify: classifyRest', [observation], (o) => {
   const facts = run('classifyRest', () => classifyRest(o));
   run('resourceTypeOf', () => resourceTypeOf(o.path));
   run('lifecycleCall', () => lifecycleCall(o.method, o.path));
@@ -226,7 +226,7 @@ const USER_ID = /^(?:anonymous|unknown|h:[0-9a-f]{12}|[A-Za-z0-9._@:+-]{1,64})$/
 const ids = SecretIds.random();
 const jwtLike = fc.tuple(fc.jsonValue(), fc.oneof(fc.record({ sub: fc.oneof(fc.string({ maxLength: 80 }), fc.jsonValue()) }, { requiredKeys: [] }), fc.jsonValue())).map(([h, p]) => `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.sig`);
 
-const auth = target('ledger/auth: credentialOf, authFailureReason, jwtSubject, userIdOf', [credentialHeaders, fc.oneof(jwtLike, fc.string({ maxLength: 80 })), fc.constantFrom('auto', 'jwt-sub', 'header', 'credential-hash') as fc.Arbitrary<'auto' | 'jwt-sub' | 'header' | 'credential-hash'>, fc.jsonValue()], (hdrs, token, source, body) => {
+const auth = target('sources/rest/auth: credentialOf, authFailureReason, jwtSubject, userIdOf', [credentialHeaders, fc.oneof(jwtLike, fc.string({ maxLength: 80 })), fc.constantFrom('auto', 'jwt-sub', 'header', 'credential-hash') as fc.Arbitrary<'auto' | 'jwt-sub' | 'header' | 'credential-hash'>, fc.jsonValue()], (hdrs, token, source, body) => {
   const { scheme, credential } = run('credentialOf', () => credentialOf(hdrs));
   check(SCHEMES.has(scheme), scheme);
   check(REASONS.has(run('authFailureReason', () => authFailureReason(scheme, body))), 'reason outside the vocabulary');
@@ -243,7 +243,7 @@ const auth = target('ledger/auth: credentialOf, authFailureReason, jwtSubject, u
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// events/inventory-parse
+// sources/poll/inventory-parse
 
 const inventoryBody = fc.oneof(
   fc.jsonValue(),
@@ -269,7 +269,7 @@ const inventoryBody = fc.oneof(
 
 const finiteNonNegative = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n >= 0);
 
-const inventory = target('events/inventory-parse: parseVersion, parseStatus, parseServers, parseConflicts, parseListPage', [inventoryBody], (body) => {
+const inventory = target('sources/poll/inventory-parse: parseVersion, parseStatus, parseServers, parseConflicts, parseListPage', [inventoryBody], (body) => {
   const v = run('parseVersion', () => parseVersion(body));
   check(v === undefined || (v.version.length <= 64 && v.platform.length <= 128), 'unbounded version or platform');
   const s = run('parseStatus', () => parseStatus(body));

@@ -191,6 +191,19 @@ function findCycle(edges: ReadonlyMap<string, Iterable<string>>): string[] | und
 
 const cite = (imp: Import): string => `src/${imp.file} imports '${imp.specifier}'`;
 
+/** The arrows of the diagram in docs/architecture.md (its ```mermaid block), as `from → to` of modules. */
+function diagramArrows(): string[] {
+  const doc = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+  const block = /```mermaid\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+  const names = new Map<string, string>();
+  for (const m of block.matchAll(/^\s*(\w+)\["([^"]+)"\]\s*$/gm)) names.set(m[1] as string, (m[2] as string).replace(/\/$/, ''));
+  const arrows: string[] = [];
+  for (const m of block.matchAll(/^\s*(\w+)\s*-->\s*(\w+)\s*$/gm)) {
+    arrows.push(`${names.get(m[1] as string) ?? `undeclared ${m[1]}`} → ${names.get(m[2] as string) ?? `undeclared ${m[2]}`}`);
+  }
+  return arrows.sort();
+}
+
 describe('the dependency rule of src/', () => {
   const { imports, computed } = readImports();
   const graph = moduleGraph(imports);
@@ -261,6 +274,16 @@ describe('the dependency rule of src/', () => {
     const cycle = findCycle(new Map([...graph].map(([from, edges]) => [from, edges.keys()])));
     const witnesses = cycle?.slice(1).map((to, i) => cite(graph.get(cycle[i] as string)?.get(to)?.[0] as Import));
     expect(cycle === undefined ? [] : [cycle.join(' → '), ...(witnesses ?? [])]).toEqual([]);
+  });
+
+  it('the diagram of docs/architecture.md draws every import between folders, and no other', () => {
+    const notDrawn = new Set<string>(['root', ...SHARED_ROOT_FILES]);
+    const code: string[] = [];
+    for (const [from, edges] of graph) {
+      if (notDrawn.has(from)) continue;
+      for (const to of edges.keys()) if (!notDrawn.has(to)) code.push(`${from} → ${to}`);
+    }
+    expect(diagramArrows()).toEqual(code.sort());
   });
 
   it('nothing outside src/ is imported but the package manifest, and only the wiring imports a computed path', () => {

@@ -1,5 +1,5 @@
 /**
- * The contract between the MCP tap (src/mcp/) and its observers (tracing, logs): one {@link McpOperation}
+ * The contract between the MCP tap (src/sources/mcp/) and its observers (tracing, logs): one {@link McpOperation}
  * per JSON-RPC request the sidecar correlates, handed to the observation bus (src/observe/bus.ts) when the
  * request is seen (`operationStart`) and when its response, a timeout or a cancellation ends it
  * (`operationEnd`) — the same object both times. The bus calls its operation observers behind its guard,
