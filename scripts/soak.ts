@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { budgetRuntimeFlags, deriveBudget, formatMiB, heapFlags, parseMemoryLimit, type MemoryBudget } from '../src/memory.ts';
+import { budgetRuntimeFlags, deriveBudget, formatMiB, heapFlags, parseMemoryLimit, type MemoryBudget } from '../src/config/memory.ts';
 import { startDemoComposer } from '../test/fixtures/demo-composer.ts';
 import { scrapeText } from '../test/fixtures/scrape.ts';
 import { manifestMemory } from './lib/manifest.ts';

@@ -13,7 +13,7 @@ import { renderHelp } from './config/help.ts';
 import { loadConfig } from './config/load.ts';
 import { createLogger, flushLogger, type Logger } from './log.ts';
 import type { Sidecar } from './main.ts';
-import { budgetRuntimeFlags, formatMiB, HEAP_FLAGS_ENV, planMemory, readSystemFile, resolveBudget, type MemoryPlan } from './memory.ts';
+import { budgetRuntimeFlags, formatMiB, HEAP_FLAGS_ENV, planMemory, readSystemFile, resolveBudget, type MemoryPlan } from './config/memory.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string, code: number): number {

@@ -6,7 +6,7 @@
  *
  *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7]
  */
-import { Exchange } from '../../src/proxy/exchange.ts';
+import { Exchange } from '../../src/observe/exchange.ts';
 import { observationPath } from './wiring.ts';
 
 const calls = Number(process.argv[2] ?? 50_000);

@@ -16,7 +16,7 @@
  */
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { parseArgs } from 'node:util';
-import { Exchange } from '../../src/proxy/exchange.ts';
+import { Exchange } from '../../src/observe/exchange.ts';
 import { Exemplars } from '../../src/telemetry/exemplars.ts';
 import { observationPath } from './wiring.ts';
 

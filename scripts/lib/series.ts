@@ -3,7 +3,7 @@
  * traffic, not counting the values known in advance), and the gauges that must return to 0 once traffic
  * stops (open streams, MCP sessions, pending MCP requests).
  */
-import { parseListPage, parseServers } from '../../src/events/inventory-parse.ts';
+import { parseListPage, parseServers } from '../../src/sources/poll/inventory-parse.ts';
 import { expositionName, type PromType } from '../../src/exporters/prometheus-serializer.ts';
 import { ROUTE_TEMPLATES } from '../../src/ledger/endpoint.ts';
 import { ALL_FAMILIES } from '../../src/telemetry/catalog.ts';

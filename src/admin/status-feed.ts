@@ -17,12 +17,12 @@ import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
-import type { DropReason, SessionEnd } from '../mcp/correlator.ts';
-import type { McpOperation } from '../mcp/operations.ts';
-import type { Outcome } from '../mcp/outcome.ts';
-import type { McpMetricsSink, UnparsedReason } from '../mcp/report.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { DropReason, SessionEnd } from '../sources/mcp/correlator.ts';
+import type { McpOperation } from '../sources/mcp/operations.ts';
+import type { Outcome } from '../sources/mcp/outcome.ts';
+import type { McpMetricsSink, UnparsedReason } from '../sources/mcp/report.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import { OTHER, WindowTable } from './status-ring.ts';
 
 /** Most series a table of the page holds, whatever `--max-label-values` says (memory: ≈ 10 KB each). */

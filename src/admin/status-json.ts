@@ -7,7 +7,7 @@
  * scrape shows.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { describeSources, type SourceSet } from '../events/detect.ts';
+import { describeSources, type SourceSet } from '../sources/detect/detect.ts';
 import type { Inventory } from '../ledger/inventory.ts';
 import { familyCoverage } from '../telemetry/family-sources.ts';
 import type { StatusFeed } from './status-feed.ts';

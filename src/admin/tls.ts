@@ -9,16 +9,9 @@
  * certificate. A new set that cannot be read or does not form a valid context (a key that does not match
  * its certificate, half-written files) keeps the previous one and is reported once, then retried.
  */
-import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import { fileModifiedAt, fileStamp, ReloadingFile } from '../config/reloading-file.ts';
-
-export interface TlsPaths {
-  readonly cert: string;
-  readonly key: string;
-  /** CA bundle that client certificates must chain to; `undefined` asks for none. */
-  readonly clientCa: string | undefined;
-}
+import { readTlsMaterial, type TlsPaths } from '../config/tls-material.ts';
 
 export type TlsFilesListener = (event: 'reloaded' | 'invalid', detail: string) => void;
 
@@ -35,33 +28,6 @@ function newest(paths: readonly string[]): number | undefined {
     latest = Math.max(latest, m);
   }
   return latest;
-}
-
-/**
- * Reads the files and checks that they form a valid context.
- * @throws Error naming the flag whose file is unreadable, or saying that the set is invalid (never the key).
- */
-export function readTlsMaterial(paths: TlsPaths): SecureContextOptions {
-  const read = (path: string, flag: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new Error(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  };
-  const options: SecureContextOptions = {
-    cert: read(paths.cert, '--metrics-tls-cert'),
-    key: read(paths.key, '--metrics-tls-key'),
-    ...(paths.clientCa !== undefined ? { ca: read(paths.clientCa, '--metrics-client-ca') } : {}),
-  };
-  try {
-    createSecureContext(options);
-  } catch (err) {
-    // OpenSSL's reason ("key values mismatch", "no start line") names no secret.
-    const reason = (err as { reason?: unknown }).reason;
-    throw new Error(`--metrics-tls-cert / --metrics-tls-key: not a valid certificate and key (${typeof reason === 'string' ? reason : (err as Error).message})`);
-  }
-  return options;
 }
 
 /** The current TLS material, re-read when a file changes. */

@@ -1,6 +1,6 @@
 /**
  * The I/O of `mcp-composer-sidecar check`: asks the composer what it serves, as the sidecar would, and
- * nothing it would act on. Source detection is the sidecar's own (events/detect.ts); the other probes are
+ * nothing it would act on. Source detection is the sidecar's own (sources/detect/detect.ts); the other probes are
  * as harmless:
  * - `GET /api/v1/status` without and with the upstream token (read-only), to tell whether REST needs one;
  * - `GET {events path}` with the token, read to its status line and closed, for the stream's answer;
@@ -14,7 +14,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { Client } from 'undici';
-import { detectSources, type Source } from '../events/detect.ts';
+import { detectSources, type Source } from '../sources/detect/detect.ts';
 
 /** What an HTTP probe got: a status, or why there was none. */
 export interface Answer {

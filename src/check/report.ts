@@ -1,12 +1,12 @@
 /**
  * What `mcp-composer-sidecar check` concludes from its probes (probe.ts) and the sidecar's configuration:
  * what the composer serves, which of the 33 catalog families will be fed and from which source
- * (telemetry/family-sources.ts), what stays blind (events/detect.ts describeSources), and findings. Pure.
+ * (telemetry/family-sources.ts), what stays blind (sources/detect/detect.ts describeSources), and findings. Pure.
  *
  * A `problem` means the sidecar would not work as configured (exit code 1); a `warning` is a risk it cannot
  * rule out from here; a `note` explains something that is fine.
  */
-import { describeSources, SOURCES, type Source, type SourceSet } from '../events/detect.ts';
+import { describeSources, SOURCES, type Source, type SourceSet } from '../sources/detect/detect.ts';
 import { FEEDS, familyCoverage, type Feed } from '../telemetry/family-sources.ts';
 import type { Answer, McpProbe, ProbeResults } from './probe.ts';
 

@@ -10,9 +10,9 @@ import { OPTIONS, type McpInventoryOption, type OptionSpec, type UserIdSource } 
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { readKeyFile } from './secret-file.ts';
 import { parseToken, type HostPort } from './values.ts';
-import type { HostPolicy, OriginPolicy } from '../proxy/request-policy.ts';
-import type { MemoryLimitSetting } from '../memory.ts';
-import { readTlsMaterial, type TlsPaths } from '../admin/tls.ts';
+import type { HostPolicy, OriginPolicy } from './front-door.ts';
+import type { MemoryLimitSetting } from './memory.ts';
+import { readTlsMaterial, type TlsPaths } from './tls-material.ts';
 
 export interface SidecarConfig {
   readonly upstream: URL;
@@ -28,7 +28,7 @@ export interface SidecarConfig {
   readonly logLevel: string;
   readonly accessLog: boolean;
   readonly shutdownGraceMs: number;
-  /** Test only: `throw` registers the throwing observer (proxy/fault-observer.ts). */
+  /** Test only: `throw` registers the throwing observer (observe/fault-observer.ts). */
   readonly testObserverFault: 'off' | 'throw';
   /** What V8's heap is sized from (memory.ts). @default auto (the cgroup's limit) */
   readonly memoryLimit: MemoryLimitSetting;

@@ -15,9 +15,11 @@ import {
   parseToken,
   parseUpstreamUrl,
   quoted,
+  DEFAULT_ALLOWED_METHODS,
+  parseMethodList,
 } from './values.ts';
-import { parseMemoryLimit } from '../memory.ts';
-import { DEFAULT_ALLOWED_METHODS, parseHostList, parseMethodList, parseOriginList } from '../proxy/request-policy.ts';
+import { parseHostList, parseOriginList } from './front-door.ts';
+import { parseMemoryLimit } from './memory.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;

@@ -122,3 +122,20 @@ export function parseHeaderName(text: string): string {
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(t)) throw new Error(`${quoted(text)} is not a header name`);
   return t;
 }
+
+/** Methods forwarded by default: those of a REST and MCP API (RFC 9110 §9 plus PATCH). */
+export const DEFAULT_ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Parses `--allowed-methods`: a comma-separated list of method tokens; `CONNECT` is never proxied. */
+export function parseMethodList(raw: string): readonly string[] {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const m = part.trim().toUpperCase();
+    if (m === '') continue;
+    if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(m)) throw new Error(`${quoted(part.trim())} is not a method name`);
+    if (m === 'CONNECT') throw new Error('CONNECT is never proxied (the sidecar is not a forward proxy)');
+    if (!out.includes(m)) out.push(m);
+  }
+  if (out.length === 0) throw new Error('the list of methods is empty');
+  return out;
+}

@@ -6,11 +6,35 @@
  * `undefined`, and its family is then absent from the scrape. The names sources list (tools, prompts,
  * resource URIs, servers seen) are kept in {@link Inventory.known}: the label values known in advance.
  */
-import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../events/inventory-parse.ts';
-import { FAILED } from '../events/inventory-parse.ts';
 import { KnownNames } from './known-names.ts';
 import type { LifecycleFact } from './lifecycle.ts';
-import { diffServer, type ServerMemory } from './poll-diff.ts';
+import { diffServer, FAILED_STATES, type ServerMemory } from './poll-diff.ts';
+
+export interface VersionInfo {
+  readonly version: string;
+  readonly platform: string;
+}
+
+export interface ServerCounts {
+  readonly total: number;
+  readonly running: number;
+  readonly stopped: number;
+  /** Servers whose state is crashed/failed; `undefined` when the shape does not say. */
+  readonly failed: number | undefined;
+}
+
+export interface Capabilities {
+  readonly tools: number;
+  readonly prompts: number;
+  readonly resources: number;
+}
+
+export interface ServerInfo {
+  readonly id: string;
+  readonly state: string;
+  readonly pid: number | undefined;
+  readonly restartCount: number | undefined;
+}
 
 export type CapabilityKind = 'tools' | 'prompts' | 'resources';
 
@@ -143,10 +167,10 @@ export class Inventory {
     this.#writtenAt.set(serverId, ++this.#mark);
     this.#memory.set(serverId, {
       state,
-      pid: change.pid ?? (FAILED.has(state) || state === 'stopped' ? undefined : m?.pid),
+      pid: change.pid ?? (FAILED_STATES.has(state) || state === 'stopped' ? undefined : m?.pid),
       restartCount: m?.restartCount === undefined ? undefined : m.restartCount + (change.restartCountDelta ?? 0),
       // A crash stays pending through `starting` and `started` until its restart (or a stop) is seen.
-      crashCounted: FAILED.has(state) || ((change.restartCountDelta ?? 0) === 0 && state !== 'stopped' && m?.crashCounted === true),
+      crashCounted: FAILED_STATES.has(state) || ((change.restartCountDelta ?? 0) === 0 && state !== 'stopped' && m?.crashCounted === true),
     });
   }
 
@@ -160,7 +184,7 @@ export class Inventory {
     const m = this.#memory.get(serverId);
     if (m === undefined) return;
     let crashCounted = m.crashCounted;
-    if (change.state !== undefined && FAILED.has(change.state)) crashCounted = FAILED.has(m.state) || m.state === 'starting';
+    if (change.state !== undefined && FAILED_STATES.has(change.state)) crashCounted = FAILED_STATES.has(m.state) || m.state === 'starting';
     else if ((change.restartCountDelta ?? 0) > 0 || change.state === 'stopped') crashCounted = false;
     if (crashCounted === m.crashCounted) return;
     this.#memory.set(serverId, { ...m, crashCounted });
@@ -181,7 +205,7 @@ export class Inventory {
   failedFromMemory(): number | undefined {
     if (this.#memory.size === 0) return undefined;
     let failed = 0;
-    for (const m of this.#memory.values()) if (FAILED.has(m.state)) failed++;
+    for (const m of this.#memory.values()) if (FAILED_STATES.has(m.state)) failed++;
     return failed;
   }
 }

@@ -20,7 +20,7 @@
  *    counted by the caller as a gap, never guessed. After a composer restart, what the new process holds
  *    is its replay, matched the same way.
  *
- * What the caller guarantees (src/events/sequence.ts): each event reaches `fromEvent` at most once, in id
+ * What the caller guarantees (src/sources/events/sequence.ts): each event reaches `fromEvent` at most once, in id
  * order, replays before live events; and no connection is used whose answer was on its way while an
  * inference fact arrived ({@link LifecycleLedger.inferenceMark}) or a poll changed the per-server memory. So every replay of an occurrence inferred
  * before the request left comes before the first live event (rule 3 may end the replay there), and nothing

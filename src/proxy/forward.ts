@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Exchange } from './exchange.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import { clientResponseHeaders, isEventStream } from './headers.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
 import type { ProxyState } from './state.ts';

@@ -24,10 +24,8 @@
  * The last two are the composer's own defences moved to the front door ({@link refuseFrontDoor}).
  */
 
-import { isIPv6 } from 'node:net';
-import { domainToASCII } from 'node:url';
-import { quoted } from '../config/values.ts';
 import { ErrorCodes } from '../errors.ts';
+import { parseHostHeader, serializeOrigin, type HostPolicy, type OriginPolicy } from '../config/front-door.ts';
 
 /** What the client gets instead of a proxied answer. */
 export interface Refusal {
@@ -45,9 +43,6 @@ export interface RequestHead {
   /** Flat `[name, value, …]` list, as received. */
   readonly rawHeaders: readonly string[];
 }
-
-/** Methods forwarded by default: those of a REST and MCP API (RFC 9110 §9 plus PATCH). */
-export const DEFAULT_ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 const BAD_REQUEST: Refusal = { status: 400, error: 'bad_request' };
 const NOT_ALLOWED: Refusal = { status: 405, error: 'method_not_allowed' };
@@ -107,39 +102,11 @@ export function isWebSocketUpgrade(method: string | undefined, upgrade: string |
   return false;
 }
 
-/** Parses `--allowed-methods`: a comma-separated list of method tokens; `CONNECT` is never proxied. */
-export function parseMethodList(raw: string): readonly string[] {
-  const out: string[] = [];
-  for (const part of raw.split(',')) {
-    const m = part.trim().toUpperCase();
-    if (m === '') continue;
-    if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(m)) throw new Error(`${quoted(part.trim())} is not a method name`);
-    if (m === 'CONNECT') throw new Error('CONNECT is never proxied (the sidecar is not a forward proxy)');
-    if (!out.includes(m)) out.push(m);
-  }
-  if (out.length === 0) throw new Error('the list of methods is empty');
-  return out;
-}
-
 // ── The front door: Host and Origin ──────────────────────────────────────────────────────────────────────
 //
 // The sidecar sends the upstream its own authority as `Host` (headers.ts), so an MCP server's DNS-rebinding
-// check (allowed hosts) no longer sees the client's. These two checks see it instead. docs/security.md
-// ("DNS rebinding") has the threat and what to set.
-
-/** `--allowed-hosts`: any Host (the default), or the listed ones. */
-export type HostPolicy =
-  | { readonly any: true }
-  | {
-      readonly any: false;
-      /** Host names (and bracketed IPv6 addresses) allowed on any port. */
-      readonly names: ReadonlySet<string>;
-      /** `host:port` pairs allowed on that port only. */
-      readonly hostPorts: ReadonlySet<string>;
-    };
-
-/** `--allowed-origins`: any Origin (`*`), or only the listed ones (none by default). */
-export type OriginPolicy = { readonly any: true } | { readonly any: false; readonly origins: ReadonlySet<string> };
+// check (allowed hosts) no longer sees the client's. These two checks see it instead, against the lists of
+// config/front-door.ts. docs/security.md ("DNS rebinding") has the threat and what to set.
 
 /** A refusal of the front door; its `error` is also its `sidecar_proxy_errors_total` kind. */
 export interface FrontDoorRefusal extends Refusal {
@@ -156,55 +123,6 @@ export const ORIGIN_NOT_ALLOWED: FrontDoorRefusal = { status: 403, error: 'origi
  * Python MCP SDK — the composer's — answers a foreign `Host` (the TypeScript SDK answers 403).
  */
 export const HOST_NOT_ALLOWED: FrontDoorRefusal = { status: 421, error: 'host_not_allowed', code: ErrorCodes.SIDECAR_E_HOST_NOT_ALLOWED };
-
-/** Default ports dropped from an origin's serialisation (RFC 6454 §6.1; WHATWG URL "special schemes"). */
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443', ws: '80', wss: '443' };
-const AUTHORITY = String.raw`(\[[0-9A-Fa-f:.]+\]|[^/?#@\[\]:\s\\]+)(?::(\d{0,5}))?`;
-const HOST_RE = new RegExp(`^${AUTHORITY}$`);
-const ORIGIN_RE = new RegExp(`^([A-Za-z][A-Za-z0-9+.-]*)://${AUTHORITY}/?$`);
-
-/** A host name or bracketed IPv6 literal, lower-cased, IDNA-encoded, without a trailing dot; `undefined` if invalid. */
-function canonicalHost(host: string): string | undefined {
-  if (host.charCodeAt(0) === 91 /* '[' */) return isIPv6(host.slice(1, -1)) ? host.toLowerCase() : undefined;
-  const ascii = domainToASCII(host);
-  if (ascii === '') return undefined;
-  return ascii.endsWith('.') ? ascii.slice(0, -1) : ascii;
-}
-
-/** A port without leading zeros; `''` for none; `undefined` if out of range. */
-function canonicalPort(port: string | undefined): string | undefined {
-  if (port === undefined || port === '') return '';
-  const n = Number(port);
-  return n > 65535 ? undefined : String(n);
-}
-
-/**
- * A `Host` value as `{ host, port }` (port `''` when absent), normalised: case-insensitive, IDNA, trailing
- * dot dropped, leading zeros of the port dropped. `undefined` when it is not `host[:port]`.
- */
-export function parseHostHeader(text: string): { readonly host: string; readonly port: string } | undefined {
-  const m = HOST_RE.exec(text.trim());
-  if (m === null) return undefined;
-  const host = canonicalHost(m[1] as string);
-  const port = canonicalPort(m[2]);
-  return host === undefined || port === undefined ? undefined : { host, port };
-}
-
-/**
- * The serialisation of an origin (RFC 6454 §6.2, as browsers send it): `scheme://host[:port]`, scheme and
- * host lower-cased, the host IDNA-encoded, the scheme's default port dropped; `undefined` when `text` is not
- * one (a path, query, credentials, `null`, garbage). A trailing `/` is tolerated.
- */
-export function serializeOrigin(text: string): string | undefined {
-  const m = ORIGIN_RE.exec(text.trim());
-  if (m === null) return undefined;
-  const scheme = (m[1] as string).toLowerCase();
-  const host = canonicalHost(m[2] as string);
-  let port = canonicalPort(m[3]);
-  if (host === undefined || port === undefined) return undefined;
-  if (DEFAULT_PORTS[scheme] === port) port = '';
-  return `${scheme}://${host}${port === '' ? '' : `:${port}`}`;
-}
 
 function hostAllowed(raw: string | undefined, policy: Extract<HostPolicy, { any: false }>): boolean {
   if (raw === undefined) return false;
@@ -230,55 +148,4 @@ export function refuseFrontDoor(host: string | undefined, origin: string | undef
   if (!hosts.any && !hostAllowed(host, hosts)) return HOST_NOT_ALLOWED;
   if (origin !== undefined && !origins.any && !originAllowed(origin, origins.origins)) return ORIGIN_NOT_ALLOWED;
   return undefined;
-}
-
-function listEntries(raw: string): string[] {
-  return raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
-}
-
-/**
- * Parses `--allowed-origins`: `none` (no Origin accepted: every request carrying one is refused), `*` (any
- * Origin: the check is off), or a comma-separated list of origins (`https://app.example`,
- * `http://localhost:6274`), each reduced to its serialisation. `null` is refused: any page can make a
- * browser send `Origin: null` (sandboxed frames, `file:` pages), so allowing it would allow every page.
- */
-export function parseOriginList(raw: string): OriginPolicy {
-  const entries = listEntries(raw);
-  if (entries.length === 0) throw new Error('the list of origins is empty (write none to accept no Origin, * to accept any)');
-  const single = entries.length === 1 ? (entries[0] as string).toLowerCase() : undefined;
-  if (single === '*') return { any: true };
-  if (single === 'none') return { any: false, origins: new Set() };
-  const origins = new Set<string>();
-  for (const e of entries) {
-    const l = e.toLowerCase();
-    if (l === '*' || l === 'none') throw new Error(`${l} stands alone: it cannot be combined with origins`);
-    if (l === 'null') throw new Error('"null" is not accepted: any page can send Origin: null (sandboxed frames), so it would allow every page');
-    if (e.includes('*')) throw new Error(`${quoted(e)}: wildcards are not supported; list each origin`);
-    const o = serializeOrigin(e);
-    if (o === undefined) throw new Error(`${quoted(e)} is not an origin (scheme://host[:port], e.g. https://app.example)`);
-    origins.add(o);
-  }
-  return { any: false, origins };
-}
-
-/**
- * Parses `--allowed-hosts`: `*` (any Host, the default) or a comma-separated list of `host` (that host on
- * any port), `host:port` (that port only) and `[v6]` / `[v6]:port`, matched case-insensitively after IDNA
- * encoding and without a trailing dot. A `Host` without a port matches only entries without one.
- */
-export function parseHostList(raw: string): HostPolicy {
-  const entries = listEntries(raw);
-  if (entries.length === 0) throw new Error('the list of hosts is empty (write * to accept any)');
-  if (entries.length === 1 && entries[0] === '*') return { any: true };
-  const names = new Set<string>();
-  const hostPorts = new Set<string>();
-  for (const e of entries) {
-    if (e === '*') throw new Error('* stands alone: it cannot be combined with hosts');
-    if (e.includes('*')) throw new Error(`${quoted(e)}: wildcards are not supported; list each host`);
-    const h = parseHostHeader(e);
-    if (h === undefined) throw new Error(`${quoted(e)} is not a host or host:port (e.g. mcp.example.com, 127.0.0.1:8080, [::1])`);
-    if (h.port === '') names.add(h.host);
-    else hostPorts.add(`${h.host}:${h.port}`);
-  }
-  return { any: false, names, hostPorts };
 }

@@ -2,34 +2,9 @@
  * State shared by every exchange of one proxy: upstream health, the open long-lived streams (closed on
  * shutdown), the in-flight count (awaited on shutdown) and the observation bus every step is reported to.
  */
-import type { ExchangeEvents } from './bus.ts';
-import type { Exchange } from './exchange.ts';
+import type { ExchangeEvents } from '../observe/bus.ts';
+import type { Exchange, ProxyErrorKind } from '../observe/exchange.ts';
 import type { UpstreamHealth } from './health.ts';
-
-/**
- * Kinds of `sidecar_proxy_errors_total`: the upstream failing (`upstream_*`), a request refused before it
- * reached the upstream (`bad_request`), a malformed or timed-out client request (`client_error`), a
- * connection closed at once because `--max-connections` were open (`connection_limit`), an idempotent
- * request resent once after the upstream closed its connection under it (`upstream_retried`; the client
- * saw the answer of the second attempt), and a request refused at the front door for its `Origin`
- * (`origin_not_allowed`, 403) or its `Host` (`host_not_allowed`, 421).
- */
-export type ProxyErrorKind =
-  | 'upstream_unavailable'
-  | 'upstream_timeout'
-  | 'upstream_aborted'
-  | 'bad_request'
-  | 'client_error'
-  | 'connection_limit'
-  | 'upstream_retried'
-  | 'origin_not_allowed'
-  | 'host_not_allowed';
-
-/** Given to observers (and published on the public `error` channel) for every proxy failure; `code` is the error's code, never its message. */
-export interface ProxyErrorEvent {
-  readonly kind: ProxyErrorKind;
-  readonly code: string | undefined;
-}
 
 /** A long-lived stream the proxy can end at shutdown. */
 export interface ShutdownClosable {

@@ -7,7 +7,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Exchange } from './exchange.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import { HOP_BY_HOP, rawResponseHead } from './headers.ts';
 import type { ProxyState } from './state.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';

@@ -2,7 +2,7 @@
  * Classifies errors from the upstream side (undici and socket errors) into what the client is told.
  * Pure: no I/O, tested without sockets.
  */
-import type { ExchangeOutcome } from './exchange.ts';
+import type { ExchangeOutcome } from '../observe/exchange.ts';
 
 /** Error codes meaning "no answer in time". */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);

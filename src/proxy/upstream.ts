@@ -1,6 +1,5 @@
 /** The keep-alive connection pool to the upstream. */
 import { Pool } from 'undici';
-import type { SidecarConfig } from '../config/load.ts';
 
 export interface UpstreamPoolOptions {
   readonly origin: URL;
@@ -29,8 +28,18 @@ export function createUpstreamPool(opts: UpstreamPoolOptions): Pool {
   });
 }
 
-/** The pool the configuration asks for (the `--upstream-*` options). */
-export function upstreamPoolFor(config: SidecarConfig): Pool {
+/** The `--upstream-*` options the pool is made from (the configuration has them, config/options.ts). */
+export interface UpstreamConfig {
+  readonly upstream: URL;
+  readonly upstreamConnections: number;
+  readonly upstreamConnectTimeoutMs: number;
+  readonly upstreamHeadersTimeoutMs: number;
+  readonly upstreamBodyTimeoutMs: number;
+  readonly upstreamKeepAliveTimeoutMs: number;
+}
+
+/** The pool the configuration asks for. */
+export function upstreamPoolFor(config: UpstreamConfig): Pool {
   return createUpstreamPool({
     origin: config.upstream,
     connections: config.upstreamConnections,

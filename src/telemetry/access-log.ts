@@ -5,8 +5,8 @@
  */
 import type { SpanContext } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import { traceFields, type Logger } from '../log.ts';
 import { CLIENT_CLOSED_STATUS } from './http-metrics.ts';
 

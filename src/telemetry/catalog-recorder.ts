@@ -12,7 +12,7 @@
  * offered, with that object's span, to the reservoirs of its duration series and of its tool counter series.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
-import type { AuthFailureReason, AuthScheme } from '../ledger/auth.ts';
+import type { AuthFailureReason, AuthScheme } from '../sources/rest/auth.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { KnownKind } from '../ledger/known-names.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
@@ -20,9 +20,9 @@ import type { LifecycleFact } from '../ledger/lifecycle.ts';
 import type { BucketReservoir, CounterReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
-/** Every `method` of the auth families (ledger/auth.ts). */
+/** Every `method` of the auth families (sources/rest/auth.ts). */
 const AUTH_SCHEMES = vocabulary<AuthScheme>({ bearer: true, api_key: true, basic: true, oauth2: true, none: true });
-/** The `reason`s of `mcp_auth_failures_total` that ledger/auth.ts `authFailureReason` gives (never `unknown`). */
+/** The `reason`s of `mcp_auth_failures_total` that sources/rest/auth.ts `authFailureReason` gives (never `unknown`). */
 const AUTH_FAILURE_REASONS = vocabulary<AuthFailureReason>({ missing: true, invalid_token: true, invalid_api_key: true, invalid_credentials: true, expired: true, unknown: false });
 const RESTART_REASONS = vocabulary<Extract<LifecycleFact, { kind: 'restart' }>['reason']>({ manual: true, crash: true, config_change: true });
 const UNCLASSIFIED_REASONS = vocabulary<Extract<RequestFact, { kind: 'unclassified' }>['reason']>({ too_large: true, not_json: true });

@@ -6,7 +6,7 @@
  * unit test checks it). Nothing outside telemetry/ creates an instrument: `instruments.ts` builds them all
  * from this table.
  */
-import { OBSERVER_FAILURE_LIMIT } from '../proxy/bus.ts';
+import { OBSERVER_FAILURE_LIMIT } from '../observe/bus.ts';
 
 /**
  * How a family is recorded:

@@ -4,11 +4,11 @@
  * rules read their presence as "the stream has delivered something".
  */
 import type { Counter } from '@opentelemetry/api';
-import type { EventType } from '../events/event-map.ts';
-import type { EventStreamMetrics, EventSubscriber, SkipReason } from '../events/subscriber.ts';
+import type { EventType } from '../sources/events/event-map.ts';
+import type { EventStreamMetrics, EventSubscriber, SkipReason } from '../sources/events/subscriber.ts';
 import { vocabulary, type Instruments } from './instruments.ts';
 
-/** Every reason an event is skipped (events/sequence.ts): each `sidecar_events_invalid_total{reason}` starts at 0. */
+/** Every reason an event is skipped (sources/events/sequence.ts): each `sidecar_events_invalid_total{reason}` starts at 0. */
 const INVALID_REASONS = vocabulary<SkipReason>({
   malformed_json: true, bad_envelope: true, unknown_type: true, bad_data: true,
   duplicate_id: true, out_of_order_id: true, repeated_snapshot: true,

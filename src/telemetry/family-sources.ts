@@ -6,7 +6,7 @@
  * (rest-classify.ts, the MCP tap), inventory from REST polling, MCP listing or the event stream
  * (catalog-sources.ts picks the inventory source), lifecycle through lifecycle.ts.
  */
-import type { SourceSet } from '../events/detect.ts';
+import type { SourceSet } from '../sources/detect/detect.ts';
 import { CATALOG } from './catalog.ts';
 
 /** A source of facts, and the surfaces it needs. */

@@ -15,10 +15,8 @@
  */
 import type { Counter } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange, StreamKind } from '../proxy/exchange.ts';
-import type { UpstreamHealth } from '../proxy/health.ts';
-import type { ProxyErrorKind } from '../proxy/state.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange, ProxyErrorKind, StreamKind } from '../observe/exchange.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
 import type { Exemplars } from './exemplars.ts';
@@ -27,6 +25,11 @@ import { vocabulary, type BoundedLabel, type Instruments } from './instruments.t
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
 const CLIENT_CLOSED = 499;
+
+/** What `sidecar_upstream_up` reads: the proxy's view of the upstream (proxy/health.ts `UpstreamHealth`), `undefined` until known. */
+export interface UpstreamUp {
+  readonly up: boolean | undefined;
+}
 
 /** Every kind of `sidecar_proxy_errors_total`, exported at 0 from start-up. */
 const PROXY_ERROR_KINDS = vocabulary<ProxyErrorKind>({
@@ -67,7 +70,7 @@ export class HttpMetrics {
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
 
   /** @param exemplars exemplars of request durations (only with tracing on and a filter other than always_off). */
-  constructor(instruments: Instruments, health: UpstreamHealth, exemplars?: Exemplars) {
+  constructor(instruments: Instruments, health: UpstreamUp, exemplars?: Exemplars) {
     this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
     this.#exemplars = exemplars;
     const histogram = (name: string, withExemplars = false) => {

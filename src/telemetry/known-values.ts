@@ -16,7 +16,7 @@
 import type { ErrorType } from '../ledger/facts.ts';
 import { normalizeEndpoint, ROUTE_TEMPLATES } from '../ledger/endpoint.ts';
 import type { Inventory } from '../ledger/inventory.ts';
-import { CONFIG_ERROR_TYPES, RESOURCE_TYPES } from '../ledger/rest-classify.ts';
+import { CONFIG_ERROR_TYPES, RESOURCE_TYPES } from '../sources/rest/rest-classify.ts';
 import type { CatalogRecorder } from './catalog-recorder.ts';
 import { vocabulary, type Instruments } from './instruments.ts';
 
@@ -36,7 +36,7 @@ const ERROR_TYPES = vocabulary<ErrorType>({
 /** `forbidden` is the sidecar's own reason for a 403 without an error code; `insufficient_permissions` the composer's code. */
 const DENIAL_REASONS = ['forbidden', 'insufficient_permissions'];
 
-/** `user_id`s of requests without a usable credential (ledger/auth.ts `userIdOf`). */
+/** `user_id`s of requests without a usable credential (sources/rest/auth.ts `userIdOf`). */
 const NO_CREDENTIAL_USER_IDS = ['anonymous', 'unknown'];
 
 export interface KnownValuesOptions {

@@ -13,11 +13,11 @@
  * With exemplars on, each operation duration (`prompts/get` included) is offered with the operation's span.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
-import { MCP_TRANSPORTS, type DropReason, type SessionEnd } from '../mcp/correlator.ts';
-import type { McpOperation } from '../mcp/operations.ts';
-import type { Outcome } from '../mcp/outcome.ts';
-import type { McpMetricsSink, UnparsedReason } from '../mcp/report.ts';
-import type { McpStats } from '../mcp/tap.ts';
+import { MCP_TRANSPORTS, type DropReason, type SessionEnd } from '../sources/mcp/correlator.ts';
+import type { McpOperation } from '../sources/mcp/operations.ts';
+import type { Outcome } from '../sources/mcp/outcome.ts';
+import type { McpMetricsSink, UnparsedReason } from '../sources/mcp/report.ts';
+import type { McpStats } from '../sources/mcp/tap.ts';
 import type { BucketReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 

@@ -1,6 +1,6 @@
 /**
  * One span per MCP operation, from the MCP operations on the observation bus (observer `mcp_spans`; the
- * contract is src/mcp/operations.ts): started when the
+ * contract is src/sources/mcp/operations.ts): started when the
  * JSON-RPC request is seen, ended when its response, a timeout or a cancellation is correlated — on both
  * transports (legacy SSE, where the answer comes on another HTTP exchange, and streamable HTTP).
  *
@@ -30,9 +30,9 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { ErrorType } from '../ledger/facts.ts';
-import type { McpOperation } from '../mcp/operations.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { McpOperation } from '../sources/mcp/operations.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 
 /** Longest tool or prompt name put in a span name or attribute; longer ones are cut. */
 export const MAX_NAME_LENGTH = 256;

@@ -10,8 +10,8 @@
  */
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
 
 export const HTTP_SERVER_DURATION = 'http.server.request.duration';

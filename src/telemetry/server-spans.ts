@@ -28,8 +28,8 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { normalizeEndpoint, ROUTE_TEMPLATES } from '../ledger/endpoint.ts';
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import { exchangeErrorType, semconvMethod } from './semconv-http.ts';
 
 /** Writes injected trace context as upstream headers of an exchange. */

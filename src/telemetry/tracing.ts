@@ -27,9 +27,9 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { TracesConfig } from '../config/otel-env.ts';
-import type { McpOperation } from '../mcp/operations.ts';
-import type { ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { McpOperation } from '../sources/mcp/operations.ts';
+import type { ObserverRegistry } from '../observe/bus.ts';
+import type { Exchange } from '../observe/exchange.ts';
 import { McpSpans } from './mcp-spans.ts';
 import { ServerSpans } from './server-spans.ts';
 

@@ -10,13 +10,15 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config/load.ts';
 import { OPTIONS } from '../../src/config/options.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/events/inventory-parse.ts';
+import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/sources/poll/inventory-parse.ts';
 import { negotiateFormat } from '../../src/exporters/negotiate.ts';
-import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from '../../src/ledger/auth.ts';
-import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
+import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from '../../src/sources/rest/auth.ts';
+import { classifyRest, configErrorType, lifecycleCall, resourceTypeOf, type RestObservation } from '../../src/sources/rest/rest-classify.ts';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../src/ledger/name-bounds.ts';
 import { clientResponseHeaders, HOP_BY_HOP, upstreamRequestHeaders, withOverrides } from '../../src/proxy/headers.ts';
-import { DEFAULT_ALLOWED_METHODS, parseHostHeader, parseHostList, parseOriginList, refuseFrontDoor, refuseRequest, serializeOrigin } from '../../src/proxy/request-policy.ts';
+import { parseHostHeader, parseHostList, parseOriginList, serializeOrigin } from '../../src/config/front-door.ts';
+import { DEFAULT_ALLOWED_METHODS } from '../../src/config/values.ts';
+import { refuseFrontDoor, refuseRequest } from '../../src/proxy/request-policy.ts';
 import { ERROR_TYPES, USERINFO } from './targets-text.ts';
 import { anyText, check, Crash, run, target, type FuzzTarget } from './harness.ts';
 
@@ -184,7 +186,7 @@ const headers = target('proxy/headers: upstreamRequestHeaders, clientResponseHea
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// ledger/rest-classify, ledger/auth
+// sources/rest/rest-classify, sources/rest/auth
 
 const apiPath = fc.oneof(
   fc.tuple(fc.constantFrom('tools', 'servers', 'resources', 'config', 'prompts', 'status', 'other'), fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 600 }), fc.constant('x'.repeat(5000)), fc.webUrl({ withQueryParameters: true, authoritySettings: { withUserInfo: true } }).map(encodeURIComponent)), fc.constantFrom('', '/invoke', '/start', '/stop', '/restart', '/logs')).map(([c, id, op]) => `/api/v1/${c}/${id.replace(/[/?]/g, '_')}${op}`),
@@ -214,7 +216,7 @@ const RESOURCE_TYPES = new Set(['servers', 'tools', 'prompts', 'resources', 'con
 const SCHEMES = new Set(['bearer', 'api_key', 'basic', 'oauth2', 'none']);
 const REASONS = new Set(['missing', 'invalid_token', 'invalid_api_key', 'invalid_credentials', 'expired', 'unknown']);
 
-const rest = target('ledger/rest-classify: classifyRest', [observation], (o) => {
+const rest = target('sources/rest/rest-classify: classifyRest', [observation], (o) => {
   const facts = run('classifyRest', () => classifyRest(o));
   run('resourceTypeOf', () => resourceTypeOf(o.path));
   run('lifecycleCall', () => lifecycleCall(o.method, o.path));
@@ -258,7 +260,7 @@ const USER_ID = /^(?:anonymous|unknown|h:[0-9a-f]{12}|[A-Za-z0-9._@:+-]{1,64})$/
 const ids = SecretIds.random();
 const jwtLike = fc.tuple(fc.jsonValue(), fc.oneof(fc.record({ sub: fc.oneof(fc.string({ maxLength: 80 }), fc.jsonValue()) }, { requiredKeys: [] }), fc.jsonValue())).map(([h, p]) => `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.sig`);
 
-const auth = target('ledger/auth: credentialOf, authFailureReason, jwtSubject, userIdOf', [credentialHeaders, fc.oneof(jwtLike, fc.string({ maxLength: 80 })), fc.constantFrom('auto', 'jwt-sub', 'header', 'credential-hash') as fc.Arbitrary<'auto' | 'jwt-sub' | 'header' | 'credential-hash'>, fc.jsonValue()], (hdrs, token, source, body) => {
+const auth = target('sources/rest/auth: credentialOf, authFailureReason, jwtSubject, userIdOf', [credentialHeaders, fc.oneof(jwtLike, fc.string({ maxLength: 80 })), fc.constantFrom('auto', 'jwt-sub', 'header', 'credential-hash') as fc.Arbitrary<'auto' | 'jwt-sub' | 'header' | 'credential-hash'>, fc.jsonValue()], (hdrs, token, source, body) => {
   const { scheme, credential } = run('credentialOf', () => credentialOf(hdrs));
   check(SCHEMES.has(scheme), scheme);
   check(REASONS.has(run('authFailureReason', () => authFailureReason(scheme, body))), 'reason outside the vocabulary');
@@ -275,7 +277,7 @@ const auth = target('ledger/auth: credentialOf, authFailureReason, jwtSubject, u
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// events/inventory-parse
+// sources/poll/inventory-parse
 
 const inventoryBody = fc.oneof(
   fc.jsonValue(),
@@ -301,7 +303,7 @@ const inventoryBody = fc.oneof(
 
 const finiteNonNegative = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n >= 0);
 
-const inventory = target('events/inventory-parse: parseVersion, parseStatus, parseServers, parseConflicts, parseListPage', [inventoryBody], (body) => {
+const inventory = target('sources/poll/inventory-parse: parseVersion, parseStatus, parseServers, parseConflicts, parseListPage', [inventoryBody], (body) => {
   const v = run('parseVersion', () => parseVersion(body));
   check(v === undefined || (v.version.length <= 64 && v.platform.length <= 128), 'unbounded version or platform');
   const s = run('parseStatus', () => parseStatus(body));

@@ -4,12 +4,12 @@
  */
 import { createParser } from 'eventsource-parser';
 import fc from 'fast-check';
-import { EVENT_TYPES, mapEvent } from '../../src/events/event-map.ts';
+import { EVENT_TYPES, mapEvent } from '../../src/sources/events/event-map.ts';
 import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/endpoint.ts';
-import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/mcp/jsonrpc.ts';
-import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/mcp/listing.ts';
-import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/mcp/outcome.ts';
-import { findEventBoundary, SseFeed } from '../../src/mcp/sse-feed.ts';
+import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/sources/mcp/jsonrpc.ts';
+import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/sources/mcp/listing.ts';
+import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/sources/mcp/outcome.ts';
+import { findEventBoundary, SseFeed } from '../../src/sources/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
 
 /** A URI that still carries `user:password@`. */
@@ -56,7 +56,7 @@ const endpoint = target('ledger/endpoint: normalizeEndpoint', [requestTarget], (
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// mcp/jsonrpc, mcp/outcome
+// sources/mcp/jsonrpc, sources/mcp/outcome
 
 const jsonRpcId = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 300 }), fc.constant(null), fc.boolean(), fc.object());
 const params = fc.oneof(
@@ -174,7 +174,7 @@ function checkMessage(m: McpMessage): void {
   }
 }
 
-const jsonrpc = target('mcp/jsonrpc: parseMessages, classifyMessage', [rpcText], (text) => {
+const jsonrpc = target('sources/mcp/jsonrpc: parseMessages, classifyMessage', [rpcText], (text) => {
   const parsed = run('parseMessages', () => parseMessages(text));
   let elements = 1;
   try {
@@ -188,7 +188,7 @@ const jsonrpc = target('mcp/jsonrpc: parseMessages, classifyMessage', [rpcText],
   for (const m of parsed.messages) checkMessage(m);
 });
 
-const classify = target('mcp/jsonrpc: classifyMessage (any value)', [fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true })], (value) => {
+const classify = target('sources/mcp/jsonrpc: classifyMessage (any value)', [fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true })], (value) => {
   const m = run('classifyMessage', () => classifyMessage(value));
   if (m !== undefined) checkMessage(m);
 });
@@ -197,7 +197,7 @@ const responseInfo: fc.Arbitrary<ResponseInfo> = fc.oneof(
   fc.record({ kind: fc.constant('result' as const), isError: fc.boolean(), unknownTool: fc.boolean() }),
   fc.record({ kind: fc.constant('error' as const), code: fc.option(fc.integer(), { nil: undefined }) }),
 );
-const outcome = target('mcp/outcome: responseOutcome, looksLikeUnknownTool', [fc.string({ maxLength: 300 }), responseInfo, fc.dictionary(fc.string(), fc.jsonValue())], (method, info, result) => {
+const outcome = target('sources/mcp/outcome: responseOutcome, looksLikeUnknownTool', [fc.string({ maxLength: 300 }), responseInfo, fc.dictionary(fc.string(), fc.jsonValue())], (method, info, result) => {
   const o = run('responseOutcome', () => responseOutcome(method, info));
   check(['ok', 'error', 'timeout', 'cancelled'].includes(o.outcome), `outcome ${o.outcome}`);
   check(o.outcome === 'ok' || (o.errorType !== undefined && ERROR_TYPES.has(o.errorType)), `error_type outside the vocabulary: ${o.errorType}`);
@@ -206,7 +206,7 @@ const outcome = target('mcp/outcome: responseOutcome, looksLikeUnknownTool', [fc
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// mcp/sse-feed
+// sources/mcp/sse-feed
 
 const sseLine = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 60 }).map((d) => `data: ${d.replace(/[\r\n]/g, '')}`) },
@@ -233,7 +233,7 @@ function feedAll(limit: number, bytes: Buffer, cuts: number[]): { events: Array<
   return { events, problems };
 }
 
-const sseFeed = target('mcp/sse-feed: SseFeed (any chunking)', [sseStream, fc.integer({ min: 16, max: 512 }), fc.array(fc.nat({ max: 3000 }), { maxLength: 20 })], (text, limit, cuts) => {
+const sseFeed = target('sources/mcp/sse-feed: SseFeed (any chunking)', [sseStream, fc.integer({ min: 16, max: 512 }), fc.array(fc.nat({ max: 3000 }), { maxLength: 20 })], (text, limit, cuts) => {
   const bytes = Buffer.from(text, 'utf8');
   const whole = run('SseFeed', () => feedAll(limit, bytes, []));
   const chunked = run('SseFeed', () => feedAll(limit, bytes, cuts));
@@ -252,7 +252,7 @@ const sseFeed = target('mcp/sse-feed: SseFeed (any chunking)', [sseStream, fc.in
   }
 });
 
-const boundary = target('mcp/sse-feed: findEventBoundary', [fc.string({ unit: fc.constantFrom('\r', '\n', 'a'), maxLength: 40 }), fc.nat({ max: 40 })], (text, cut) => {
+const boundary = target('sources/mcp/sse-feed: findEventBoundary', [fc.string({ unit: fc.constantFrom('\r', '\n', 'a'), maxLength: 40 }), fc.nat({ max: 40 })], (text, cut) => {
   // A line end is CRLF, a CR not followed by LF, or LF; a blank line is a line end right after one.
   const reference = /(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)/.exec(text);
   const state = { atLineStart: false, afterCr: false };
@@ -267,7 +267,7 @@ const boundary = target('mcp/sse-feed: findEventBoundary', [fc.string({ unit: fc
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// events/event-map
+// sources/events/event-map
 
 const eventData = fc.record(
   {
@@ -293,7 +293,7 @@ const eventData = fc.record(
 const eventType = fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string({ maxLength: 70 }));
 const envelope = fc.record({ type: eventType, time: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()), composer: fc.string(), data: fc.oneof(eventData, fc.jsonValue()) }, { requiredKeys: [] });
 
-const event = target('events/event-map: mapEvent', [fc.option(eventType, { nil: undefined }), fc.oneof(envelope.map((e) => JSON.stringify(e)), fc.json(), anyText(100))], (sseType, raw) => {
+const event = target('sources/events/event-map: mapEvent', [fc.option(eventType, { nil: undefined }), fc.oneof(envelope.map((e) => JSON.stringify(e)), fc.json(), anyText(100))], (sseType, raw) => {
   const m = run('mapEvent', () => mapEvent(sseType, raw));
   check(m.type === undefined || (EVENT_TYPES as readonly string[]).includes(m.type), `type outside the vocabulary: ${m.type}`);
   check(m.time === undefined || Number.isFinite(m.time), 'a non-finite time');

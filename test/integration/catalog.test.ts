@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, OVERFLOW_VALUE } from '../../src/telemetry/catalog.ts';
-import { SecretIds } from '../../src/ledger/auth.ts';
+import { SecretIds } from '../../src/sources/rest/auth.ts';
 import { requestJson, startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix, type MixResult } from '../fixtures/rest-traffic.ts';
 import { histogram, scrape, value, type Family } from '../fixtures/scrape.ts';

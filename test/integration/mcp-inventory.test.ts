@@ -5,7 +5,7 @@
  * are never invented from a plain server's names.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { INVENTORY_USER_AGENT } from '../../src/events/mcp-session.ts';
+import { INVENTORY_USER_AGENT } from '../../src/sources/poll/mcp-session.ts';
 import { connectMcp, type ConnectedClient } from '../fixtures/mcp-client.ts';
 import { startMcpHttpServer, type HostedServer } from '../fixtures/mcp-servers.ts';
 import { scrape, value, type Family } from '../fixtures/scrape.ts';

@@ -6,7 +6,8 @@ import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/cl
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_CHANNEL_PREFIX, type McpOperation } from '../../src/mcp/operations.ts';
+import { MCP_CHANNEL_PREFIX } from '../../src/observe/channels.ts';
+import type { McpOperation } from '../../src/sources/mcp/operations.ts';
 import { startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { connectMcp, MCP_KINDS, rawStreamablePost, type ConnectedClient, type McpKind } from '../fixtures/mcp-client.ts';
 import { histogram, scrape, scrapeText, value, type Family } from '../fixtures/scrape.ts';

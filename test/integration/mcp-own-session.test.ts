@@ -7,8 +7,8 @@
  * session of its own once it sees the upstream broadcast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { INVENTORY_USER_AGENT } from '../../src/events/mcp-session.ts';
-import { OWN_ID_PREFIX } from '../../src/mcp/own-ids.ts';
+import { INVENTORY_USER_AGENT } from '../../src/sources/poll/mcp-session.ts';
+import { OWN_ID_PREFIX } from '../../src/sources/mcp/own-ids.ts';
 import { startBroadcastGateway, type BroadcastGateway } from '../fixtures/broadcast-gateway.ts';
 import { startSupergateway, type Supergateway } from '../fixtures/peers/supergateway.ts';
 import { connectMcp, type ConnectedClient } from '../fixtures/mcp-client.ts';

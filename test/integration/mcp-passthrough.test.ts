@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANNEL_PREFIX, type Exchange } from '../../src/proxy/exchange.ts';
+import { CHANNEL_PREFIX } from '../../src/observe/channels.ts';
+import type { Exchange } from '../../src/observe/exchange.ts';
 import { waitFor } from '../fixtures/demo-composer.ts';
 import { histogram, scrape, value } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';

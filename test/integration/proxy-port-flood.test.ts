@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
-import { ObservationBus } from '../../src/proxy/bus.ts';
+import { ObservationBus } from '../../src/observe/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
 import { createProxy, type Proxy } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';

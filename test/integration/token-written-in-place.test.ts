@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAdminServer, type AdminServer } from '../../src/admin/server.ts';
 import { FileToken } from '../../src/admin/token.ts';
 import { SecretFile } from '../../src/config/secret-file.ts';
-import { InventoryPoller } from '../../src/events/poller.ts';
+import { InventoryPoller } from '../../src/sources/poll/poller.ts';
 import { Inventory } from '../../src/ledger/inventory.ts';
 import { createLogger } from '../../src/log.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';

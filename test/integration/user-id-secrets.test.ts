@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SecretIds } from '../../src/ledger/auth.ts';
+import { SecretIds } from '../../src/sources/rest/auth.ts';
 import { scrape } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 import { isSidecarOwn, startUpstream, type TestUpstream } from '../fixtures/upstream.ts';

@@ -11,8 +11,8 @@ import { createCatalogSources, type CatalogSources } from '../../src/catalog-sou
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
-import type { McpOperation } from '../../src/mcp/operations.ts';
-import { ObservationBus, type ObserverRegistry, type OperationEvents } from '../../src/proxy/bus.ts';
+import type { McpOperation } from '../../src/sources/mcp/operations.ts';
+import { ObservationBus, type ObserverRegistry, type OperationEvents } from '../../src/observe/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
 import { createProxy, type Proxy } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';

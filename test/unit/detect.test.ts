@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeSources, presence } from '../../src/events/detect.ts';
-import { countByServer } from '../../src/events/mcp-inventory.ts';
+import { describeSources, presence } from '../../src/sources/detect/detect.ts';
+import { countByServer } from '../../src/sources/poll/mcp-inventory.ts';
 
 describe('source detection', () => {
   it('reads any answer but 404 as present, and no answer as unknown', () => {

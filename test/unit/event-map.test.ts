@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mapEvent } from '../../src/events/event-map.ts';
+import { mapEvent } from '../../src/sources/events/event-map.ts';
 
 const env = (type: string, data: unknown, time = '2026-11-24T10:30:00.123Z') => JSON.stringify({ type, time, composer: 'c', data });
 

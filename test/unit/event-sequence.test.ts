@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { EventSequence, type SkipReason } from '../../src/events/sequence.ts';
+import { EventSequence, type SkipReason } from '../../src/sources/events/sequence.ts';
 import { Inventory } from '../../src/ledger/inventory.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { occurrenceKey, type LifecycleFact } from '../../src/ledger/lifecycle.ts';

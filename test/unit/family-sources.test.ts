@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SourceSet } from '../../src/events/detect.ts';
+import type { SourceSet } from '../../src/sources/detect/detect.ts';
 import { CATALOG } from '../../src/telemetry/catalog.ts';
 import { FAMILY_FEEDS, familyCoverage, renderFeedsMarkdown } from '../../src/telemetry/family-sources.ts';
 import { ROOT } from '../fixtures/sidecar.ts';

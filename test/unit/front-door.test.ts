@@ -6,17 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import {
-  HOST_NOT_ALLOWED,
-  ORIGIN_NOT_ALLOWED,
-  parseHostHeader,
-  parseHostList,
-  parseOriginList,
-  refuseFrontDoor,
-  serializeOrigin,
-  type HostPolicy,
-  type OriginPolicy,
-} from '../../src/proxy/request-policy.ts';
+import { parseHostHeader, parseHostList, parseOriginList, serializeOrigin, type HostPolicy, type OriginPolicy } from '../../src/config/front-door.ts';
+import { HOST_NOT_ALLOWED, ORIGIN_NOT_ALLOWED, refuseFrontDoor } from '../../src/proxy/request-policy.ts';
 
 const ANY_HOST: HostPolicy = { any: true };
 const ANY_ORIGIN: OriginPolicy = { any: true };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/events/inventory-parse.ts';
+import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from '../../src/sources/poll/inventory-parse.ts';
 import { Inventory } from '../../src/ledger/inventory.ts';
 import { diffServer } from '../../src/ledger/poll-diff.ts';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { Inventory } from '../../src/ledger/inventory.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
-import { classifyRest } from '../../src/ledger/rest-classify.ts';
+import { classifyRest } from '../../src/sources/rest/rest-classify.ts';
 import { CatalogRecorder } from '../../src/telemetry/catalog-recorder.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { registerKnownValues } from '../../src/telemetry/known-values.ts';

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Correlator, type CorrelatorOptions, type CorrelatorSink, type DropReason, type SessionEnd } from '../../src/mcp/correlator.ts';
-import type { RequestMessage, ResponseMessage } from '../../src/mcp/jsonrpc.ts';
-import type { McpOperation } from '../../src/mcp/operations.ts';
-import { Exchange } from '../../src/proxy/exchange.ts';
+import { Correlator, type CorrelatorOptions, type CorrelatorSink, type DropReason, type SessionEnd } from '../../src/sources/mcp/correlator.ts';
+import type { RequestMessage, ResponseMessage } from '../../src/sources/mcp/jsonrpc.ts';
+import type { McpOperation } from '../../src/sources/mcp/operations.ts';
+import { Exchange } from '../../src/observe/exchange.ts';
 
 interface Log {
   started: McpOperation[];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessage, idKey, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, resourceUriOf } from '../../src/mcp/jsonrpc.ts';
+import { classifyMessage, idKey, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, resourceUriOf } from '../../src/sources/mcp/jsonrpc.ts';
 
 describe('JSON-RPC message classification', () => {
   it('reads a tools/call request: id, method, tool name and trace context, never the arguments', () => {

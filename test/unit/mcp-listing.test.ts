@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMessage } from '../../src/mcp/jsonrpc.ts';
+import { classifyMessage } from '../../src/sources/mcp/jsonrpc.ts';
 import {
   cursorOf,
   ListingAssembler,
@@ -9,7 +9,7 @@ import {
   MAX_LISTING_ITEMS,
   serverIdentityOf,
   type ListPage,
-} from '../../src/mcp/listing.ts';
+} from '../../src/sources/mcp/listing.ts';
 
 const page = (names: string[], nextCursor?: string | false): ListPage => ({
   kind: 'tools',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeUnknownTool, noResponseOutcome, refusedErrorType, responseOutcome } from '../../src/mcp/outcome.ts';
+import { looksLikeUnknownTool, noResponseOutcome, refusedErrorType, responseOutcome } from '../../src/sources/mcp/outcome.ts';
 
 const text = (t: string) => ({ content: [{ type: 'text', text: t }], isError: true });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isComposerToolsList, STREAMABLE_PROBE_BODY, streamablePresence } from '../../src/events/detect.ts';
-import { countByServer, separatorFor, staleKinds, type Coverage } from '../../src/events/inventory-naming.ts';
-import { incoming, outgoing } from '../../src/events/own-id-transport.ts';
-import { isOwnId, ownId, ownIdNumber, OWN_ID_PREFIX } from '../../src/mcp/own-ids.ts';
+import { isComposerToolsList, STREAMABLE_PROBE_BODY, streamablePresence } from '../../src/sources/detect/detect.ts';
+import { countByServer, separatorFor, staleKinds, type Coverage } from '../../src/sources/poll/inventory-naming.ts';
+import { incoming, outgoing } from '../../src/sources/poll/own-id-transport.ts';
+import { isOwnId, ownId, ownIdNumber, OWN_ID_PREFIX } from '../../src/sources/mcp/own-ids.ts';
 
 describe("the sidecar's own JSON-RPC ids", () => {
   it('are strings no client numbers its requests with: never a number, not even for Number()', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerValue, MAX_LEARNED_PATHS, McpRoutes, pathOfUrl, sessionIdOfUrl } from '../../src/mcp/routes.ts';
+import { headerValue, MAX_LEARNED_PATHS, McpRoutes, pathOfUrl, sessionIdOfUrl } from '../../src/sources/mcp/routes.ts';
 
 describe('MCP routes', () => {
   it('recognises the legacy SSE, messages and streamable-HTTP paths, and nothing else', () => {

@@ -1,5 +1,5 @@
 /**
- * The MCP span observer against the operation contract (src/mcp/operations.ts), driven the way the proxy
+ * The MCP span observer against the operation contract (src/sources/mcp/operations.ts), driven the way the proxy
  * and the MCP tap drive it: an Exchange given to the observation bus's `start`, McpOperation objects given
  * to its operation hooks (start when the JSON-RPC request is seen, end — the same object, with `endTime`
  * and `outcome` set — when its response, a timeout or a cancellation is correlated). Real SDK, in-memory
@@ -10,9 +10,9 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TracesConfig } from '../../src/config/otel-env.ts';
 import { createLogger } from '../../src/log.ts';
-import type { McpOperation } from '../../src/mcp/operations.ts';
-import { ObservationBus } from '../../src/proxy/bus.ts';
-import { Exchange } from '../../src/proxy/exchange.ts';
+import type { McpOperation } from '../../src/sources/mcp/operations.ts';
+import { ObservationBus } from '../../src/observe/bus.ts';
+import { Exchange } from '../../src/observe/exchange.ts';
 import { safeResourceUri } from '../../src/telemetry/mcp-spans.ts';
 import { createResource } from '../../src/telemetry/resource.ts';
 import { Tracing } from '../../src/telemetry/tracing.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findEventBoundary, SseFeed, type SseProblem } from '../../src/mcp/sse-feed.ts';
+import { findEventBoundary, SseFeed, type SseProblem } from '../../src/sources/mcp/sse-feed.ts';
 
 interface Seen {
   events: Array<[string | undefined, string]>;

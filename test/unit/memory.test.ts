@@ -17,7 +17,7 @@ import {
   planMemory,
   resolveBudget,
   type ReadFile,
-} from '../../src/memory.ts';
+} from '../../src/config/memory.ts';
 import { manifestMemory, parseQuantity } from '../../scripts/lib/manifest.ts';
 
 const MiB = 1024 * 1024;

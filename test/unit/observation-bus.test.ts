@@ -10,10 +10,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { CHANNEL_PREFIX, Exchange, type ExchangeTap } from '../../src/proxy/exchange.ts';
-import { MCP_CHANNEL_PREFIX, OBSERVER_FAILURE_LIMIT, OBSERVER_LOG_INTERVAL_MS, ObservationBus, type Observer, type ObserverHandle } from '../../src/proxy/bus.ts';
-import { FAULT_OBSERVER, registerFaultObserver } from '../../src/proxy/fault-observer.ts';
-import type { ProxyErrorEvent } from '../../src/proxy/state.ts';
+import { CHANNEL_PREFIX, MCP_CHANNEL_PREFIX } from '../../src/observe/channels.ts';
+import { Exchange, type ExchangeTap, type ProxyErrorEvent } from '../../src/observe/exchange.ts';
+import { OBSERVER_FAILURE_LIMIT, OBSERVER_LOG_INTERVAL_MS, ObservationBus, type Observer, type ObserverHandle } from '../../src/observe/bus.ts';
+import { FAULT_OBSERVER, registerFaultObserver } from '../../src/observe/fault-observer.ts';
 
 interface Op {
   readonly method: string;

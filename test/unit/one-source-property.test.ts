@@ -8,7 +8,7 @@
  * what polls have seen), a connection goes silent without closing until the idle timeout, frames are
  * delivered twice or an old one again (duplicated and backwards ids). The poller takes views that are
  * applied later (interleaved with events). The sidecar side is the real code: the event sequence
- * (src/events/sequence.ts, fed SSE frames), the ledger and the inventory.
+ * (src/sources/events/sequence.ts, fed SSE frames), the ledger and the inventory.
  *
  * With replay available, the counts always equal the true number of occurrences; when the composer can
  * no longer replay a gap (reset), nothing is ever counted twice.
@@ -16,7 +16,7 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventSequence, type SkipReason } from '../../src/events/sequence.ts';
+import { EventSequence, type SkipReason } from '../../src/sources/events/sequence.ts';
 import { Inventory } from '../../src/ledger/inventory.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { occurrenceKey, type LifecycleFact } from '../../src/ledger/lifecycle.ts';

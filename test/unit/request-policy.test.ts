@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../../src/config/values.ts';
 import {
-  DEFAULT_ALLOWED_METHODS,
   isWebSocketUpgrade,
-  parseMethodList,
   refuseRequest,
   transferEncodingRefusal,
   type RequestHead,

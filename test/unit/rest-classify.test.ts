@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from '../../src/ledger/auth.ts';
-import { classifyRest, configErrorType, errorTypeOfStatus, resourceTypeOf, type RestObservation } from '../../src/ledger/rest-classify.ts';
+import { authFailureReason, credentialOf, jwtSubject, SecretIds, userIdOf } from '../../src/sources/rest/auth.ts';
+import { classifyRest, configErrorType, errorTypeOfStatus, resourceTypeOf, type RestObservation } from '../../src/sources/rest/rest-classify.ts';
 
 const obs = (o: Partial<RestObservation>): RestObservation => ({
   method: 'GET',

@@ -7,8 +7,8 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TracesConfig } from '../../src/config/otel-env.ts';
 import { createLogger } from '../../src/log.ts';
-import { ObservationBus } from '../../src/proxy/bus.ts';
-import { Exchange } from '../../src/proxy/exchange.ts';
+import { ObservationBus } from '../../src/observe/bus.ts';
+import { Exchange } from '../../src/observe/exchange.ts';
 import { createResource } from '../../src/telemetry/resource.ts';
 import { Tracing } from '../../src/telemetry/tracing.ts';
 

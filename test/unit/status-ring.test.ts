@@ -7,7 +7,7 @@ import { binOf, binUpper, binValue, BUCKET_MS, BUCKETS, OTHER, quantile, Series,
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../../src/ledger/facts.ts';
 import type { CatalogSink } from '../../src/ledger/ledger.ts';
 import type { LifecycleFact } from '../../src/ledger/lifecycle.ts';
-import { Exchange } from '../../src/proxy/exchange.ts';
+import { Exchange } from '../../src/observe/exchange.ts';
 
 const MAX_REL_ERROR = 2 ** (1 / 8) - 1;
 

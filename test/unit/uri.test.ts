@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resourceUriOf } from '../../src/mcp/jsonrpc.ts';
-import { classifyRest } from '../../src/ledger/rest-classify.ts';
-import { mapEvent } from '../../src/events/event-map.ts';
+import { resourceUriOf } from '../../src/sources/mcp/jsonrpc.ts';
+import { classifyRest } from '../../src/sources/rest/rest-classify.ts';
+import { mapEvent } from '../../src/sources/events/event-map.ts';
 import { resourceUriLabel } from '../../src/ledger/uri.ts';
 
 describe('resource URIs as labels', () => {

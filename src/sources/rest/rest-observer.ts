@@ -5,14 +5,14 @@
  * lifecycle and config calls, 401/403 answers); at `end` it classifies. Per-exchange state lives in
  * WeakMaps keyed by the Exchange.
  */
-import type { ObserverHandle, ObserverRegistry } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { ObserverHandle, ObserverRegistry } from '../../observe/bus.ts';
+import type { Exchange } from '../../observe/exchange.ts';
 import { userIdOf, type UserIdOptions } from './auth.ts';
-import { BodyCapture } from './body-capture.ts';
-import { normalizeEndpoint } from './endpoint.ts';
-import type { Inventory } from './inventory.ts';
-import type { Ledger } from './ledger.ts';
-import type { LifecycleFact } from './lifecycle.ts';
+import { BodyCapture } from '../../observe/body-capture.ts';
+import { normalizeEndpoint } from '../../ledger/endpoint.ts';
+import type { Inventory } from '../../ledger/inventory.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { LifecycleFact } from '../../ledger/lifecycle.ts';
 import { classifyRest, lifecycleCall, needsResponseBody, type RestFact, type RestObservation } from './rest-classify.ts';
 
 export interface RestObserverOptions {

@@ -1,13 +1,13 @@
 /**
  * Where correlated MCP operations go: the ledger (the catalog's tool and resource families), the MCP
  * metrics sink (semantic conventions and self-health, implemented by telemetry/mcp-metrics.ts, which mcp/
- * never imports), and the observation bus (src/proxy/bus.ts), which calls the operation observers
- * (tracing) behind its guard and publishes on the public operation channels (src/mcp/operations.ts); the
+ * never imports), and the observation bus (src/observe/bus.ts), which calls the operation observers
+ * (tracing) behind its guard and publishes on the public operation channels (src/sources/mcp/operations.ts); the
  * pages of clients' list results, put together into listings, and their `initialize` answers go to the
- * inventory sink (events/mcp-inventory.ts), when there is one.
+ * inventory sink (sources/poll/mcp-inventory.ts), when there is one.
  */
-import type { Ledger } from '../ledger/ledger.ts';
-import type { OperationEvents } from '../proxy/bus.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { OperationEvents } from '../../observe/bus.ts';
 import type { CorrelatorSink, DropReason, SessionEnd } from './correlator.ts';
 import { ListingAssembler, type ListPage, type McpInventorySink, type ServerIdentity } from './listing.ts';
 import type { McpOperation } from './operations.ts';

@@ -1,6 +1,6 @@
 /**
- * The contract between the MCP tap (src/mcp/) and its observers (tracing, logs): one {@link McpOperation}
- * per JSON-RPC request the sidecar correlates, handed to the observation bus (src/proxy/bus.ts) when the
+ * The contract between the MCP tap (src/sources/mcp/) and its observers (tracing, logs): one {@link McpOperation}
+ * per JSON-RPC request the sidecar correlates, handed to the observation bus (src/observe/bus.ts) when the
  * request is seen (`operationStart`) and when its response, a timeout or a cancellation ends it
  * (`operationEnd`) — the same object both times. The bus calls its operation observers behind its guard,
  * then publishes the operation on the public channels `mcp-composer-sidecar:mcp:operation:start` / `:end`
@@ -8,10 +8,8 @@
  * An operation never carries tool arguments, results, tokens or the session id in a form meant for export:
  * `sessionKey` is for correlation inside the process only.
  */
-import type { Exchange } from '../proxy/exchange.ts';
-import type { ErrorType } from '../ledger/facts.ts';
-
-export { MCP_CHANNEL_PREFIX } from '../proxy/bus.ts';
+import type { Exchange } from '../../observe/exchange.ts';
+import type { ErrorType } from '../../ledger/facts.ts';
 
 export type McpTransport = 'sse' | 'streamable_http';
 

@@ -4,10 +4,11 @@
  * missing fields become `invalid` outcomes (counted and skipped by the caller); unknown extra fields are
  * ignored.
  */
-import type { ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
-import type { LifecycleFact } from '../ledger/lifecycle.ts';
-import { resourceUriLabel } from '../ledger/uri.ts';
-import { parseServerInfo, type Capabilities, type ServerInfo } from './inventory-parse.ts';
+import type { ResourceReadFact, ToolCallFact } from '../../ledger/facts.ts';
+import type { Capabilities, ServerInfo } from '../../ledger/inventory.ts';
+import type { LifecycleFact } from '../../ledger/lifecycle.ts';
+import { resourceUriLabel } from '../../ledger/uri.ts';
+import { parseServerInfo } from '../poll/inventory-parse.ts';
 
 export const EVENT_TYPES = [
   'snapshot',

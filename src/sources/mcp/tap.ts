@@ -15,9 +15,9 @@
  *   responses come in the POST's JSON or SSE answer, or on the session's `GET /mcp` stream; `DELETE /mcp`
  *   (or a 404 for the session, or idleness) ends it.
  */
-import type { Ledger } from '../ledger/ledger.ts';
-import type { ObserverHandle, ObserverRegistry, OperationEvents } from '../proxy/bus.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { ObserverHandle, ObserverRegistry, OperationEvents } from '../../observe/bus.ts';
+import type { Exchange } from '../../observe/exchange.ts';
 import { Correlator, type CorrelatorOptions, type Session } from './correlator.ts';
 import { ExchangeState, type TapContext } from './exchange-state.ts';
 import type { ResponseMessage } from './jsonrpc.ts';

@@ -4,7 +4,7 @@
  * proxy.
  *
  * The steps, in the order they happen for one exchange (each also published on the public channel
- * `${CHANNEL_PREFIX}:<step>` while it has subscribers):
+ * `${CHANNEL_PREFIX}:<step>` of channels.ts while it has subscribers):
  * - `start`    — request head received, before the upstream request is sent. Observers that need the
  *                bodies (MCP, REST classification) attach an {@link ExchangeTap} here.
  * - `response` — the status line and headers were sent to the client (by the upstream or by the
@@ -15,8 +15,6 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AttachedTap } from './bus.ts';
-
-export const CHANNEL_PREFIX = 'mcp-composer-sidecar:proxy';
 
 /**
  * How an exchange ended:
@@ -37,6 +35,31 @@ export type ExchangeOutcome =
 
 /** What kind of long-lived response an exchange became, if any. */
 export type StreamKind = 'sse' | 'websocket';
+
+/**
+ * Kinds of `sidecar_proxy_errors_total`: the upstream failing (`upstream_*`), a request refused before it
+ * reached the upstream (`bad_request`), a malformed or timed-out client request (`client_error`), a
+ * connection closed at once because `--max-connections` were open (`connection_limit`), an idempotent
+ * request resent once after the upstream closed its connection under it (`upstream_retried`; the client
+ * saw the answer of the second attempt), and a request refused at the front door for its `Origin`
+ * (`origin_not_allowed`, 403) or its `Host` (`host_not_allowed`, 421).
+ */
+export type ProxyErrorKind =
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'upstream_aborted'
+  | 'bad_request'
+  | 'client_error'
+  | 'connection_limit'
+  | 'upstream_retried'
+  | 'origin_not_allowed'
+  | 'host_not_allowed';
+
+/** Given to observers (and published on the public `error` channel) for every proxy failure; `code` is the error's code, never its message. */
+export interface ProxyErrorEvent {
+  readonly kind: ProxyErrorKind;
+  readonly code: string | undefined;
+}
 
 /**
  * Receives copies of the bytes of one exchange, attached by an observer (`ObserverHandle.addTap`) and

@@ -7,9 +7,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { authFailureReason, credentialOf, type AuthFailureReason, type AuthScheme } from './auth.ts';
-import type { ErrorType } from './facts.ts';
-import { cutPast, MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from './name-bounds.ts';
-import { resourceUriLabel } from './uri.ts';
+import type { ErrorType } from '../../ledger/facts.ts';
+import { cutPast, MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../../ledger/name-bounds.ts';
+import { resourceUriLabel } from '../../ledger/uri.ts';
 
 export interface RestObservation {
   readonly method: string;

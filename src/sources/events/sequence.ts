@@ -23,11 +23,11 @@
  *   not send it, events whose `time` is older than the connection.
  */
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { Inventory } from '../ledger/inventory.ts';
-import type { Ledger } from '../ledger/ledger.ts';
-import type { Logger } from '../log.ts';
+import type { Inventory } from '../../ledger/inventory.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import { FAILED_STATES } from '../../ledger/poll-diff.ts';
+import type { Logger } from '../../log.ts';
 import { mapEvent, type EventType, type InvalidReason } from './event-map.ts';
-import { FAILED } from './inventory-parse.ts';
 import type { DisconnectReason } from './stream.ts';
 
 /** Why an event was skipped: invalid in itself, or not new (already applied, out of order, a second snapshot). */
@@ -318,7 +318,7 @@ export class EventSequence {
       total: states.length,
       running: states.filter((s) => s === 'running').length,
       stopped: states.filter((s) => s === 'stopped').length,
-      failed: states.filter((s) => FAILED.has(s)).length,
+      failed: states.filter((s) => FAILED_STATES.has(s)).length,
     };
   }
 }

@@ -3,7 +3,7 @@
  * exactly as long as the exchange), what it carries, and what it learned. See tap.ts for how each
  * transport is correlated.
  */
-import type { Exchange, ExchangeTap } from '../proxy/exchange.ts';
+import type { Exchange, ExchangeTap } from '../../observe/exchange.ts';
 import { BodyReader, type BodyRead } from './body-reader.ts';
 import type { Correlator, Pending, Session } from './correlator.ts';
 import { parseMessages, type McpMessage, type ResponseMessage } from './jsonrpc.ts';

@@ -3,7 +3,7 @@
  * limit; past it the copy is dropped and marked `overflowed` — the stream itself is never held or slowed.
  * It is the response tap of the exchange it copies.
  */
-import type { ExchangeTap } from '../proxy/exchange.ts';
+import type { ExchangeTap } from './exchange.ts';
 
 export class BodyCapture implements ExchangeTap {
   readonly #limit: number;

@@ -10,8 +10,8 @@
  * name and capability kinds (listing.ts). Arguments, descriptions, other results and error messages are
  * never kept.
  */
-import { cutPast, MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { resourceUriLabel } from '../ledger/uri.ts';
+import { cutPast, MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../../ledger/name-bounds.ts';
+import { resourceUriLabel } from '../../ledger/uri.ts';
 import { cursorOf, LIST_METHODS, listPageOf, serverIdentityOf } from './listing.ts';
 import { looksLikeUnknownTool, type ResponseInfo } from './outcome.ts';
 

@@ -14,7 +14,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ListingAssembler, listPageOf, serverIdentityOf, type ListKind, type Listing, type ServerIdentity } from '../mcp/listing.ts';
 import { mcpPath } from '../mcp/routes.ts';
-import { isComposerToolsList } from './detect.ts';
+import { isComposerToolsList } from '../detect/detect.ts';
 import { OwnIdTransport } from './own-id-transport.ts';
 
 export type SessionTransport = 'streamable_http' | 'sse';

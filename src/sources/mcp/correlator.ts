@@ -16,7 +16,7 @@
  *   traffic, open stream or pending request; its duration is measured to its last activity.
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { Exchange } from '../../observe/exchange.ts';
 import { idKey, type JsonRpcId, type RequestMessage, type ResponseMessage } from './jsonrpc.ts';
 import { LIST_METHODS, type ListPage, type ServerIdentity } from './listing.ts';
 import type { McpOperation, McpTransport } from './operations.ts';

@@ -6,9 +6,9 @@
  * connection and never pass through the proxy, so they are never counted as traffic.
  */
 import { Client } from 'undici';
-import type { Logger } from '../log.ts';
-import type { Inventory } from '../ledger/inventory.ts';
-import type { LifecycleFact } from '../ledger/lifecycle.ts';
+import type { Logger } from '../../log.ts';
+import type { Inventory } from '../../ledger/inventory.ts';
+import type { LifecycleFact } from '../../ledger/lifecycle.ts';
 import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from './inventory-parse.ts';
 
 export interface PollerOptions {

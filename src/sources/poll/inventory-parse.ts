@@ -3,27 +3,10 @@
  * ones (docs/composer-api.md). Each returns `undefined` for a shape it does not recognise rather
  * than guessing: a family no source can feed is absent, never zero-filled.
  */
-import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { resourceUriLabel } from '../ledger/uri.ts';
-
-export interface VersionInfo {
-  readonly version: string;
-  readonly platform: string;
-}
-
-export interface ServerCounts {
-  readonly total: number;
-  readonly running: number;
-  readonly stopped: number;
-  /** Servers whose state is crashed/failed; `undefined` when the shape does not say. */
-  readonly failed: number | undefined;
-}
-
-export interface Capabilities {
-  readonly tools: number;
-  readonly prompts: number;
-  readonly resources: number;
-}
+import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../../ledger/inventory.ts';
+import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../../ledger/name-bounds.ts';
+import { FAILED_STATES } from '../../ledger/poll-diff.ts';
+import { resourceUriLabel } from '../../ledger/uri.ts';
 
 export interface StatusInfo {
   readonly servers: ServerCounts | undefined;
@@ -33,20 +16,11 @@ export interface StatusInfo {
   readonly states: ReadonlyMap<string, string> | undefined;
 }
 
-export interface ServerInfo {
-  readonly id: string;
-  readonly state: string;
-  readonly pid: number | undefined;
-  readonly restartCount: number | undefined;
-}
-
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 const str = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
-
-export const FAILED = new Set(['crashed', 'failed', 'error']);
 
 export function parseVersion(body: unknown): VersionInfo | undefined {
   if (!isObj(body)) return undefined;
@@ -65,7 +39,7 @@ export function parseStatus(body: unknown): StatusInfo | undefined {
     const stopped = num(servers['stopped']);
     const statuses = isObj(servers['statuses']) ? servers['statuses'] : undefined;
     const states = statuses === undefined ? undefined : new Map(Object.entries(statuses).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    const failed = states === undefined ? num(servers['failed']) : [...states.values()].filter((s) => FAILED.has(s)).length;
+    const failed = states === undefined ? num(servers['failed']) : [...states.values()].filter((s) => FAILED_STATES.has(s)).length;
     const caps = isObj(body['capabilities']) ? body['capabilities'] : undefined;
     return {
       servers: total !== undefined && running !== undefined && stopped !== undefined ? { total, running, stopped, failed } : undefined,

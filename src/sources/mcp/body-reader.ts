@@ -4,7 +4,7 @@
  * is copied, so it can be read before the response arrives; without one it is read when the caller knows
  * it is complete.
  */
-import { BodyCapture } from '../ledger/body-capture.ts';
+import { BodyCapture } from '../../observe/body-capture.ts';
 import { parseMessages, type ParsedMessages } from './jsonrpc.ts';
 
 export type BodyRead = ParsedMessages | 'too_large' | 'empty';

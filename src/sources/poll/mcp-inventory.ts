@@ -4,7 +4,7 @@
  * counts. `--mcp-inventory` says where they come from (docs/composers.md):
  *
  * - `passive`: only from what clients' own sessions carry — their complete `tools/list`, `prompts/list`,
- *   `resources/list` listings (every page, mcp/listing.ts) and `initialize` answers, read by the MCP tap.
+ *   `resources/list` listings (every page, sources/mcp/listing.ts) and `initialize` answers, read by the MCP tap.
  *   The sidecar sends nothing. A `list_changed` seen on a client's stream keeps the values until a client
  *   lists again.
  * - `active`: only from the sidecar's own session (mcp-session.ts), kept open: every list at start, every
@@ -21,8 +21,8 @@
  * attributed to a server only when its name carries a known server prefix or its URI scheme is a known
  * server id — otherwise it counts in the total alone. Elsewhere the per-server families are absent.
  */
-import type { Logger } from '../log.ts';
-import type { Inventory } from '../ledger/inventory.ts';
+import type { Logger } from '../../log.ts';
+import type { Inventory } from '../../ledger/inventory.ts';
 import { LIST_KINDS, type ListKind, type Listing, type McpInventorySink, type ServerIdentity } from '../mcp/listing.ts';
 import { emptyListing, OwnMcpSession, readToolsList, type OwnReadOptions, type SessionTransport } from './mcp-session.ts';
 import { countByServer, separatorFor, staleKinds } from './inventory-naming.ts';

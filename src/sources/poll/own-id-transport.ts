@@ -4,7 +4,7 @@
  *
  * - out: the SDK numbers its requests 0, 1, 2… like every client does; each id (and the `requestId` of
  *   its `notifications/cancelled`) is rewritten to a string with the per-process random prefix of
- *   mcp/own-ids.ts. On an upstream that sends every message to every session, a client then sees the
+ *   sources/mcp/own-ids.ts. On an upstream that sends every message to every session, a client then sees the
  *   answers to the sidecar's requests under ids it never used, which SDK clients drop.
  * - in: a response under one of those ids is given back to the SDK with its number; a response under any
  *   other id was meant for someone else (the upstream broadcasts): it is dropped and reported, never

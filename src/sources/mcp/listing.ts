@@ -14,8 +14,8 @@
  * completes (the client stopped paging, a page was unreadable, a bound was reached) is dropped and changes
  * nothing.
  */
-import { cutPast, MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { resourceUriLabel } from '../ledger/uri.ts';
+import { cutPast, MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../../ledger/name-bounds.ts';
+import { resourceUriLabel } from '../../ledger/uri.ts';
 
 export const LIST_KINDS = ['tools', 'prompts', 'resources'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
@@ -90,7 +90,7 @@ export interface ServerIdentity {
   readonly listChanged: readonly ListKind[];
 }
 
-/** Where the tap sends what clients' sessions told it about the inventory (src/events/mcp-inventory.ts). */
+/** Where the tap sends what clients' sessions told it about the inventory (src/sources/poll/mcp-inventory.ts). */
 export interface McpInventorySink {
   /** A client's complete listing of one kind. */
   listing(listing: Listing): void;

@@ -14,8 +14,8 @@
  * - No response: `timeout` (nothing within the pending timeout) or `cancelled` (the client cancelled, went
  *   away, or its session closed); an upstream failure is `upstream_unavailable`.
  */
-import type { ErrorType } from '../ledger/facts.ts';
-import { jsonRpcErrorType } from '../ledger/facts.ts';
+import type { ErrorType } from '../../ledger/facts.ts';
+import { jsonRpcErrorType } from '../../ledger/facts.ts';
 import type { ListPage, ServerIdentity } from './listing.ts';
 import type { McpOutcome } from './operations.ts';
 

@@ -24,29 +24,15 @@
  * The proxy imports nothing from telemetry: main.ts creates the bus, wires its failure counter and
  * registers the observers.
  */
-import diagnostics_channel from 'node:diagnostics_channel';
 import type { Logger } from '../log.ts';
-import { CHANNEL_PREFIX, type Exchange, type ExchangeTap } from './exchange.ts';
-import type { ProxyErrorEvent, ProxyErrorKind } from './state.ts';
+import { publicChannels } from './channels.ts';
+import type { Exchange, ExchangeTap, ProxyErrorEvent, ProxyErrorKind } from './exchange.ts';
 
 /** Failures after which an observer is detached (until the process restarts). */
 export const OBSERVER_FAILURE_LIMIT = 1000;
 
 /** After an observer's first failure (logged with its stack), at most one line per this period, with a count. */
 export const OBSERVER_LOG_INTERVAL_MS = 60_000;
-
-/** Prefix of the MCP operation channels (the contract of src/mcp/operations.ts). */
-export const MCP_CHANNEL_PREFIX = 'mcp-composer-sidecar:mcp';
-
-/** The public channels the bus publishes on (only while they have subscribers). */
-export const publicChannels = {
-  start: diagnostics_channel.channel(`${CHANNEL_PREFIX}:start`),
-  response: diagnostics_channel.channel(`${CHANNEL_PREFIX}:response`),
-  end: diagnostics_channel.channel(`${CHANNEL_PREFIX}:end`),
-  error: diagnostics_channel.channel(`${CHANNEL_PREFIX}:error`),
-  operationStart: diagnostics_channel.channel(`${MCP_CHANNEL_PREFIX}:operation:start`),
-  operationEnd: diagnostics_channel.channel(`${MCP_CHANNEL_PREFIX}:operation:end`),
-} as const;
 
 /** Where a failure happened, as logged. */
 export type Hook =
@@ -64,7 +50,7 @@ export type Hook =
 
 /**
  * An observer's hooks, all optional, each called synchronously with one argument. `Op` is the MCP
- * operation type (src/mcp/operations.ts); the proxy never looks inside it.
+ * operation type (src/sources/mcp/operations.ts); the proxy never looks inside it.
  * - `onStart`: the request head arrived, before the upstream request is sent (attach taps, set upstream headers);
  * - `onResponse`: the response head went out (from the upstream, or the proxy's own 502/504), or an upgrade switched;
  * - `onEnd`: the exchange is over (always once per `onStart`);
