@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { McpOperation } from '../../src/mcp/operations.ts';
-import type { Hook, ObservationBus, ObserverHandle } from '../../src/proxy/bus.ts';
-import type { Exchange, ExchangeTap } from '../../src/proxy/exchange.ts';
+import type { McpOperation } from '../../src/sources/mcp/operations.ts';
+import type { Hook, ObservationBus, ObserverHandle } from '../../src/observe/bus.ts';
+import type { Exchange, ExchangeTap } from '../../src/observe/exchange.ts';
 import { waitFor } from '../fixtures/demo-composer.ts';
 import { histogram, scrape, value } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
@@ -173,9 +173,13 @@ describe('a random observer hook throwing on a random exchange', () => {
           return void res.end(body);
         }
         if (url.pathname === '/mcp' && req.method === 'POST') {
-          const msg = JSON.parse(body.toString('utf8')) as { id: number; params: { arguments: { a: number; b: number } } };
+          const msg = JSON.parse(body.toString('utf8')) as { id?: number; method?: string; params?: { arguments?: { a: number; b: number } } };
+          const args = msg.params?.arguments;
+          // Anything but the tools/call of this test (the sidecar's detection probe: a JSON object that is no
+          // JSON-RPC message) is refused as a streamable server refuses it, without acting on it.
+          if (msg.method !== 'tools/call' || msg.id === undefined || args === undefined) return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}');
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-          return void res.end(mcpAnswer(msg.id, msg.params.arguments.a, msg.params.arguments.b));
+          return void res.end(mcpAnswer(msg.id, args.a, args.b));
         }
         res.writeHead(404).end();
       });
