@@ -24,7 +24,7 @@ import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
 import { registerAccessLog } from './telemetry/access-log.ts';
-import { createCatalogSources, secretListener } from './catalog-sources.ts';
+import { secretListener, wireSources } from './wiring.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
 import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
 import { Exemplars } from './telemetry/exemplars.ts';
@@ -136,7 +136,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const status = new StatusFeed({ maxLabelValues: config.maxLabelValues });
   observers.push(new StatusHttpFeeder(status).register(bus));
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger, health, bus, { exemplars, status });
+  const sources = wireSources(config, instruments, logger, health, bus, { exemplars, status });
   traced?.start(bus);
   if (config.accessLog) observers.push(registerAccessLog(bus, logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex)));
   /** Unregisters every observer, then lets the exporters send what they hold (bounded). */

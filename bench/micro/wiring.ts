@@ -6,7 +6,6 @@
  * polling and the event stream stay off.
  */
 import { StatusFeed, StatusHttpFeeder } from '../../src/admin/status-feed.ts';
-import { createCatalogSources } from '../../src/catalog-sources.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
@@ -18,6 +17,7 @@ import type { Exemplars } from '../../src/telemetry/exemplars.ts';
 import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
+import { wireSources } from '../../src/wiring.ts';
 
 export interface ObservationPath {
   readonly state: ProxyState;
@@ -44,7 +44,7 @@ export function observationPath(opts: { subscribers: boolean; exemplars?: Exempl
     const status = opts.status === false ? undefined : new StatusFeed({ maxLabelValues: config.maxLabelValues });
     if (status !== undefined) new StatusHttpFeeder(status).register(bus);
     // Registers the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
-    createCatalogSources(config, instruments, logger, health, bus, { exemplars: opts.exemplars, status }).start();
+    wireSources(config, instruments, logger, health, bus, { exemplars: opts.exemplars, status }).start();
   }
   return { state, bus, scraper };
 }

@@ -7,7 +7,7 @@
  * writes series in the order they were created, so a series that now exists from start-up may come earlier.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalogSources, type CatalogSources } from '../../src/catalog-sources.ts';
+import { wireSources, type Sources } from '../../src/wiring.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
@@ -27,7 +27,7 @@ const TOKEN = 'zero-series-composer-token';
 
 interface Stack {
   readonly scraper: PrometheusScraper;
-  readonly sources: CatalogSources;
+  readonly sources: Sources;
   stop(): Promise<void>;
 }
 
@@ -52,12 +52,12 @@ function stack(zeroSeries: boolean): Stack {
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues, zeroSeries });
   const health = new UpstreamHealth();
   const http = new HttpMetrics(instruments, health).register(registry);
-  const sources = createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, registry);
+  const sources = wireSources(config, instruments, createLogger({ level: 'silent' }), health, registry);
   sources.start();
   // The same inventory in both: three servers, the tools of calc.
-  sources.inventory.applyServers(['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })));
-  sources.inventory.known.add('tools', ['calc.add', 'calc_add', 'calc.fail', 'calc_fail', 'calc.echo', 'calc_echo']);
-  sources.inventory.known.add('resources', ['calc://constants']);
+  sources.inventory.apply({ kind: 'servers', servers: ['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })), from: 'poll', takenAfter: Infinity });
+  sources.inventory.apply({ kind: 'names', of: 'tools', names: ['calc.add', 'calc_add', 'calc.fail', 'calc_fail', 'calc.echo', 'calc_echo'] });
+  sources.inventory.apply({ kind: 'names', of: 'resources', names: ['calc://constants'] });
   return {
     scraper,
     sources,

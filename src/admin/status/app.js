@@ -212,6 +212,7 @@
     box.append(el('p', {}, 'The composer serves: ', d.sources.found.length > 0 ? d.sources.found.join(', ') : 'nothing the sidecar recognises', d.sources.missing.length > 0 ? ` (not: ${d.sources.missing.join(', ')})` : ''));
     box.append(el('p', {}, 'The sidecar sees:'), el('ul', { class: 'list', id: 'sees' }, ...d.sources.sees.map((s) => el('li', {}, s))));
     if (d.sources.blind.length > 0) box.append(el('p', {}, 'It is blind to:'), el('ul', { class: 'list blind', id: 'blind' }, ...d.sources.blind.map((s) => el('li', {}, s))));
+    box.append(el('p', { id: 'running' }, 'Reading with: ', d.sources.running.join(', ')));
     if (d.families !== null) {
       const fed = d.families.fed.length;
       const total = fed + d.families.notFed.length;
