@@ -13,6 +13,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { isScanFallback, scanMessages } from '../../src/mcp/envelope-scan.ts';
+import { stringPrefix } from '../../src/mcp/json-span.ts';
 import { parseMessages, type ParsedMessages } from '../../src/mcp/jsonrpc.ts';
 import { check, run, target, type FuzzTarget } from './harness.ts';
 
@@ -111,7 +112,7 @@ const meta = fc.record({ traceparent, tracestate: fc.string({ maxLength: 80 }), 
 const uri = fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.constantFrom('file:///etc/hosts', 'postgres://admin:secret@db/x?k=v', 'mem://a#b'), text(80));
 const bigText = fc.oneof(
   { weight: 6, arbitrary: text(200) },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.integer({ min: 10, max: 3000 })).map(([s, n]) => s.repeat(n)) },
+  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), unicode(8).filter((u) => u !== '')), fc.integer({ min: 10, max: 3000 })).map(([s, n]) => s.repeat(n)) },
   { weight: 1, arbitrary: fc.constantFrom('Unknown tool: x', 'Tool calc_mul not found', 'MCP error -32602: Tool x not found', 'No such tool', 'tool says hi') },
 );
 const item = fc.oneof(
@@ -160,6 +161,7 @@ const oddId: fc.Arbitrary<Node> = fc.oneof(
 const oddString: fc.Arbitrary<Node> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.integer({ min: 250, max: 600 }).map((n) => 'n'.repeat(n)),
+  fc.string({ unit: 'grapheme', minLength: 240, maxLength: 400 }),
   fc.integer({ min: 1000, max: 5000 }).map((n) => `mem://${'u'.repeat(n)}?q`),
   fc.constantFrom('2.0', '2.0 ', '1.0', '\ufffd', 'tools/call', 'notifications/cancelled', '\ud800', 'a\udc00b', 'x\ud83d', '\ud83d\ude00'),
   fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\ud800', '\udfff', '\ufffd'), fc.string({ maxLength: 10 })).map((p) => p.join('')),
@@ -263,6 +265,24 @@ const printed = (nodes: fc.Arbitrary<Node>) => fc.tuple(nodes, fc.integer(), fc.
   return [Buffer.from(t, 'utf8'), t, pad];
 });
 
+// ---------------------------------------------------------------------------------------------------------
+// Bounded decoding of a kept string, on its own: any content, any bound
+
+/** Pieces of a string's content as bytes: ASCII, UTF-8 of every length, invalid UTF-8, and escapes. */
+const PIECES = ['a', 'Z', ' ', '~', 'é', '€', '😀', String.raw`\u00e9`, String.raw`\ud83d\ude00`, String.raw`\ud800`, String.raw`\"`, String.raw`\\`, String.raw`\/`, String.raw`\n`, String.raw`\u0000`].map((p) => Buffer.from(p));
+const piece = fc.oneof(fc.constantFrom(...PIECES), fc.constantFrom(...BAD_UTF8.map((x) => Buffer.from(x))));
+const span = target(
+  'mcp/json-span: stringPrefix = JSON.parse(string).slice(0, max)',
+  [fc.oneof(fc.array(piece, { maxLength: 40 }), fc.array(piece, { minLength: 60, maxLength: 1500, size: 'max' })), fc.oneof(fc.constantFrom(0, 1, 2, 4, 32, 33, 55, 56, 257, 300, 513, 4097), fc.nat({ max: 2000 })), fc.nat({ max: 5 })],
+  (pieces, max, pad) => {
+    const content = Buffer.concat(pieces);
+    const b = Buffer.concat([Buffer.alloc(pad, 0x22), Buffer.from('"'), content, Buffer.from('"'), Buffer.alloc(pad, 0x5c)]);
+    const expected = (JSON.parse(b.subarray(pad).subarray(0, content.length + 2).toString('utf8')) as string).slice(0, max);
+    const got = run('stringPrefix', () => stringPrefix(b, pad + 1, pad + 1 + content.length, max));
+    check(got === expected, () => `stringPrefix(${max}) of ${JSON.stringify(content.toString('latin1'))}: ${JSON.stringify(got)} instead of ${JSON.stringify(expected)}`);
+  },
+);
+
 /** Ordinary traffic, odd envelopes, and mutations of both; each input is scanned as bytes, as a view, and as text. */
 export const SCAN_TARGETS = [
   scanTarget('mcp/envelope-scan: scanMessages = parseMessages (ordinary envelopes)', printed(ordinary)),
@@ -275,3 +295,5 @@ export const SCAN_TARGETS = [
     }),
   ),
 ] as const;
+
+export const SPAN_TARGETS: readonly FuzzTarget[] = [span];
