@@ -17,12 +17,10 @@
  * Errors do not throw: the cursor records them (`bad`), jumps to the end, and every loop over it ends.
  */
 
-import { BACKSLASH, ESCAPED, HEX, numberAt, spelled, stringPrefix } from './json-span.ts';
+import { BACKSLASH, BAD, ESCAPED, HEX, numberAt, skipBare, skipWs, spelled, stringPrefix } from './json-span.ts';
 
 /** `#skipValue` went deeper than {@link MAX_SKIP_DEPTH} (JSON.parse would not refuse; the caller falls back). */
 const TOO_DEEP = -2;
-/** A syntax error. */
-const BAD = -1;
 
 /** Deepest nesting skipped inside one read field (JSON.parse itself has no limit). */
 export const MAX_SKIP_DEPTH = 512;
@@ -44,64 +42,6 @@ const STACK = new Uint8Array(MAX_SKIP_DEPTH + 1);
  * 305-byte tools/call request slower; after 128, short strings stay on the plain loop.
  */
 const BYTEWISE = 128;
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function skipWs(b: Uint8Array, i: number, n: number): number {
-  while (i < n) {
-    const c = b[i];
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-    else break;
-  }
-  return i;
-}
-
-/** `b[i]` starts a number (`-` or a digit): the index past it, or {@link BAD}. (Digit tests written out: see `#stringEnd`.) */
-function skipNumber(b: Uint8Array, i: number, n: number): number {
-  if (b[i] === 0x2d) i++;
-  if (i >= n) return BAD;
-  let c = b[i] ?? 0;
-  if (c === 0x30) c = b[++i] ?? 0;
-  else if (c > 0x30 && c <= 0x39) {
-    do c = b[++i] ?? 0;
-    while (i < n && c >= 0x30 && c <= 0x39);
-  } else return BAD;
-  if (i < n && c === 0x2e) {
-    c = b[++i] ?? 0;
-    if (i >= n || c < 0x30 || c > 0x39) return BAD;
-    do c = b[++i] ?? 0;
-    while (i < n && c >= 0x30 && c <= 0x39);
-  }
-  if (i < n && (c === 0x65 || c === 0x45)) {
-    c = b[++i] ?? 0;
-    if (i < n && (c === 0x2b || c === 0x2d)) c = b[++i] ?? 0;
-    if (i >= n || c < 0x30 || c > 0x39) return BAD;
-    do c = b[++i] ?? 0;
-    while (i < n && c >= 0x30 && c <= 0x39);
-  }
-  return i;
-}
-
-const TRUE = [0x74, 0x72, 0x75, 0x65];
-const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
-const NULL = [0x6e, 0x75, 0x6c, 0x6c];
-
-function skipWord(b: Uint8Array, i: number, n: number, word: readonly number[]): number {
-  if (i + word.length > n) return BAD;
-  for (let k = 0; k < word.length; k++) if (b[i + k] !== word[k]) return BAD;
-  return i + word.length;
-}
-
-/** A number or a literal `b[i]` starts (after whitespace): the index past it, or {@link BAD}. */
-function skipBare(b: Uint8Array, i: number, n: number, c: number): number {
-  if (c === 0x2d || isDigit(c)) return skipNumber(b, i, n);
-  if (c === 0x74) return skipWord(b, i, n, TRUE);
-  if (c === 0x66) return skipWord(b, i, n, FALSE);
-  if (c === 0x6e) return skipWord(b, i, n, NULL);
-  return BAD;
-}
 
 /** What {@link JsonCursor.scalar} found. */
 export const T_BAD = 0;

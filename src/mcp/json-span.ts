@@ -1,7 +1,7 @@
 /**
- * Values of the envelope scanner (envelope-scan.ts) taken from their spans in a JSON document's UTF-8
- * bytes — a string's content between its quotes, a number's text — already validated by json-scan.ts.
- * Pure; never throws.
+ * The scalars of a JSON document in its UTF-8 bytes, for the envelope scanner (envelope-scan.ts):
+ * whitespace, numbers and literals skipped (validated), and values taken from their spans — a string's
+ * content between its quotes, a number's text — once json-scan.ts has validated them. Pure; never throws.
  *
  * Every decoding is bounded: {@link stringPrefix} builds at most `max` UTF-16 code units of a string of
  * any length, from at most 6 × (max + 2) of its bytes, and gives exactly what JSON.parse of
@@ -10,6 +10,8 @@
  */
 
 export const BACKSLASH = 0x5c;
+/** A syntax error, as the skipping functions answer it. */
+export const BAD = -1;
 
 /** Value of a hex digit, or -1. */
 export const HEX = new Int8Array(256).fill(-1);
@@ -33,6 +35,64 @@ ESCAPED[0x74] = 0x09;
 /** 1 for `0-9`, `a-f` and `-` (the bytes of a traceparent), else 0. */
 const TRACE_BYTE = new Uint8Array(256);
 for (const c of '0123456789abcdef-') TRACE_BYTE[c.charCodeAt(0)] = 1;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+export function skipWs(b: Uint8Array, i: number, n: number): number {
+  while (i < n) {
+    const c = b[i];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else break;
+  }
+  return i;
+}
+
+/** `b[i]` starts a number (`-` or a digit): the index past it, or {@link BAD}. (Digit tests written out: V8 does not inline a helper into such loops.) */
+function skipNumber(b: Uint8Array, i: number, n: number): number {
+  if (b[i] === 0x2d) i++;
+  if (i >= n) return BAD;
+  let c = b[i] ?? 0;
+  if (c === 0x30) c = b[++i] ?? 0;
+  else if (c > 0x30 && c <= 0x39) {
+    do c = b[++i] ?? 0;
+    while (i < n && c >= 0x30 && c <= 0x39);
+  } else return BAD;
+  if (i < n && c === 0x2e) {
+    c = b[++i] ?? 0;
+    if (i >= n || c < 0x30 || c > 0x39) return BAD;
+    do c = b[++i] ?? 0;
+    while (i < n && c >= 0x30 && c <= 0x39);
+  }
+  if (i < n && (c === 0x65 || c === 0x45)) {
+    c = b[++i] ?? 0;
+    if (i < n && (c === 0x2b || c === 0x2d)) c = b[++i] ?? 0;
+    if (i >= n || c < 0x30 || c > 0x39) return BAD;
+    do c = b[++i] ?? 0;
+    while (i < n && c >= 0x30 && c <= 0x39);
+  }
+  return i;
+}
+
+const TRUE = [0x74, 0x72, 0x75, 0x65];
+const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
+const NULL = [0x6e, 0x75, 0x6c, 0x6c];
+
+function skipWord(b: Uint8Array, i: number, n: number, word: readonly number[]): number {
+  if (i + word.length > n) return BAD;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word[k]) return BAD;
+  return i + word.length;
+}
+
+/** A number or a literal `b[i]` starts (after whitespace): the index past it, or {@link BAD}. */
+export function skipBare(b: Uint8Array, i: number, n: number, c: number): number {
+  if (c === 0x2d || isDigit(c)) return skipNumber(b, i, n);
+  if (c === 0x74) return skipWord(b, i, n, TRUE);
+  if (c === 0x66) return skipWord(b, i, n, FALSE);
+  if (c === 0x6e) return skipWord(b, i, n, NULL);
+  return BAD;
+}
 
 /** The number spelled `[s0, s1)`, as JSON.parse reads it; `undefined` when its text is longer than `max`. */
 export function numberAt(b: Buffer, s0: number, s1: number, max: number): number | undefined {
