@@ -32,9 +32,9 @@ ESCAPED[0x6e] = 0x0a;
 ESCAPED[0x72] = 0x0d;
 ESCAPED[0x74] = 0x09;
 
-/** 1 for `0-9`, `a-f` and `-` (the bytes of a traceparent), else 0. */
-const TRACE_BYTE = new Uint8Array(256);
-for (const c of '0123456789abcdef-') TRACE_BYTE[c.charCodeAt(0)] = 1;
+/** 1 for `0-9` and `a-f` (a traceparent's digits), else 0. */
+const LOWER_HEX = new Uint8Array(256);
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
@@ -133,8 +133,11 @@ export function hasEscape(b: Buffer, s0: number, s1: number): boolean {
  * escapes is judged by the caller on its decoding.
  */
 export function isTraceparent(b: Buffer, s0: number, s1: number): boolean {
-  if (s1 - s0 !== 55 || b[s0 + 2] !== 0x2d || b[s0 + 35] !== 0x2d || b[s0 + 52] !== 0x2d) return false;
-  for (let j = s0; j < s1; j++) if (TRACE_BYTE[b[j] ?? 0] === 0) return false;
+  if (s1 - s0 !== 55) return false;
+  for (let j = 0; j < 55; j++) {
+    const c = b[s0 + j] ?? 0;
+    if (j === 2 || j === 35 || j === 52 ? c !== 0x2d : LOWER_HEX[c] === 0) return false;
+  }
   return true;
 }
 

@@ -107,7 +107,18 @@ const text = (maxLength: number) => fc.oneof(fc.string({ maxLength }), unicode(m
 const json = (maxDepth: number): fc.Arbitrary<Node> => fc.jsonValue({ maxDepth }) as fc.Arbitrary<Node>;
 const id = fc.oneof(fc.integer(), fc.nat({ max: 1000 }), fc.uuid(), text(24), fc.double({ noNaN: true, noDefaultInfinity: true }));
 const toolName = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9_]{0,30}$/), unicode(40), fc.constantFrom('calc_add', 'search', 'fetch_url'));
-const traceparent = fc.oneof(fc.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/), fc.string({ maxLength: 60 }));
+/**
+ * `s` with one character replaced, inserted or removed: the near misses of a value the scanner recognises
+ * from its bytes (a traceparent, `2.0`, a method name, a member name) without decoding it.
+ */
+const nearMiss = (s: fc.Arbitrary<string>) =>
+  fc.tuple(s, fc.nat(), fc.constantFrom('-', '0', 'a', 'A', 'g', '.', '/', ' ', 'é', ''), fc.nat({ max: 2 })).map(([v, at, ch, how]) => {
+    const k = v.length === 0 ? 0 : at % v.length;
+    return how === 0 ? v.slice(0, k) + ch + v.slice(k + 1) : how === 1 ? v.slice(0, k) + ch + v.slice(k) : v.slice(0, k) + v.slice(k + 1);
+  });
+const validTraceparent = fc.stringMatching(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+const traceparent = fc.oneof(validTraceparent, nearMiss(validTraceparent), fc.string({ maxLength: 60 }));
+const WELL_KNOWN_METHODS = ['tools/call', 'tools/list', 'prompts/get', 'resources/read', 'initialize', 'ping', 'notifications/cancelled', 'notifications/tools/list_changed', '2025-06-18'];
 const meta = fc.record({ traceparent, tracestate: fc.string({ maxLength: 80 }), progressToken: fc.oneof(fc.nat(), fc.uuid()) }, { requiredKeys: [] });
 const uri = fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.constantFrom('file:///etc/hosts', 'postgres://admin:secret@db/x?k=v', 'mem://a#b'), text(80));
 const bigText = fc.oneof(
@@ -126,7 +137,7 @@ const request: fc.Arbitrary<Node> = fc.oneof(
   fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.constant('prompts/get'), params: fc.record({ name: toolName, arguments: fc.dictionary(fc.string({ maxLength: 8 }), text(20)) }, { requiredKeys: [] }) }),
   fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.constant('resources/read'), params: fc.record({ uri, _meta: meta }, { requiredKeys: ['uri'] }) }),
   fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.constant('initialize'), params: fc.record({ protocolVersion: fc.constantFrom('2025-06-18', '2025-03-26'), capabilities: json(3), clientInfo: fc.record({ name: text(20), version: fc.constant('1.0') }) }) }),
-  fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.oneof(fc.constantFrom('ping', 'tools/list', 'prompts/list', 'resources/list', 'logging/setLevel'), text(40)), params: fc.option(json(3), { nil: undefined }) }, { requiredKeys: ['jsonrpc', 'id', 'method'] }),
+  fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.oneof(fc.constantFrom('ping', 'tools/list', 'prompts/list', 'resources/list', 'logging/setLevel'), nearMiss(fc.constantFrom(...WELL_KNOWN_METHODS)), text(40)), params: fc.option(json(3), { nil: undefined }) }, { requiredKeys: ['jsonrpc', 'id', 'method'] }),
 ) as fc.Arbitrary<Node>;
 const notification: fc.Arbitrary<Node> = fc.oneof(
   fc.record({ jsonrpc: fc.constant('2.0'), method: fc.constant('notifications/cancelled'), params: fc.record({ requestId: id, reason: text(30) }, { requiredKeys: [] }) }),
@@ -164,12 +175,14 @@ const oddString: fc.Arbitrary<Node> = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 240, maxLength: 400 }),
   fc.integer({ min: 1000, max: 5000 }).map((n) => `mem://${'u'.repeat(n)}?q`),
   fc.constantFrom('2.0', '2.0 ', '1.0', '\ufffd', 'tools/call', 'notifications/cancelled', '\ud800', 'a\udc00b', 'x\ud83d', '\ud83d\ude00'),
+  nearMiss(fc.constantFrom('2.0', ...WELL_KNOWN_METHODS)),
   fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\ud800', '\udfff', '\ufffd'), fc.string({ maxLength: 10 })).map((p) => p.join('')),
   json(2),
 );
 const key = fc.oneof(
   fc.constantFrom('jsonrpc', 'id', 'method', 'params', 'result', 'error', 'name', 'uri', '_meta', 'requestId', 'traceparent', 'tracestate'),
   fc.constantFrom('isError', 'protocolVersion', 'content', 'code', 'text', 'tools', 'nextCursor', 'resources', '__proto__', 'constructor', 'jsonrpc\u0000', 'Id'),
+  nearMiss(fc.constantFrom('jsonrpc', 'id', 'method', 'params', 'result', 'error', 'name', 'uri', '_meta', 'requestId', 'traceparent', 'isError', 'content', 'code', 'text', 'tools')),
   fc.string({ maxLength: 10 }),
 );
 const oddValue: fc.Arbitrary<Node> = fc.oneof(oddId, oddString, deep, fc.constant(new Obj([['text', 'Unknown tool: a'], ['text', 5]])));

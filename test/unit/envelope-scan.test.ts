@@ -42,6 +42,25 @@ describe('MCP envelope scanner', () => {
     expect(got.messages[0]).toMatchObject({ id: '😀"\\/\b\f\n\r\t', method: 'tools/call', toolName: 'café \u2028' });
   });
 
+  it('judges a traceparent on its bytes exactly as the pattern does: a dash, a capital or a letter past f where a digit stands is refused', () => {
+    const request = (tp: string) => `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"traceparent":"${tp}"}}}`;
+    const kept = (tp: string) => (scan(request(tp)).messages[0] as { traceparent?: string }).traceparent;
+    expect(kept(TP)).toBe(TP);
+    for (const at of [0, 1, 3, 20, 34, 36, 51, 53, 54]) expect(kept(`${TP.slice(0, at)}-${TP.slice(at + 1)}`), `dash at ${at}`).toBeUndefined();
+    for (const bad of [TP.toUpperCase(), TP.replace('b', 'g'), TP.slice(1), `${TP}0`, TP.replace(/-/g, '_')]) expect(kept(bad), bad).toBeUndefined();
+    // Spelled with escapes: still that traceparent.
+    expect(kept(String.raw`\u0030${TP.slice(1)}`)).toBe(TP);
+  });
+
+  it('recognises jsonrpc "2.0", method names and member names only when spelled exactly (near misses are other values)', () => {
+    expect(scan('{"jsonrpc":"2.00","id":1,"result":{}}')).toMatchObject({ problem: 'not_jsonrpc' });
+    expect(scan('{"jsonrpc":"2,0","id":1,"result":{}}')).toMatchObject({ problem: 'not_jsonrpc' });
+    expect(scan('{"jsonrpc":"2.0","id":1,"method":"tools/cal","params":{"name":"a"}}').messages[0]).toEqual({ kind: 'request', id: 1, method: 'tools/cal' });
+    expect(scan('{"jsonrpc":"2.0","id":1,"method":"Tools/call","params":{"name":"a"}}').messages[0]).toEqual({ kind: 'request', id: 1, method: 'Tools/call' });
+    expect(scan('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"namf":"a","Name":"b","nam":"c"}}').messages[0]).toEqual({ kind: 'request', id: 1, method: 'tools/call' });
+    expect(scan('{"jsonrpc":"2.0","Id":1,"ids":2,"result":{}}')).toMatchObject({ problem: 'not_jsonrpc' });
+  });
+
   it('refuses exactly what JSON.parse refuses', () => {
     const bad = ['', ' ', '\ufeff{"jsonrpc":"2.0","id":1,"result":{}}', '{"jsonrpc":"2.0","id":1,"result":{}} x', '{"jsonrpc":"2.0","id":1,"result":{}', '{"a":"\u0001"}', String.raw`{"a":"\x"}`, String.raw`{"a":"\u12G4"}`, '{"id":01}', '{"id":-}', '{"id":1.}', '{"id":1e}', '{"id":NaN}', "{'id':1}", '{"id":1,}', '[1,]', '{"id" 1}', '[1 2]', 'tru', 'nul', '{"a":[}', '{"a":{]}'];
     for (const text of bad) expect(scan(text), JSON.stringify(text)).toMatchObject({ problem: 'not_json' });
