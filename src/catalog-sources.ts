@@ -5,6 +5,7 @@
  * the upstream comes back, and every `--detect-interval`; the inventory source follows it.
  */
 import type { SidecarConfig } from './config/load.ts';
+import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { readKeyFile, SecretFile, type SecretFileListener } from './config/secret-file.ts';
 import { SecretIds } from './sources/rest/auth.ts';
 import { describeSources, detectSources, SOURCES, type Source } from './sources/detect/detect.ts';
@@ -69,7 +70,7 @@ export function createCatalogSources(config: SidecarConfig, instruments: Instrum
     captureLimit: config.bodyCaptureLimit,
     userId: { source: config.userIdSource, header: config.userIdHeader, ids: config.userIdKeyFile === undefined ? SecretIds.random() : new SecretIds(readKeyFile(config.userIdKeyFile)) },
   });
-  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
+  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'upstream_token'));
   const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
   // MCP-native inventory (without REST): one for the process, so what it learned (clients' listings, a
   // broadcasting upstream) outlives re-detection.

@@ -9,6 +9,7 @@ import { FileToken, InlineToken, type TokenSource } from './admin/token.ts';
 import { createAdminServer } from './admin/server.ts';
 import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
+import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
@@ -70,7 +71,7 @@ function tokenSource(config: SidecarConfig, logger: Logger): TokenSource | null 
   const auth = config.metricsAuth;
   if (auth.kind === 'none') return null;
   if (auth.kind === 'inline') return new InlineToken(auth.token);
-  return new FileToken(auth.path, 1000, secretListener(logger, 'metrics_token'));
+  return new FileToken(auth.path, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'metrics_token'));
 }
 
 async function bind(what: string, listen: () => Promise<AddressInfo>, where: string): Promise<AddressInfo> {
@@ -167,7 +168,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const tls =
     config.metricsTls === undefined
       ? undefined
-      : new TlsFiles(config.metricsTls, 1000, (event, detail) => {
+      : new TlsFiles(config.metricsTls, DEFAULT_CHECK_EVERY_MS, (event, detail) => {
           if (event === 'reloaded') logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
           else logger.error({ event: 'metrics_tls_invalid', detail }, 'metrics port certificate files unusable: keeping the previous certificate');
         });
