@@ -11,6 +11,7 @@ import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
 import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
+import { ExpositionConflicts } from './exporters/exposition-conflicts.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
 import type { McpOperation } from './sources/mcp/operations.ts';
@@ -109,7 +110,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   // Exemplars link measurements to spans: only with tracing, and not with OTEL_METRICS_EXEMPLAR_FILTER=always_off.
   const exemplars =
     traced !== undefined && otel.exemplarFilter !== 'always_off' ? new Exemplars({ filter: otel.exemplarFilter, contextOf: (origin) => traced.contextOf(origin) }) : undefined;
-  const scraper = new PrometheusScraper({ exemplars });
+  const conflicts = new ExpositionConflicts(logger);
+  const scraper = new PrometheusScraper({ exemplars, onConflict: conflicts.report });
   const readers: IMetricReader[] = [scraper.reader];
   if (otel.metrics !== undefined && exportHealth !== undefined) {
     readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
@@ -117,6 +119,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
+  conflicts.attach(instruments.counter('sidecar_exposition_conflicts_total'));
+  instruments.startAtZero('sidecar_exposition_conflicts_total');
   // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
   const observerErrors = instruments.counter('sidecar_observer_errors_total');
   const bus = new ObservationBus<McpOperation>({

@@ -163,6 +163,10 @@ const SELF_TABLE = [
     name: 'sidecar_observer_errors_total', kind: 'counter', labels: ['observer'],
     help: `Exceptions thrown by an internal observer of the proxied traffic, caught by the observation bus (the exchange went on unchanged); ${OBSERVER_FAILURE_LIMIT} detach the observer`,
   }),
+  s({
+    name: 'sidecar_exposition_conflicts_total', kind: 'counter', labels: [],
+    help: 'Metric families left out of a scrape because another family has their exposition name with another type (one per family per scrape; a bug of the sidecar, logged once per family)',
+  }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */
