@@ -139,7 +139,8 @@
       const tr = el('tr', { 'data-name': r.name ?? r.id ?? r.kind ?? r.family, 'data-method': r.method });
       for (const c of columns) {
         const v = c.value(r);
-        const td = el('td', { 'data-col': c.key, 'data-value': v === null || v === undefined ? '' : String(v), class: [c.cls?.(r), c.key === 'name' ? 'name' : ''].filter(Boolean).join(' ') || undefined });
+        const cls = [c.cls?.(r), c.key === 'name' ? 'name' : ''].filter(Boolean).join(' ');
+        const td = el('td', { 'data-col': c.key, 'data-value': v === null || v === undefined ? '' : String(v), class: cls === '' ? undefined : cls });
         td.append(c.text(r));
         if (c.key === 'name') td.title = String(v);
         tr.append(td);
