@@ -203,13 +203,13 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     state.reportError('client_error', err);
     const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inProgress !== undefined && inProgress !== null && inProgress.writableEnded && socket.writable) {
+    if (inProgress?.writableEnded === true && socket.writable) {
       // The request was already refused (e.g. a Transfer-Encoding the policy turned away) and its answer is
       // written: let it flush, then close.
       socket.end();
       return;
     }
-    if (err.code === 'ECONNRESET' || !socket.writable || (inProgress !== undefined && inProgress !== null && inProgress.headersSent)) {
+    if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
       socket.destroy();
       return;
     }

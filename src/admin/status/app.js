@@ -4,6 +4,7 @@
 //
 // The token comes from the URL fragment (#token=…, removed from the address bar at once) or from the form,
 // and lives in the `token` variable only: never in a query string, a cookie, localStorage or a log.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script> (index.html), not a module: this directive is what makes it strict.
 'use strict';
 
 (() => {
@@ -91,7 +92,10 @@
       points = [];
     };
     values.forEach((v, i) => {
-      if (v === null) return flush();
+      if (v === null) {
+        flush();
+        return;
+      }
       const y = max > 0 ? h - 1 - (v / max) * (h - 2) : h - 1;
       points.push(`${(i * step).toFixed(1)},${y.toFixed(1)}`);
     });
