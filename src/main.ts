@@ -9,7 +9,9 @@ import { FileToken, InlineToken, type TokenSource } from './admin/token.ts';
 import { createAdminServer } from './admin/server.ts';
 import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
+import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
+import { ExpositionConflicts } from './exporters/exposition-conflicts.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
 import type { McpOperation } from './sources/mcp/operations.ts';
@@ -70,7 +72,7 @@ function tokenSource(config: SidecarConfig, logger: Logger): TokenSource | null 
   const auth = config.metricsAuth;
   if (auth.kind === 'none') return null;
   if (auth.kind === 'inline') return new InlineToken(auth.token);
-  return new FileToken(auth.path, 1000, secretListener(logger, 'metrics_token'));
+  return new FileToken(auth.path, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'metrics_token'));
 }
 
 async function bind(what: string, listen: () => Promise<AddressInfo>, where: string): Promise<AddressInfo> {
@@ -108,7 +110,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   // Exemplars link measurements to spans: only with tracing, and not with OTEL_METRICS_EXEMPLAR_FILTER=always_off.
   const exemplars =
     traced !== undefined && otel.exemplarFilter !== 'always_off' ? new Exemplars({ filter: otel.exemplarFilter, contextOf: (origin) => traced.contextOf(origin) }) : undefined;
-  const scraper = new PrometheusScraper({ exemplars });
+  const conflicts = new ExpositionConflicts(logger);
+  const scraper = new PrometheusScraper({ exemplars, onConflict: conflicts.report });
   const readers: IMetricReader[] = [scraper.reader];
   if (otel.metrics !== undefined && exportHealth !== undefined) {
     readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
@@ -116,6 +119,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
+  conflicts.attach(instruments.counter('sidecar_exposition_conflicts_total'));
+  instruments.startAtZero('sidecar_exposition_conflicts_total');
   // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
   const observerErrors = instruments.counter('sidecar_observer_errors_total');
   const bus = new ObservationBus<McpOperation>({
@@ -167,7 +172,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const tls =
     config.metricsTls === undefined
       ? undefined
-      : new TlsFiles(config.metricsTls, 1000, (event, detail) => {
+      : new TlsFiles(config.metricsTls, DEFAULT_CHECK_EVERY_MS, (event, detail) => {
           if (event === 'reloaded') logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
           else logger.error({ event: 'metrics_tls_invalid', detail }, 'metrics port certificate files unusable: keeping the previous certificate');
         });

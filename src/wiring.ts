@@ -7,6 +7,7 @@
  * built once, for the process.
  */
 import type { SidecarConfig } from './config/load.ts';
+import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { readKeyFile, SecretFile, type SecretFileListener } from './config/secret-file.ts';
 import type { StatusFeed } from './admin/status-feed.ts';
 import type { SourcesView } from './admin/status-json.ts';
@@ -76,7 +77,7 @@ export function wireSources(
   const ledger = new Ledger(status === undefined ? recorder : status.tee(recorder));
   registerKnownValues(instruments, inventory, recorder, { mcpPathPrefix: config.mcpPathPrefix });
   observeInventory(instruments, inventory);
-  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, 1000, secretListener(logger, 'upstream_token'));
+  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'upstream_token'));
   const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
 
   // Proxied REST exchanges: facts to the ledger, lifecycle calls in flight to the inventory.

@@ -20,7 +20,7 @@
  * process's descriptors nor keep a scrape or a probe out. A request with more than one `Authorization`
  * header is refused (400): which one counts would otherwise depend on the parser.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -28,6 +28,7 @@ import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
+import { type ErrorAnswer, ErrorAnswers, parserRefusal } from '../errors.ts';
 import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exporters/prometheus.ts';
 import { ConnectionGuard, METRICS_PORT_LIMITS, type ConnectionShedReason, type MetricsPortLimits } from './connections.ts';
 import type { TlsFiles } from './tls.ts';
@@ -70,18 +71,19 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-function plain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
-  res.end(body);
+function plain(res: ServerResponse, answer: ErrorAnswer | { readonly status: 200; readonly body: string }, extra?: Record<string, string>): void {
+  res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
+  res.end(answer.body);
 }
 
-const REFUSALS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const OK = { status: 200, body: 'ok\n' } as const;
+const READY = { status: 200, body: 'ready\n' } as const;
 
 /** Answers a request Node's parser refused, then destroys the connection (at the latest after `flushMs`). */
-function refuseConnection(socket: Duplex, status: number, flushMs: number): void {
+function refuseConnection(socket: Duplex, answer: ErrorAnswer, flushMs: number): void {
   const timer = setTimeout(() => socket.destroy(), flushMs);
   timer.unref();
-  socket.end(`HTTP/1.1 ${status} ${REFUSALS[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => {
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(answer.body)}\r\n\r\n${answer.body}`, () => {
     clearTimeout(timer);
     socket.destroy();
   });
@@ -108,15 +110,15 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
 
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reason = refused(req);
-    if (reason === 'client_certificate') return plain(res, 403, 'Forbidden: a trusted client certificate is required\n');
-    if (reason !== undefined) return plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
+    if (reason === 'client_certificate') return plain(res, ErrorAnswers.SIDECAR_E_CLIENT_CERTIFICATE_REQUIRED);
+    if (reason !== undefined) return plain(res, ErrorAnswers.SIDECAR_E_UNAUTHORIZED, { 'www-authenticate': 'Bearer realm="metrics"' });
     const format = negotiateFormat(req.headers.accept);
     let text: string;
     try {
       text = await opts.scrape(format);
     } catch (err) {
       opts.onScrapeError?.(err);
-      plain(res, 500, 'metrics collection failed\n');
+      plain(res, ErrorAnswers.SIDECAR_E_COLLECT);
       return;
     }
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
@@ -135,7 +137,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     const authorization = req.headersDistinct['authorization'];
     if (authorization !== undefined && authorization.length > 1) {
       opts.onAuthFailure?.(req.socket.remoteAddress, 'ambiguous');
-      return plain(res, 400, 'Bad Request: more than one Authorization header\n', { connection: 'close' });
+      return plain(res, ErrorAnswers.SIDECAR_E_AMBIGUOUS_AUTHORIZATION, { connection: 'close' });
     }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -143,26 +145,26 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     const status = opts.status;
     const statusPath = status !== undefined && (path === STATUS_JSON_PATH || isStatusAsset(path));
     const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || statusPath;
-    if (!known) return plain(res, 404, 'Not Found\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method Not Allowed\n', { allow: 'GET, HEAD' });
-    if (path === '/healthz') return plain(res, 200, 'ok\n');
-    if (path === '/readyz') return opts.ready() ? plain(res, 200, 'ready\n') : plain(res, 503, 'not ready\n');
+    if (!known) return plain(res, ErrorAnswers.SIDECAR_E_NOT_FOUND);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, ErrorAnswers.SIDECAR_E_METRICS_METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' });
+    if (path === '/healthz') return plain(res, OK);
+    if (path === '/readyz') return plain(res, opts.ready() ? READY : ErrorAnswers.SIDECAR_E_NOT_READY);
     if (statusPath && path !== STATUS_JSON_PATH) return serveStatusAsset(req, res, path);
     if (status !== undefined && path === STATUS_JSON_PATH) {
       const reason = refused(req);
-      if (reason !== undefined) return refuseStatusJson(res, reason === 'client_certificate' ? 403 : 401);
+      if (reason !== undefined) return refuseStatusJson(res, reason === 'client_certificate' ? ErrorAnswers.SIDECAR_E_STATUS_CLIENT_CERTIFICATE_REQUIRED : ErrorAnswers.SIDECAR_E_STATUS_UNAUTHORIZED);
       status()
         .then((snapshot) => serveStatusJson(req, res, snapshot, acceptsGzip(req)))
         .catch((err: unknown) => {
           opts.onScrapeError?.(err);
-          if (!res.headersSent) plain(res, 500, 'status collection failed\n');
+          if (!res.headersSent) plain(res, ErrorAnswers.SIDECAR_E_STATUS_COLLECT);
           else res.destroy();
         });
       return;
     }
     metrics(req, res).catch((err: unknown) => {
       opts.onScrapeError?.(err);
-      if (!res.headersSent) plain(res, 500, 'metrics collection failed\n');
+      if (!res.headersSent) plain(res, ErrorAnswers.SIDECAR_E_COLLECT);
       else res.destroy();
     });
   }
@@ -202,8 +204,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    refuseConnection(socket, status, limits.refusalFlushMs);
+    refuseConnection(socket, parserRefusal(err.code), limits.refusalFlushMs);
   });
   return {
     server,

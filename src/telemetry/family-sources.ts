@@ -80,7 +80,7 @@ export function renderFeedsMarkdown(): string {
     ['full (REST + event stream)', { rest: true, events: true, sse: true, streamable_http: true, tools_list: true }],
   ];
   const coverage = kinds.map(([, s]) => familyCoverage(s));
-  const rows = ['| family | fed by | ' + kinds.map(([k]) => k).join(' | ') + ' |', `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`];
+  const rows = [`| family | fed by | ${kinds.map(([k]) => k).join(' | ')} |`, `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`];
   CATALOG.forEach((f, i) => {
     const cells = coverage.map((c) => {
       const fed = c[i]?.fedBy ?? [];

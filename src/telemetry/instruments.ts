@@ -4,7 +4,7 @@
  */
 import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { ALL_FAMILIES, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
+import { ALL_FAMILIES, type AttributesOf, type BoundedLabelOf, type FamilyName, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
 
 /** Why a value was recorded as `__other__` (`sidecar_label_overflow_total{reason}`). */
 export type OverflowReason = 'limit' | 'too_long';
@@ -133,7 +133,13 @@ export function overflowAttributes(familyName: string, label: string, reason: Ov
   return { family: familyName, label, reason };
 }
 
-export type GaugeCallback = (observe: (value: number, attributes?: Attributes) => void) => void;
+/** Observes the values of a gauge family at one collection; `A` is its series' attributes. */
+export type GaugeCallback<A extends Attributes = Attributes> = (observe: (value: number, attributes?: A) => void) => void;
+
+/** The instrument of a family, taking only that family's attributes (so a wrong label name fails tsc). */
+export type CounterOf<N extends FamilyName<'counter'>> = Counter<AttributesOf<N>>;
+export type HistogramOf<N extends FamilyName<'histogram'>> = Histogram<AttributesOf<N>>;
+export type UpDownCounterOf<N extends FamilyName<'updown'>> = UpDownCounter<AttributesOf<N>>;
 
 export interface InstrumentsOptions {
   /** Distinct values per bounded label per family, besides the values known in advance. @default 200 */
@@ -184,20 +190,21 @@ export class Instruments {
     for (const f of families) for (const label of f.bounded ?? []) this.#bounded.add(`${f.name}\u0000${label}`);
   }
 
-  counter(name: string): Counter {
+  /** The counter of a declared counter family (names and kinds are checked by tsc against catalog.ts). */
+  counter<N extends FamilyName<'counter'>>(name: N): CounterOf<N> {
     return required(this.#counters.get(name), name, 'counter');
   }
 
-  histogram(name: string): Histogram {
+  histogram<N extends FamilyName<'histogram'>>(name: N): HistogramOf<N> {
     return required(this.#histograms.get(name), name, 'histogram');
   }
 
-  updown(name: string): UpDownCounter {
+  updown<N extends FamilyName<'updown'>>(name: N): UpDownCounterOf<N> {
     return required(this.#updowns.get(name), name, 'updown');
   }
 
   /** Registers a callback that observes a gauge family at every collection. */
-  observeGauge(name: string, callback: GaugeCallback): void {
+  observeGauge<N extends FamilyName<'gauge'>>(name: N, callback: GaugeCallback<AttributesOf<N>>): void {
     const gauge = required(this.#gauges.get(name), name, 'gauge');
     gauge.addCallback((result: ObservableResult) => callback((v, a) => result.observe(v, a)));
   }
@@ -219,7 +226,7 @@ export class Instruments {
    * so that their first increment is an increase Prometheus sees. Values of bounded labels must come from
    * {@link BoundedLabel.value}.
    */
-  startAtZero(name: string, attributes: Attributes = {}): void {
+  startAtZero<N extends FamilyName<'counter'>>(name: N, attributes: AttributesOf<N> = {}): void {
     const counter = this.counter(name);
     if (this.#zeroSeries) counter.add(0, attributes);
   }
@@ -235,7 +242,7 @@ export class Instruments {
    * The bound of a traffic-derived label of a family, made on first use: from then on its overflow series
    * (`sidecar_label_overflow_total{family,label,reason}`) are exported, at 0 until a value is folded.
    */
-  label(familyName: string, label: string): BoundedLabel {
+  label<N extends FamilyName>(familyName: N, label: BoundedLabelOf<N>): BoundedLabel {
     const key = `${familyName}\u0000${label}`;
     let bounded = this.#labels.get(key);
     if (bounded !== undefined) return bounded;

@@ -3,10 +3,11 @@
  * source has given is not observed, so its family is absent rather than zero.
  */
 import type { ReadonlyInventory } from '../ledger/inventory.ts';
+import type { FamilyName } from './catalog.ts';
 import type { Instruments } from './instruments.ts';
 
 export function observeInventory(instruments: Instruments, inventory: ReadonlyInventory, now: () => number = Date.now): void {
-  const gauge = (name: string, read: () => number | undefined) =>
+  const gauge = (name: FamilyName<'gauge'>, read: () => number | undefined) =>
     instruments.observeGauge(name, (observe) => {
       const v = read();
       if (v !== undefined) observe(v);

@@ -60,6 +60,7 @@ export function print(node: Node, seed: number): string {
     return `\\u${rnd() < 0.5 ? h : h.toUpperCase()}`;
   };
   const str = (s: string): string => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly the control characters.
     if (escRate === 0) return `"${s.replace(/["\\\u0000-\u001f]/g, (ch) => SHORT[ch] ?? hex(ch.charCodeAt(0)))}"`;
     let out = '"';
     // By code point: a pair is escaped as two \u escapes or not at all (a lone half would stay lone).

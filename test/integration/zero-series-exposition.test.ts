@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log.ts';
 import type { McpOperation } from '../../src/sources/mcp/operations.ts';
 import { ObservationBus, type ObserverRegistry, type OperationEvents } from '../../src/observe/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
-import { createProxy, type Proxy } from '../../src/proxy/server.ts';
+import { createProxy, type Proxy as ProxyServer } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
 import { upstreamPoolFor } from '../../src/proxy/upstream.ts';
 import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
@@ -90,7 +90,7 @@ function blocks(text: string): Block[] {
 
 describe('series exported at 0', () => {
   let composer: DemoComposer;
-  let proxy: Proxy;
+  let proxy: ProxyServer;
   let without: Stack;
   let withZero: Stack;
   let before: string;

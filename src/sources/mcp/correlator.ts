@@ -20,7 +20,7 @@ import type { Exchange } from '../../observe/exchange.ts';
 import { idKey, type JsonRpcId, type RequestMessage, type ResponseMessage } from './jsonrpc.ts';
 import { LIST_METHODS, type ListPage, type ServerIdentity } from './listing.ts';
 import type { McpOperation, McpTransport } from './operations.ts';
-import { noResponseOutcome, responseOutcome, type NoResponse, type Outcome } from './outcome.ts';
+import { noResponseOutcome, responseOutcome, type Outcome } from './outcome.ts';
 
 /** Why a request stopped being tracked without its response (`sidecar_mcp_pending_dropped_total{reason}`). */
 export type DropReason = 'timeout' | 'session_closed' | 'client_gone' | 'limit' | 'duplicate_id';

@@ -108,7 +108,9 @@ class EnvelopeScan extends EnvelopeReader {
       let invalid = 0;
       if (this.arrayStart()) {
         do {
-          const m = this.peek() === LBRACE ? this.message() : (this.skip(), undefined);
+          let m: McpMessage | undefined;
+          if (this.peek() === LBRACE) m = this.message();
+          else this.skip();
           if (m === undefined) invalid++;
           else messages.push(m);
         } while (!this.stopped && this.elementEnd());

@@ -161,6 +161,7 @@ export class JsonCursor {
     const b = this.b;
     const n = this.n;
     for (;;) {
+      // biome-ignore lint/complexity/useMathMinMax: the hottest loop of the scanner; a comparison, not a call.
       const stop = i + BYTEWISE < n ? i + BYTEWISE : n;
       let c = 0;
       // Ordinary bytes (not a quote, a backslash or a control character), tested by comparisons, most
