@@ -153,7 +153,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     tls,
     listen: config.metricsListen,
     token: tokenSource(config, logger),
-    scrape: (format) => scraper.scrape(format),
+    scrape: (format) => scraper.collect(format),
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),

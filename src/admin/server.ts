@@ -3,7 +3,7 @@
  *
  * | path       | auth   | answer |
  * | ---------- | ------ | ------ |
- * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
+ * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked), collected in full, then written in slices, chunked (sliced-answer.ts); 500 when collection fails; 401 without the right token, 403 without a trusted client certificate |
  * | `/healthz` | none   | 200 while the process runs |
  * | `/readyz`  | none   | 200 when the upstream answered the last probe and the sidecar is not draining, else 503 |
  * | other      | none   | 404 |
@@ -19,15 +19,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
-import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exporters/prometheus.ts';
+import { CONTENT_TYPES, negotiateFormat, type CollectedScrape, type ExpositionFormat } from '../exporters/prometheus.ts';
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
-
-const gzipAsync = promisify(gzip);
+import { writeSliced, type WrittenAnswer } from './sliced-answer.ts';
 
 /** Most connections the metrics port holds at once (Prometheus needs one or two, probes a few). */
 export const METRICS_MAX_CONNECTIONS = 256;
@@ -39,8 +36,11 @@ export interface AdminOptions {
   readonly listen: HostPort;
   /** Token source; `null` serves /metrics without auth (explicit opt-out). */
   readonly token: TokenSource | null;
-  /** Produces the exposition text in the format the request negotiated (`Accept`). */
-  readonly scrape: (format: ExpositionFormat) => Promise<string>;
+  /**
+   * Collects the exposition in the format the request negotiated (`Accept`); resolves to its slices
+   * (serialised as they are taken, written one by one: sliced-answer.ts), rejects when collection fails.
+   */
+  readonly scrape: (format: ExpositionFormat) => Promise<CollectedScrape>;
   /** Whether the sidecar is ready (upstream answered the last probe, not draining). */
   readonly ready: () => boolean;
   /** Called for each rejected /metrics request (the presented credentials are never passed on). */
@@ -49,6 +49,16 @@ export interface AdminOptions {
   readonly tls?: TlsFiles | undefined;
   /** Called when a scrape fails. */
   readonly onScrapeError?: (err: unknown) => void;
+  /** Debugging (`--debug-scrape-timing`): told of every answer of /metrics with a body once it has ended. */
+  readonly onScrapeWritten?: ((answer: ScrapeAnswer) => void) | undefined;
+}
+
+/** One /metrics answer, as `onScrapeWritten` is told of it. */
+export interface ScrapeAnswer extends WrittenAnswer {
+  readonly format: ExpositionFormat;
+  readonly gzip: boolean;
+  /** From the request's arrival at the handler to the answer's end, collection included. */
+  readonly durationMs: number;
 }
 
 export interface AdminServer {
@@ -82,23 +92,26 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       return;
     }
     const format = negotiateFormat(req.headers.accept);
-    let text: string;
+    const start = performance.now();
+    // Collected in full before any header: a failed collection still answers 500.
+    let scraped: CollectedScrape;
     try {
-      text = await opts.scrape(format);
+      scraped = await opts.scrape(format);
     } catch (err) {
       opts.onScrapeError?.(err);
       plain(res, 500, 'metrics collection failed\n');
       return;
     }
+    const gzip = acceptsGzip(req);
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
-    let body: Buffer | string = text;
-    if (acceptsGzip(req)) {
-      body = await gzipAsync(text);
-      headers['content-encoding'] = 'gzip';
-    }
-    headers['content-length'] = String(Buffer.byteLength(body));
+    if (gzip) headers['content-encoding'] = 'gzip';
     res.writeHead(200, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (req.method === 'HEAD') {
+      res.end(); // the same head, nothing serialised
+      return;
+    }
+    const written = await writeSliced(res, scraped.slices, gzip);
+    opts.onScrapeWritten?.({ ...written, format, gzip, durationMs: performance.now() - start });
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -1,0 +1,77 @@
+/**
+ * Writes an exposition to a `/metrics` response slice by slice (exporters/exposition.ts): each slice is
+ * serialised when it is taken, written — through a streaming gzip when the scraper asked for it — and the
+ * event loop runs before the next one (after `setImmediate`, or once the socket or the compressor has
+ * drained when a write was refused), so that a scrape of many series never holds proxied requests back
+ * for more than one slice. The answer is chunked (no `Content-Length`: its size is known only at the end;
+ * Prometheus and every HTTP/1.1 client read chunked answers). When the client goes away the remaining
+ * slices are never serialised.
+ *
+ * Compression runs on libuv's thread pool, slice by slice (zlib's streaming API), not on the event loop.
+ */
+import { pipeline, type Writable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createGzip } from 'node:zlib';
+
+/** How a written answer went (for the debugging log of `--debug-scrape-timing`). */
+export interface WrittenAnswer {
+  /** Slices written. */
+  readonly slices: number;
+  /** Whether every slice was written and the answer ended (false: the client went away first). */
+  readonly complete: boolean;
+}
+
+/** Resolves on the first of `events` on any of `emitters`. */
+function first(emitters: readonly NodeJS.EventEmitter[], events: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const e of emitters) for (const name of events) e.off(name, done);
+      resolve();
+    };
+    for (const e of emitters) for (const name of events) e.on(name, done);
+  });
+}
+
+/**
+ * Writes `slices` to `res` (a response whose head is sent, without `Content-Length`; or any writable
+ * stream), gzipped when `gzip`; resolves
+ * once the answer has ended or the client has gone. A slice that throws destroys the response (the client
+ * sees a truncated chunked answer, never a complete-looking one) and rejects.
+ */
+export async function writeSliced(res: Writable, slices: Iterable<string>, gzip: boolean): Promise<WrittenAnswer> {
+  let gone = false;
+  const onClose = (): void => {
+    gone = true;
+  };
+  res.once('close', onClose);
+  const ended = first([res], ['finish', 'close']);
+  let sink: Writable = res;
+  if (gzip) {
+    const gz = createGzip();
+    // Errors of either side destroy both; the answer then ends as a closed response.
+    pipeline(gz, res, () => undefined);
+    sink = gz;
+  }
+  let written = 0;
+  try {
+    // The collection ended in the tick that called this: the first slice waits for the next one.
+    await nextTurn();
+    for (const slice of slices) {
+      if (gone || sink.destroyed) break;
+      written++;
+      if (sink.write(slice)) await nextTurn();
+      else await first([sink, res], ['drain', 'close']);
+    }
+  } catch (err) {
+    sink.destroy();
+    res.destroy();
+    throw err;
+  } finally {
+    res.off('close', onClose);
+  }
+  const complete = !gone && !sink.destroyed;
+  if (complete) sink.end();
+  else sink.destroy();
+  await ended;
+  return { slices: written, complete };
+}
