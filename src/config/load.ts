@@ -43,6 +43,8 @@ export interface SidecarConfig {
   readonly upstreamRetry: 'on' | 'off';
   readonly maxLabelValues: number;
   readonly maxKnownValues: number;
+  /** `--debug-scrape-timing`: one log line per /metrics answer with its event-loop figures (admin/scrape-timing.ts). */
+  readonly debugScrapeTiming: boolean;
   readonly bodyCaptureLimit: number;
   readonly pollIntervalMs: number;
   readonly pollTimeoutMs: number;

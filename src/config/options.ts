@@ -192,6 +192,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: int(1, 10_000), group: 'metrics',
     description: "Names per kind (tools, prompts, resource URIs, servers) kept from the composer's inventory as known label values: exempt from --max-label-values, their counters exported at 0.",
   },
+  {
+    key: 'debugScrapeTiming', flag: 'debug-scrape-timing', env: 'SIDECAR_DEBUG_SCRAPE_TIMING', default: 'false', placeholder: 'BOOL',
+    boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'metrics',
+    description: 'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, and the longest event-loop delay since the previous answer, from a 1 ms perf_hooks timer that runs while this is on).',
+  },
   // Inventory.
   {
     key: 'pollIntervalMs', flag: 'poll-interval', env: 'SIDECAR_POLL_INTERVAL', default: '15s', placeholder: 'DURATION',

@@ -16,6 +16,8 @@ import { BatchedHistogram } from '../../src/telemetry/batched-histogram.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
 import { manySeries, sampleLines, type ManySeries } from '../fixtures/many-series.ts';
+import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
+import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 import { parseSampleLine, type RawSample } from '../fixtures/exposition.ts';
 import { histogram, parseExposition, value } from '../fixtures/scrape.ts';
 import { unslicedOpenMetrics, unslicedPrometheus } from '../fixtures/unsliced-serializers.ts';
@@ -57,9 +59,15 @@ function sum(samples: readonly RawSample[], name: string, want: Record<string, s
 
 const servers: AdminServer[] = [];
 const cleanups: Array<() => Promise<void>> = [];
+let sidecar: TestSidecar | undefined;
+let upstream: TestUpstream | undefined;
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
   for (const c of cleanups.splice(0)) await c();
+  await sidecar?.close();
+  await upstream?.close();
+  sidecar = undefined;
+  upstream = undefined;
 });
 
 async function serve(scrape: (format: ExpositionFormat) => Promise<CollectedScrape>, onScrapeWritten?: (a: ScrapeAnswer) => void): Promise<string> {
@@ -203,5 +211,34 @@ describe('scrapes over sockets that overlap while traffic is counted', () => {
     expect(value(last, 'mcp_http_requests_total', { endpoint: '/a' })).toBe(ticks);
     expect(value(last, 'mcp_http_requests_total', { method: 'POST' })).toBe(ticks * 50);
     expect(histogram(last, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/a' })?.count).toBe(ticks);
+  });
+});
+
+describe('--debug-scrape-timing', () => {
+  it('logs one scrape_timing line per answer with a body, and none without the option', async () => {
+    upstream = await startUpstream((_req, res) => res.end('ok'));
+    for (const args of [['--debug-scrape-timing'], []]) {
+      sidecar = await startSidecar(upstream.url, args);
+      const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+      await get(sidecar.metricsUrl, auth);
+      await get(sidecar.metricsUrl, { ...auth, accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' });
+      await get(sidecar.metricsUrl, auth, 'HEAD');
+      const lines = sidecar.logs.filter((l) => l.event === 'scrape_timing');
+      if (args.length === 0) {
+        expect(lines).toEqual([]);
+      } else {
+        expect(lines.map((l) => [l['format'], l['gzip'], l['complete']])).toEqual([
+          ['text', false, true],
+          ['openmetrics', true, true],
+        ]);
+        for (const l of lines) {
+          expect(l['slices']).toBeGreaterThan(0);
+          expect(Number.isFinite(l['durationMs'])).toBe(true);
+          expect(Number.isFinite(l['loopDelayMaxMs'])).toBe(true);
+        }
+      }
+      await sidecar.close();
+      sidecar = undefined;
+    }
   });
 });
