@@ -1,9 +1,9 @@
 /**
  * Writes an exposition to a `/metrics` response slice by slice (exporters/exposition.ts): each slice is
  * serialised when it is taken, written — through a streaming gzip when the scraper asked for it — and the
- * event loop runs before the next one (after `setImmediate`, or once the socket or the compressor has
- * drained when a write was refused), so that a scrape of many series never holds proxied requests back
- * for more than one slice. The answer is chunked (no `Content-Length`: its size is known only at the end;
+ * event loop runs before the next one (`setImmediate`, after waiting for the socket or the compressor to
+ * drain when a write was refused), so that a scrape of many series never holds proxied requests back for
+ * more than one slice. The answer is chunked (no `Content-Length`: its size is known only at the end;
  * Prometheus and every HTTP/1.1 client read chunked answers). When the client goes away the remaining
  * slices are never serialised.
  *
@@ -59,8 +59,10 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
     for (const slice of slices) {
       if (gone || sink.destroyed) break;
       written++;
-      if (sink.write(slice)) await nextTurn();
-      else await first([sink, res], ['drain', 'close']);
+      // A refused write waits for 'drain'; either way the next slice waits for a later turn: a socket that
+      // took the whole write at once emits 'drain' on process.nextTick, still within this turn.
+      if (!sink.write(slice)) await first([sink, res], ['drain', 'close']);
+      await nextTurn();
     }
   } catch (err) {
     sink.destroy();

@@ -74,6 +74,31 @@ describe('writeSliced', () => {
     expect(Math.max(...sink.queuedAtWrite)).toBeLessThan(4096);
   });
 
+  it('lets the event loop run between any two slices, even when the socket takes every write at once', async () => {
+    // A socket that takes each write at once still refuses it past its buffer, and then emits 'drain' on
+    // process.nextTick, within the same turn: the next slice must still wait for a later turn.
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: number[] = [];
+    class InstantSocket extends Writable {
+      override write(): boolean {
+        seen.push(turns);
+        process.nextTick(() => this.emit('drain'));
+        return false;
+      }
+    }
+    const sink = new InstantSocket();
+    await writeSliced(sink, counted(30, 5000).slices, false);
+    counting = false;
+    expect(seen.length).toBe(30);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] as number);
+  });
+
   it('stops serialising when the client goes away, plain or gzipped', async () => {
     for (const gzip of [false, true]) {
       const { state, slices } = counted(1000, 20_000);
