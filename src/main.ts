@@ -150,7 +150,6 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
           if (event === 'reloaded') logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
           else logger.error({ event: 'metrics_tls_invalid', detail }, 'metrics port certificate files unusable: keeping the previous certificate');
         });
-  const scrapeTimings = config.debugScrapeTiming ? new ScrapeTimings((line) => logger.info(line, 'metrics answer written')) : undefined;
   const admin = createAdminServer({
     tls,
     listen: config.metricsListen,
@@ -159,7 +158,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
-    onScrapeWritten: scrapeTimings === undefined ? undefined : (answer) => scrapeTimings.record(answer),
+    scrapeTimer: config.debugScrapeTiming ? new ScrapeTimings((line) => logger.info(line, 'metrics answer written')) : undefined,
   });
 
   let proxyAddress: AddressInfo;
@@ -206,7 +205,6 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
         await stopTelemetry();
         await pool.destroy().catch(() => undefined);
         await admin.close();
-        scrapeTimings?.stop();
         logger.info({ event: 'stopped' }, 'sidecar stopped');
       })();
       return stopping;

@@ -49,11 +49,17 @@ export interface AdminOptions {
   readonly tls?: TlsFiles | undefined;
   /** Called when a scrape fails. */
   readonly onScrapeError?: (err: unknown) => void;
-  /** Debugging (`--debug-scrape-timing`): told of every answer of /metrics with a body once it has ended. */
-  readonly onScrapeWritten?: ((answer: ScrapeAnswer) => void) | undefined;
+  /** Debugging (`--debug-scrape-timing`, scrape-timing.ts): times every /metrics request that passed auth. */
+  readonly scrapeTimer?: ScrapeTimer | undefined;
 }
 
-/** One /metrics answer, as `onScrapeWritten` is told of it. */
+/** Times /metrics answers: `start` when a request passed auth; what it returns when its answer has ended. */
+export interface ScrapeTimer {
+  /** @returns called once the answer has ended, with what was written (`undefined`: a 500 or HEAD answer). */
+  start(): (answer: ScrapeAnswer | undefined) => void;
+}
+
+/** One /metrics answer with a body, as a {@link ScrapeTimer} is told of it. */
 export interface ScrapeAnswer extends WrittenAnswer {
   readonly format: ExpositionFormat;
   readonly gzip: boolean;
@@ -91,6 +97,17 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
       return;
     }
+    const done = opts.scrapeTimer?.start();
+    let answered: ScrapeAnswer | undefined;
+    try {
+      answered = await exposition(req, res);
+    } finally {
+      done?.(answered);
+    }
+  }
+
+  /** The exposition's answer; what was written, or `undefined` for an answer without one (500, HEAD). */
+  async function exposition(req: IncomingMessage, res: ServerResponse): Promise<ScrapeAnswer | undefined> {
     const format = negotiateFormat(req.headers.accept);
     const start = performance.now();
     // Collected in full before any header: a failed collection still answers 500.
@@ -100,7 +117,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     } catch (err) {
       opts.onScrapeError?.(err);
       plain(res, 500, 'metrics collection failed\n');
-      return;
+      return undefined;
     }
     const gzip = acceptsGzip(req);
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
@@ -108,10 +125,10 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     res.writeHead(200, headers);
     if (req.method === 'HEAD') {
       res.end(); // the same head, nothing serialised
-      return;
+      return undefined;
     }
     const written = await writeSliced(res, scraped.slices, gzip);
-    opts.onScrapeWritten?.({ ...written, format, gzip, durationMs: performance.now() - start });
+    return { ...written, format, gzip, durationMs: performance.now() - start };
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -195,7 +195,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'debugScrapeTiming', flag: 'debug-scrape-timing', env: 'SIDECAR_DEBUG_SCRAPE_TIMING', default: 'false', placeholder: 'BOOL',
     boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'metrics',
-    description: 'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, and the longest event-loop delay since the previous answer, from a 1 ms perf_hooks timer that runs while this is on).',
+    description: 'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, longest turn of the event loop meanwhile, from a heartbeat that spins while an answer is open: not for production).',
   },
   // Inventory.
   {
