@@ -18,20 +18,24 @@ import { createMeterProvider } from '../../src/telemetry/provider.ts';
 export interface ObservationPath {
   readonly state: ProxyState;
   readonly scraper: PrometheusScraper;
+  readonly instruments: Instruments;
 }
 
-/** @param opts.exemplars wired into the recorders and the scraper, as main.ts does with tracing on. */
-export function observationPath(opts: { subscribers: boolean; exemplars?: Exemplars } = { subscribers: true }): ObservationPath {
+/**
+ * @param opts.exemplars wired into the recorders and the scraper, as main.ts does with tracing on.
+ * @param opts.handOffSlice the collections' hand-off slice (`Infinity`: in one block, as before slicing).
+ */
+export function observationPath(opts: { subscribers: boolean; exemplars?: Exemplars; handOffSlice?: number } = { subscribers: true }): ObservationPath {
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const health = new UpstreamHealth();
   const state = new ProxyState(health);
   const scraper = new PrometheusScraper({ exemplars: opts.exemplars });
   const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
-  const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
+  const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues, ...(opts.handOffSlice === undefined ? {} : { handOffSlice: opts.handOffSlice }) });
   if (opts.subscribers) {
     new HttpMetrics(instruments, health, opts.exemplars).subscribe();
     // Subscribes the REST observer and the MCP tap; source detection finds nothing at port 9 and starts no poller.
     createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, opts.exemplars).start();
   }
-  return { state, scraper };
+  return { state, scraper, instruments };
 }
