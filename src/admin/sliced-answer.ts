@@ -10,7 +10,7 @@
  * Compression runs on libuv's thread pool, slice by slice (zlib's streaming API), not on the event loop,
  * at {@link GZIP_LEVEL}.
  */
-import { pipeline, type Writable } from 'node:stream';
+import { finished, pipeline, type Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants, createGzip } from 'node:zlib';
 
@@ -48,12 +48,14 @@ function first(emitters: readonly NodeJS.EventEmitter[], events: readonly string
  * sees a truncated chunked answer, never a complete-looking one) and rejects.
  */
 export async function writeSliced(res: Writable, slices: Iterable<string>, gzip: boolean): Promise<WrittenAnswer> {
+  // The client may have gone during the collection already: nothing to write, nothing to pipe into.
+  if (res.destroyed) return { slices: 0, complete: false };
   let gone = false;
   const onClose = (): void => {
     gone = true;
   };
   res.once('close', onClose);
-  const ended = first([res], ['finish', 'close']);
+  const ended = new Promise<void>((resolve) => finished(res, () => resolve()));
   let sink: Writable = res;
   if (gzip) {
     const gz = createGzip({ level: GZIP_LEVEL });
@@ -62,15 +64,22 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
     sink = gz;
   }
   let written = 0;
+  let done = false;
+  // Taken one by one, so that nothing is serialised once the client has gone.
+  const it = slices[Symbol.iterator]();
   try {
     // The collection ended in the tick that called this: the first slice waits for the next one.
     await nextTurn();
-    for (const slice of slices) {
-      if (gone || sink.destroyed) break;
+    while (!gone && !res.destroyed && !sink.destroyed) {
+      const next = it.next();
+      if (next.done === true) {
+        done = true;
+        break;
+      }
       written++;
       // A refused write waits for 'drain'; either way the next slice waits for a later turn: a socket that
       // took the whole write at once emits 'drain' on process.nextTick, still within this turn.
-      if (!sink.write(slice)) await first([sink, res], ['drain', 'close']);
+      if (!sink.write(next.value)) await first([sink, res], ['drain', 'close']);
       await nextTurn();
     }
   } catch (err) {
@@ -79,8 +88,9 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
     throw err;
   } finally {
     res.off('close', onClose);
+    if (!done) it.return?.();
   }
-  const complete = !gone && !sink.destroyed;
+  const complete = done && !gone && !res.destroyed && !sink.destroyed;
   if (complete) sink.end();
   else sink.destroy();
   await ended;

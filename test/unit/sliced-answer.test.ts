@@ -111,6 +111,17 @@ describe('writeSliced', () => {
     }
   });
 
+  it('ends at once, serialising nothing, when the client went away before the first slice (during the collection)', async () => {
+    for (const gzip of [false, true]) {
+      const { state, slices } = counted(10, 100);
+      const sink = new Sink(1024);
+      sink.destroy();
+      await new Promise((resolve) => setImmediate(resolve)); // its 'close' has been emitted
+      expect(await writeSliced(sink, slices, gzip)).toEqual({ slices: 0, complete: false });
+      expect(state.taken).toBe(0);
+    }
+  });
+
   it('destroys the answer and rejects when a slice fails, so the client never sees a complete-looking answer', async () => {
     for (const gzip of [false, true]) {
       function* failing(): Generator<string> {
