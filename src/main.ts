@@ -25,6 +25,7 @@ import { HttpMetrics } from './telemetry/http-metrics.ts';
 import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
+import { ScrapeTimings } from './admin/scrape-timing.ts';
 import { registerAccessLog } from './telemetry/access-log.ts';
 import { secretListener, wireSources } from './wiring.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
@@ -180,7 +181,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     tls,
     listen: config.metricsListen,
     token: tokenSource(config, logger),
-    scrape: (format) => scraper.scrape(format),
+    scrape: (format) => scraper.collect(format),
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
@@ -200,6 +201,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
           return resourceMetrics;
         },
       }),
+    scrapeTimer: config.debugScrapeTiming ? new ScrapeTimings((line) => logger.info(line, 'metrics answer written')) : undefined,
   });
   instruments.observeGauge('sidecar_metrics_port_connections', (observe) => observe(admin.connections()));
 

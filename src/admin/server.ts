@@ -3,7 +3,7 @@
  *
  * | path       | auth   | answer |
  * | ---------- | ------ | ------ |
- * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
+ * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked), collected in full, then written in slices, chunked (sliced-answer.ts); 500 when collection fails; 401 without the right token, 403 without a trusted client certificate |
  * | `/healthz` | none   | 200 while the process runs |
  * | `/readyz`  | none   | 200 when the upstream answered the last probe and the sidecar is not draining, else 503 |
  * | `/status`, `/status/app.js`, `/status/app.css` | none (they hold no data) | the status page (status-page.ts) |
@@ -25,18 +25,15 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
 import { type ErrorAnswer, ErrorAnswers, parserRefusal } from '../errors.ts';
-import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exporters/prometheus.ts';
+import { CONTENT_TYPES, negotiateFormat, type CollectedScrape, type ExpositionFormat } from '../exporters/prometheus.ts';
 import { ConnectionGuard, METRICS_PORT_LIMITS, type ConnectionShedReason, type MetricsPortLimits } from './connections.ts';
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
+import { writeSliced, type WrittenAnswer } from './sliced-answer.ts';
 import { isStatusAsset, refuseStatusJson, serveStatusAsset, serveStatusJson, STATUS_JSON_PATH } from './status-page.ts';
-
-const gzipAsync = promisify(gzip);
 
 /** Why a /metrics request was refused (never the credentials themselves). */
 export type AuthFailureReason = 'missing' | 'invalid' | 'ambiguous' | 'client_certificate';
@@ -45,8 +42,11 @@ export interface AdminOptions {
   readonly listen: HostPort;
   /** Token source; `null` serves /metrics without auth (explicit opt-out). */
   readonly token: TokenSource | null;
-  /** Produces the exposition text in the format the request negotiated (`Accept`). */
-  readonly scrape: (format: ExpositionFormat) => Promise<string>;
+  /**
+   * Collects the exposition in the format the request negotiated (`Accept`); resolves to its slices
+   * (serialised as they are taken, written one by one: sliced-answer.ts), rejects when collection fails.
+   */
+  readonly scrape: (format: ExpositionFormat) => Promise<CollectedScrape>;
   /** Whether the sidecar is ready (upstream answered the last probe, not draining). */
   readonly ready: () => boolean;
   /** Called for each rejected /metrics request (the presented credentials are never passed on). */
@@ -61,6 +61,22 @@ export interface AdminOptions {
   readonly limits?: MetricsPortLimits;
   /** The snapshot of `/status.json` (status-json.ts); `undefined` serves no status page. */
   readonly status?: () => Promise<unknown>;
+  /** Debugging (`--debug-scrape-timing`, scrape-timing.ts): times every /metrics request that passed auth. */
+  readonly scrapeTimer?: ScrapeTimer | undefined;
+}
+
+/** Times /metrics answers: `start` when a request passed auth; what it returns when its answer has ended. */
+export interface ScrapeTimer {
+  /** @returns called once the answer has ended, with what was written (`undefined`: a 500 or HEAD answer). */
+  start(): (answer: ScrapeAnswer | undefined) => void;
+}
+
+/** One /metrics answer with a body, as a {@link ScrapeTimer} is told of it. */
+export interface ScrapeAnswer extends WrittenAnswer {
+  readonly format: ExpositionFormat;
+  readonly gzip: boolean;
+  /** From the request's arrival at the handler to the answer's end, collection included. */
+  readonly durationMs: number;
 }
 
 export interface AdminServer {
@@ -112,24 +128,38 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     const reason = refused(req);
     if (reason === 'client_certificate') return plain(res, ErrorAnswers.SIDECAR_E_CLIENT_CERTIFICATE_REQUIRED);
     if (reason !== undefined) return plain(res, ErrorAnswers.SIDECAR_E_UNAUTHORIZED, { 'www-authenticate': 'Bearer realm="metrics"' });
-    const format = negotiateFormat(req.headers.accept);
-    let text: string;
+    const done = opts.scrapeTimer?.start();
+    let answered: ScrapeAnswer | undefined;
     try {
-      text = await opts.scrape(format);
+      answered = await exposition(req, res);
+    } finally {
+      done?.(answered);
+    }
+  }
+
+  /** The exposition's answer; what was written, or `undefined` for an answer without one (500, HEAD). */
+  async function exposition(req: IncomingMessage, res: ServerResponse): Promise<ScrapeAnswer | undefined> {
+    const format = negotiateFormat(req.headers.accept);
+    const start = performance.now();
+    // Collected in full before any header: a failed collection still answers 500.
+    let scraped: CollectedScrape;
+    try {
+      scraped = await opts.scrape(format);
     } catch (err) {
       opts.onScrapeError?.(err);
       plain(res, ErrorAnswers.SIDECAR_E_COLLECT);
-      return;
+      return undefined;
     }
+    const gzip = acceptsGzip(req);
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
-    let body: Buffer | string = text;
-    if (acceptsGzip(req)) {
-      body = await gzipAsync(text);
-      headers['content-encoding'] = 'gzip';
-    }
-    headers['content-length'] = String(Buffer.byteLength(body));
+    if (gzip) headers['content-encoding'] = 'gzip';
     res.writeHead(200, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (req.method === 'HEAD') {
+      res.end(); // the same head, nothing serialised
+      return undefined;
+    }
+    const written = await writeSliced(res, scraped.slices, gzip);
+    return { ...written, format, gzip, durationMs: performance.now() - start };
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -219,6 +219,11 @@ const TABLE = [
     parse: int(1, 10_000), group: 'metrics',
     description: "Names per kind (tools, prompts, resource URIs, servers) kept from the composer's inventory as known label values: exempt from --max-label-values, their counters exported at 0.",
   },
+  {
+    key: 'debugScrapeTiming', flag: 'debug-scrape-timing', env: 'SIDECAR_DEBUG_SCRAPE_TIMING', default: 'false', placeholder: 'BOOL',
+    boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'metrics',
+    description: 'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, longest turn of the event loop meanwhile, from a heartbeat that spins while an answer is open: not for production).',
+  },
   // Inventory.
   {
     key: 'pollIntervalMs', flag: 'poll-interval', env: 'SIDECAR_POLL_INTERVAL', default: '15s', placeholder: 'DURATION',

@@ -134,6 +134,32 @@ export interface SerializeResult {
 }
 
 /**
+ * Sample lines per slice of a sliced exposition: serialising one takes ~0.1 ms (text 0.0.4) to ~0.3 ms
+ * (OpenMetrics with an exemplar on every bucket) on the reference machine; a slice ends at the first
+ * series boundary at or past it, so it holds at most this many lines plus those of one histogram series.
+ */
+export const SLICE_SAMPLES = 1000;
+
+/**
+ * An exposition written slice by slice: iterating `slices` serialises the next slice (synchronously) and
+ * returns its text; the slices joined are the exposition, byte for byte, whatever their size. The data
+ * serialised is the snapshot one collection returned: the SDK never changes a data point after handing it
+ * out (later collections make new ones), so slices written minutes apart still read one snapshot.
+ */
+export interface SlicedExposition {
+  /** Known before the first slice (see {@link SerializeResult.conflicts}). */
+  readonly conflicts: readonly string[];
+  readonly slices: Iterable<string>;
+}
+
+/** The slices of an exposition, joined. */
+export function joinSlices(slices: Iterable<string>): string {
+  let text = '';
+  for (const slice of slices) text += slice;
+  return text;
+}
+
+/**
  * Groups collected metrics into families by exposition name, in collection order: families with the
  * same name from several instrumentation scopes are merged; a type conflict keeps the first family and
  * reports the name. Metrics without data points are left out.

@@ -5,6 +5,7 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
 import { ALL_FAMILIES, type AttributesOf, type BoundedLabelOf, type FamilyName, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
+import { HAND_OFF_SLICE, HandOffs } from './hand-off.ts';
 
 /** Why a value was recorded as `__other__` (`sidecar_label_overflow_total{reason}`). */
 export type OverflowReason = 'limit' | 'too_long';
@@ -149,6 +150,8 @@ export interface InstrumentsOptions {
    * ({@link Instruments.startAtZero}). Off only to compare an exposition with and without them. @default true
    */
   readonly zeroSeries?: boolean;
+  /** SDK records per slice of a collection's hand-off (hand-off.ts); `Infinity` hands over in one block (benchmarks compare). @default 500 */
+  readonly handOffSlice?: number;
 }
 
 export class Instruments {
@@ -160,6 +163,7 @@ export class Instruments {
   readonly #bounded = new Set<string>();
   readonly #labels = new Map<string, BoundedLabel>();
   readonly #known = new Map<string, KnownValues>();
+  readonly #handOffs: HandOffs;
   readonly #maxLabelValues: number;
   readonly #zeroSeries: boolean;
 
@@ -167,6 +171,7 @@ export class Instruments {
     this.#meter = meter;
     this.#maxLabelValues = opts.maxLabelValues;
     this.#zeroSeries = opts.zeroSeries ?? true;
+    this.#handOffs = new HandOffs(opts.handOffSlice ?? HAND_OFF_SLICE);
     for (const f of families) {
       const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
@@ -210,14 +215,20 @@ export class Instruments {
   }
 
   /**
-   * Runs `callback` at the start of every collection (of each reader), before the SDK reads its synchronous
+   * Runs `flush` at the start of every collection (of each reader), before the SDK reads its synchronous
    * instruments: what a recorder accumulates in process between collections is handed to the SDK here (see
-   * batched-counter.ts). Implemented as a batch observable callback; it observes nothing itself.
+   * batched-counter.ts). With `steps`, the work is first done piece by piece, yielding to the event loop
+   * between slices, and `flush` then hands over what arrived meanwhile (hand-off.ts: every flush runs in
+   * one block right before the SDK reads its storages). Implemented as one batch observable callback for
+   * all recorders, which the SDK awaits; it observes nothing itself.
    */
-  beforeCollect(callback: () => void): void {
-    const anchor = this.#gauges.values().next().value;
-    if (anchor === undefined) throw new Error('beforeCollect needs at least one declared gauge to anchor its callback');
-    this.#meter.addBatchObservableCallback(() => callback(), [anchor]);
+  beforeCollect(flush: () => void, steps?: () => Iterable<number>): void {
+    if (this.#handOffs.size === 0) {
+      const anchor = this.#gauges.values().next().value;
+      if (anchor === undefined) throw new Error('beforeCollect needs at least one declared gauge to anchor its callback');
+      this.#meter.addBatchObservableCallback(() => this.#handOffs.run(), [anchor]);
+    }
+    this.#handOffs.add(steps === undefined ? { flush } : { flush, steps });
   }
 
   /**
