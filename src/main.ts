@@ -9,6 +9,7 @@ import { FileToken, InlineToken, type TokenSource } from './admin/token.ts';
 import { createAdminServer } from './admin/server.ts';
 import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
+import { memoryLimitBytes, readSystemFile } from './config/memory.ts';
 import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
 import { ExpositionConflicts } from './exporters/exposition-conflicts.ts';
@@ -31,6 +32,7 @@ import { secretListener, wireSources } from './wiring.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
 import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
 import { Exemplars } from './telemetry/exemplars.ts';
+import { observeMemory } from './telemetry/memory-gauges.ts';
 import { createResource } from './telemetry/resource.ts';
 import { installSdkDiagnostics } from './telemetry/sdk-diag.ts';
 import { HttpServerDuration } from './telemetry/semconv-http.ts';
@@ -204,6 +206,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     scrapeTimer: config.debugScrapeTiming ? new ScrapeTimings((line) => logger.info(line, 'metrics answer written')) : undefined,
   });
   instruments.observeGauge('sidecar_metrics_port_connections', (observe) => observe(admin.connections()));
+  observeMemory(instruments, { limitBytes: memoryLimitBytes(config.memoryLimit, readSystemFile) });
 
   let proxyAddress: AddressInfo;
   try {

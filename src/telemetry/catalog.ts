@@ -163,6 +163,9 @@ const SELF_TABLE = [
     name: 'sidecar_observer_errors_total', kind: 'counter', labels: ['observer'],
     help: `Exceptions thrown by an internal observer of the proxied traffic, caught by the observation bus (the exchange went on unchanged); ${OBSERVER_FAILURE_LIMIT} detach the observer`,
   }),
+  s({ name: 'sidecar_memory_resident_bytes', kind: 'gauge', help: "The sidecar process's resident set size (what a container memory limit counts), bytes", labels: [] }),
+  s({ name: 'sidecar_memory_heap_used_bytes', kind: 'gauge', help: "Bytes used in the sidecar's V8 heap", labels: [] }),
+  s({ name: 'sidecar_memory_limit_bytes', kind: 'gauge', help: "The memory limit the sidecar sized its heap from (--memory-limit, or its cgroup's), bytes; absent without a limit", labels: [] }),
   s({
     name: 'sidecar_exposition_conflicts_total', kind: 'counter', labels: [],
     help: 'Metric families left out of a scrape because another family has their exposition name with another type (one per family per scrape; a bug of the sidecar, logged once per family)',
