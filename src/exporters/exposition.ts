@@ -79,6 +79,24 @@ export function leValues(boundaries: readonly number[]): readonly string[] {
   return le;
 }
 
+/**
+ * The cumulative `_bucket` lines of one histogram data point, `{le="…"}` last among its labels (`open`:
+ * {@link labelsOpen} of its attributes), each followed by `after(i)` when given (OpenMetrics: its exemplar).
+ */
+export function bucketLines(name: string, open: string, buckets: { readonly boundaries: readonly number[]; readonly counts: readonly number[] }, after?: (i: number) => string): string {
+  const prefix = open === '' ? `${name}_bucket{le="` : `${name}_bucket${open},le="`;
+  const le = leValues(buckets.boundaries);
+  const counts = buckets.counts;
+  let out = '';
+  let cumulative = 0;
+  for (let i = 0; i < counts.length; i++) {
+    cumulative += counts[i] ?? 0;
+    const bound = i < le.length ? (le[i] as string) : '+Inf';
+    out += after === undefined ? `${prefix}${bound}"} ${cumulative}\n` : `${prefix}${bound}"} ${cumulative}${after(i)}\n`;
+  }
+  return out;
+}
+
 function promType(metric: MetricData): PromType | undefined {
   switch (metric.dataPointType) {
     case DataPointType.SUM:

@@ -32,7 +32,7 @@ import {
   groupFamilies,
   joinSlices,
   labelsOpen,
-  leValues,
+  bucketLines,
   sampleValue,
   SLICE_SAMPLES,
   UNIT_SUFFIX,
@@ -99,19 +99,11 @@ function* slices(families: readonly OmFamily[], lookup: ExemplarLookup | undefin
         for (const dp of metric.dataPoints) {
           const open = labelsOpen(dp.attributes);
           const labels = open === '' ? '' : `${open}}`;
-          const bucketPrefix = open === '' ? `${f.name}_bucket{le="` : `${f.name}_bucket${open},le="`;
-          const { boundaries, counts } = dp.value.buckets;
-          const le = leValues(boundaries);
           const exemplars = lookup?.(instrument, dp.attributes)?.buckets;
-          let cumulative = 0;
-          for (let i = 0; i < counts.length; i++) {
-            cumulative += counts[i] ?? 0;
-            const bound = i < le.length ? (le[i] as string) : '+Inf';
-            out += `${bucketPrefix}${bound}"} ${cumulative}${exemplars === undefined ? '' : exemplar(exemplars[i])}\n`;
-          }
+          out += bucketLines(f.name, open, dp.value.buckets, exemplars === undefined ? undefined : (i) => exemplar(exemplars[i]));
           out += `${f.name}_count${labels} ${dp.value.count}\n`;
           out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
-          lines += counts.length + 2;
+          lines += dp.value.buckets.counts.length + 2;
           if (lines >= sliceSamples) {
             yield out;
             out = '';

@@ -23,7 +23,7 @@ import {
   groupFamilies,
   joinSlices,
   labelsOpen,
-  leValues,
+  bucketLines,
   sampleValue,
   SLICE_SAMPLES,
   type Family,
@@ -44,18 +44,10 @@ function* slices(families: readonly Family[], sliceSamples: number): Generator<s
         for (const dp of metric.dataPoints) {
           const open = labelsOpen(dp.attributes);
           const labels = open === '' ? '' : `${open}}`;
-          const bucketPrefix = open === '' ? `${f.name}_bucket{le="` : `${f.name}_bucket${open},le="`;
-          const { boundaries, counts } = dp.value.buckets;
-          const le = leValues(boundaries);
-          let cumulative = 0;
-          for (let i = 0; i < counts.length; i++) {
-            cumulative += counts[i] ?? 0;
-            const bound = i < le.length ? (le[i] as string) : '+Inf';
-            out += `${bucketPrefix}${bound}"} ${cumulative}\n`;
-          }
+          out += bucketLines(f.name, open, dp.value.buckets);
           out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
           out += `${f.name}_count${labels} ${dp.value.count}\n`;
-          lines += counts.length + 2;
+          lines += dp.value.buckets.counts.length + 2;
           if (lines >= sliceSamples) {
             yield out;
             out = '';
