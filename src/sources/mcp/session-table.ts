@@ -3,7 +3,7 @@
  * opening, finding and closing sessions, starting and ending requests, the responses that wait for a
  * body, the sweep. Its rules are the correlator's (see there).
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Exchange } from '../../observe/exchange.ts';
 import { idKey, type JsonRpcId, type RequestMessage, type ResponseMessage } from './jsonrpc.ts';
 import { LIST_METHODS } from './listing.ts';
@@ -16,8 +16,8 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 export class SessionTable {
   readonly #opts: CorrelatorOptions;
   readonly #sink: CorrelatorSink;
-  /** A KeyObject made once: createHmac with a Buffer key would import it again on every call (~7 µs). */
-  readonly #secret = createSecretKey(randomBytes(32));
+  /** The per-process key of the session keys (256 random bits), prefixed to what is hashed. */
+  readonly #secret = randomBytes(32).toString('base64url');
   readonly #sessions = new Map<string, Session>();
   readonly active: Record<McpTransport, number> = { sse: 0, streamable_http: 0 };
   readonly pending: Record<McpTransport, number> = { sse: 0, streamable_http: 0 };
@@ -34,8 +34,13 @@ export class SessionTable {
     return this.#sessions.size;
   }
 
+  /**
+   * The key of a session: SHA-256 of the per-process key, the transport and the session id, in one call
+   * (`crypto.hash`), 132 bits of it. A keyed hash, as an HMAC is, without the HMAC object and its three
+   * updates per request: 0.6 against 6 µs per key on the bench machine.
+   */
   #keyOf(transport: McpTransport, sessionId: string): string {
-    return createHmac('sha256', this.#secret).update(transport).update('\u0000').update(sessionId).digest('base64url').slice(0, 22);
+    return hash('sha256', `${this.#secret}${transport}\u0000${sessionId}`, 'base64url').slice(0, 22);
   }
 
   /** The open session `sessionId` of `transport`, if the sidecar knows it. */
