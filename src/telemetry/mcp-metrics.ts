@@ -13,10 +13,10 @@
  * With exemplars on, each operation duration (`prompts/get` included) is offered with the operation's span.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
-import { MCP_TRANSPORTS, type DropReason, type SessionEnd } from '../sources/mcp/correlator.ts';
 import type { McpOperation } from '../sources/mcp/operations.ts';
 import type { Outcome } from '../sources/mcp/outcome.ts';
-import type { McpMetricsSink, UnparsedReason } from '../sources/mcp/report.ts';
+import type { McpMetricsSink } from '../sources/mcp/report.ts';
+import { MCP_TRANSPORTS, type DropReason, type SessionEnd, type UnparsedReason } from '../sources/mcp/session.ts';
 import type { McpStats } from '../sources/mcp/tap.ts';
 import type { BucketReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
@@ -103,8 +103,8 @@ export class McpMetrics implements McpMetricsSink {
     this.#session.record(end.durationSeconds, attrs);
   }
 
-  unparsed(reason: UnparsedReason): void {
-    this.#unparsed.add(1, { reason });
+  unparsed(reason: UnparsedReason, n: number): void {
+    this.#unparsed.add(n, { reason });
   }
 
   dropped(reason: DropReason): void {
