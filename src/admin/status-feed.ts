@@ -17,10 +17,10 @@ import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
-import type { DropReason, SessionEnd } from '../sources/mcp/correlator.ts';
 import type { McpOperation } from '../sources/mcp/operations.ts';
 import type { Outcome } from '../sources/mcp/outcome.ts';
-import type { McpMetricsSink, UnparsedReason } from '../sources/mcp/report.ts';
+import type { McpMetricsSink } from '../sources/mcp/report.ts';
+import type { DropReason, SessionEnd, UnparsedReason } from '../sources/mcp/session.ts';
 import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
 import type { Exchange } from '../observe/exchange.ts';
 import { OTHER, WindowTable } from './status-ring.ts';
@@ -194,9 +194,10 @@ export class StatusFeed {
         }
       },
       session: (end: SessionEnd) => primary.session(end),
-      unparsed: (reason: UnparsedReason) => primary.unparsed(reason),
+      unparsed: (reason: UnparsedReason, n: number) => primary.unparsed(reason, n),
       dropped: (reason: DropReason) => primary.dropped(reason),
       unmatched: () => primary.unmatched(),
+      scanFallback: (reason) => primary.scanFallback(reason),
     };
   }
 

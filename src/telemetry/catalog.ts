@@ -145,6 +145,10 @@ const SELF_TABLE = [
     help: 'MCP messages the sidecar could not read (reason: too_large, not_json, not_jsonrpc, stream_cut, unknown_session, session_limit, internal); they passed through unchanged',
   }),
   s({
+    name: 'sidecar_mcp_scan_fallbacks_total', kind: 'counter', labels: ['reason'],
+    help: 'MCP bodies and events the envelope scanner left to the full JSON parser (reason: list_result, initialize and list cursors included, which the inventory reads; duplicate_key, depth, long_value, replacement_char, internal); counted the same either way',
+  }),
+  s({
     name: 'sidecar_mcp_pending_dropped_total', kind: 'counter', labels: ['reason'],
     help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
   }),

@@ -1,6 +1,11 @@
 /**
- * Correlates MCP requests with their responses by (session, JSON-RPC id), and keeps the sessions.
- * No sockets and no timers: the tap feeds it what it reads, and calls {@link Correlator.sweep} periodically.
+ * The one owner of MCP session state: a state machine that correlates MCP requests with their responses
+ * by (session, JSON-RPC id) and keeps the sessions. No sockets, no timers, no bytes: its inputs are events
+ * — an exchange's request head ({@link Correlator.begin}), its request body read, its response head, an
+ * SSE event or JSON answer read, its end, and a sweep tick — and its outputs are decisions, told to its
+ * {@link CorrelatorSink}: operations started and ended with their outcome, sessions ended, dropped,
+ * unmatched and unparsed counts, list pages for the inventory, endpoint paths learned. The tap's exchange
+ * adapters (exchange-state.ts) turn bytes into these events; the tap's timer calls {@link Correlator.sweep}.
  *
  * - Sessions are keyed by an opaque key: an HMAC of the transport and session id under a random
  *   per-process key, so the session id itself is never stored, exported or logged.
@@ -9,280 +14,282 @@
  * - A request unanswered for `pendingTimeoutMs` ends as `timeout`. The sweep walks each session's pending
  *   requests in the order they were seen and stops at the first one not yet due, so a request may be
  *   noticed up to the skew between concurrent POSTs late.
+ * - A response whose request may still be in a body not read yet (a POST without `Content-Length`, read
+ *   at its response head) waits for those bodies, at most `maxPendingPerSession` per session; it is
+ *   unmatched once none is left unread.
  * - A session that closes ends its pending requests as `cancelled` (or `upstream_unavailable` when the
  *   upstream failed) and counts them as dropped `session_closed`; its duration is recorded if the upstream
  *   ever confirmed it.
  * - A streamable-HTTP session never deleted by its client closes after `sessionIdleTimeoutMs` without
  *   traffic, open stream or pending request; its duration is measured to its last activity.
+ *
+ * How each transport is correlated is in tap.ts and docs/mcp-latency.md.
  */
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
-import type { Exchange } from '../../observe/exchange.ts';
-import { idKey, type JsonRpcId, type RequestMessage, type ResponseMessage } from './jsonrpc.ts';
-import { LIST_METHODS, type ListPage, type ServerIdentity } from './listing.ts';
-import type { McpOperation, McpTransport } from './operations.ts';
-import { noResponseOutcome, responseOutcome, type Outcome } from './outcome.ts';
+import type { ExchangeOutcome } from '../../observe/exchange.ts';
+import type { McpMessage, ResponseMessage } from './jsonrpc.ts';
+import { LIST_CHANGED } from './listing.ts';
+import type { McpTransport } from './operations.ts';
+import { isOwnId } from './own-ids.ts';
+import { noResponseOutcome, refusedErrorType, refusedOutcome, responseOutcome, type Outcome } from './outcome.ts';
+import { sessionIdOfUrl } from './routes.ts';
+import { SessionTable } from './session-table.ts';
+import { FlowState, type CorrelatorOptions, type CorrelatorSink, type DropReason, type Flow, type Read, type RequestHead, type Session } from './session.ts';
 
-/** Why a request stopped being tracked without its response (`sidecar_mcp_pending_dropped_total{reason}`). */
-export type DropReason = 'timeout' | 'session_closed' | 'client_gone' | 'limit' | 'duplicate_id';
-
-export interface SessionEnd {
-  readonly transport: McpTransport;
-  readonly protocolVersion: string | undefined;
-  readonly durationSeconds: number;
-  /** Set when the session ended because the upstream failed. */
-  readonly errorType: string | undefined;
+function is2xx(status: number): boolean {
+  return status >= 200 && status < 300;
 }
-
-/** Where the correlator's results go (the tap: channels, ledger, metrics). */
-export interface CorrelatorSink {
-  started(op: McpOperation): void;
-  /** An operation ended; `outcome` also carries its semantic-convention attributes. */
-  ended(op: McpOperation, outcome: Outcome): void;
-  sessionEnded(end: SessionEnd): void;
-  dropped(reason: DropReason): void;
-  unmatched(): void;
-  /** A list request of `session` was answered with `page`; `cursor` is the request's (listing.ts). */
-  listed(session: string, cursor: string | false | undefined, page: ListPage, at: number): void;
-  /** An `initialize` request was answered. */
-  initialized(server: ServerIdentity): void;
-}
-
-export interface CorrelatorOptions {
-  /** Pending requests tracked per session (`--mcp-max-pending`). @default 1000 */
-  readonly maxPendingPerSession: number;
-  /** A request unanswered this long ends as `timeout` (`--mcp-pending-timeout`). @default 300000 (5 min) */
-  readonly pendingTimeoutMs: number;
-  /** Sessions tracked at once (`--mcp-max-sessions`). @default 10000 */
-  readonly maxSessions: number;
-  /** Idle time after which a streamable-HTTP session counts as closed (`--mcp-session-idle-timeout`). @default 1800000 (30 min) */
-  readonly sessionIdleTimeoutMs: number;
-}
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-export class Session {
-  readonly key: string;
-  readonly transport: McpTransport;
-  /** The one-exchange session of a stateless streamable-HTTP server: not counted, no duration. */
-  readonly ephemeral: boolean;
-  readonly openedAt: number;
-  lastActivity: number;
-  protocolVersion: string | undefined = undefined;
-  /** Open streams and in-flight exchanges; an idle session is closed only when this is 0. */
-  busy = 0;
-  /**
-   * The upstream answered for this session (it announced it, assigned it, or answered a request on it with
-   * a 2xx). A session first seen in a request header and never confirmed records no duration when it
-   * closes (e.g. a stale session id the upstream answers with 404).
-   */
-  confirmed = false;
-  closed = false;
-  readonly pending = new Map<string, Pending>();
-
-  constructor(key: string, transport: McpTransport, ephemeral: boolean, at: number) {
-    this.key = key;
-    this.transport = transport;
-    this.ephemeral = ephemeral;
-    this.openedAt = at;
-    this.lastActivity = at;
-  }
-}
-
-export interface Pending {
-  readonly key: string;
-  readonly session: Session;
-  readonly op: Writable<McpOperation>;
-  /** The `cursor` of a list request. */
-  readonly cursor?: string | false;
-}
-
-/** Every MCP transport the sidecar proxies. */
-export const MCP_TRANSPORTS: readonly McpTransport[] = ['sse', 'streamable_http'];
 
 export class Correlator {
-  readonly #opts: CorrelatorOptions;
   readonly #sink: CorrelatorSink;
-  /** A KeyObject made once: createHmac with a Buffer key would import it again on every call (~7 µs). */
-  readonly #secret = createSecretKey(randomBytes(32));
-  readonly #sessions = new Map<string, Session>();
-  readonly #active: Record<McpTransport, number> = { sse: 0, streamable_http: 0 };
-  readonly #pending: Record<McpTransport, number> = { sse: 0, streamable_http: 0 };
+  readonly #table: SessionTable;
 
   constructor(opts: CorrelatorOptions, sink: CorrelatorSink) {
-    this.#opts = opts;
     this.#sink = sink;
+    this.#table = new SessionTable(opts, sink);
   }
 
   /** Sessions open now (ephemeral ones excluded). */
   sessionsActive(transport: McpTransport): number {
-    return this.#active[transport];
+    return this.#table.active[transport];
   }
 
   /** Requests waiting for their response now. */
   pendingRequests(transport: McpTransport): number {
-    return this.#pending[transport];
+    return this.#table.pending[transport];
   }
 
-  #keyOf(transport: McpTransport, sessionId: string): string {
-    return createHmac('sha256', this.#secret).update(transport).update('\u0000').update(sessionId).digest('base64url').slice(0, 22);
+  /** What is held now, for bounds and tests: sessions (ephemeral included) and responses waiting for a body. */
+  get held(): { readonly sessions: number; readonly deferred: number } {
+    return { sessions: this.#table.size, deferred: this.#table.deferred };
   }
 
-  /** The open session `sessionId` of `transport`, if the sidecar knows it. */
-  find(transport: McpTransport, sessionId: string): Session | undefined {
-    return this.#sessions.get(this.#keyOf(transport, sessionId));
-  }
+  // Events of an exchange ---------------------------------------------------------------------------------
 
-  /** The session `sessionId` of `transport`, opened now if new; `undefined` past `maxSessions`. */
-  open(transport: McpTransport, sessionId: string, at: number): Session | undefined {
-    const key = this.#keyOf(transport, sessionId);
-    const existing = this.#sessions.get(key);
-    if (existing !== undefined) return existing;
-    if (this.#sessions.size >= this.#opts.maxSessions) return undefined;
-    const session = new Session(key, transport, false, at);
-    this.#sessions.set(key, session);
-    this.#active[transport]++;
-    return session;
-  }
-
-  /** A session that lives as long as one exchange (a server that assigns no session id). */
-  ephemeral(transport: McpTransport, exchangeId: number, at: number): Session {
-    const session = new Session(`x${exchangeId}`, transport, true, at);
-    this.#sessions.set(session.key, session);
-    return session;
-  }
-
-  /** Starts tracking a request seen on `session`, carried by `exchange`; `undefined` if it is not tracked. */
-  request(session: Session, msg: RequestMessage, exchange: Exchange, at: number): Pending | undefined {
-    if (session.closed) return undefined;
-    session.lastActivity = at;
-    const key = idKey(msg.id);
-    if (session.pending.has(key)) {
-      this.#sink.dropped('duplicate_id');
-      return undefined;
+  /** A request head on an MCP route: the exchange to follow, or `undefined` if it carries nothing to follow. */
+  begin(head: RequestHead): Flow | undefined {
+    const method = head.exchange.method;
+    const table = this.#table;
+    if (head.route === 'sse') return method === 'GET' ? new FlowState(head, false) : undefined;
+    if (head.route === 'messages') {
+      if (method !== 'POST') return undefined;
+      const flow = new FlowState(head, true);
+      const session = head.sessionId === undefined ? undefined : table.find('sse', head.sessionId);
+      if (session !== undefined) this.#attach(flow, session, false);
+      return flow;
     }
-    if (session.pending.size >= this.#opts.maxPendingPerSession) {
-      this.#sink.dropped('limit');
-      return undefined;
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') return undefined;
+    const flow = new FlowState(head, method === 'POST');
+    if (head.sessionId !== undefined) {
+      const at = head.exchange.startTime;
+      const session = method === 'DELETE' ? table.find('streamable_http', head.sessionId) : table.openStreamable(head.sessionId, head.protocolVersion, at);
+      if (session !== undefined) this.#attach(flow, session, method !== 'DELETE');
     }
-    const op: Writable<McpOperation> = { method: msg.method, transport: session.transport, sessionKey: session.key, requestExchange: exchange, startTime: exchange.startTime };
-    if (msg.toolName !== undefined) op.toolName = msg.toolName;
-    if (msg.promptName !== undefined) op.promptName = msg.promptName;
-    if (msg.resourceUri !== undefined) op.resourceUri = msg.resourceUri;
-    if (session.protocolVersion !== undefined) op.protocolVersion = session.protocolVersion;
-    if (msg.traceparent !== undefined) op.traceparent = msg.traceparent;
-    if (msg.tracestate !== undefined) op.tracestate = msg.tracestate;
-    const pending: Pending = msg.cursor === undefined ? { key, session, op } : { key, session, op, cursor: msg.cursor };
-    session.pending.set(key, pending);
-    this.#pending[session.transport]++;
-    this.#sink.started(op);
-    return pending;
+    return flow;
   }
 
-  /** Ends the pending request a response answers; false when none is pending under its id. */
-  response(session: Session, msg: ResponseMessage, at: number): boolean {
-    session.lastActivity = at;
-    if (msg.id === null) return false;
-    const pending = session.pending.get(idKey(msg.id));
-    if (pending === undefined) return false;
-    const info = msg.response;
-    const method = pending.op.method;
-    if (info.kind === 'result' && info.protocolVersion !== undefined && method === 'initialize') {
-      session.protocolVersion = info.protocolVersion;
-      pending.op.protocolVersion = info.protocolVersion;
+  /** The exchange's request body was read (complete by `Content-Length`, or at its response head or end). */
+  requestRead(f: Flow, read: Read, at: number): void {
+    const flow = this.#state(f);
+    if (flow === undefined || !flow.awaitingBody) return;
+    flow.awaitingBody = false;
+    const session = flow.session;
+    if (session !== undefined) session.unread--;
+    const messages = this.#messagesOf(read);
+    if (messages !== undefined && messages.length > 0) {
+      if (session !== undefined) this.#dispatch(flow, session, messages, at);
+      else if (flow.route === 'messages') {
+        if (messages.some((m) => m.kind === 'request')) this.#sink.unparsed('unknown_session', 1);
+      } else if (flow.named) this.#sink.unparsed('session_limit', 1);
+      else flow.held = messages;
     }
-    this.#finish(pending, responseOutcome(method, info), at);
-    if (info.kind === 'result') {
-      if (method === 'initialize' && info.server !== undefined) this.#sink.initialized(info.server);
-      else if (info.listPage !== undefined && LIST_METHODS.get(method) === info.listPage.kind) this.#sink.listed(session.key, pending.cursor, info.listPage, at);
+    if (session !== undefined && session.deferred !== undefined) this.#table.retryDeferred(session);
+  }
+
+  /**
+   * The response head went out. Read the request body first (what came of it), then tell this.
+   * @param assigned the response's `Mcp-Session-Id`, bounded.
+   */
+  responseHead(f: Flow, status: number, assigned: string | undefined, at: number): void {
+    const flow = this.#state(f);
+    if (flow === undefined) return;
+    if (flow.route === 'streamable' && flow.exchange.method === 'POST' && flow.session === undefined) this.#assign(flow, status, assigned, at);
+    // The upstream answered for this session: it exists (a session first seen in a request header may not).
+    if (flow.session !== undefined && is2xx(status)) flow.session.confirmed = true;
+  }
+
+  /** A legacy stream's `endpoint` event (its data: the URL to POST to, naming the session). */
+  endpoint(f: Flow, data: string, at: number): void {
+    const flow = this.#state(f);
+    if (flow === undefined || flow.route !== 'sse' || flow.session !== undefined) return;
+    this.#sink.endpoint(data);
+    const id = sessionIdOfUrl(data);
+    if (id === undefined) return;
+    const session = this.#table.open('sse', id, at);
+    if (session === undefined) {
+      this.#sink.unparsed('session_limit', 1);
+      return;
     }
-    return true;
+    session.confirmed = true;
+    this.#attach(flow, session, true);
   }
 
-  /** A response nobody waits for (late, after a timeout or cancellation, or for an untracked request). */
-  unmatched(): void {
-    this.#sink.unmatched();
-  }
-
-  /** `notifications/cancelled`: the client gave up on request `id`. */
-  cancel(session: Session, id: JsonRpcId, at: number): void {
-    session.lastActivity = at;
-    const pending = session.pending.get(idKey(id));
-    if (pending !== undefined) this.#finish(pending, noResponseOutcome('cancelled'), at);
-  }
-
-  /** True while `pending` waits for its response. */
-  isPending(pending: Pending): boolean {
-    return pending.session.pending.get(pending.key) === pending;
-  }
-
-  /** Ends a pending request without a response (e.g. its HTTP exchange failed); counts `drop` if given. */
-  settle(pending: Pending, outcome: Outcome, at: number, drop?: DropReason): void {
-    if (!this.isPending(pending)) return;
-    this.#finish(pending, outcome, at);
-    if (drop !== undefined) this.#sink.dropped(drop);
-  }
-
-  /** Closes a session: its pending requests end as `why` and count as dropped `session_closed`. */
-  close(session: Session, at: number, why: 'cancelled' | 'upstream_unavailable' = 'cancelled'): void {
-    if (session.closed) return;
-    session.closed = true;
-    this.#sessions.delete(session.key);
-    const outcome = noResponseOutcome(why);
-    for (const pending of [...session.pending.values()]) {
-      this.#finish(pending, outcome, at);
-      this.#sink.dropped('session_closed');
+  /** A message event of the response's SSE stream, or its JSON answer, was read. */
+  responseRead(f: Flow, read: Read, at: number): void {
+    const flow = this.#state(f);
+    if (flow === undefined) return;
+    const messages = this.#messagesOf(read);
+    const session = flow.session;
+    if (messages === undefined || session === undefined) return;
+    for (const msg of messages) {
+      if (msg.kind === 'notification') {
+        const kind = LIST_CHANGED.get(msg.method);
+        if (kind !== undefined) this.#sink.listChanged(kind);
+        continue;
+      }
+      if (msg.kind !== 'response') continue;
+      if (isOwnId(msg.id)) {
+        // Not the client's: the answer to the sidecar's own request, sent to every session (never correlated).
+        this.#sink.ownResponse();
+        continue;
+      }
+      if (msg.id === null && flow.route === 'streamable' && flow.exchange.method === 'POST') {
+        this.#settleAll(flow, responseOutcome('', msg.response), at);
+        continue;
+      }
+      this.#respond(session, msg, at);
     }
-    if (session.ephemeral) return;
-    this.#active[session.transport]--;
-    if (!session.confirmed) return;
-    this.#sink.sessionEnded({
-      transport: session.transport,
-      protocolVersion: session.protocolVersion,
-      durationSeconds: Math.max(0, at - session.openedAt) / 1000,
-      errorType: why === 'upstream_unavailable' ? why : undefined,
-    });
   }
+
+  /** The exchange ended (after its last body was read), with the outcome and status the proxy saw. */
+  end(f: Flow, outcome: ExchangeOutcome, status: number, at: number): void {
+    const flow = this.#state(f);
+    if (flow === undefined || flow.ended) return;
+    flow.ended = true;
+    if (flow.awaitingBody) this.requestRead(flow, 'empty', at);
+    const table = this.#table;
+    if (flow.session === undefined && flow.held !== undefined) {
+      // A streamable POST that got no answer naming a session: its requests end with the exchange.
+      const ephemeral = table.ephemeral('streamable_http', flow.exchange.id, flow.exchange.startTime);
+      this.#attach(flow, ephemeral, true, at);
+      this.#dispatch(flow, ephemeral, flow.held, at);
+      flow.held = undefined;
+    }
+    const session = flow.session;
+    if (session !== undefined && flow.busy) {
+      session.busy--;
+      session.lastActivity = at;
+    }
+    this.#failPending(flow, outcome, status, at);
+    if (session === undefined) return;
+    const upstreamFailed = outcome === 'upstream_unavailable' || outcome === 'upstream_aborted' || outcome === 'upstream_timeout';
+    if (session.ephemeral) table.close(session, at);
+    else if (flow.route === 'sse') table.close(session, at, upstreamFailed ? 'upstream_unavailable' : 'cancelled');
+    else if (flow.route === 'streamable' && flow.named && (status === 404 || (flow.exchange.method === 'DELETE' && is2xx(status)))) table.close(session, at);
+  }
+
+  // Ticks -------------------------------------------------------------------------------------------------
 
   /** Ends requests past the pending timeout and closes idle streamable-HTTP sessions. */
   sweep(now: number): void {
-    const timeout = this.#opts.pendingTimeoutMs;
-    const outcome = noResponseOutcome('timeout');
-    for (const session of [...this.#sessions.values()]) {
-      for (const pending of session.pending.values()) {
-        if (now - pending.op.startTime < timeout) break;
-        this.#finish(pending, outcome, now);
-        this.#sink.dropped('timeout');
+    this.#table.sweep(now);
+  }
+
+  /** Closes every session (shutdown, or the tap detached). */
+  closeAll(now: number): void {
+    this.#table.closeAll(now);
+  }
+
+  // Inside ------------------------------------------------------------------------------------------------
+
+  /** The state behind a flow this correlator handed out (a narrowing, never a cast). */
+  #state(flow: Flow): FlowState | undefined {
+    return flow instanceof FlowState ? flow : undefined;
+  }
+
+  /** `flow` is on `session` from now on; `hold`: it keeps the session busy until it ends. */
+  #attach(flow: FlowState, session: Session, hold: boolean, at = flow.exchange.startTime): void {
+    flow.session = session;
+    if (flow.awaitingBody) session.unread++;
+    if (!hold) return;
+    session.busy++;
+    session.lastActivity = at;
+    flow.busy = true;
+  }
+
+  /** A streamable POST without a session header: the answer names the session (or there is none). */
+  #assign(flow: FlowState, status: number, assigned: string | undefined, at: number): void {
+    const table = this.#table;
+    const session = assigned !== undefined && is2xx(status) ? table.openStreamable(assigned, flow.protocolVersion, at) : table.ephemeral('streamable_http', flow.exchange.id, at);
+    const held = flow.held;
+    flow.held = undefined;
+    if (session === undefined) {
+      if (held !== undefined) this.#sink.unparsed('session_limit', 1);
+      return;
+    }
+    this.#attach(flow, session, true, at);
+    if (held !== undefined) this.#dispatch(flow, session, held, at);
+  }
+
+  #messagesOf(read: Read): McpMessage[] | undefined {
+    if (read === 'empty') return undefined;
+    if (read === 'too_large' || read === 'stream_cut') {
+      this.#sink.unparsed(read, 1);
+      return undefined;
+    }
+    if (read.invalid > 0) this.#sink.unparsed(read.problem ?? 'not_jsonrpc', read.invalid);
+    return read.messages;
+  }
+
+  #dispatch(flow: FlowState, session: Session, messages: readonly McpMessage[], at: number): void {
+    const table = this.#table;
+    for (const msg of messages) {
+      if (msg.kind === 'request') {
+        const pending = table.request(session, msg, flow.exchange, at);
+        if (pending !== undefined) flow.registered.push(pending);
+      } else if (msg.kind === 'notification' && msg.cancelledId !== undefined) {
+        table.cancel(session, msg.cancelledId, at);
       }
-      if (
-        session.transport === 'streamable_http' &&
-        !session.ephemeral &&
-        session.busy === 0 &&
-        session.pending.size === 0 &&
-        now - session.lastActivity >= this.#opts.sessionIdleTimeoutMs
-      ) {
-        this.close(session, session.lastActivity);
-      }
+      // Other notifications, and the client's answers to the server's own requests, are not operations.
     }
   }
 
-  /** Closes every session (shutdown). */
-  closeAll(now: number): void {
-    for (const session of [...this.#sessions.values()]) this.close(session, now);
+  /** A response read on `session`: correlated, held for bodies not read yet, or unmatched. */
+  #respond(session: Session, msg: ResponseMessage, at: number): void {
+    const table = this.#table;
+    if (table.response(session, msg, at) || msg.id === null) return;
+    if (!table.defer(session, msg, at)) this.#sink.unmatched();
   }
 
-  /** Sessions tracked now, ephemeral included (for tests and bounds). */
-  get size(): number {
-    return this.#sessions.size;
+  /** Ends every request this exchange started that is still pending. */
+  #settleAll(flow: FlowState, outcome: Outcome, at: number, drop?: DropReason): void {
+    flow.settledAll = true;
+    for (const pending of flow.registered) this.#table.settle(pending, outcome, at, drop);
   }
 
-  #finish(pending: Pending, outcome: Outcome, at: number): void {
-    const session = pending.session;
-    session.pending.delete(pending.key);
-    this.#pending[session.transport]--;
-    const op = pending.op;
-    op.endTime = at;
-    op.outcome = outcome.outcome;
-    if (outcome.errorType !== undefined) op.errorType = outcome.errorType;
-    this.#sink.ended(op, outcome);
+  /** Ends the requests of a POST that failed: refused, cut by the client, or lost upstream. */
+  #failPending(flow: FlowState, outcome: ExchangeOutcome, status: number, at: number): void {
+    if (flow.registered.length === 0 || flow.settledAll) return;
+    const delivered = is2xx(status);
+    switch (outcome) {
+      case 'ok':
+        if (!delivered) this.#settleAll(flow, refusedOutcome(refusedErrorType(status), status), at);
+        // Delivered and unanswered: left to the pending timeout (an unreadable answer, or one still to come).
+        return;
+      case 'client_abort':
+        // A legacy POST that was accepted has been delivered: its answer comes on the stream.
+        if (flow.route === 'messages' && delivered) return;
+        this.#settleAll(flow, noResponseOutcome('cancelled'), at, 'client_gone');
+        return;
+      case 'upstream_timeout':
+        this.#settleAll(flow, noResponseOutcome('timeout'), at);
+        return;
+      case 'upstream_unavailable':
+      case 'upstream_aborted':
+        this.#settleAll(flow, noResponseOutcome('upstream_unavailable'), at);
+        return;
+      case 'bad_request':
+        this.#settleAll(flow, refusedOutcome('invalid_request', 400), at);
+        return;
+    }
   }
 }

@@ -4,26 +4,18 @@
  * never imports), and the observation bus (src/observe/bus.ts), which calls the operation observers
  * (tracing) behind its guard and publishes on the public operation channels (src/sources/mcp/operations.ts); the
  * pages of clients' list results, put together into listings, and their `initialize` answers go to the
- * inventory sink (sources/poll/mcp-inventory.ts), when there is one.
+ * inventory sink (sources/poll/mcp-inventory.ts), when there is one, with the `list_changed` notifications
+ * and the responses to the sidecar's own requests seen on clients' streams; the POST paths legacy streams
+ * announce go to the tap's routes.
  */
+import type { ScanFallbackReason } from './envelope-read.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { OperationEvents } from '../../observe/bus.ts';
-import type { CorrelatorSink, DropReason, SessionEnd } from './correlator.ts';
-import { ListingAssembler, type ListPage, type McpInventorySink, type ServerIdentity } from './listing.ts';
+import { ListingAssembler, type ListKind, type ListPage, type McpInventorySink, type ServerIdentity } from './listing.ts';
 import type { McpOperation } from './operations.ts';
 import type { Outcome } from './outcome.ts';
-
-/**
- * Why MCP traffic could not be read (`sidecar_mcp_unparsed_total{reason}`); it passed through unchanged.
- * - `too_large`: a message (body or SSE event) over the size bound (`--body-capture-limit`);
- * - `not_json`, `not_jsonrpc`: not JSON, or JSON that is not a JSON-RPC 2.0 message (per batch member);
- * - `stream_cut`: an SSE stream or JSON body that ended in the middle of a message;
- * - `unknown_session`: a legacy-SSE POST for a session whose stream the sidecar never saw;
- * - `session_limit`: a session beyond `--mcp-max-sessions`;
- * - `internal`: the timeout sweep failed (a bug; no stream was affected). A failure while reading an
- *   exchange is counted by the bus, as `sidecar_observer_errors_total{observer="mcp_tap"}`.
- */
-export type UnparsedReason = 'too_large' | 'not_json' | 'not_jsonrpc' | 'stream_cut' | 'unknown_session' | 'session_limit' | 'internal';
+import type { McpRoutes } from './routes.ts';
+import type { CorrelatorSink, DropReason, SessionEnd, UnparsedReason } from './session.ts';
 
 /** The MCP families beyond the catalog (telemetry/mcp-metrics.ts). */
 export interface McpMetricsSink {
@@ -31,10 +23,13 @@ export interface McpMetricsSink {
   operation(op: McpOperation, outcome: Outcome): void;
   /** A session ended (`mcp.server.session.duration`). */
   session(end: SessionEnd): void;
-  unparsed(reason: UnparsedReason): void;
+  /** `n` messages, bodies or events could not be read, for `reason`. */
+  unparsed(reason: UnparsedReason, n: number): void;
   dropped(reason: DropReason): void;
   /** A response that no pending request waited for. */
   unmatched(): void;
+  /** A body or event the envelope scanner left to the full parser (read-messages.ts), and why. */
+  scanFallback(reason: ScanFallbackReason): void;
 }
 
 /**
@@ -46,13 +41,16 @@ export class McpReporter implements CorrelatorSink {
   readonly #ledger: Ledger;
   readonly #metrics: McpMetricsSink;
   readonly #operations: OperationEvents<McpOperation>;
+  readonly #routes: McpRoutes;
   readonly #inventory: McpInventorySink | undefined;
   readonly #listings = new ListingAssembler();
 
-  constructor(ledger: Ledger, metrics: McpMetricsSink, operations: OperationEvents<McpOperation>, inventory?: McpInventorySink) {
+  /** @param routes where the POST paths legacy streams announce are learned. */
+  constructor(ledger: Ledger, metrics: McpMetricsSink, operations: OperationEvents<McpOperation>, routes: McpRoutes, inventory?: McpInventorySink) {
     this.#ledger = ledger;
     this.#metrics = metrics;
     this.#operations = operations;
+    this.#routes = routes;
     this.#inventory = inventory;
   }
 
@@ -84,8 +82,8 @@ export class McpReporter implements CorrelatorSink {
     this.#metrics.unmatched();
   }
 
-  unparsed(reason: UnparsedReason): void {
-    this.#metrics.unparsed(reason);
+  unparsed(reason: UnparsedReason, n: number): void {
+    this.#metrics.unparsed(reason, n);
   }
 
   listed(session: string, cursor: string | false | undefined, page: ListPage, at: number): void {
@@ -96,5 +94,17 @@ export class McpReporter implements CorrelatorSink {
 
   initialized(server: ServerIdentity): void {
     this.#inventory?.initialized(server);
+  }
+
+  endpoint(data: string): void {
+    this.#routes.learnEndpoint(data);
+  }
+
+  listChanged(kind: ListKind): void {
+    this.#inventory?.changed(kind);
+  }
+
+  ownResponse(): void {
+    this.#inventory?.ownResponse();
   }
 }

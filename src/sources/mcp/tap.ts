@@ -1,7 +1,8 @@
 /**
  * The MCP tap: an observer on the observation bus (`mcp_tap`) that, at each exchange's `start` and for MCP
  * routes only, attaches an {@link ExchangeTap} that reads copies of the bodies — POSTed JSON-RPC messages,
- * SSE events of the response streams, JSON answers — and feeds them to the {@link Correlator}. Every other
+ * SSE events of the response streams, JSON answers — and turns them into the events of the
+ * {@link Correlator}, the one owner of MCP session state (exchange-state.ts is that adapter). Every other
  * exchange costs a path lookup. Nothing here can delay or alter the bytes: reads are bounded copies, and
  * every callback runs behind the bus's guard (a failure is counted as
  * `sidecar_observer_errors_total{observer="mcp_tap"}`); the timeout sweep, which runs on its own timer,
@@ -18,13 +19,14 @@
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { ObserverHandle, ObserverRegistry, OperationEvents } from '../../observe/bus.ts';
 import type { Exchange } from '../../observe/exchange.ts';
-import { Correlator, type CorrelatorOptions, type Session } from './correlator.ts';
-import { ExchangeState, type TapContext } from './exchange-state.ts';
-import type { ResponseMessage } from './jsonrpc.ts';
-import { LIST_CHANGED, type McpInventorySink } from './listing.ts';
+import { Correlator } from './correlator.ts';
+import { ExchangeState } from './exchange-state.ts';
+import type { McpInventorySink } from './listing.ts';
 import type { McpOperation, McpTransport } from './operations.ts';
-import { McpReporter, type McpMetricsSink, type UnparsedReason } from './report.ts';
-import { McpRoutes } from './routes.ts';
+import { messageReader, type MessageReader } from './read-messages.ts';
+import { McpReporter, type McpMetricsSink } from './report.ts';
+import { headerValue, McpRoutes, sessionIdOfUrl, type McpRoute } from './routes.ts';
+import type { CorrelatorOptions, RequestHead } from './session.ts';
 
 export interface McpTapOptions {
   /** Largest MCP message read (`--body-capture-limit`). @default 65536 */
@@ -47,13 +49,22 @@ function sweepInterval(timeoutMs: number): number {
   return Math.max(20, Math.min(1000, Math.floor(timeoutMs / 4)));
 }
 
-export class McpTap implements McpStats, TapContext {
+const MAX_VERSION_HEADER = 32;
+
+/** The request head of an exchange on an MCP route, as the correlator reads it. */
+function requestHead(route: McpRoute, ex: Exchange): RequestHead {
+  if (route === 'sse') return { route, exchange: ex, sessionId: undefined, protocolVersion: undefined };
+  if (route === 'messages') return { route, exchange: ex, sessionId: ex.method === 'POST' ? sessionIdOfUrl(ex.url) : undefined, protocolVersion: undefined };
+  const headers = ex.requestHeaders;
+  return { route, exchange: ex, sessionId: headerValue(headers['mcp-session-id']), protocolVersion: headerValue(headers['mcp-protocol-version'], MAX_VERSION_HEADER) };
+}
+
+export class McpTap implements McpStats {
   readonly #opts: McpTapOptions;
   readonly #routes: McpRoutes;
   readonly #reporter: McpReporter;
-  readonly correlator: Correlator;
-  /** Legacy POSTs in flight per session, read early when a response for an unknown id arrives. */
-  readonly #inflight = new WeakMap<Session, Set<ExchangeState>>();
+  readonly #correlator: Correlator;
+  readonly #read: MessageReader;
   #timer: NodeJS.Timeout | undefined = undefined;
   #handle: ObserverHandle | undefined = undefined;
 
@@ -61,16 +72,18 @@ export class McpTap implements McpStats, TapContext {
   constructor(ledger: Ledger, metrics: McpMetricsSink, operations: OperationEvents<McpOperation>, opts: McpTapOptions) {
     this.#opts = opts;
     this.#routes = new McpRoutes(opts.pathPrefix);
-    this.#reporter = new McpReporter(ledger, metrics, operations, opts.inventory);
-    this.correlator = new Correlator(opts.correlator, this.#reporter);
+    this.#reporter = new McpReporter(ledger, metrics, operations, this.#routes, opts.inventory);
+    this.#correlator = new Correlator(opts.correlator, this.#reporter);
+    // One reader for the process: the scanner keeps no body between two reads.
+    this.#read = messageReader((reason) => metrics.scanFallback(reason));
   }
 
   sessionsActive(transport: McpTransport): number {
-    return this.correlator.sessionsActive(transport);
+    return this.#correlator.sessionsActive(transport);
   }
 
   pendingRequests(transport: McpTransport): number {
-    return this.correlator.pendingRequests(transport);
+    return this.#correlator.pendingRequests(transport);
   }
 
   /**
@@ -81,7 +94,7 @@ export class McpTap implements McpStats, TapContext {
   register(bus: ObserverRegistry<McpOperation>): () => void {
     const handle = bus.register('mcp_tap', { onStart: (ex) => this.#start(ex, handle), onDetach: () => this.#stop() });
     this.#handle = handle;
-    this.#timer = setInterval(() => this.#guard(() => this.correlator.sweep(performance.now())), sweepInterval(this.#opts.correlator.pendingTimeoutMs));
+    this.#timer = setInterval(() => this.#guard(() => this.#correlator.sweep(performance.now())), sweepInterval(this.#opts.correlator.pendingTimeoutMs));
     this.#timer.unref();
     return () => {
       handle.unregister();
@@ -94,11 +107,7 @@ export class McpTap implements McpStats, TapContext {
     this.#handle = undefined;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#guard(() => this.correlator.closeAll(performance.now()));
-  }
-
-  unparsed(reason: UnparsedReason, n = 1): void {
-    for (let i = 0; i < n; i++) this.#reporter.unparsed(reason);
+    this.#guard(() => this.#correlator.closeAll(performance.now()));
   }
 
   /** Runs `fn` (off the bus: the sweep timer, closing), counting (never propagating) a failure. */
@@ -106,51 +115,15 @@ export class McpTap implements McpStats, TapContext {
     try {
       fn();
     } catch {
-      this.#reporter.unparsed('internal');
+      this.#reporter.unparsed('internal', 1);
     }
   }
 
   #start(ex: Exchange, handle: ObserverHandle): void {
     const route = this.#routes.classify(ex.path);
     if (route === undefined) return;
-    // The exchange's state is its tap: it lives exactly as long as the exchange, and nothing is stored on it.
-    const state = new ExchangeState(this, ex, route);
-    if (state.wanted) handle.addTap(ex, state);
-  }
-
-  get captureLimit(): number {
-    return this.#opts.captureLimit;
-  }
-
-  inflight(session: Session): Set<ExchangeState> {
-    let set = this.#inflight.get(session);
-    if (set === undefined) this.#inflight.set(session, (set = new Set()));
-    return set;
-  }
-
-  learnEndpoint(data: string): void {
-    this.#routes.learnEndpoint(data);
-  }
-
-  notified(method: string): void {
-    const kind = LIST_CHANGED.get(method);
-    if (kind !== undefined) this.#opts.inventory?.changed(kind);
-  }
-
-  ownResponse(): void {
-    this.#opts.inventory?.ownResponse();
-  }
-
-  /** A response read on `session`: correlated, or (after reading bodies still in flight) unmatched. */
-  respond(session: Session, msg: ResponseMessage, at: number): boolean {
-    if (this.correlator.response(session, msg, at)) return true;
-    if (msg.id === null) return false;
-    const inflight = this.#inflight.get(session);
-    if (inflight !== undefined && inflight.size > 0) {
-      for (const state of inflight) state.readRequest(at);
-      if (this.correlator.response(session, msg, at)) return true;
-    }
-    this.correlator.unmatched();
-    return false;
+    const flow = this.#correlator.begin(requestHead(route, ex));
+    // The exchange's adapter is its tap: it lives exactly as long as the exchange, and nothing is stored on it.
+    if (flow !== undefined) handle.addTap(ex, new ExchangeState(this.#correlator, flow, ex, this.#opts.captureLimit, this.#read));
   }
 }
