@@ -55,11 +55,13 @@ export interface McpLoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly failed: number;
+  /** JSON length of the first successful result, as the client parsed it. */
+  readonly resultBytes: number;
 }
 
 export async function runMcpLoad(
   cpus: string | undefined,
-  spec: { baseUrl: string; kind: 'streamable_http' | 'sse'; clients: number; seconds: number; warmupSeconds: number },
+  spec: { baseUrl: string; kind: 'streamable_http' | 'sse'; clients: number; seconds: number; warmupSeconds: number; tool?: string; args?: Record<string, unknown> },
 ): Promise<McpLoadResult> {
   const child = spawnPinned(cpus, process.execPath, [script('mcp.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
   return lastJson<McpLoadResult>(await runToEnd(child, 'MCP load'));

@@ -81,7 +81,34 @@ export function goals(r: BenchResults): Goal[] {
     value: worst === undefined ? 'n/a' : fmt(worst[1], 2),
     status: worst === undefined ? 'not run' : judge(worst[1].median, 0.8, 0.95, true),
   });
+  out.push(...mcpGoals(r));
   return out;
+}
+
+/** Issue #21's MCP and GET rows: the sidecar against the bare undici proxy of the same rounds, worst transport. */
+function mcpGoals(r: BenchResults): Goal[] {
+  const mcp = r.scenarios.mcp;
+  const worst = (pick: (k: string) => Spread | undefined, higherIsBetter: boolean): [string, Spread] | undefined =>
+    Object.keys(mcp?.sidecarVsBare ?? {})
+      .map((k) => [k, pick(k)] as const)
+      .filter((e): e is [string, Spread] => e[1] !== undefined && Number.isFinite(e[1].median))
+      .sort((a, b) => (higherIsBetter ? a[1].median - b[1].median : b[1].median - a[1].median))[0];
+  const kinds = (mcp?.sidecarVsBare ?? {}) as Record<string, McpResult['sidecarVsBare'][keyof McpResult['sidecarVsBare']]>;
+  const large = (mcp?.large.kinds ?? {}) as Record<string, McpResult['large']['kinds'][keyof McpResult['large']['kinds']]>;
+  const row = (measure: string, must: string, aim: string, w: [string, Spread] | undefined, mustV: number, aimV: number, higher: boolean, digits: number): Goal => ({
+    measure: `${measure}${w === undefined ? '' : ` (worst: ${w[0]})`}`,
+    must,
+    aim,
+    value: w === undefined ? 'n/a' : fmt(w[1], digits),
+    status: w === undefined ? 'not run' : judge(w[1].median, mustV, aimV, higher),
+  });
+  const get = r.scenarios.get?.ratios['sidecar/bare-undici'] ?? NONE;
+  return [
+    row('MCP tools/call, sidecar ÷ bare undici (issue #21)', '≥ 0.98', '≥ 1.05', worst((k) => kinds[k]?.ratio, true), 0.98, 1.05, true, 3),
+    row('proxy CPU µs per MCP call, sidecar − bare undici (issue #21)', '≤ 15', '≤ 5', worst((k) => kinds[k]?.cpuAddedUs, false), 15, 5, false, 1),
+    row(`${Math.round((mcp?.large.resultBytes ?? 0) / 1024)} KiB tool results, sidecar ÷ bare undici (issue #21)`, '≥ 0.95', '≥ 1.0', worst((k) => large[k]?.vsBare.ratio, true), 0.95, 1.0, true, 3),
+    { measure: 'GET req/s, sidecar ÷ bare undici (issue #21)', must: '≥ 0.98', aim: '≥ 1.1', value: fmt(get, 3), status: judge(get.median, 0.98, 1.1, true) },
+  ];
 }
 
 /** Issue #21's scrape rows: the longest event-loop block (worst of the three ways of scraping) and the p99 scraping adds. */
@@ -162,6 +189,9 @@ export function printReport(r: BenchResults): string {
       Object.entries(byTarget).map(([name, v]) => [kind, name, fmt(v.callsPerSecond, 0), name === 'direct' ? '—' : fmt(v.ratio, 2), name === 'direct' ? '—' : fmt(v.p99AddedMs, 2), name === 'direct' ? '—' : fmt(v.proxyCpuUsPerCall, 0)]),
     );
     out += `### MCP tools/call, ${s.mcp.clients} SDK sessions, demo composer\n\n${table(['transport', 'target', 'calls/s', '÷ direct', 'added p99 ms', 'proxy CPU µs/call'], rows)}\n`;
+    const vs = Object.entries(s.mcp.sidecarVsBare).map(([kind, v]) => [kind, 'calc_add', fmt(v.ratio, 3), fmt(v.cpuAddedUs, 1)]);
+    const big = Object.entries(s.mcp.large.kinds).map(([kind, v]) => [kind, `calc_blob (${s.mcp?.large.resultBytes ?? 0} B)`, fmt(v.vsBare.ratio, 3), fmt(v.vsBare.cpuAddedUs, 1)]);
+    out += `### MCP, the sidecar against the bare undici proxy of the same round\n\n${table(['transport', 'tool', 'calls/s sidecar ÷ bare', 'proxy CPU µs/call sidecar − bare'], [...vs, ...big])}\n`;
   }
   out += exemplarTable(r);
   if (s.sse) {
@@ -181,7 +211,7 @@ export function printReport(r: BenchResults): string {
   const busy = [s.get, s.post, s.latency, s.mcp, s.sse, s.scrape].reduce((a, x) => a + (x?.busyRuns ?? 0), 0);
   if (busy > 0) out += `**The machine was busy: in ${busy} measured run(s) other processes took more than ${(r.method.busyShare * 100).toFixed(0)}% of the server core.**\n\n`;
   r.goals = goals(r);
-  out += `### goals (issue #12)\n\n${table(['measure', 'must', 'aim', 'reached', 'status'], r.goals.map((g) => [g.measure, g.must, g.aim, g.value, g.status]))}`;
+  out += `### goals (issues #12 and #21)\n\n${table(['measure', 'must', 'aim', 'reached', 'status'], r.goals.map((g) => [g.measure, g.must, g.aim, g.value, g.status]))}`;
   return out;
 }
 

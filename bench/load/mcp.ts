@@ -1,10 +1,13 @@
 /**
  * MCP `tools/call` load with the official SDK clients: `clients` sessions over one transport, each calling
- * `calc_add` in a closed loop (the next call when the previous answered) for `seconds`, after a warm-up.
+ * `calc_add` (or `tool` with `args`) in a closed loop (the next call when the previous answered) for
+ * `seconds`, after a warm-up.
  *
  *   node bench/load/mcp.ts '{"baseUrl":…,"kind":"streamable_http"|"sse","clients":8,"seconds":10,"warmupSeconds":2}'
+ *   node bench/load/mcp.ts '{…,"tool":"calc_blob","args":{"bytes":59000}}'
  *
- * Prints one JSON line: calls per second, latency percentiles (ms) and failed calls.
+ * Prints one JSON line: calls per second, latency percentiles (ms), failed calls and the bytes of the
+ * last result's JSON.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -16,6 +19,10 @@ interface McpSpec {
   readonly clients: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
+  /** The tool called. @default 'calc_add' */
+  readonly tool?: string;
+  /** Its arguments; `calc_add` gets `{ a, b }`. */
+  readonly args?: Record<string, unknown>;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as McpSpec;
@@ -35,15 +42,18 @@ let calls = 0;
 /** Including the warm-up: what the processes' CPU time over the whole child run is divided by. */
 let totalCalls = 0;
 let failed = 0;
+let resultBytes = 0;
 const latencies: number[] = [];
+const tool = spec.tool ?? 'calc_add';
 
 async function loop(client: Client, i: number): Promise<void> {
   let n = 0;
   while (!stop) {
     const t = performance.now();
     try {
-      const r = await client.callTool({ name: 'calc_add', arguments: { a: i, b: n++ } });
+      const r = await client.callTool({ name: tool, arguments: spec.args ?? { a: i, b: n++ } });
       if (r.isError === true) failed++;
+      else if (resultBytes === 0) resultBytes = JSON.stringify(r).length;
     } catch {
       failed++;
     }
@@ -68,5 +78,5 @@ await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? NaN;
-process.stdout.write(`${JSON.stringify({ calls, totalCalls, callsPerSecond: calls / elapsed, p50Ms: pct(50), p99Ms: pct(99), failed })}\n`);
+process.stdout.write(`${JSON.stringify({ calls, totalCalls, callsPerSecond: calls / elapsed, p50Ms: pct(50), p99Ms: pct(99), failed, resultBytes })}\n`);
 process.exit(0);

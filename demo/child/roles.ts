@@ -49,6 +49,8 @@ function registerCalc(server: McpServer, id: string): void {
       process.exit(exit_code ?? 1);
     },
   );
+  // Bench only (bench/scenarios/mcp.ts sets DEMO_BENCH_TOOLS=1): the demo's inventory is otherwise unchanged.
+  if (process.env['DEMO_BENCH_TOOLS'] === '1') registerBlob(server);
   server.registerPrompt(
     'explain',
     { description: 'Explain an arithmetic topic', argsSchema: { topic: z.string() } },
@@ -59,6 +61,35 @@ function registerCalc(server: McpServer, id: string): void {
     'calc://constants',
     { description: 'Mathematical constants', mimeType: 'application/json' },
     async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ pi: Math.PI, e: Math.E }) }] }),
+  );
+}
+
+/** Rows of a JSON document about `bytes` long when serialised, built once per size. */
+const blobs = new Map<number, Array<Record<string, unknown>>>();
+function rowsOf(bytes: number): Array<Record<string, unknown>> {
+  let rows = blobs.get(bytes);
+  if (rows === undefined) {
+    rows = [];
+    let size = 2;
+    for (let i = 0; size < bytes; i++) {
+      const row = { id: i, name: `item-${i}`, tags: ['bench', i % 2 === 0 ? 'even' : 'odd'], price: Math.round(i * 137.5) / 100, note: 'é'.repeat(i % 3) };
+      size += JSON.stringify(row).length + 1;
+      rows.push(row);
+    }
+    blobs.set(bytes, rows);
+  }
+  return rows;
+}
+
+/** `blob`: a structured JSON result of about `bytes` (its rows, and the same JSON as text, half each). */
+function registerBlob(server: McpServer): void {
+  server.registerTool(
+    'blob',
+    { description: 'Answers a structured JSON result of about the given size (bench only)', inputSchema: { bytes: z.number().int().min(2).max(1_048_576) } },
+    async ({ bytes }) => {
+      const rows = rowsOf(Math.floor(bytes / 2));
+      return { content: [{ type: 'text', text: JSON.stringify(rows) }], structuredContent: { rows } };
+    },
   );
 }
 
