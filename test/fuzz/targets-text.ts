@@ -9,7 +9,7 @@ import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/e
 import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/sources/mcp/jsonrpc.ts';
 import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/sources/mcp/listing.ts';
 import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/sources/mcp/outcome.ts';
-import { findEventBoundary, SseFeed } from '../../src/sources/mcp/sse-feed.ts';
+import { SseFeed } from '../../src/sources/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
 
 /** A URI that still carries `user:password@`. */
@@ -222,7 +222,7 @@ const sseStream = fc.tuple(fc.array(sseLine, { maxLength: 30 }), fc.array(fc.con
 function feedAll(limit: number, bytes: Buffer, cuts: number[]): { events: Array<[string, string]>; problems: string[] } {
   const events: Array<[string, string]> = [];
   const problems: string[] = [];
-  const feed = new SseFeed(limit, { onEvent: (e, d) => events.push([e ?? '', d]), onProblem: (p) => problems.push(p) });
+  const feed = new SseFeed(limit, { onEvent: (e, d) => events.push([e ?? '', d.toString('utf8')]), onProblem: (p) => problems.push(p) });
   let at = 0;
   for (const c of [...cuts.filter((x) => x < bytes.length)].sort((a, b) => a - b)) {
     feed.push(bytes.subarray(at, c));
@@ -250,20 +250,20 @@ const sseFeed = target('sources/mcp/sse-feed: SseFeed (any chunking)', [sseStrea
   if (whole.problems.length === 0 && reference.every(([, d]) => d.length < limit / 2)) {
     check(JSON.stringify(whole.events) === JSON.stringify(reference), () => `differs from eventsource-parser: ${JSON.stringify(whole.events)} vs ${JSON.stringify(reference)}`);
   }
+  // The feed bounds bytes exactly, so neither of those holds only away from the bound any more.
+  check(JSON.stringify(whole) === JSON.stringify(chunked), () => `chunking changed what was read: ${JSON.stringify(whole)} vs ${JSON.stringify(chunked)}`);
+  if (whole.problems.length === 0) check(JSON.stringify(whole.events) === JSON.stringify(reference), () => `differs from eventsource-parser: ${JSON.stringify(whole.events)} vs ${JSON.stringify(reference)}`);
 });
 
-const boundary = target('sources/mcp/sse-feed: findEventBoundary', [fc.string({ unit: fc.constantFrom('\r', '\n', 'a'), maxLength: 40 }), fc.nat({ max: 40 })], (text, cut) => {
-  // A line end is CRLF, a CR not followed by LF, or LF; a blank line is a line end right after one.
-  const reference = /(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)/.exec(text);
-  const state = { atLineStart: false, afterCr: false };
-  const a = text.slice(0, cut);
-  const first = run('findEventBoundary', () => findEventBoundary(a, state));
-  const found = first !== -1 ? first : ((): number => {
-    const second = findEventBoundary(text.slice(a.length), state);
-    return second === -1 ? -1 : a.length + second;
-  })();
-  if (reference === null) check(found === -1, `found a blank line in ${JSON.stringify(text)}`);
-  else check(found === reference.index + reference[0].length || found === reference.index + reference[0].length - 1, () => `boundary ${found} in ${JSON.stringify(text)}, expected ${reference.index + reference[0].length}`);
+const boundary = target('sources/mcp/sse-feed: line ends (CR, LF, CRLF) split anywhere', [fc.array(fc.constantFrom('\r', '\n', 'a', 'data: x', 'event: e'), { maxLength: 30 }), fc.nat({ max: 200 })], (units, cut) => {
+  // A line end is CRLF, a CR not followed by LF, or LF, whichever chunk each byte arrives in; a blank line
+  // ends an event. The feed, cut in two anywhere, reads what eventsource-parser reads of the whole.
+  const bytes = Buffer.from(units.join(''), 'utf8');
+  const reference: Array<[string, string]> = [];
+  const p = createParser({ onEvent: (e) => void (e.data.trim() !== '' && reference.push([e.event ?? '', e.data])) });
+  p.feed(bytes.toString('utf8'));
+  const split = run('SseFeed', () => feedAll(1024, bytes, [cut % (bytes.length + 1)]));
+  check(JSON.stringify(split.events) === JSON.stringify(reference), () => `${JSON.stringify(units.join(''))} cut at ${cut}: ${JSON.stringify(split.events)} vs ${JSON.stringify(reference)}`);
 });
 
 // ---------------------------------------------------------------------------------------------------------

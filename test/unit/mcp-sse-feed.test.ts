@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findEventBoundary, SseFeed, type SseProblem } from '../../src/sources/mcp/sse-feed.ts';
+import { SseFeed, type SseProblem } from '../../src/sources/mcp/sse-feed.ts';
 
 interface Seen {
   events: Array<[string | undefined, string]>;
@@ -10,7 +10,7 @@ interface Seen {
 /** Feeds `bytes` cut at `cuts` (sorted offsets) and ends the stream. */
 function run(bytes: Buffer, cuts: readonly number[], limit = 1024, end = true): Seen {
   const seen: Seen = { events: [], problems: [] };
-  const feed = new SseFeed(limit, { onEvent: (e, d) => seen.events.push([e, d]), onProblem: (p) => seen.problems.push(p) });
+  const feed = new SseFeed(limit, { onEvent: (e, d) => seen.events.push([e, d.toString('utf8')]), onProblem: (p) => seen.problems.push(p) });
   let at = 0;
   for (const cut of [...cuts, bytes.length]) {
     if (cut < at) continue;
@@ -91,14 +91,17 @@ describe('SSE feed', () => {
   });
 
   it('finds the blank line that ends an event, across line-end styles and chunks', () => {
-    const fresh = () => ({ atLineStart: false, afterCr: false });
-    expect(findEventBoundary('abc\n\nrest', fresh())).toBe(5);
-    expect(findEventBoundary('abc\r\n\r\nrest', fresh())).toBe(7);
-    expect(findEventBoundary('abc\r\rrest', fresh())).toBe(5);
-    expect(findEventBoundary('abc\r\n', fresh())).toBe(-1);
-    expect(findEventBoundary('abc\ndata: x\n', fresh())).toBe(-1);
-    const state = fresh();
-    expect(findEventBoundary('abc\r', state)).toBe(-1);
-    expect(findEventBoundary('\n\r\nx', state)).toBe(3);
+    // The events read once the first `n` bytes are in, in one chunk or in the pieces given.
+    const upTo = (text: string, n: number) => run(Buffer.from(text).subarray(0, n), [], 1024, false).events.length;
+    const pieces = (...parts: string[]) => run(Buffer.from(parts.join('')), parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('').length), 1024, false).events.length;
+    expect([upTo('data: abc\n\nrest', 10), upTo('data: abc\n\nrest', 11)]).toEqual([0, 1]);
+    // CRLF: the CR of the blank line ends it; its LF, in this chunk or the next, is part of that line end.
+    expect([upTo('data: abc\r\n\r\nrest', 11), upTo('data: abc\r\n\r\nrest', 12), upTo('data: abc\r\n\r\nrest', 13)]).toEqual([0, 1, 1]);
+    expect([upTo('data: abc\r\rrest', 10), upTo('data: abc\r\rrest', 11)]).toEqual([0, 1]);
+    expect(upTo('data: abc\r\n', 11)).toBe(0);
+    expect(upTo('data: abc\ndata: x\n', 18)).toBe(0);
+    expect(pieces('data: abc\r', '\n')).toBe(0);
+    expect(pieces('data: abc\r', '\n\r\nx')).toBe(1);
+    expect(run(Buffer.from('data: abc\r\n\r\ndata: d\n\n'), [10, 11, 12]).events).toEqual([[undefined, 'abc'], [undefined, 'd']]);
   });
 });

@@ -89,9 +89,9 @@ export class ExchangeState implements ExchangeTap {
     if (read !== undefined) this.#correlator.requestRead(this.#flow, read, at);
   }
 
-  #event(event: string | undefined, data: string): void {
+  #event(event: string | undefined, data: Buffer): void {
     const at = performance.now();
-    if (event === 'endpoint') this.#correlator.endpoint(this.#flow, data, at);
-    else if (event === undefined || event === 'message') this.#correlator.responseRead(this.#flow, parseMessages(data), at);
+    if (event === 'endpoint') this.#correlator.endpoint(this.#flow, data.toString('utf8'), at);
+    else if (event === undefined || event === 'message') this.#correlator.responseRead(this.#flow, parseMessages(data.toString('utf8')), at);
   }
 }

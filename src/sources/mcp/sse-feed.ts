@@ -1,166 +1,313 @@
 /**
  * Reads the events of a proxied SSE response (the legacy `GET /sse` stream, a streamable-HTTP POST's
- * `text/event-stream` answer, the `GET /mcp` stream) from copies of its chunks, with `eventsource-parser`
- * doing the framing. Bounded and never throwing: the bytes themselves are never held or changed.
+ * `text/event-stream` answer, the `GET /mcp` stream) from copies of its chunks, on bytes: lines are found
+ * with `indexOf` (native), field names compared byte by byte, and an event's data handed on as bytes for
+ * the envelope scanner — never decoded into a string. Framing as the SSE specification (and
+ * eventsource-parser, which the fuzzing compares it with) frames it: lines end at CRLF, LF or CR; a
+ * leading BOM is dropped; `data` lines are joined with LF; `event` names the type (empty: the default);
+ * `id`, `retry`, comments and unknown fields are ignored; a blank line dispatches an event with data.
+ * Bounded and never throwing: the chunks themselves are never held or changed.
  *
- * - Events whose data exceed the bound (`limit` characters) are not kept: eventsource-parser's
- *   `maxBufferSize` stops buffering them, the feed reports `too_large`, and it resynchronises on the blank
- *   line that ends the oversized event ({@link findEventBoundary}), so the events after it are read as usual.
- *   To know where that blank line is, each chunk is fed in slices shorter than the bound: an overflow
- *   inside a slice then always belongs to an event that began before the slice, and its end is the first
- *   blank line from the start of the slice.
- * - A stream that ends in the middle of an event reports `stream_cut` (a client drops such an event too).
- * - Events with empty data (e.g. priming events) are skipped; comments and `retry:` are ignored.
+ * - An event whose data is larger than the bound (`limit` bytes, `--body-capture-limit`), or with a field
+ *   line longer than it, is not read: the feed reports `too_large` once, skips the rest of that event to
+ *   its blank line and reads the events after it as usual.
+ * - A stream that ends in the middle of an event with data reports `stream_cut` (a client drops such an
+ *   event too).
+ * - Events whose data is only whitespace (e.g. priming events) are skipped.
+ *
+ * What it allocates: nothing for an event that arrives within one chunk with one data line (its data is a
+ * view of the chunk, valid during the callback); otherwise the data is copied once into a buffer the feed
+ * reuses, grown to at most the bound.
  */
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 
 export type SseProblem = 'too_large' | 'stream_cut';
 
 export interface SseFeedSink {
-  /** A complete event within the bound. `event` is `undefined` for the default type (`message`). */
-  onEvent(event: string | undefined, data: string): void;
+  /**
+   * A complete event within the bound. `event` is `undefined` for the default type (`message`). `data` is
+   * valid only during the call (a view of the chunk or of the feed's buffer): copy what must be kept.
+   */
+  onEvent(event: string | undefined, data: Buffer): void;
   onProblem(problem: SseProblem): void;
 }
 
-/** Blank-line scanner state carried across chunks: was the previous character a line end, and a CR? */
-export interface BoundaryState {
-  /** The previous character ended a line (so another line end makes a blank line). */
-  atLineStart: boolean;
-  /** The previous character was `\r` (a following `\n` belongs to the same line end). */
-  afterCr: boolean;
-}
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const COLON = 58;
+const EMPTY = Buffer.alloc(0);
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+/** The fields of a line that matter: data, event; those a parser buffers (so bounds); the rest, ignored. */
+const DATA = 0;
+const EVENT = 1;
+const BUFFERED = 2;
+const IGNORED = 3;
 
 /**
- * Index just past the first blank line in `text` (the end of an SSE event: a line end right after a line
- * end, where a line end is `\r\n`, `\n` or `\r`), or -1. Updates `state` for the next call.
+ * The field of the line `buf[start, end)` and where its value starts, as `value * 4 + field`: `data`,
+ * `event`, `id` and `retry` by their bytes (followed by `:` or the end of the line), any other line ignored.
  */
-export function findEventBoundary(text: string, state: BoundaryState): number {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      if (state.afterCr) {
-        state.afterCr = false;
-        continue;
-      }
-      if (state.atLineStart) {
-        state.atLineStart = true;
-        return i + 1;
-      }
-      state.atLineStart = true;
-    } else if (c === 13) {
-      if (state.atLineStart) {
-        // `\r` ends the blank line; a `\n` right after it is part of that line end.
-        const end = text.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
-        state.afterCr = end === i + 1;
-        return end;
-      }
-      state.atLineStart = true;
-      state.afterCr = true;
-    } else {
-      state.atLineStart = false;
-      state.afterCr = false;
-    }
+function fieldOf(buf: Buffer, start: number, end: number): number {
+  const n = end - start;
+  const c = buf[start];
+  let colon: number;
+  let field: number;
+  if (c === 100 && n >= 4 && buf[start + 1] === 97 && buf[start + 2] === 116 && buf[start + 3] === 97) {
+    colon = start + 4;
+    field = DATA;
+  } else if (c === 101 && n >= 5 && buf[start + 1] === 118 && buf[start + 2] === 101 && buf[start + 3] === 110 && buf[start + 4] === 116) {
+    colon = start + 5;
+    field = EVENT;
+  } else if (c === 105 && n >= 2 && buf[start + 1] === 100) {
+    colon = start + 2;
+    field = BUFFERED;
+  } else if (c === 114 && n >= 5 && buf[start + 1] === 101 && buf[start + 2] === 116 && buf[start + 3] === 114 && buf[start + 4] === 121) {
+    colon = start + 5;
+    field = BUFFERED;
+  } else return IGNORED;
+  if (colon === end) return end * 4 + field;
+  if (buf[colon] !== COLON) return IGNORED;
+  return (colon + 1 < end && buf[colon + 1] === SPACE ? colon + 2 : colon + 1) * 4 + field;
+}
+
+/** `buf[start, end)` is `message` (the default event type, named). */
+function isMessage(buf: Buffer, start: number, end: number): boolean {
+  return (
+    end - start === 7 && buf[start] === 109 && buf[start + 1] === 101 && buf[start + 2] === 115 && buf[start + 3] === 115 && buf[start + 4] === 97 && buf[start + 5] === 103 && buf[start + 6] === 101
+  );
+}
+
+/** Only ASCII whitespace — or, for data with other bytes first, what `String.prototype.trim` removes. */
+function blank(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i] as number;
+    if (c === SPACE || (c >= 9 && c <= 13)) continue;
+    return c >= 0x80 && data.toString('utf8').trim() === '';
   }
-  return -1;
+  return true;
 }
 
 export class SseFeed {
   readonly #limit: number;
   readonly #sink: SseFeedSink;
-  readonly #parser: EventSourceParser;
-  readonly #decoder = new TextDecoder('utf-8');
-  /** Longest slice fed at once: shorter than the bound (see module doc). */
-  readonly #slice: number;
-  #overflowed = false;
-  /** Skipping the rest of an oversized event until its blank line. */
-  #resync: BoundaryState | undefined = undefined;
-  /** The last two characters fed, to start a resync scan in the right state. */
-  #lastFed = '';
-  #ending = false;
+  /** The start of a line that the previous chunk did not end (at most the bound and a field name). */
+  #line: Buffer = EMPTY;
+  #lineLength = 0;
+  /** The buffer `#line` gives to an event's data view, so that the next line never overwrites it. */
+  #spare: Buffer = EMPTY;
+  /** Skipping the rest of a line (too long, or one that is ignored anyway). */
+  #skipLine = false;
+  /** The data of the event being read: copied into `#data`, or (one data line so far) a view. */
+  #data: Buffer = EMPTY;
+  #dataLength = 0;
+  #dataLines = 0;
+  #view: Buffer | undefined = undefined;
+  /** The view is of the caller's chunk (copied before `push` returns), not of the feed's own buffer. */
+  #viewOfChunk = false;
+  #event: string | undefined = undefined;
+  /** The event being read is over the bound: skip to its blank line. */
+  #oversized = false;
+  /** The previous chunk ended with CR: an LF first in this one completes that line end. */
+  #afterCr = false;
+  /** Bytes of a leading BOM matched so far; 3 once past the start of the stream. */
+  #bom = 0;
   #ended = false;
 
-  /** @param limit largest event data kept, in characters (`--body-capture-limit`, default 64 KiB). */
+  /** @param limit largest event data read, in bytes (`--body-capture-limit`, default 64 KiB; at least 16). */
   constructor(limit: number, sink: SseFeedSink) {
     this.#limit = Math.max(16, limit);
-    this.#slice = this.#limit - 1;
     this.#sink = sink;
-    this.#parser = createParser({
-      maxBufferSize: this.#limit,
-      onEvent: (e) => {
-        if (this.#ending) {
-          this.#sink.onProblem('stream_cut');
-          return;
-        }
-        if (e.data.trim() === '') return;
-        // The parser checks its buffer between feeds, so an event completed within one slice can reach
-        // nearly twice the bound: hold every delivered event to the bound itself (found by fuzzing).
-        if (e.data.length > this.#limit) {
-          this.#sink.onProblem('too_large');
-          return;
-        }
-        this.#sink.onEvent(e.event, e.data);
-      },
-      onError: (err) => {
-        if (err.type === 'max-buffer-size-exceeded') this.#overflowed = true;
-      },
-    });
   }
 
-  /** Copies what it needs of a chunk of the stream (the caller's buffer is not kept). */
+  /** Reads a chunk of the stream (the caller's buffer is not kept). */
   push(chunk: Buffer): void {
-    if (this.#ended) return;
-    this.#text(this.#decoder.decode(chunk, { stream: true }));
+    if (this.#ended || chunk.length === 0) return;
+    let at = this.#bom < 3 ? this.#skipBom(chunk) : 0;
+    if (this.#afterCr) {
+      this.#afterCr = false;
+      if (chunk[at] === LF) at++;
+    }
+    const n = chunk.length;
+    let lf = chunk.indexOf(LF, at);
+    let cr = chunk.indexOf(CR, at);
+    while (at < n) {
+      if (lf !== -1 && lf < at) lf = chunk.indexOf(LF, at);
+      if (cr !== -1 && cr < at) cr = chunk.indexOf(CR, at);
+      const end = cr === -1 ? lf : lf === -1 || cr < lf ? cr : lf;
+      if (end === -1) {
+        this.#carry(chunk, at, n);
+        break;
+      }
+      if (this.#lineLength > 0 || this.#skipLine) this.#finishCarried(chunk, at, end);
+      else this.#lineOf(chunk, at, end, false);
+      at = end + 1;
+      if (chunk[end] === CR) {
+        if (at === n) this.#afterCr = true;
+        else if (chunk[at] === LF) at++;
+      }
+    }
+    // The chunk is the proxy's: a view of it must not outlive this call.
+    if (this.#viewOfChunk) this.#copyView();
   }
 
   /** The stream ended: reports an event it left incomplete. Idempotent. */
   end(): void {
     if (this.#ended) return;
-    const rest = this.#decoder.decode();
-    if (rest !== '') this.#text(rest);
     this.#ended = true;
-    if (this.#resync !== undefined) return; // the oversized event was cut: already reported as too_large
-    this.#ending = true;
-    this.#parser.feed('\n\n');
-    this.#parser.reset();
+    if (this.#lineLength > 0) this.#finishCarried(EMPTY, 0, 0);
+    if (!this.#oversized && this.#dataLines > 0) this.#sink.onProblem('stream_cut');
+    this.#reset();
+    this.#line = EMPTY;
+    this.#spare = EMPTY;
+    this.#data = EMPTY;
   }
 
-  #text(text: string): void {
-    let start = 0;
-    while (start < text.length) {
-      if (this.#resync !== undefined) {
-        const rest = start === 0 ? text : text.slice(start);
-        const b = findEventBoundary(rest, this.#resync);
-        if (b === -1) {
-          this.#remember(rest);
-          return;
-        }
-        this.#resync = undefined;
-        this.#remember(rest.slice(0, b));
-        start += b;
-        continue;
+  #skipBom(chunk: Buffer): number {
+    let i = 0;
+    while (this.#bom < 3 && i < chunk.length) {
+      if (chunk[i] !== BOM[this.#bom]) {
+        // Not a BOM after all: the bytes taken for one start the first line. Those of earlier chunks are
+        // carried (a stream that starts with a split EF or EF BB, and no BOM: rare).
+        const earlier = this.#bom - i;
+        this.#bom = 3;
+        if (earlier > 0) this.#carry(Buffer.from(BOM.slice(0, earlier)), 0, earlier);
+        return 0;
       }
-      const end = Math.min(text.length, start + this.#slice);
-      const piece = start === 0 && end === text.length ? text : text.slice(start, end);
-      this.#parser.feed(piece);
-      if (this.#overflowed) {
-        this.#overflowed = false;
-        this.#parser.reset();
-        this.#sink.onProblem('too_large');
-        this.#resync = this.#stateAfter(this.#lastFed);
-        continue; // rescan this piece from its start for the end of the oversized event
-      }
-      this.#remember(piece);
-      start = end;
+      this.#bom++;
+      i++;
     }
+    return i;
   }
 
-  #remember(piece: string): void {
-    this.#lastFed = piece.length >= 2 ? piece.slice(-2) : (this.#lastFed + piece).slice(-2);
+  /** Keeps the part of a line that a chunk did not end, bounded. */
+  #carry(chunk: Buffer, start: number, end: number): void {
+    if (this.#skipLine || start === end) return;
+    if (this.#oversized || (this.#lineLength === 0 && chunk[start] === COLON)) {
+      this.#skipLine = true; // a line of an event already skipped, or a comment
+      return;
+    }
+    const length = this.#lineLength + end - start;
+    const room = this.#limit + 16;
+    if (length > room) {
+      // Too long to read: an error of its event if it is a field that counts, else a line to ignore.
+      if (this.#line.length < room) this.#line = grow(this.#line, this.#lineLength, room);
+      chunk.copy(this.#line, this.#lineLength, start, start + room - this.#lineLength);
+      if (fieldOf(this.#line, 0, room) % 4 !== IGNORED) this.#overflow();
+      this.#lineLength = 0;
+      this.#skipLine = true;
+      return;
+    }
+    if (length > this.#line.length) this.#line = grow(this.#line, this.#lineLength, Math.min(room, Math.max(256, length * 2)));
+    chunk.copy(this.#line, this.#lineLength, start, end);
+    this.#lineLength = length;
   }
 
-  #stateAfter(tail: string): BoundaryState {
-    const state: BoundaryState = { atLineStart: false, afterCr: false };
-    findEventBoundary(tail, state);
-    return state;
+  /** The end of a carried line, `chunk[start, end)`, came. */
+  #finishCarried(chunk: Buffer, start: number, end: number): void {
+    if (this.#skipLine) {
+      this.#skipLine = false;
+      return;
+    }
+    this.#carry(chunk, start, end);
+    if (this.#skipLine) {
+      this.#skipLine = false;
+      return;
+    }
+    const length = this.#lineLength;
+    this.#lineLength = 0;
+    this.#lineOf(this.#line, 0, length, true);
   }
+
+  /** One complete line, `buf[start, end)`; `own`: `buf` is the feed's line buffer. */
+  #lineOf(buf: Buffer, start: number, end: number, own: boolean): void {
+    if (start === end) {
+      this.#dispatch();
+      return;
+    }
+    if (this.#oversized || buf[start] === COLON) return;
+    const f = fieldOf(buf, start, end);
+    const field = f % 4;
+    const value = (f - field) / 4;
+    if (field === DATA) this.#appendData(buf, value, end, own);
+    else if (field !== IGNORED && end - start > this.#limit) this.#overflow();
+    else if (field === EVENT) this.#event = value === end ? undefined : isMessage(buf, value, end) ? 'message' : buf.toString('utf8', value, end);
+  }
+
+  #appendData(buf: Buffer, start: number, end: number, own: boolean): void {
+    const length = end - start;
+    if (this.#dataLines === 0) {
+      if (length > this.#limit) {
+        this.#overflow();
+        return;
+      }
+      // The first data line of an event: a view, copied only if the event goes on past this chunk.
+      this.#dataLines = 1;
+      this.#dataLength = length;
+      this.#view = buf.subarray(start, end);
+      this.#viewOfChunk = !own;
+      if (own) {
+        // The view keeps this buffer: the next carried line goes to the other one.
+        this.#line = this.#spare;
+        this.#spare = buf;
+      }
+      return;
+    }
+    const total = this.#dataLength + 1 + length;
+    if (total > this.#limit) {
+      this.#overflow();
+      return;
+    }
+    this.#copyView();
+    if (total > this.#data.length) this.#data = grow(this.#data, this.#dataLength, Math.min(this.#limit, Math.max(1024, total * 2)));
+    this.#data[this.#dataLength] = LF;
+    buf.copy(this.#data, this.#dataLength + 1, start, end);
+    this.#dataLength = total;
+    this.#dataLines++;
+  }
+
+  /** Copies the data view into the feed's data buffer. */
+  #copyView(): void {
+    const view = this.#view;
+    if (view === undefined) return;
+    this.#view = undefined;
+    this.#viewOfChunk = false;
+    if (view.length > this.#data.length) this.#data = Buffer.allocUnsafe(Math.min(this.#limit, Math.max(1024, view.length * 2)));
+    view.copy(this.#data, 0);
+  }
+
+  #overflow(): void {
+    if (!this.#oversized) this.#sink.onProblem('too_large');
+    this.#oversized = true;
+    this.#view = undefined;
+    this.#viewOfChunk = false;
+    this.#dataLength = 0;
+    this.#dataLines = 0;
+  }
+
+  #dispatch(): void {
+    const lines = this.#dataLines;
+    const event = this.#event;
+    const data = this.#view ?? this.#data.subarray(0, this.#dataLength);
+    const skip = this.#oversized || lines === 0;
+    this.#reset();
+    if (skip || blank(data)) return;
+    this.#sink.onEvent(event, data);
+  }
+
+  #reset(): void {
+    this.#view = undefined;
+    this.#viewOfChunk = false;
+    this.#dataLength = 0;
+    this.#dataLines = 0;
+    this.#event = undefined;
+    this.#oversized = false;
+  }
+}
+
+/** A larger buffer holding the first `used` bytes of `buf`. */
+function grow(buf: Buffer, used: number, size: number): Buffer {
+  const grown = Buffer.allocUnsafe(size);
+  buf.copy(grown, 0, 0, used);
+  return grown;
 }
