@@ -202,7 +202,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     const tty = process.stdout.isTTY === true;
     const t = traffic;
     poller = setInterval(() => {
-      void childPids(composerUrl).then((list) => list.forEach((p) => pids.add(p)));
+      void childPids(composerUrl).then((list) => {
+        for (const p of list) pids.add(p);
+      });
       const line = `requests ${t.stats.requests}  errors ${t.stats.errors}  crashes ${t.stats.crashes}  (${Math.round((Date.now() - t0) / 1000)} s)`;
       if (tty) process.stdout.write(`\r\x1b[2K${line}`);
       else say(line);

@@ -29,6 +29,8 @@ for (const t of targets) {
   const verdict = r.failure === undefined ? 'ok' : r.crashes > 0 ? 'CRASH' : 'VIOLATION';
   console.log(`${verdict.padEnd(9)} ${t.name.padEnd(90)} ${r.cases.toLocaleString('en').padStart(11)} cases  ${(r.ms / 1000).toFixed(1).padStart(6)} s`);
   if (r.failure !== undefined) console.log(`  ${r.failure}`);
+  const report = t.report?.();
+  if (report !== undefined) console.log(`          ${report}`);
 }
 const total = results.reduce((a, r) => a + r.cases, 0);
 const crashes = results.reduce((a, r) => a + r.crashes, 0);

@@ -199,6 +199,7 @@ const checks = {
   rssPeakUnder80PercentOfLimit: Math.max(peakRss, finalMemory.hwm) < 0.8 * limitBytes,
 };
 const first = samples[0];
+const last = samples.at(-1);
 console.log(JSON.stringify({
   event: 'soak_summary',
   minutes,
@@ -213,7 +214,7 @@ console.log(JSON.stringify({
   memoryMB: {
     start: { rss: mb(start.memory.rss), heap: mb(start.memory.heapUsed), heapAfterGc: mb(start.memory.heapAfterGc) },
     afterFirstInterval: first === undefined ? undefined : { rss: mb(first.memory.rss), heap: mb(first.memory.heapUsed), heapAfterGc: mb(first.memory.heapAfterGc) },
-    lastInterval: samples.length === 0 ? undefined : { rss: mb(samples[samples.length - 1]!.memory.rss), heap: mb(samples[samples.length - 1]!.memory.heapUsed), heapAfterGc: mb(samples[samples.length - 1]!.memory.heapAfterGc) },
+    lastInterval: last === undefined ? undefined : { rss: mb(last.memory.rss), heap: mb(last.memory.heapUsed), heapAfterGc: mb(last.memory.heapAfterGc) },
     atRest: { rss: mb(end.memory.rss), heap: mb(end.memory.heapUsed), heapAfterGc: mb(end.memory.heapAfterGc) },
   },
   series: { total: end.series.total, perFamily: end.series.perFamily, labelOverflows: end.series.labelOverflows, overBound },

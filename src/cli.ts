@@ -57,7 +57,7 @@ function logMemoryBudget(logger: Logger, plan: MemoryPlan, restartFailure: strin
 
 function installCrashHandlers(logger: Logger): void {
   const die = (kind: string) => (err: unknown) => {
-    logger.fatal({ event: 'crash', kind, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'uncaught error: exiting');
+    logger.fatal({ event: 'crash', kind, code: ErrorCodes.SIDECAR_E_INTERNAL, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'uncaught error: exiting');
     flushLogger(logger);
     process.exit(ExitCodes.FAILURE);
   };
@@ -145,7 +145,7 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
     const { startSidecar } = await import('./main.ts');
     sidecar = await startSidecar(config, { logger, version: VERSION });
   } catch (err) {
-    const message = err instanceof SidecarError ? `${err.code}: ${err.message}` : String(err);
+    const message = err instanceof SidecarError ? `${err.code}: ${err.message}` : `${ErrorCodes.SIDECAR_E_INTERNAL}: ${String(err)}`;
     logger.fatal({ event: 'start_failed', err: message }, 'sidecar failed to start');
     flushLogger(logger);
     return fail(message, ExitCodes.FAILURE);

@@ -9,7 +9,10 @@ import { FileToken, InlineToken, type TokenSource } from './admin/token.ts';
 import { createAdminServer } from './admin/server.ts';
 import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
+import { memoryLimitBytes, readSystemFile } from './config/memory.ts';
+import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
+import { ExpositionConflicts } from './exporters/exposition-conflicts.ts';
 import { PrometheusScraper } from './exporters/prometheus.ts';
 import type { Logger } from './log.ts';
 import type { McpOperation } from './sources/mcp/operations.ts';
@@ -23,11 +26,13 @@ import { HttpMetrics } from './telemetry/http-metrics.ts';
 import { Instruments } from './telemetry/instruments.ts';
 import { createMeterProvider } from './telemetry/provider.ts';
 import { AuthFailureLog } from './admin/auth-log.ts';
+import { ScrapeTimings } from './admin/scrape-timing.ts';
 import { registerAccessLog } from './telemetry/access-log.ts';
-import { createCatalogSources, secretListener } from './catalog-sources.ts';
+import { secretListener, wireSources } from './wiring.ts';
 import { describeExportError, ExportHealth } from './exporters/export-health.ts';
 import { createOtlpMetricReader, createOtlpSpanExporter } from './exporters/otlp.ts';
 import { Exemplars } from './telemetry/exemplars.ts';
+import { observeMemory } from './telemetry/memory-gauges.ts';
 import { createResource } from './telemetry/resource.ts';
 import { installSdkDiagnostics } from './telemetry/sdk-diag.ts';
 import { HttpServerDuration } from './telemetry/semconv-http.ts';
@@ -70,7 +75,7 @@ function tokenSource(config: SidecarConfig, logger: Logger): TokenSource | null 
   const auth = config.metricsAuth;
   if (auth.kind === 'none') return null;
   if (auth.kind === 'inline') return new InlineToken(auth.token);
-  return new FileToken(auth.path, 1000, secretListener(logger, 'metrics_token'));
+  return new FileToken(auth.path, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'metrics_token'));
 }
 
 async function bind(what: string, listen: () => Promise<AddressInfo>, where: string): Promise<AddressInfo> {
@@ -108,7 +113,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   // Exemplars link measurements to spans: only with tracing, and not with OTEL_METRICS_EXEMPLAR_FILTER=always_off.
   const exemplars =
     traced !== undefined && otel.exemplarFilter !== 'always_off' ? new Exemplars({ filter: otel.exemplarFilter, contextOf: (origin) => traced.contextOf(origin) }) : undefined;
-  const scraper = new PrometheusScraper({ exemplars });
+  const conflicts = new ExpositionConflicts(logger);
+  const scraper = new PrometheusScraper({ exemplars, onConflict: conflicts.report });
   const readers: IMetricReader[] = [scraper.reader];
   if (otel.metrics !== undefined && exportHealth !== undefined) {
     readers.push(await createOtlpMetricReader(otel.metrics, exportHealth, { cardinalityLimit: SDK_CARDINALITY_LIMIT }));
@@ -116,6 +122,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const { provider, meter } = createMeterProvider({ readers, version, resource });
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   exportHealth?.attach(instruments.counter('sidecar_otlp_export_failures_total'));
+  conflicts.attach(instruments.counter('sidecar_exposition_conflicts_total'));
+  instruments.startAtZero('sidecar_exposition_conflicts_total');
   // Every observer and tap runs behind the bus's one guard: a failure is counted here, never seen by a client.
   const observerErrors = instruments.counter('sidecar_observer_errors_total');
   const bus = new ObservationBus<McpOperation>({
@@ -136,7 +144,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const status = new StatusFeed({ maxLabelValues: config.maxLabelValues });
   observers.push(new StatusHttpFeeder(status).register(bus));
   // Every catalog fact beyond HTTP goes through the ledger (one source per fact).
-  const sources = createCatalogSources(config, instruments, logger, health, bus, { exemplars, status });
+  const sources = wireSources(config, instruments, logger, health, bus, { exemplars, status });
   traced?.start(bus);
   if (config.accessLog) observers.push(registerAccessLog(bus, logger, traced === undefined ? undefined : (ex) => traced.spanContextOf(ex)));
   /** Unregisters every observer, then lets the exporters send what they hold (bounded). */
@@ -167,7 +175,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const tls =
     config.metricsTls === undefined
       ? undefined
-      : new TlsFiles(config.metricsTls, 1000, (event, detail) => {
+      : new TlsFiles(config.metricsTls, DEFAULT_CHECK_EVERY_MS, (event, detail) => {
           if (event === 'reloaded') logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
           else logger.error({ event: 'metrics_tls_invalid', detail }, 'metrics port certificate files unusable: keeping the previous certificate');
         });
@@ -175,7 +183,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     tls,
     listen: config.metricsListen,
     token: tokenSource(config, logger),
-    scrape: (format) => scraper.scrape(format),
+    scrape: (format) => scraper.collect(format),
     ready: () => !draining && health.probeOk,
     onAuthFailure: (addr, reason) => authLog.record(addr, reason),
     onScrapeError: (err) => logger.error({ event: 'scrape_failed', err: String(err) }, 'metrics collection failed'),
@@ -195,8 +203,10 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
           return resourceMetrics;
         },
       }),
+    scrapeTimer: config.debugScrapeTiming ? new ScrapeTimings((line) => logger.info(line, 'metrics answer written')) : undefined,
   });
   instruments.observeGauge('sidecar_metrics_port_connections', (observe) => observe(admin.connections()));
+  observeMemory(instruments, { limitBytes: memoryLimitBytes(config.memoryLimit, readSystemFile) });
 
   let proxyAddress: AddressInfo;
   try {

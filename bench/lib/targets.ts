@@ -4,10 +4,12 @@
  * CLI with a metrics token (all its metrics and sources on).
  */
 import { spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SCRAPE_TIMING_EVENT, type ScrapeTimingLine } from '../../src/admin/scrape-timing.ts';
 import { startNginx, type NginxInstance } from './nginx.ts';
 import { jsonLine, spawnPinned, stopChild, waitForLine } from './proc.ts';
 
@@ -33,6 +35,8 @@ export interface Target {
   /** Sidecar only: its metrics URL and bearer token. */
   readonly metricsUrl?: string;
   readonly token?: string;
+  /** Sidecar started with `debugScrapeTiming`: its `scrape_timing` log lines so far, one per /metrics answer. */
+  readonly scrapeTimings?: readonly ScrapeTimingLine[];
   stop(): Promise<void>;
 }
 
@@ -87,6 +91,8 @@ export interface SidecarSpec {
   /** A traced variant, pushing spans to `otlpSink` (the default sidecar has no tracing). */
   readonly variant?: TracedVariant;
   readonly otlpSink?: string;
+  /** Run with `--debug-scrape-timing` and collect its log lines ({@link Target.scrapeTimings}). */
+  readonly debugScrapeTiming?: boolean;
 }
 
 /** Environment of a traced variant: OTLP traces to the sink, the default sampler (parent-based, always on). */
@@ -99,6 +105,20 @@ function variantEnv(spec: SidecarSpec): NodeJS.ProcessEnv {
 /** The OTLP sink of the traced variants, on the load CPUs. */
 export function startOtlpSink(cpus: string | undefined): Promise<Target> {
   return startNodeTarget('otlp-sink', 'otlp-sink.ts', [], cpus);
+}
+
+/** A `scrape_timing` log line of the sidecar (src/admin/scrape-timing.ts), if `j` is one. */
+function timingLine(j: Record<string, unknown> | undefined): ScrapeTimingLine | undefined {
+  if (j?.['event'] !== SCRAPE_TIMING_EVENT) return undefined;
+  return {
+    event: SCRAPE_TIMING_EVENT,
+    format: j['format'] === 'openmetrics' ? 'openmetrics' : 'text',
+    gzip: j['gzip'] === true,
+    complete: j['complete'] === true,
+    slices: Number(j['slices']),
+    durationMs: Number(j['durationMs']),
+    longestTurnMs: Number(j['longestTurnMs']),
+  };
 }
 
 /**
@@ -118,6 +138,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Target> {
     '--metrics-listen', '127.0.0.1:0',
     '--metrics-token-file', tokenFile,
     '--log-level', 'info',
+    ...(spec.debugScrapeTiming === true ? ['--debug-scrape-timing'] : []),
     ...(spec.args ?? []),
   ];
   const child = spawnPinned(spec.cpus, process.execPath, [...(spec.nodeFlags ?? []), ...args], { cwd: ROOT, env: variantEnv(spec), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -131,12 +152,20 @@ export async function startSidecar(spec: SidecarSpec): Promise<Target> {
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('sidecar did not spawn');
+  const scrapeTimings: ScrapeTimingLine[] = [];
+  if (spec.debugScrapeTiming === true && child.stdout !== null) {
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      const line = timingLine(jsonLine(l));
+      if (line !== undefined) scrapeTimings.push(line);
+    });
+  }
   return {
     name: spec.variant ?? 'sidecar',
     url: listening.proxy,
     pid,
     metricsUrl: listening.metrics,
     token,
+    ...(spec.debugScrapeTiming === true ? { scrapeTimings } : {}),
     async stop() {
       await stopChild(child, 15_000);
       rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // a failing tool (fail → isError), a tool that really crashes its process (crash), static and templated
 // resources, prompts, a tool that grows the tool list (register_tool → notifications/tools/list_changed),
 // and `echo` on both calc and clock (the composition's deliberate name conflict).
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 

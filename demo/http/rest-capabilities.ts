@@ -43,7 +43,7 @@ async function invoke(ctx: ComposerContext, { req, res, params }: RouteContext):
   const problem = checkArguments(entry.tool.inputSchema, args);
   if (problem !== undefined) return sendDetail(res, 400, `Invalid arguments for tool '${entry.restId}': ${problem}`);
   const server = ctx.supervisor.get(entry.serverId);
-  if (!server || server.state !== 'running') return sendDetail(res, 500, `Server '${entry.serverId}' is not running`);
+  if (server?.state !== 'running') return sendDetail(res, 500, `Server '${entry.serverId}' is not running`);
   const outcome = await invokeTool(ctx, entry, entry.restId, args, 'rest');
   sendJson(res, 200, {
     success: outcome.success,

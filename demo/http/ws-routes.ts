@@ -29,7 +29,9 @@ function streamLogs(ctx: ComposerContext, ws: WebSocket, serverId: string | null
       }
     }),
   );
-  ws.on('close', () => unsubscribe.forEach((u) => u()));
+  ws.on('close', () => {
+    for (const u of unsubscribe) u();
+  });
 }
 
 function streamMetrics(ctx: ComposerContext, ws: WebSocket, intervalMs: number): void {

@@ -100,7 +100,9 @@ export class Family {
     out.push(`# HELP ${shown} ${this.help}`, `# TYPE ${shown} ${type}`);
     for (const s of this.#series.values()) {
       if (this.kind === 'histogram') {
-        this.bucketBounds.forEach((b, i) => out.push(`${this.name}_bucket${labelText(s.labels, ['le', formatValue(b)])} ${formatValue(s.buckets[i] ?? 0)}`));
+        this.bucketBounds.forEach((b, i) => {
+          out.push(`${this.name}_bucket${labelText(s.labels, ['le', formatValue(b)])} ${formatValue(s.buckets[i] ?? 0)}`);
+        });
         out.push(`${this.name}_bucket${labelText(s.labels, ['le', '+Inf'])} ${formatValue(s.count)}`);
         out.push(`${this.name}_count${labelText(s.labels)} ${formatValue(s.count)}`);
         out.push(`${this.name}_sum${labelText(s.labels)} ${formatValue(s.sum)}`);

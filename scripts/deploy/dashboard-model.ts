@@ -51,6 +51,7 @@ export interface CustomVariable {
   readonly values: readonly string[];
 }
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 const HEIGHT = 8;
 

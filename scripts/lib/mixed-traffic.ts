@@ -47,7 +47,14 @@ function rng(seed: number): () => number {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 type Action = (ctx: Ctx) => Promise<void>;
@@ -117,8 +124,12 @@ const wsChurn: Action = async ({ base, auth, random }) => {
       else ws.close(1000);
       resolve();
     }, 100 + random() * 1500);
-    ws.once('error', () => (clearTimeout(timer), resolve()));
-    ws.once('close', () => (clearTimeout(timer), resolve()));
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    ws.once('error', done);
+    ws.once('close', done);
   });
   ws.terminate();
 };

@@ -3,7 +3,7 @@
  *
  * | path       | auth   | answer |
  * | ---------- | ------ | ------ |
- * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked); 401 without the right token, 403 without a trusted client certificate |
+ * | `/metrics` | bearer (and a client certificate with `--metrics-client-ca`) | the exposition: OpenMetrics 1.0.0 when `Accept` prefers it, else text 0.0.4 (gzip when asked), collected in full, then written in slices, chunked (sliced-answer.ts); 500 when collection fails; 401 without the right token, 403 without a trusted client certificate |
  * | `/healthz` | none   | 200 while the process runs |
  * | `/readyz`  | none   | 200 when the upstream answered the last probe and the sidecar is not draining, else 503 |
  * | `/status`, `/status/app.js`, `/status/app.css` | none (they hold no data) | the status page (status-page.ts) |
@@ -20,22 +20,20 @@
  * process's descriptors nor keep a scrape or a probe out. A request with more than one `Authorization`
  * header is refused (400): which one counts would otherwise depend on the parser.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { HostPort } from '../config/values.ts';
-import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exporters/prometheus.ts';
+import { type ErrorAnswer, ErrorAnswers, parserRefusal } from '../errors.ts';
+import { CONTENT_TYPES, negotiateFormat, type CollectedScrape, type ExpositionFormat } from '../exporters/prometheus.ts';
 import { ConnectionGuard, METRICS_PORT_LIMITS, type ConnectionShedReason, type MetricsPortLimits } from './connections.ts';
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
+import { writeSliced, type WrittenAnswer } from './sliced-answer.ts';
 import { isStatusAsset, refuseStatusJson, serveStatusAsset, serveStatusJson, STATUS_JSON_PATH } from './status-page.ts';
-
-const gzipAsync = promisify(gzip);
 
 /** Why a /metrics request was refused (never the credentials themselves). */
 export type AuthFailureReason = 'missing' | 'invalid' | 'ambiguous' | 'client_certificate';
@@ -44,8 +42,11 @@ export interface AdminOptions {
   readonly listen: HostPort;
   /** Token source; `null` serves /metrics without auth (explicit opt-out). */
   readonly token: TokenSource | null;
-  /** Produces the exposition text in the format the request negotiated (`Accept`). */
-  readonly scrape: (format: ExpositionFormat) => Promise<string>;
+  /**
+   * Collects the exposition in the format the request negotiated (`Accept`); resolves to its slices
+   * (serialised as they are taken, written one by one: sliced-answer.ts), rejects when collection fails.
+   */
+  readonly scrape: (format: ExpositionFormat) => Promise<CollectedScrape>;
   /** Whether the sidecar is ready (upstream answered the last probe, not draining). */
   readonly ready: () => boolean;
   /** Called for each rejected /metrics request (the presented credentials are never passed on). */
@@ -60,6 +61,22 @@ export interface AdminOptions {
   readonly limits?: MetricsPortLimits;
   /** The snapshot of `/status.json` (status-json.ts); `undefined` serves no status page. */
   readonly status?: () => Promise<unknown>;
+  /** Debugging (`--debug-scrape-timing`, scrape-timing.ts): times every /metrics request that passed auth. */
+  readonly scrapeTimer?: ScrapeTimer | undefined;
+}
+
+/** Times /metrics answers: `start` when a request passed auth; what it returns when its answer has ended. */
+export interface ScrapeTimer {
+  /** @returns called once the answer has ended, with what was written (`undefined`: a 500 or HEAD answer). */
+  start(): (answer: ScrapeAnswer | undefined) => void;
+}
+
+/** One /metrics answer with a body, as a {@link ScrapeTimer} is told of it. */
+export interface ScrapeAnswer extends WrittenAnswer {
+  readonly format: ExpositionFormat;
+  readonly gzip: boolean;
+  /** From the request's arrival at the handler to the answer's end, collection included. */
+  readonly durationMs: number;
 }
 
 export interface AdminServer {
@@ -70,18 +87,19 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-function plain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
-  res.end(body);
+function plain(res: ServerResponse, answer: ErrorAnswer | { readonly status: 200; readonly body: string }, extra?: Record<string, string>): void {
+  res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
+  res.end(answer.body);
 }
 
-const REFUSALS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const OK = { status: 200, body: 'ok\n' } as const;
+const READY = { status: 200, body: 'ready\n' } as const;
 
 /** Answers a request Node's parser refused, then destroys the connection (at the latest after `flushMs`). */
-function refuseConnection(socket: Duplex, status: number, flushMs: number): void {
+function refuseConnection(socket: Duplex, answer: ErrorAnswer, flushMs: number): void {
   const timer = setTimeout(() => socket.destroy(), flushMs);
   timer.unref();
-  socket.end(`HTTP/1.1 ${status} ${REFUSALS[status] ?? ''}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => {
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(answer.body)}\r\n\r\n${answer.body}`, () => {
     clearTimeout(timer);
     socket.destroy();
   });
@@ -108,26 +126,40 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
 
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reason = refused(req);
-    if (reason === 'client_certificate') return plain(res, 403, 'Forbidden: a trusted client certificate is required\n');
-    if (reason !== undefined) return plain(res, 401, 'Unauthorized\n', { 'www-authenticate': 'Bearer realm="metrics"' });
-    const format = negotiateFormat(req.headers.accept);
-    let text: string;
+    if (reason === 'client_certificate') return plain(res, ErrorAnswers.SIDECAR_E_CLIENT_CERTIFICATE_REQUIRED);
+    if (reason !== undefined) return plain(res, ErrorAnswers.SIDECAR_E_UNAUTHORIZED, { 'www-authenticate': 'Bearer realm="metrics"' });
+    const done = opts.scrapeTimer?.start();
+    let answered: ScrapeAnswer | undefined;
     try {
-      text = await opts.scrape(format);
+      answered = await exposition(req, res);
+    } finally {
+      done?.(answered);
+    }
+  }
+
+  /** The exposition's answer; what was written, or `undefined` for an answer without one (500, HEAD). */
+  async function exposition(req: IncomingMessage, res: ServerResponse): Promise<ScrapeAnswer | undefined> {
+    const format = negotiateFormat(req.headers.accept);
+    const start = performance.now();
+    // Collected in full before any header: a failed collection still answers 500.
+    let scraped: CollectedScrape;
+    try {
+      scraped = await opts.scrape(format);
     } catch (err) {
       opts.onScrapeError?.(err);
-      plain(res, 500, 'metrics collection failed\n');
-      return;
+      plain(res, ErrorAnswers.SIDECAR_E_COLLECT);
+      return undefined;
     }
+    const gzip = acceptsGzip(req);
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
-    let body: Buffer | string = text;
-    if (acceptsGzip(req)) {
-      body = await gzipAsync(text);
-      headers['content-encoding'] = 'gzip';
-    }
-    headers['content-length'] = String(Buffer.byteLength(body));
+    if (gzip) headers['content-encoding'] = 'gzip';
     res.writeHead(200, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (req.method === 'HEAD') {
+      res.end(); // the same head, nothing serialised
+      return undefined;
+    }
+    const written = await writeSliced(res, scraped.slices, gzip);
+    return { ...written, format, gzip, durationMs: performance.now() - start };
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -135,7 +167,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     const authorization = req.headersDistinct['authorization'];
     if (authorization !== undefined && authorization.length > 1) {
       opts.onAuthFailure?.(req.socket.remoteAddress, 'ambiguous');
-      return plain(res, 400, 'Bad Request: more than one Authorization header\n', { connection: 'close' });
+      return plain(res, ErrorAnswers.SIDECAR_E_AMBIGUOUS_AUTHORIZATION, { connection: 'close' });
     }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -143,26 +175,26 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     const status = opts.status;
     const statusPath = status !== undefined && (path === STATUS_JSON_PATH || isStatusAsset(path));
     const known = path === '/metrics' || path === '/healthz' || path === '/readyz' || statusPath;
-    if (!known) return plain(res, 404, 'Not Found\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method Not Allowed\n', { allow: 'GET, HEAD' });
-    if (path === '/healthz') return plain(res, 200, 'ok\n');
-    if (path === '/readyz') return opts.ready() ? plain(res, 200, 'ready\n') : plain(res, 503, 'not ready\n');
+    if (!known) return plain(res, ErrorAnswers.SIDECAR_E_NOT_FOUND);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, ErrorAnswers.SIDECAR_E_METRICS_METHOD_NOT_ALLOWED, { allow: 'GET, HEAD' });
+    if (path === '/healthz') return plain(res, OK);
+    if (path === '/readyz') return plain(res, opts.ready() ? READY : ErrorAnswers.SIDECAR_E_NOT_READY);
     if (statusPath && path !== STATUS_JSON_PATH) return serveStatusAsset(req, res, path);
     if (status !== undefined && path === STATUS_JSON_PATH) {
       const reason = refused(req);
-      if (reason !== undefined) return refuseStatusJson(res, reason === 'client_certificate' ? 403 : 401);
+      if (reason !== undefined) return refuseStatusJson(res, reason === 'client_certificate' ? ErrorAnswers.SIDECAR_E_STATUS_CLIENT_CERTIFICATE_REQUIRED : ErrorAnswers.SIDECAR_E_STATUS_UNAUTHORIZED);
       status()
         .then((snapshot) => serveStatusJson(req, res, snapshot, acceptsGzip(req)))
         .catch((err: unknown) => {
           opts.onScrapeError?.(err);
-          if (!res.headersSent) plain(res, 500, 'status collection failed\n');
+          if (!res.headersSent) plain(res, ErrorAnswers.SIDECAR_E_STATUS_COLLECT);
           else res.destroy();
         });
       return;
     }
     metrics(req, res).catch((err: unknown) => {
       opts.onScrapeError?.(err);
-      if (!res.headersSent) plain(res, 500, 'metrics collection failed\n');
+      if (!res.headersSent) plain(res, ErrorAnswers.SIDECAR_E_COLLECT);
       else res.destroy();
     });
   }
@@ -202,8 +234,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    refuseConnection(socket, status, limits.refusalFlushMs);
+    refuseConnection(socket, parserRefusal(err.code), limits.refusalFlushMs);
   });
   return {
     server,

@@ -197,6 +197,7 @@ export class StatusFeed {
       unparsed: (reason: UnparsedReason, n: number) => primary.unparsed(reason, n),
       dropped: (reason: DropReason) => primary.dropped(reason),
       unmatched: () => primary.unmatched(),
+      scanFallback: (reason) => primary.scanFallback(reason),
     };
   }
 

@@ -7,8 +7,9 @@
  * scrape shows.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { describeSources, type SourceSet } from '../sources/detect/detect.ts';
-import type { Inventory } from '../ledger/inventory.ts';
+import type { Feed, SourceName } from '../sources/source.ts';
+import { describeSources, type SurfaceSet } from '../sources/surfaces.ts';
+import type { ReadonlyInventory } from '../ledger/inventory.ts';
 import { familyCoverage } from '../telemetry/family-sources.ts';
 import type { StatusFeed } from './status-feed.ts';
 import { BUCKET_MS, BUCKETS, sparkOf, windowOf, type Series, type WindowView } from './status-ring.ts';
@@ -21,8 +22,12 @@ export type StreamState = 'connected' | 'disconnected' | 'unavailable' | 'off' |
 
 export interface SourcesView {
   /** Surfaces found by the last detection; `undefined` until one completed. */
-  readonly detected: SourceSet | undefined;
+  readonly detected: SurfaceSet | undefined;
   readonly stream: StreamState;
+  /** The sources running now (sources/selector.ts). */
+  readonly running: readonly SourceName[];
+  /** The feeds that reach the ledger now: the running sources' that the surfaces allow (sources/source.ts `feedsSeen`). */
+  readonly feeds: readonly Feed[];
 }
 
 export interface StatusInputs {
@@ -33,7 +38,7 @@ export interface StatusInputs {
   readonly upstreamUp: () => boolean | undefined;
   readonly ready: () => boolean;
   readonly sources: () => SourcesView;
-  readonly inventory: Inventory;
+  readonly inventory: ReadonlyInventory;
   /** One collection of the sidecar's instruments (the Prometheus reader's). */
   readonly collect: () => Promise<ResourceMetrics>;
 }
@@ -117,9 +122,11 @@ export async function buildStatus(inputs: StatusInputs) {
   const now = feed.now();
   const since = feed.startedAt;
   const collected = pointsOf(await inputs.collect(), COLLECTED);
-  const { detected, stream } = inputs.sources();
+  const { detected, stream, running, feeds } = inputs.sources();
   const described = detected === undefined ? undefined : describeSources(detected);
-  const coverage = detected === undefined ? undefined : familyCoverage(detected);
+  // A feed whose source does not run (--no-events, --mcp-inventory off) feeds nothing, whatever the composer serves.
+  const live = new Set<Feed>(feeds);
+  const coverage = detected === undefined ? undefined : familyCoverage(detected).map((c) => ({ ...c, fedBy: c.fedBy.filter((f) => live.has(f)) }));
   const byAttr = (name: string, attr: string) =>
     (collected.get(name) ?? []).map((p) => ({ [attr]: p.attributes[attr] ?? '', count: p.value })).sort((a, b) => b.count - a.count);
   const info = collected.get('mcp_composer_info')?.[0]?.attributes;
@@ -138,8 +145,8 @@ export async function buildStatus(inputs: StatusInputs) {
     },
     sources:
       described === undefined
-        ? { detected: false, found: [], missing: [], sees: [], blind: [] }
-        : { detected: true, found: described.found, missing: described.missing, sees: described.sees, blind: described.blind },
+        ? { detected: false, found: [], missing: [], sees: [], blind: [], running: [...running] }
+        : { detected: true, found: described.found, missing: described.missing, sees: described.sees, blind: described.blind, running: [...running] },
     families:
       coverage === undefined
         ? null

@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { ErrorAnswers } from '../errors.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -75,8 +76,9 @@ export function serveStatusAsset(req: IncomingMessage, res: ServerResponse, path
   const asset = ASSETS[path];
   const file = asset === undefined ? null : load(asset.file);
   if (asset === undefined || file === null) {
-    res.writeHead(500, { ...STATUS_SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-    res.end('the status page files are missing from this build (src/admin/status/)\n');
+    const missing = ErrorAnswers.SIDECAR_E_STATUS_PAGE_MISSING;
+    res.writeHead(missing.status, { ...STATUS_SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(missing.body);
     return;
   }
   const headers = { ...STATUS_SECURITY_HEADERS, 'content-type': asset.type, 'cache-control': 'no-cache', etag: file.etag };
@@ -103,9 +105,12 @@ export async function serveStatusJson(req: IncomingMessage, res: ServerResponse,
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** The 401 of `/status.json`: JSON, so the page can tell it from a network failure. */
-export function refuseStatusJson(res: ServerResponse, status: 401 | 403): void {
-  const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : 'client_certificate_required' });
+/** The 401 and 403 of `/status.json` (errors.ts). */
+export type StatusJsonRefusal = (typeof ErrorAnswers)['SIDECAR_E_STATUS_UNAUTHORIZED' | 'SIDECAR_E_STATUS_CLIENT_CERTIFICATE_REQUIRED'];
+
+/** The 401 or 403 of `/status.json`: JSON, so the page can tell it from a network failure. */
+export function refuseStatusJson(res: ServerResponse, answer: StatusJsonRefusal): void {
+  const { status, body } = answer;
   res.writeHead(status, {
     ...STATUS_SECURITY_HEADERS,
     'content-type': 'application/json; charset=utf-8',

@@ -10,7 +10,7 @@
  * its certificate, half-written files) keeps the previous one and is reported once, then retried.
  */
 import type { SecureContextOptions } from 'node:tls';
-import { fileModifiedAt, fileStamp, ReloadingFile } from '../config/reloading-file.ts';
+import { DEFAULT_CHECK_EVERY_MS, fileModifiedAt, fileStamp, ReloadingFile } from '../config/reloading-file.ts';
 import { readTlsMaterial, type TlsPaths } from '../config/tls-material.ts';
 
 export type TlsFilesListener = (event: 'reloaded' | 'invalid', detail: string) => void;
@@ -39,9 +39,9 @@ export class TlsFiles {
 
   /**
    * Reads the files now (throws like {@link readTlsMaterial}).
-   * @param checkEveryMs shortest time between two checks of the files. @default 1000
+   * @param checkEveryMs shortest time between two checks of the files. @default DEFAULT_CHECK_EVERY_MS
    */
-  constructor(paths: TlsPaths, checkEveryMs = 1000, listener?: TlsFilesListener) {
+  constructor(paths: TlsPaths, checkEveryMs = DEFAULT_CHECK_EVERY_MS, listener?: TlsFilesListener) {
     this.paths = paths;
     this.#files = new ReloadingFile(
       {

@@ -4,7 +4,7 @@
  * A token file is re-read when it changes, so rotating the token needs no restart.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { DEFAULT_SETTLE_MS } from '../config/reloading-file.ts';
+import { DEFAULT_CHECK_EVERY_MS, DEFAULT_SETTLE_MS } from '../config/reloading-file.ts';
 import { SecretFile, type SecretFileListener } from '../config/secret-file.ts';
 
 function digest(value: string): Buffer {
@@ -39,8 +39,11 @@ export class FileToken implements TokenSource {
   #token = '';
   #digest: Buffer = Buffer.alloc(0);
 
-  /** @param settleMs see {@link SecretFile}. @default DEFAULT_SETTLE_MS */
-  constructor(path: string, checkEveryMs = 1000, listener?: SecretFileListener, settleMs = DEFAULT_SETTLE_MS) {
+  /**
+   * @param checkEveryMs see {@link SecretFile}. @default DEFAULT_CHECK_EVERY_MS
+   * @param settleMs see {@link SecretFile}. @default DEFAULT_SETTLE_MS
+   */
+  constructor(path: string, checkEveryMs = DEFAULT_CHECK_EVERY_MS, listener?: SecretFileListener, settleMs = DEFAULT_SETTLE_MS) {
     this.#file = new SecretFile(path, checkEveryMs, listener, settleMs);
   }
 

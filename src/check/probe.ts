@@ -14,7 +14,8 @@
  */
 import { networkInterfaces } from 'node:os';
 import { Client } from 'undici';
-import { detectSources, type Source } from '../sources/detect/detect.ts';
+import { detectSources } from '../sources/detect/detect.ts';
+import type { Surface } from '../sources/surfaces.ts';
 
 /** What an HTTP probe got: a status, or why there was none. */
 export interface Answer {
@@ -39,7 +40,7 @@ export interface ProbeResults {
   readonly unreachableBecause: string | undefined;
   /** The probe path's answer (`--probe-path`): the sidecar's readiness follows it. */
   readonly probePath: Answer;
-  readonly detected: Partial<Record<Source, boolean>>;
+  readonly detected: Partial<Record<Surface, boolean>>;
   /** `GET /api/v1/status` without a token, and with the upstream token when one is configured. */
   readonly restAnonymous: Answer | undefined;
   readonly restWithToken: Answer | undefined;
@@ -125,7 +126,7 @@ export async function probeComposer(opts: ProbeOptions): Promise<ProbeResults> {
   const { ask, close } = asker(opts.origin.origin, opts.timeoutMs);
   const auth: Record<string, string> = opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` };
   try {
-    const [probePath, { sources: detected }] = await Promise.all([
+    const [probePath, { surfaces: detected }] = await Promise.all([
       ask('GET', opts.probePath, { accept: 'application/json' }),
       detectSources({
         origin: opts.origin, eventsPath: opts.eventsPath, mcpPathPrefix: opts.mcpPathPrefix, timeoutMs: opts.timeoutMs,

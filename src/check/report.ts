@@ -1,13 +1,14 @@
 /**
  * What `mcp-composer-sidecar check` concludes from its probes (probe.ts) and the sidecar's configuration:
  * what the composer serves, which of the 33 catalog families will be fed and from which source
- * (telemetry/family-sources.ts), what stays blind (sources/detect/detect.ts describeSources), and findings. Pure.
+ * (telemetry/family-sources.ts), what stays blind (sources/surfaces.ts describeSources), and findings. Pure.
  *
  * A `problem` means the sidecar would not work as configured (exit code 1); a `warning` is a risk it cannot
  * rule out from here; a `note` explains something that is fine.
  */
-import { describeSources, SOURCES, type Source, type SourceSet } from '../sources/detect/detect.ts';
-import { FEEDS, familyCoverage, type Feed } from '../telemetry/family-sources.ts';
+import { FEEDS, type Feed } from '../sources/source.ts';
+import { describeSources, SURFACES, type Surface, type SurfaceSet } from '../sources/surfaces.ts';
+import { familyCoverage } from '../telemetry/family-sources.ts';
 import type { Answer, McpProbe, ProbeResults } from './probe.ts';
 
 export type Level = 'problem' | 'warning' | 'note';
@@ -31,8 +32,8 @@ export interface CheckConfig {
   readonly metricsAuth: 'file' | 'inline' | 'none' | 'missing';
 }
 
-export interface Surface {
-  readonly source: Source;
+export interface SurfaceRow {
+  readonly source: Surface;
   readonly name: string;
   readonly path: string;
   readonly served: boolean | null;
@@ -46,9 +47,9 @@ export interface Surface {
 export interface CheckReport {
   readonly upstream: string;
   readonly reachable: boolean;
-  readonly surfaces: readonly Surface[];
+  readonly surfaces: readonly SurfaceRow[];
   /** The surfaces as the sidecar would use them (`events` false with --no-events). */
-  readonly sources: SourceSet;
+  readonly sources: SurfaceSet;
   readonly sees: readonly string[];
   readonly blind: readonly string[];
   readonly families: readonly { readonly family: string; readonly fed: boolean; readonly from: readonly Feed[]; readonly missing: readonly Feed[] }[];
@@ -57,7 +58,7 @@ export interface CheckReport {
   readonly exitCode: 0 | 1;
 }
 
-const SURFACE_NAMES: Readonly<Record<Source, string>> = {
+const SURFACE_NAMES: Readonly<Record<Surface, string>> = {
   rest: 'REST API',
   events: 'event stream',
   sse: 'MCP legacy SSE',
@@ -82,16 +83,16 @@ function restAuth(p: ProbeResults): string | null {
   return refused(p.restWithToken) ? `token refused (${p.restWithToken.status})` : 'token accepted';
 }
 
-function surfaces(p: ProbeResults, c: CheckConfig): Surface[] {
-  const path: Record<Source, string> = {
+function surfaces(p: ProbeResults, c: CheckConfig): SurfaceRow[] {
+  const path: Record<Surface, string> = {
     rest: '/api/v1',
     events: c.eventsPath,
     sse: `${c.mcpPathPrefix.replace(/\/+$/, '')}/sse`,
     streamable_http: `${c.mcpPathPrefix.replace(/\/+$/, '')}/mcp`,
     tools_list: '/tools',
   };
-  const mcp = (s: Source): McpProbe | undefined => (s === 'sse' || s === 'streamable_http' ? p.mcp[s] : undefined);
-  return SOURCES.map((source) => {
+  const mcp = (s: Surface): McpProbe | undefined => (s === 'sse' || s === 'streamable_http' ? p.mcp[s] : undefined);
+  return SURFACES.map((source) => {
     const m = mcp(source);
     let auth: string | null = null;
     if (source === 'rest') auth = restAuth(p);
@@ -109,12 +110,12 @@ function surfaces(p: ProbeResults, c: CheckConfig): Surface[] {
   });
 }
 
-function findings(p: ProbeResults, c: CheckConfig, used: SourceSet): Finding[] {
+function findings(p: ProbeResults, c: CheckConfig, used: SurfaceSet): Finding[] {
   const out: Finding[] = [];
   const add = (level: Level, code: string, message: string) => out.push({ level, code, message });
   if (!p.reachable) {
     add('problem', 'upstream_unreachable', `the composer at ${c.upstream} did not answer (${p.unreachableBecause ?? 'no answer'}): the sidecar would answer 502 and /readyz 503`);
-  } else if (!SOURCES.some((s) => p.detected[s] === true)) {
+  } else if (!SURFACES.some((s) => p.detected[s] === true)) {
     add('problem', 'nothing_recognised', `${c.upstream} answers HTTP but serves none of the composer's surfaces (REST, event stream, MCP, GET /tools): is it the composer?`);
   }
   if (c.metricsAuth === 'missing') add('problem', 'metrics_token_missing', 'no metrics token configured: the sidecar would refuse to start; give --metrics-token-file PATH (or --no-metrics-auth to serve /metrics to anyone)');
@@ -155,7 +156,7 @@ function findings(p: ProbeResults, c: CheckConfig, used: SourceSet): Finding[] {
 }
 
 export function buildReport(p: ProbeResults, c: CheckConfig): CheckReport {
-  const used: SourceSet = {
+  const used: SurfaceSet = {
     rest: p.detected.rest === true,
     events: p.detected.events === true && c.events === 'on',
     sse: p.detected.sse === true,

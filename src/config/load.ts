@@ -6,78 +6,33 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.ts';
-import { OPTIONS, type McpInventoryOption, type OptionSpec, type UserIdSource } from './options.ts';
+import { type KeyedOption, OPTIONS, type OptionKey, type OptionSpec, type OptionValues } from './options.ts';
 import { loadOtelConfig, type OtelConfig } from './otel-env.ts';
 import { readKeyFile } from './secret-file.ts';
-import { parseToken, type HostPort } from './values.ts';
-import type { HostPolicy, OriginPolicy } from './front-door.ts';
-import type { MemoryLimitSetting } from './memory.ts';
+import { parseToken } from './values.ts';
 import { readTlsMaterial, type TlsPaths } from './tls-material.ts';
 
-export interface SidecarConfig {
-  readonly upstream: URL;
-  readonly listen: HostPort;
-  readonly metricsListen: HostPort;
-  /** How /metrics is protected: a token (from a file, re-read on change, or given inline) or nothing. */
-  readonly metricsAuth:
-    | { readonly kind: 'file'; readonly path: string }
-    | { readonly kind: 'inline'; readonly token: string }
-    | { readonly kind: 'none' };
+/** How /metrics is protected: a token (from a file, re-read on change, or given inline) or nothing. */
+export type MetricsAuth =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'inline'; readonly token: string }
+  | { readonly kind: 'none' };
+
+/** The rows the loader resolves into {@link MetricsAuth} and {@link TlsPaths}: they are not fields of the configuration. */
+const RESOLVED = ['metricsAuth', 'metricsToken', 'metricsTokenFile', 'metricsTlsCert', 'metricsTlsKey', 'metricsClientCa'] as const satisfies readonly OptionKey[];
+
+/**
+ * The sidecar's configuration: every row of the option table (config/options.ts) under its key, with the
+ * type its `parse` returns (`| undefined` for a row without a default), and the three fields resolved
+ * from several rows or from the environment. A new option is a new row there and nothing here.
+ */
+export interface SidecarConfig extends Omit<OptionValues, (typeof RESOLVED)[number]> {
+  /** How /metrics is protected (--metrics-token-file, --metrics-token, --no-metrics-auth). */
+  readonly metricsAuth: MetricsAuth;
   /** HTTPS for the metrics port (files checked at load, re-read when they change); `undefined`: plain HTTP. */
   readonly metricsTls: TlsPaths | undefined;
-  readonly logLevel: string;
-  readonly accessLog: boolean;
-  readonly shutdownGraceMs: number;
-  /** Test only: `throw` registers the throwing observer (observe/fault-observer.ts). */
-  readonly testObserverFault: 'off' | 'throw';
-  /** What V8's heap is sized from (memory.ts). @default auto (the cgroup's limit) */
-  readonly memoryLimit: MemoryLimitSetting;
-  readonly upstreamConnectTimeoutMs: number;
-  readonly upstreamHeadersTimeoutMs: number;
-  readonly upstreamBodyTimeoutMs: number;
-  readonly upstreamConnections: number;
-  readonly upstreamKeepAliveTimeoutMs: number;
-  readonly preserveHost: boolean;
-  readonly probeIntervalMs: number;
-  readonly probeTimeoutMs: number;
-  readonly probePath: string;
-  readonly clientHeadersTimeoutMs: number;
-  readonly clientRequestTimeoutMs: number;
-  readonly clientKeepAliveTimeoutMs: number;
-  readonly maxConnections: number;
-  readonly maxHeaderSize: number;
-  readonly allowedMethods: readonly string[];
-  readonly allowedOrigins: OriginPolicy;
-  readonly allowedHosts: HostPolicy;
-  readonly upstreamRetry: 'on' | 'off';
-  readonly maxLabelValues: number;
-  readonly maxKnownValues: number;
-  readonly bodyCaptureLimit: number;
-  readonly pollIntervalMs: number;
-  readonly pollTimeoutMs: number;
-  /** Token file for the sidecar's own requests to the composer (checked readable at load). */
-  readonly upstreamTokenFile: string | undefined;
-  readonly userIdSource: UserIdSource;
-  readonly events: 'on' | 'off';
-  readonly detectIntervalMs: number;
-  /** `--server-id-separator` when given; `undefined`: the composer's `_` where it is known to be the composer. */
-  readonly serverIdSeparator: string | undefined;
-  readonly mcpInventory: McpInventoryOption;
-  readonly eventsPath: string;
-  readonly eventsIdleTimeoutMs: number;
-  readonly eventsReconnectMaxMs: number;
-  readonly eventsReprobeMs: number;
-  readonly userIdHeader: string;
-  /** Key file of the HMAC behind `user_id` values (checked at load, read at start); `undefined`: a random key. */
-  readonly userIdKeyFile: string | undefined;
   /** OpenTelemetry export and tracing, from the standard `OTEL_*` variables (config/otel-env.ts). */
   readonly otel: OtelConfig;
-  /** Prefix of the MCP routes (`/` for none). */
-  readonly mcpPathPrefix: string;
-  readonly mcpPendingTimeoutMs: number;
-  readonly mcpMaxPending: number;
-  readonly mcpMaxSessions: number;
-  readonly mcpSessionIdleTimeoutMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -87,26 +42,27 @@ export function fieldName(o: OptionSpec): string {
   return `--${o.flag} / ${o.env}`;
 }
 
-function parseFlags(argv: readonly string[]): Map<string, string> {
+function parseFlags(argv: readonly string[]): Map<OptionKey, string> {
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const o of OPTIONS) options[o.flag] = { type: o.boolean !== undefined ? 'boolean' : 'string' };
-  let parsed;
+  let flags: Readonly<Record<string, string | boolean | undefined>>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
     throw new ConfigError('arguments', `${message} (see --help)`);
   }
-  const raw = new Map<string, string>();
+  const raw = new Map<OptionKey, string>();
   for (const o of OPTIONS) {
-    const v = (parsed.values as Record<string, string | boolean | undefined>)[o.flag];
+    const v = flags[o.flag];
     if (v === undefined) continue;
     raw.set(o.key, typeof v === 'boolean' ? (o.boolean?.flagValue ?? String(v)) : v);
   }
   return raw;
 }
 
-function readTokenFile(path: string, field: string): string {
+/** Reads and validates a token file (at load, and by `check` for its own requests); `field` names the option in errors. */
+export function readTokenFile(path: string, field: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -127,46 +83,52 @@ function readTokenFile(path: string, field: string): string {
  */
 export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   const fromFlags = parseFlags(argv);
-  const values: Record<string, unknown> = {};
+  const values: Parsed = {};
   for (const o of OPTIONS) {
     const source = fromFlags.has(o.key) ? 'flag' : env[o.env] !== undefined && env[o.env] !== '' ? 'env' : 'default';
     const raw = source === 'flag' ? fromFlags.get(o.key) : source === 'env' ? env[o.env] : o.default;
     if (raw === undefined) continue;
     try {
-      values[o.key] = o.parse(raw);
+      parseInto(values, o, raw);
     } catch (err) {
       const where = source === 'flag' ? `--${o.flag}` : source === 'env' ? o.env : `default of --${o.flag}`;
       throw new ConfigError(fieldName(o), `${where}: ${(err as Error).message}`);
     }
   }
+  if (!everyDefaultApplied(values)) throw new Error('an option with a default has no value (a parse returned undefined)');
 
-  const metricsAuth = resolveMetricsAuth(values);
-  const listen = values['listen'] as HostPort;
-  const metricsListen = values['metricsListen'] as HostPort;
+  const { metricsAuth: _auth, metricsToken, metricsTokenFile, metricsTlsCert, metricsTlsKey, metricsClientCa, ...rest } = values;
+  const { listen, metricsListen } = rest;
   if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
     throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
   }
-  const requestTimeout = values['clientRequestTimeoutMs'] as number;
-  if (requestTimeout !== 0 && (values['clientHeadersTimeoutMs'] as number) > requestTimeout) {
+  if (rest.clientRequestTimeoutMs !== 0 && rest.clientHeadersTimeoutMs > rest.clientRequestTimeoutMs) {
     throw new ConfigError('--client-headers-timeout / SIDECAR_CLIENT_HEADERS_TIMEOUT', '--client-headers-timeout: must not be longer than --client-request-timeout');
   }
-  const upstreamTokenFile = values['upstreamTokenFile'] as string | undefined;
-  if (upstreamTokenFile !== undefined) readTokenFile(upstreamTokenFile, '--upstream-token-file');
-  const userIdKeyFile = values['userIdKeyFile'] as string | undefined;
-  if (userIdKeyFile !== undefined) {
+  if (rest.upstreamTokenFile !== undefined) readTokenFile(rest.upstreamTokenFile, '--upstream-token-file');
+  if (rest.userIdKeyFile !== undefined) {
     try {
-      readKeyFile(userIdKeyFile);
+      readKeyFile(rest.userIdKeyFile);
     } catch (err) {
       throw new ConfigError('--user-id-key-file / SIDECAR_USER_ID_KEY_FILE', `--user-id-key-file: ${(err as Error).message}`);
     }
   }
-  const config = { ...values, metricsAuth, metricsTls: resolveMetricsTls(values), otel: loadOtelConfig(env) } as Record<string, unknown>;
-  delete config['metricsToken'];
-  delete config['metricsTokenFile'];
-  delete config['metricsTlsCert'];
-  delete config['metricsTlsKey'];
-  delete config['metricsClientCa'];
-  return Object.freeze(config) as unknown as SidecarConfig;
+  const metricsAuth = resolveMetricsAuth(values.metricsAuth, metricsTokenFile, metricsToken);
+  const metricsTls = resolveMetricsTls(metricsTlsCert, metricsTlsKey, metricsClientCa);
+  return Object.freeze({ ...rest, metricsAuth, metricsTls, otel: loadOtelConfig(env) });
+}
+
+/** The values parsed so far, by key. */
+type Parsed = { -readonly [K in OptionKey]?: OptionValues[K] };
+
+/** Parses `raw` with the row `o` and stores the value under the row's own key. */
+function parseInto<K extends OptionKey>(values: Parsed, o: KeyedOption<K>, raw: string): void {
+  values[o.key] = o.parse(raw);
+}
+
+/** Whether every row with a default has a value: then `values` holds every option (the others may be `undefined`). */
+function everyDefaultApplied(values: Parsed): values is OptionValues {
+  return OPTIONS.every((o) => o.default === undefined || values[o.key] !== undefined);
 }
 
 function sameHostFamily(a: string, b: string): boolean {
@@ -174,10 +136,7 @@ function sameHostFamily(a: string, b: string): boolean {
   return a === b || wildcard(a) || wildcard(b);
 }
 
-function resolveMetricsTls(values: Record<string, unknown>): TlsPaths | undefined {
-  const cert = values['metricsTlsCert'] as string | undefined;
-  const key = values['metricsTlsKey'] as string | undefined;
-  const clientCa = values['metricsClientCa'] as string | undefined;
+function resolveMetricsTls(cert: string | undefined, key: string | undefined, clientCa: string | undefined): TlsPaths | undefined {
   if (cert === undefined && key === undefined) {
     if (clientCa !== undefined) throw new ConfigError('--metrics-client-ca / SIDECAR_METRICS_CLIENT_CA', '--metrics-client-ca needs TLS: give --metrics-tls-cert and --metrics-tls-key too');
     return undefined;
@@ -194,10 +153,8 @@ function resolveMetricsTls(values: Record<string, unknown>): TlsPaths | undefine
   return paths;
 }
 
-function resolveMetricsAuth(values: Record<string, unknown>): SidecarConfig['metricsAuth'] {
-  const tokenFile = values['metricsTokenFile'] as string | undefined;
-  const token = values['metricsToken'] as string | undefined;
-  if (values['metricsAuth'] === 'none') {
+function resolveMetricsAuth(mode: OptionValues['metricsAuth'], tokenFile: string | undefined, token: string | undefined): MetricsAuth {
+  if (mode === 'none') {
     if (tokenFile !== undefined || token !== undefined) {
       throw new ConfigError('--no-metrics-auth / SIDECAR_METRICS_AUTH', '--no-metrics-auth cannot be combined with --metrics-token-file or --metrics-token');
     }
@@ -218,6 +175,3 @@ function resolveMetricsAuth(values: Record<string, unknown>): SidecarConfig['met
     ErrorCodes.SIDECAR_E_METRICS_AUTH_REQUIRED,
   );
 }
-
-/** Reads and validates a token file; exported for the metrics port's token watcher. */
-export { readTokenFile };

@@ -178,6 +178,13 @@ export function operatorHeapFlags(execArgv: readonly string[], nodeOptions: stri
   return given.filter((f) => HEAP_FLAG_RE.test(f));
 }
 
+/** The memory limit a setting names, in bytes (the cgroup's for `auto`), or `undefined` for none. Never throws. */
+export function memoryLimitBytes(setting: MemoryLimitSetting, read: ReadFile): number | undefined {
+  if (setting.kind === 'none') return undefined;
+  if (setting.kind === 'bytes') return setting.bytes;
+  return cgroupMemoryLimit(read)?.bytes;
+}
+
 /**
  * The budget for a setting, or `undefined` for none (`none`, or `auto` without a cgroup limit).
  * @throws Error when the limit is too small (see {@link deriveBudget}).

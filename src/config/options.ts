@@ -25,9 +25,13 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const USER_ID_SOURCES = ['auto', 'jwt-sub', 'header', 'credential-hash'] as const;
 export const MCP_INVENTORY_MODES = ['auto', 'passive', 'active', 'off'] as const;
 
-export interface OptionSpec {
+/**
+ * One row of {@link OPTIONS}. `K` is the key and `T` what `parse` returns: the table keeps both per row
+ * (`as const satisfies`), and the configuration type is derived from them ({@link OptionValues}).
+ */
+export interface OptionSpec<K extends string = string, T = unknown> {
   /** Key in the parsed configuration object. */
-  readonly key: string;
+  readonly key: K;
   /** Long flag, without the leading `--`. */
   readonly flag: string;
   /** Environment variable read when the flag is absent. */
@@ -39,7 +43,7 @@ export interface OptionSpec {
   /** Placeholder shown in `--help`. */
   readonly placeholder: string;
   /** Parses the raw text; throws an `Error` saying what is wrong. */
-  readonly parse: (raw: string) => unknown;
+  readonly parse: (raw: string) => T;
   readonly description: string;
   /** The value is a secret: it is never logged or echoed in an error. */
   readonly secret?: boolean;
@@ -55,7 +59,7 @@ const atLeast = (raw: string, minMs: number): number => {
 };
 const int = (min: number, max: number) => (raw: string): number => parseInteger(raw, min, max);
 
-export const OPTIONS: readonly OptionSpec[] = [
+const TABLE = [
   {
     key: 'upstream', flag: 'upstream', env: 'SIDECAR_UPSTREAM', default: 'http://127.0.0.1:8000', placeholder: 'URL',
     parse: parseUpstreamUrl, group: 'core', description: 'Origin of the composer the sidecar proxies to.',
@@ -215,6 +219,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: int(1, 10_000), group: 'metrics',
     description: "Names per kind (tools, prompts, resource URIs, servers) kept from the composer's inventory as known label values: exempt from --max-label-values, their counters exported at 0.",
   },
+  {
+    key: 'debugScrapeTiming', flag: 'debug-scrape-timing', env: 'SIDECAR_DEBUG_SCRAPE_TIMING', default: 'false', placeholder: 'BOOL',
+    boolean: { flagValue: 'true' }, parse: parseBoolean, group: 'metrics',
+    description: 'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, longest turn of the event loop meanwhile, from a heartbeat that spins while an answer is open: not for production).',
+  },
   // Inventory.
   {
     key: 'pollIntervalMs', flag: 'poll-interval', env: 'SIDECAR_POLL_INTERVAL', default: '15s', placeholder: 'DURATION',
@@ -312,11 +321,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     placeholder: 'DURATION', parse: duration, group: 'mcp',
     description: 'A streamable-HTTP MCP session never deleted by its client counts as ended after this long without traffic.',
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+/** A row of the table, with its own key and value types. */
+export type OptionRow = (typeof TABLE)[number];
+
+/** The key of an option in the configuration object. */
+export type OptionKey = OptionRow['key'];
+
+/** The value of a row once loaded: what its `parse` returns; `undefined` too for a row without a default. */
+type RowValue<R extends OptionRow> = R['default'] extends string ? ReturnType<R['parse']> : ReturnType<R['parse']> | undefined;
+
+/** Every option's value, by key: the configuration as the table defines it (config/load.ts adds what it resolves). */
+export type OptionValues = { readonly [R in OptionRow as R['key']]: RowValue<R> };
+
+/** A row whose `parse` gives the value of its own key. */
+export type KeyedOption<K extends OptionKey = OptionKey> = OptionSpec<K, OptionValues[K]>;
+
+/**
+ * Every option, in the table's order. Each row is typed with its own key and value, so the loader writes
+ * a row's value under its key with no cast, and a consumer of a key gets that row's type.
+ */
+export const OPTIONS: readonly { [K in OptionKey]: KeyedOption<K> }[OptionKey][] = TABLE;
 
 /** Looks an option up by its configuration key. */
-export function optionByKey(key: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.key === key);
+export function optionByKey(key: OptionKey): OptionRow {
+  const row = TABLE.find((o) => o.key === key);
+  if (row === undefined) throw new Error(`no option ${key}`);
+  return row;
 }
 
 export type UserIdSource = (typeof USER_ID_SOURCES)[number];

@@ -36,6 +36,12 @@ export function fileModifiedAt(path: string): number | undefined {
 /** How long files must have been left alone before a change is read. @default 500 ms */
 export const DEFAULT_SETTLE_MS = 500;
 
+/**
+ * Shortest time between two checks of a reloading file (token, key and certificate files): a change is
+ * seen within this long of the next request that reads the file. @default 1000 ms
+ */
+export const DEFAULT_CHECK_EVERY_MS = 1000;
+
 export interface ReloadingSource<T> {
   /** The stamp of the files; `undefined` (cannot be stat'ed) never counts as unchanged. */
   stamp(): string | undefined;
@@ -63,10 +69,10 @@ export class ReloadingFile<T> {
 
   /**
    * Reads the value now (throws like `source.read`).
-   * @param checkEveryMs shortest time between two checks of the files. @default 1000
+   * @param checkEveryMs shortest time between two checks of the files. @default DEFAULT_CHECK_EVERY_MS
    * @param settleMs how long the files must have been left alone before a change is read. @default DEFAULT_SETTLE_MS
    */
-  constructor(source: ReloadingSource<T>, checkEveryMs = 1000, settleMs = DEFAULT_SETTLE_MS) {
+  constructor(source: ReloadingSource<T>, checkEveryMs = DEFAULT_CHECK_EVERY_MS, settleMs = DEFAULT_SETTLE_MS) {
     this.#source = source;
     this.#checkEveryMs = checkEveryMs;
     this.#settleMs = settleMs;

@@ -6,7 +6,7 @@
  * reported once.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SETTLE_MS, fileModifiedAt, fileStamp, ReloadingFile } from './reloading-file.ts';
+import { DEFAULT_CHECK_EVERY_MS, DEFAULT_SETTLE_MS, fileModifiedAt, fileStamp, ReloadingFile } from './reloading-file.ts';
 import { parseToken } from './values.ts';
 
 /** Shortest key `readKeyFile` accepts. */
@@ -42,10 +42,10 @@ export class SecretFile {
   /**
    * Reads the file now; throws if it is unreadable or holds no valid token (the configuration loader checks
    * this first, so startup fails with a clear message).
-   * @param checkEveryMs shortest time between two checks of the file. @default 1000
+   * @param checkEveryMs shortest time between two checks of the file. @default DEFAULT_CHECK_EVERY_MS
    * @param settleMs how long the file must have been left alone before a change is read. @default DEFAULT_SETTLE_MS
    */
-  constructor(path: string, checkEveryMs = 1000, listener?: SecretFileListener, settleMs = DEFAULT_SETTLE_MS) {
+  constructor(path: string, checkEveryMs = DEFAULT_CHECK_EVERY_MS, listener?: SecretFileListener, settleMs = DEFAULT_SETTLE_MS) {
     this.path = path;
     this.#file = new ReloadingFile(
       {

@@ -79,6 +79,24 @@ export function leValues(boundaries: readonly number[]): readonly string[] {
   return le;
 }
 
+/**
+ * The cumulative `_bucket` lines of one histogram data point, `{le="…"}` last among its labels (`open`:
+ * {@link labelsOpen} of its attributes), each followed by `after(i)` when given (OpenMetrics: its exemplar).
+ */
+export function bucketLines(name: string, open: string, buckets: { readonly boundaries: readonly number[]; readonly counts: readonly number[] }, after?: (i: number) => string): string {
+  const prefix = open === '' ? `${name}_bucket{le="` : `${name}_bucket${open},le="`;
+  const le = leValues(buckets.boundaries);
+  const counts = buckets.counts;
+  let out = '';
+  let cumulative = 0;
+  for (let i = 0; i < counts.length; i++) {
+    cumulative += counts[i] ?? 0;
+    const bound = i < le.length ? (le[i] as string) : '+Inf';
+    out += after === undefined ? `${prefix}${bound}"} ${cumulative}\n` : `${prefix}${bound}"} ${cumulative}${after(i)}\n`;
+  }
+  return out;
+}
+
 function promType(metric: MetricData): PromType | undefined {
   switch (metric.dataPointType) {
     case DataPointType.SUM:
@@ -131,6 +149,32 @@ export interface SerializeResult {
   readonly text: string;
   /** Families dropped because another family of the same name has a different type. */
   readonly conflicts: readonly string[];
+}
+
+/**
+ * Sample lines per slice of a sliced exposition: serialising one takes ~0.1 ms (text 0.0.4) to ~0.3 ms
+ * (OpenMetrics with an exemplar on every bucket) on the reference machine; a slice ends at the first
+ * series boundary at or past it, so it holds at most this many lines plus those of one histogram series.
+ */
+export const SLICE_SAMPLES = 1000;
+
+/**
+ * An exposition written slice by slice: iterating `slices` serialises the next slice (synchronously) and
+ * returns its text; the slices joined are the exposition, byte for byte, whatever their size. The data
+ * serialised is the snapshot one collection returned: the SDK never changes a data point after handing it
+ * out (later collections make new ones), so slices written minutes apart still read one snapshot.
+ */
+export interface SlicedExposition {
+  /** Known before the first slice (see {@link SerializeResult.conflicts}). */
+  readonly conflicts: readonly string[];
+  readonly slices: Iterable<string>;
+}
+
+/** The slices of an exposition, joined. */
+export function joinSlices(slices: Iterable<string>): string {
+  let text = '';
+  for (const slice of slices) text += slice;
+  return text;
 }
 
 /**

@@ -21,11 +21,25 @@
  * - exemplars, when {@link ExemplarLookup} has one: on the `_bucket` line of the bucket the measurement
  *   fell in, and on a counter's `_total` line — `# {trace_id="…",span_id="…"} value timestamp`.
  *
- * Pure: data (and a read-only exemplar lookup) in, text out.
+ * Pure: data (and a read-only exemplar lookup) in, text out — whole ({@link serializeOpenMetrics}) or
+ * slice by slice ({@link sliceOpenMetrics}, what the metrics port writes); the slices joined are the same
+ * bytes. Exemplars are looked up as each series is written.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { escapeLabelValue, groupFamilies, labelsOpen, leValues, sampleValue, UNIT_SUFFIX, type Family, type SerializeResult } from './exposition.ts';
+import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  escapeLabelValue,
+  groupFamilies,
+  joinSlices,
+  labelsOpen,
+  bucketLines,
+  sampleValue,
+  SLICE_SAMPLES,
+  UNIT_SUFFIX,
+  type Family,
+  type SerializeResult,
+  type SlicedExposition,
+} from './exposition.ts';
 
 /** One exemplar as the format writes it: the span of a measurement, its value and when it was taken. */
 export interface ExemplarView {
@@ -64,46 +78,66 @@ function exemplar(e: ExemplarView | undefined): string {
   return ` # {trace_id="${e.traceId}",span_id="${e.spanId}"} ${sampleValue(e.value)} ${(e.timeMs / 1000).toFixed(3)}`;
 }
 
-function writeSamples(f: Family, metric: MetricData, lookup: ExemplarLookup | undefined): string {
+/** A family as OpenMetrics writes it: under its OpenMetrics name (counters without `_total`). */
+interface OmFamily {
+  readonly f: Family;
+  readonly omName: string;
+}
+
+/** The text of `families` and its `# EOF`, cut after the first series that brings a slice to `sliceSamples` lines. */
+function* slices(families: readonly OmFamily[], lookup: ExemplarLookup | undefined, sliceSamples: number): Generator<string> {
   let out = '';
-  const instrument = metric.descriptor.name;
-  if (metric.dataPointType === DataPointType.HISTOGRAM) {
-    for (const dp of metric.dataPoints) {
-      const open = labelsOpen(dp.attributes);
-      const labels = open === '' ? '' : `${open}}`;
-      const bucketPrefix = open === '' ? `${f.name}_bucket{le="` : `${f.name}_bucket${open},le="`;
-      const { boundaries, counts } = dp.value.buckets;
-      const le = leValues(boundaries);
-      const exemplars = lookup?.(instrument, dp.attributes)?.buckets;
-      let cumulative = 0;
-      for (let i = 0; i < counts.length; i++) {
-        cumulative += counts[i] ?? 0;
-        const bound = i < le.length ? (le[i] as string) : '+Inf';
-        out += `${bucketPrefix}${bound}"} ${cumulative}${exemplars === undefined ? '' : exemplar(exemplars[i])}\n`;
+  let lines = 0;
+  for (const { f, omName } of families) {
+    if (f.help !== '') out += `# HELP ${omName} ${escapeLabelValue(f.help)}\n`;
+    out += `# TYPE ${omName} ${f.type}\n`;
+    const unit = unitOf(f, omName);
+    if (unit !== undefined) out += `# UNIT ${omName} ${unit}\n`;
+    for (const metric of f.metrics) {
+      const instrument = metric.descriptor.name;
+      if (metric.dataPointType === DataPointType.HISTOGRAM) {
+        for (const dp of metric.dataPoints) {
+          const open = labelsOpen(dp.attributes);
+          const labels = open === '' ? '' : `${open}}`;
+          const exemplars = lookup?.(instrument, dp.attributes)?.buckets;
+          out += bucketLines(f.name, open, dp.value.buckets, exemplars === undefined ? undefined : (i) => exemplar(exemplars[i]));
+          out += `${f.name}_count${labels} ${dp.value.count}\n`;
+          out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
+          lines += dp.value.buckets.counts.length + 2;
+          if (lines >= sliceSamples) {
+            yield out;
+            out = '';
+            lines = 0;
+          }
+        }
+      } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+        const counter = f.type === 'counter';
+        for (const dp of metric.dataPoints) {
+          const open = labelsOpen(dp.attributes);
+          const e = counter && lookup !== undefined ? exemplar(lookup(instrument, dp.attributes)?.total) : '';
+          out += `${f.name}${open === '' ? '' : `${open}}`} ${sampleValue(dp.value)}${e}\n`;
+          if (++lines >= sliceSamples) {
+            yield out;
+            out = '';
+            lines = 0;
+          }
+        }
       }
-      out += `${f.name}_count${labels} ${dp.value.count}\n`;
-      out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
-    }
-  } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-    const counter = f.type === 'counter';
-    for (const dp of metric.dataPoints) {
-      const open = labelsOpen(dp.attributes);
-      const e = counter && lookup !== undefined ? exemplar(lookup(instrument, dp.attributes)?.total) : '';
-      out += `${f.name}${open === '' ? '' : `${open}}`} ${sampleValue(dp.value)}${e}\n`;
     }
   }
-  return out;
+  yield `${out}# EOF\n`;
 }
 
 /**
- * Serialises collected metrics into OpenMetrics text, with the exemplars `lookup` gives (none without it).
- * Conflicts: families dropped because another has the same exposition name with another type, or the same
- * OpenMetrics family name (a counter `x_total` and a family `x`).
+ * The OpenMetrics text of collected metrics, with the exemplars `lookup` gives (none without it), in
+ * slices of about `sliceSamples` sample lines. Conflicts: families dropped because another has the same
+ * exposition name with another type, or the same OpenMetrics family name (a counter `x_total` and a
+ * family `x`); the first is kept.
  */
-export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, lookup?: ExemplarLookup): SerializeResult {
+export function sliceOpenMetrics(resourceMetrics: ResourceMetrics, lookup?: ExemplarLookup, sliceSamples = SLICE_SAMPLES): SlicedExposition {
   const { families, conflicts } = groupFamilies(resourceMetrics);
   const written = new Set<string>();
-  let text = '';
+  const kept: OmFamily[] = [];
   for (const f of families) {
     const omName = f.type === 'counter' ? f.name.slice(0, -'_total'.length) : f.name;
     if (written.has(omName)) {
@@ -111,11 +145,13 @@ export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, lookup?: 
       continue;
     }
     written.add(omName);
-    if (f.help !== '') text += `# HELP ${omName} ${escapeLabelValue(f.help)}\n`;
-    text += `# TYPE ${omName} ${f.type}\n`;
-    const unit = unitOf(f, omName);
-    if (unit !== undefined) text += `# UNIT ${omName} ${unit}\n`;
-    for (const metric of f.metrics) text += writeSamples(f, metric, lookup);
+    kept.push({ f, omName });
   }
-  return { text: `${text}# EOF\n`, conflicts };
+  return { conflicts, slices: slices(kept, lookup, sliceSamples) };
+}
+
+/** Serialises collected metrics into OpenMetrics text (all at once); see {@link sliceOpenMetrics}. */
+export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, lookup?: ExemplarLookup): SerializeResult {
+  const { conflicts, slices } = sliceOpenMetrics(resourceMetrics, lookup, Infinity);
+  return { text: joinSlices(slices), conflicts };
 }

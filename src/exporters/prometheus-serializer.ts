@@ -12,47 +12,72 @@
  *   the first family and reports the conflict.
  *
  * This is the format served unless a scraper asks for OpenMetrics (openmetrics-serializer.ts); its bytes
- * for a given data set are fixed by a golden test. Pure: data in, text out. The reader and the HTTP
- * answer live elsewhere.
+ * for a given data set are fixed by a golden test. Pure: data in, text out — whole
+ * ({@link serializePrometheus}) or slice by slice ({@link slicePrometheus}, what the metrics port writes,
+ * so that a large exposition never blocks the event loop for long); the slices joined are the same bytes.
+ * The reader and the HTTP answer live elsewhere.
  */
 import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { escapeHelp, groupFamilies, labelsOpen, leValues, sampleValue, type Family, type SerializeResult } from './exposition.ts';
+import {
+  escapeHelp,
+  groupFamilies,
+  joinSlices,
+  labelsOpen,
+  bucketLines,
+  sampleValue,
+  SLICE_SAMPLES,
+  type Family,
+  type SerializeResult,
+  type SlicedExposition,
+} from './exposition.ts';
 
 export { escapeHelp, escapeLabelValue, expositionName, goFloat, metricName, type PromType, type SerializeResult } from './exposition.ts';
 
-function writeFamily(f: Family): string {
-  let out = `# HELP ${f.name} ${escapeHelp(f.help === '' ? f.name : f.help)}\n# TYPE ${f.name} ${f.type}\n`;
-  for (const metric of f.metrics) {
-    if (metric.dataPointType === DataPointType.HISTOGRAM) {
-      for (const dp of metric.dataPoints) {
-        const open = labelsOpen(dp.attributes);
-        const labels = open === '' ? '' : `${open}}`;
-        const bucketPrefix = open === '' ? `${f.name}_bucket{le="` : `${f.name}_bucket${open},le="`;
-        const { boundaries, counts } = dp.value.buckets;
-        const le = leValues(boundaries);
-        let cumulative = 0;
-        for (let i = 0; i < counts.length; i++) {
-          cumulative += counts[i] ?? 0;
-          const bound = i < le.length ? (le[i] as string) : '+Inf';
-          out += `${bucketPrefix}${bound}"} ${cumulative}\n`;
+/** The text of `families`, cut after the first series that brings a slice to `sliceSamples` lines. */
+function* slices(families: readonly Family[], sliceSamples: number): Generator<string> {
+  let out = '';
+  let lines = 0;
+  for (const f of families) {
+    out += `# HELP ${f.name} ${escapeHelp(f.help === '' ? f.name : f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+    for (const metric of f.metrics) {
+      if (metric.dataPointType === DataPointType.HISTOGRAM) {
+        for (const dp of metric.dataPoints) {
+          const open = labelsOpen(dp.attributes);
+          const labels = open === '' ? '' : `${open}}`;
+          out += bucketLines(f.name, open, dp.value.buckets);
+          out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
+          out += `${f.name}_count${labels} ${dp.value.count}\n`;
+          lines += dp.value.buckets.counts.length + 2;
+          if (lines >= sliceSamples) {
+            yield out;
+            out = '';
+            lines = 0;
+          }
         }
-        out += `${f.name}_sum${labels} ${sampleValue(dp.value.sum ?? 0)}\n`;
-        out += `${f.name}_count${labels} ${dp.value.count}\n`;
-      }
-    } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-      for (const dp of metric.dataPoints) {
-        const open = labelsOpen(dp.attributes);
-        out += `${f.name}${open === '' ? '' : `${open}}`} ${sampleValue(dp.value)}\n`;
+      } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+        for (const dp of metric.dataPoints) {
+          const open = labelsOpen(dp.attributes);
+          out += `${f.name}${open === '' ? '' : `${open}}`} ${sampleValue(dp.value)}\n`;
+          if (++lines >= sliceSamples) {
+            yield out;
+            out = '';
+            lines = 0;
+          }
+        }
       }
     }
   }
-  return out;
+  if (out !== '') yield out;
 }
 
-/** Serialises collected metrics into exposition text. */
-export function serializePrometheus(resourceMetrics: ResourceMetrics): SerializeResult {
+/** The exposition text of collected metrics, in slices of about `sliceSamples` sample lines. */
+export function slicePrometheus(resourceMetrics: ResourceMetrics, sliceSamples = SLICE_SAMPLES): SlicedExposition {
   const { families, conflicts } = groupFamilies(resourceMetrics);
-  let text = '';
-  for (const f of families) text += writeFamily(f);
-  return { text, conflicts };
+  return { conflicts, slices: slices(families, sliceSamples) };
+}
+
+/** Serialises collected metrics into exposition text (all at once). */
+export function serializePrometheus(resourceMetrics: ResourceMetrics): SerializeResult {
+  const { conflicts, slices } = slicePrometheus(resourceMetrics, Infinity);
+  return { text: joinSlices(slices), conflicts };
 }

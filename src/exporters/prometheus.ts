@@ -1,18 +1,24 @@
 /**
  * The Prometheus pull reader: OpenTelemetry's PrometheusExporter used as a MetricReader with its own
- * server disabled (`preventServerStart`); the metrics port (admin/) serves what
- * {@link PrometheusScraper.scrape} returns, in the format the scraper negotiated (negotiate.ts).
+ * server disabled (`preventServerStart`); the metrics port (admin/) writes what
+ * {@link PrometheusScraper.collect} returns, in the format the scraper negotiated (negotiate.ts).
  *
  * The exporter's `getMetricsRequestHandler` is not used as-is: it always answers `200` with
  * `Content-Type: text/plain` (even when collection fails), cannot gzip or negotiate OpenMetrics, and its
  * serializer writes histogram `_count`/`_sum` before the buckets and `le="1"` where the composer writes
  * `le="1.0"`. The same two steps it performs — `collect()`, then serialise — are done here with
- * {@link serializePrometheus} or {@link serializeOpenMetrics}, and admin/ owns the HTTP answer.
+ * {@link slicePrometheus} or {@link sliceOpenMetrics}, and admin/ owns the HTTP answer.
+ *
+ * A scrape is collected in full first (so a failed collection is known before any answer is sent) and
+ * then serialised slice by slice as the answer is written (as Prometheus's own `promhttp` gathers, then
+ * encodes family by family into the response): the collection is one consistent snapshot (hand-off.ts),
+ * the slices read only that snapshot.
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { joinSlices, type SlicedExposition } from './exposition.ts';
 import { CONTENT_TYPES, type ExpositionFormat } from './negotiate.ts';
-import { serializeOpenMetrics, type ExemplarLookup } from './openmetrics-serializer.ts';
-import { serializePrometheus } from './prometheus-serializer.ts';
+import { sliceOpenMetrics, type ExemplarLookup } from './openmetrics-serializer.ts';
+import { slicePrometheus } from './prometheus-serializer.ts';
 
 export { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from './negotiate.ts';
 
@@ -24,6 +30,11 @@ export interface ExemplarSource {
   readonly lookup: ExemplarLookup;
   /** Called after each OpenMetrics scrape: the counters' sampling periods end with a collection. */
   collected(): void;
+}
+
+/** One collected scrape, ready to be written: iterating `slices` serialises the next slice of the snapshot. */
+export interface CollectedScrape {
+  readonly slices: Iterable<string>;
 }
 
 export interface ScraperOptions {
@@ -45,20 +56,39 @@ export class PrometheusScraper {
   }
 
   /**
-   * Collects every instrument and returns the exposition text in `format`.
+   * Collects every instrument; returns the exposition in `format`, serialised slice by slice as it is
+   * iterated (each slice a few hundred series; see exposition.ts). Conflicts are reported here, before the
+   * first slice; an OpenMetrics scrape ends its exemplars' sampling period once its last slice is written.
    * @throws when collection fails or reports errors (the caller answers 500).
    */
-  async scrape(format: ExpositionFormat = 'text'): Promise<string> {
+  async collect(format: ExpositionFormat = 'text'): Promise<CollectedScrape> {
     const { resourceMetrics, errors } = await this.reader.collect();
     if (errors.length > 0) throw new AggregateError(errors, 'metrics collection reported errors');
-    let result;
+    let sliced: SlicedExposition;
+    let slices: Iterable<string>;
+    const exemplars = this.#exemplars;
     if (format === 'openmetrics') {
-      result = serializeOpenMetrics(resourceMetrics, this.#exemplars?.lookup);
-      this.#exemplars?.collected();
+      sliced = sliceOpenMetrics(resourceMetrics, exemplars?.lookup);
+      slices = exemplars === undefined ? sliced.slices : endingWith(sliced.slices, () => exemplars.collected());
     } else {
-      result = serializePrometheus(resourceMetrics);
+      sliced = slicePrometheus(resourceMetrics);
+      slices = sliced.slices;
     }
-    if (result.conflicts.length > 0) this.#onConflict?.(result.conflicts);
-    return result.text;
+    if (sliced.conflicts.length > 0) this.#onConflict?.(sliced.conflicts);
+    return { slices };
   }
+
+  /**
+   * Collects every instrument and returns the exposition text in `format`, whole.
+   * @throws when collection fails or reports errors.
+   */
+  async scrape(format: ExpositionFormat = 'text'): Promise<string> {
+    return joinSlices((await this.collect(format)).slices);
+  }
+}
+
+/** `slices`, then `done()` once the last one has been taken. */
+function* endingWith(slices: Iterable<string>, done: () => void): Generator<string> {
+  yield* slices;
+  done();
 }

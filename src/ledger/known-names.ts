@@ -24,7 +24,16 @@ const MAX_LENGTH: Readonly<Record<KnownKind, number>> = {
 /** Told of each name the first time it becomes known. */
 export type KnownNameListener = (kind: KnownKind, name: string) => void;
 
-export class KnownNames {
+/** What readers see of the known names. */
+export interface ReadonlyKnownNames {
+  has(kind: KnownKind, name: string): boolean;
+  /** The names of a kind, in the order they became known. */
+  names(kind: KnownKind): ReadonlySet<string>;
+  /** Calls `listener` for every name known now, then for each new one. */
+  subscribe(listener: KnownNameListener): void;
+}
+
+export class KnownNames implements ReadonlyKnownNames {
   readonly #max: number;
   readonly #names: Record<KnownKind, Set<string>> = { tools: new Set(), prompts: new Set(), resources: new Set(), servers: new Set() };
   readonly #listeners: KnownNameListener[] = [];

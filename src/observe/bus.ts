@@ -25,7 +25,7 @@
  * registers the observers.
  */
 import type { Logger } from '../log.ts';
-import { publicChannels } from './channels.ts';
+import { exchangeChannels, operationChannels, type OperationChannels } from './channels.ts';
 import type { Exchange, ExchangeTap, ProxyErrorEvent, ProxyErrorKind } from './exchange.ts';
 
 /** Failures after which an observer is detached (until the process restarts). */
@@ -189,6 +189,8 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
   #error: readonly Entry<ProxyErrorEvent>[] = [];
   #operationStart: readonly Entry<Op>[] = [];
   #operationEnd: readonly Entry<Op>[] = [];
+  /** The public operation channels, typed with this bus's operations. */
+  readonly #operations: OperationChannels<Op> = operationChannels<Op>();
 
   constructor(opts: BusOptions) {
     this.#logger = opts.logger;
@@ -221,12 +223,12 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
 
   start(ex: Exchange): void {
     for (const e of this.#start) this.#guard(e.owner, 'start', e.fn, ex);
-    if (publicChannels.start.hasSubscribers) publicChannels.start.publish(ex);
+    if (exchangeChannels.start.hasSubscribers) exchangeChannels.start.publish(ex);
   }
 
   response(ex: Exchange): void {
     for (const e of this.#response) this.#guard(e.owner, 'response', e.fn, ex);
-    if (publicChannels.response.hasSubscribers) publicChannels.response.publish(ex);
+    if (exchangeChannels.response.hasSubscribers) exchangeChannels.response.publish(ex);
   }
 
   /** The exchange is over: its taps' `onEnd`, then the observers' `onEnd`. */
@@ -234,18 +236,18 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
     const taps = ex.taps;
     if (taps !== undefined) for (const t of taps) if (t.tap.onEnd !== undefined) this.#guard(t.owner, 'tap.end', t.tap.onEnd, ex, t.tap);
     for (const e of this.#end) this.#guard(e.owner, 'end', e.fn, ex);
-    if (publicChannels.end.hasSubscribers) publicChannels.end.publish(ex);
+    if (exchangeChannels.end.hasSubscribers) exchangeChannels.end.publish(ex);
   }
 
   /** A proxy failure; `code` is the error's code, never its message. The event is built only when someone listens. */
   error(kind: ProxyErrorKind, err?: unknown): void {
     const list = this.#error;
-    const external = publicChannels.error.hasSubscribers;
+    const external = exchangeChannels.error.hasSubscribers;
     if (list.length === 0 && !external) return;
     const code = (err as { code?: unknown } | null | undefined)?.code;
     const event: ProxyErrorEvent = { kind, code: typeof code === 'string' ? code : undefined };
     for (const e of list) this.#guard(e.owner, 'error', e.fn, event);
-    if (external) publicChannels.error.publish(event);
+    if (external) exchangeChannels.error.publish(event);
   }
 
   /** A request body chunk on its way upstream (call only when `ex.taps` is set). */
@@ -270,12 +272,12 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
 
   operationStart(op: Op): void {
     for (const e of this.#operationStart) this.#guard(e.owner, 'operation_start', e.fn, op);
-    if (publicChannels.operationStart.hasSubscribers) publicChannels.operationStart.publish(op);
+    if (this.#operations.operationStart.hasSubscribers) this.#operations.operationStart.publish(op);
   }
 
   operationEnd(op: Op): void {
     for (const e of this.#operationEnd) this.#guard(e.owner, 'operation_end', e.fn, op);
-    if (publicChannels.operationEnd.hasSubscribers) publicChannels.operationEnd.publish(op);
+    if (this.#operations.operationEnd.hasSubscribers) this.#operations.operationEnd.publish(op);
   }
 
   // The guard -------------------------------------------------------------------------------------------

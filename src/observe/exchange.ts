@@ -55,6 +55,26 @@ export type ProxyErrorKind =
   | 'origin_not_allowed'
   | 'host_not_allowed';
 
+/** Every {@link ProxyErrorKind} (a record, so the compiler checks the list is complete). */
+const PROXY_ERROR_KIND_SET: ReadonlySet<string> = new Set(
+  Object.keys({
+    upstream_unavailable: true,
+    upstream_timeout: true,
+    upstream_aborted: true,
+    bad_request: true,
+    client_error: true,
+    connection_limit: true,
+    upstream_retried: true,
+    origin_not_allowed: true,
+    host_not_allowed: true,
+  } satisfies Record<ProxyErrorKind, true>),
+);
+
+/** Whether `kind` is a {@link ProxyErrorKind}. */
+export function isProxyErrorKind(kind: string): kind is ProxyErrorKind {
+  return PROXY_ERROR_KIND_SET.has(kind);
+}
+
 /** Given to observers (and published on the public `error` channel) for every proxy failure; `code` is the error's code, never its message. */
 export interface ProxyErrorEvent {
   readonly kind: ProxyErrorKind;

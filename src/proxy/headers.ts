@@ -69,7 +69,7 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], ctx: Forwa
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (connection !== undefined && connection.has(lower))) continue;
+    if (HOP_BY_HOP.has(lower) || connection?.has(lower) === true) continue;
     if (REQUEST_OWNED.has(lower)) {
       if (lower === 'host') clientHost ??= value;
       else if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -91,7 +91,7 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders): OutgoingHtt
   const connection = connectionTokens(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || (connection !== undefined && connection.has(name))) continue;
+    if (HOP_BY_HOP.has(name) || connection?.has(name) === true) continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }

@@ -24,15 +24,17 @@
  * The last two are the composer's own defences moved to the front door ({@link refuseFrontDoor}).
  */
 
-import { ErrorCodes } from '../errors.ts';
+import { ErrorAnswers } from '../errors.ts';
 import { parseHostHeader, serializeOrigin, type HostPolicy, type OriginPolicy } from '../config/front-door.ts';
 
-/** What the client gets instead of a proxied answer. */
-export interface Refusal {
-  readonly status: 400 | 403 | 405 | 421 | 501 | 505;
-  /** The `error` field of the JSON body, and the reason logged. */
-  readonly error: 'bad_request' | 'method_not_allowed' | 'not_implemented' | 'http_version_not_supported' | 'origin_not_allowed' | 'host_not_allowed';
-}
+/** What the client gets instead of a proxied answer: one of errors.ts's answers (its `error` is the reason logged). */
+export type Refusal = (typeof ErrorAnswers)[
+  | 'SIDECAR_E_BAD_REQUEST'
+  | 'SIDECAR_E_METHOD_NOT_ALLOWED'
+  | 'SIDECAR_E_NOT_IMPLEMENTED'
+  | 'SIDECAR_E_HTTP_VERSION_NOT_SUPPORTED'
+  | 'SIDECAR_E_ORIGIN_NOT_ALLOWED'
+  | 'SIDECAR_E_HOST_NOT_ALLOWED'];
 
 /** The parts of a request head the rules read (an `IncomingMessage` has them all). */
 export interface RequestHead {
@@ -44,10 +46,10 @@ export interface RequestHead {
   readonly rawHeaders: readonly string[];
 }
 
-const BAD_REQUEST: Refusal = { status: 400, error: 'bad_request' };
-const NOT_ALLOWED: Refusal = { status: 405, error: 'method_not_allowed' };
-const NOT_IMPLEMENTED: Refusal = { status: 501, error: 'not_implemented' };
-const BAD_VERSION: Refusal = { status: 505, error: 'http_version_not_supported' };
+const BAD_REQUEST = ErrorAnswers.SIDECAR_E_BAD_REQUEST;
+const NOT_ALLOWED = ErrorAnswers.SIDECAR_E_METHOD_NOT_ALLOWED;
+const NOT_IMPLEMENTED = ErrorAnswers.SIDECAR_E_NOT_IMPLEMENTED;
+const BAD_VERSION = ErrorAnswers.SIDECAR_E_HTTP_VERSION_NOT_SUPPORTED;
 
 /**
  * Why a `Transfer-Encoding` field (every occurrence, joined) cannot be forwarded, or `undefined` when it is
@@ -108,21 +110,16 @@ export function isWebSocketUpgrade(method: string | undefined, upgrade: string |
 // check (allowed hosts) no longer sees the client's. These two checks see it instead, against the lists of
 // config/front-door.ts. docs/security.md ("DNS rebinding") has the threat and what to set.
 
-/** A refusal of the front door; its `error` is also its `sidecar_proxy_errors_total` kind. */
-export interface FrontDoorRefusal extends Refusal {
-  readonly status: 403 | 421;
-  readonly error: 'origin_not_allowed' | 'host_not_allowed';
-  /** Published with the refusal on the proxy's error channel. */
-  readonly code: typeof ErrorCodes.SIDECAR_E_ORIGIN_NOT_ALLOWED | typeof ErrorCodes.SIDECAR_E_HOST_NOT_ALLOWED;
-}
+/** A refusal of the front door; its `error` is also its `sidecar_proxy_errors_total` kind, its code is published with it on the error channel. */
+export type FrontDoorRefusal = (typeof ErrorAnswers)['SIDECAR_E_ORIGIN_NOT_ALLOWED' | 'SIDECAR_E_HOST_NOT_ALLOWED'];
 
 /** 403, as MCP SDK servers answer a foreign `Origin`. */
-export const ORIGIN_NOT_ALLOWED: FrontDoorRefusal = { status: 403, error: 'origin_not_allowed', code: ErrorCodes.SIDECAR_E_ORIGIN_NOT_ALLOWED };
+export const ORIGIN_NOT_ALLOWED: FrontDoorRefusal = ErrorAnswers.SIDECAR_E_ORIGIN_NOT_ALLOWED;
 /**
  * 421 Misdirected Request (RFC 9110 §15.5.20: the server will not answer for that authority), as the
  * Python MCP SDK — the composer's — answers a foreign `Host` (the TypeScript SDK answers 403).
  */
-export const HOST_NOT_ALLOWED: FrontDoorRefusal = { status: 421, error: 'host_not_allowed', code: ErrorCodes.SIDECAR_E_HOST_NOT_ALLOWED };
+export const HOST_NOT_ALLOWED: FrontDoorRefusal = ErrorAnswers.SIDECAR_E_HOST_NOT_ALLOWED;
 
 function hostAllowed(raw: string | undefined, policy: Extract<HostPolicy, { any: false }>): boolean {
   if (raw === undefined) return false;

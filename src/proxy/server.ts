@@ -16,6 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HostPort } from '../config/values.ts';
+import { ErrorAnswers, parserRefusal } from '../errors.ts';
 import { Exchange } from '../observe/exchange.ts';
 import { ForwardHandler } from './forward.ts';
 import { upstreamRequestHeaders, withOverrides } from './headers.ts';
@@ -82,7 +83,7 @@ function rawReject(socket: Duplex, status: number, extra = '', body = ''): void 
 
 /** Answers a refused request on its response and closes the connection (its body, if any, is never read). */
 function refuse(res: ServerResponse, refusal: Refusal, allow: string): void {
-  const body = `{"error":"${refusal.error}"}`;
+  const body = refusal.body;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(body.length), connection: 'close' };
   if (refusal.status === 405) headers['allow'] = allow;
   res.writeHead(refusal.status, headers);
@@ -105,7 +106,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const refusal = refuseRequest(req, allowed);
     if (refusal !== undefined) {
-      state.reportError('bad_request');
+      state.reportError('bad_request', refusal);
       refuse(res, refusal, allow);
       return;
     }
@@ -139,14 +140,14 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal = refuseRequest(req, allowed);
     if (refusal !== undefined) {
-      state.reportError('bad_request');
+      state.reportError('bad_request', refusal);
       rawReject(socket, refusal.status, refusal.status === 405 ? `allow: ${allow}\r\n` : '');
       return;
     }
     const front = refuseFrontDoor(req.headers.host, req.headers.origin, hosts, origins);
     if (front !== undefined) {
       state.reportError(front.error, front);
-      rawReject(socket, front.status, '', `{"error":"${front.error}"}`);
+      rawReject(socket, front.status, '', front.body);
       return;
     }
     const url = req.url as string;
@@ -196,24 +197,23 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
   server.on('upgrade', onUpgrade);
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     // CONNECT tunnels are a forward-proxy feature: never open one to the upstream.
-    state.reportError('bad_request');
-    rawReject(socket, 405);
+    state.reportError('bad_request', ErrorAnswers.SIDECAR_E_METHOD_NOT_ALLOWED);
+    rawReject(socket, ErrorAnswers.SIDECAR_E_METHOD_NOT_ALLOWED.status);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     state.reportError('client_error', err);
     const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inProgress !== undefined && inProgress !== null && inProgress.writableEnded && socket.writable) {
+    if (inProgress?.writableEnded === true && socket.writable) {
       // The request was already refused (e.g. a Transfer-Encoding the policy turned away) and its answer is
       // written: let it flush, then close.
       socket.end();
       return;
     }
-    if (err.code === 'ECONNRESET' || !socket.writable || (inProgress !== undefined && inProgress !== null && inProgress.headersSent)) {
+    if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    rawReject(socket, status);
+    rawReject(socket, parserRefusal(err.code).status);
   });
 
   let closing: Promise<void> | undefined;

@@ -2,6 +2,7 @@
  * Classifies errors from the upstream side (undici and socket errors) into what the client is told.
  * Pure: no I/O, tested without sockets.
  */
+import { ErrorAnswers } from '../errors.ts';
 import type { ExchangeOutcome } from '../observe/exchange.ts';
 
 /** Error codes meaning "no answer in time". */
@@ -20,9 +21,9 @@ export function classifyUpstreamError(err: unknown): Exclude<ExchangeOutcome, 'o
   return 'upstream_unavailable';
 }
 
-/** The status and JSON body the client gets for an outcome decided before any upstream response. */
+/** The answer (errors.ts) the client gets for an outcome decided before any upstream response. */
 export const ERROR_RESPONSES = {
-  upstream_unavailable: { status: 502, body: '{"error":"upstream_unavailable"}' },
-  upstream_timeout: { status: 504, body: '{"error":"upstream_timeout"}' },
-  bad_request: { status: 400, body: '{"error":"bad_request"}' },
+  upstream_unavailable: ErrorAnswers.SIDECAR_E_UPSTREAM_UNAVAILABLE,
+  upstream_timeout: ErrorAnswers.SIDECAR_E_UPSTREAM_TIMEOUT,
+  bad_request: ErrorAnswers.SIDECAR_E_BAD_REQUEST,
 } as const;

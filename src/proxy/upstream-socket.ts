@@ -20,6 +20,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { Duplex } from 'node:stream';
+import { isUndiciSendHeaders, UNDICI_SEND_HEADERS } from '../observe/channels.ts';
 
 /** A dispatch handler that wants the socket its request is written on. */
 export interface UpstreamSocketClaimant {
@@ -30,11 +31,6 @@ export interface UpstreamSocketClaimant {
   upstreamSocket(socket: Duplex): void;
 }
 
-interface SendHeadersMessage {
-  readonly request: { readonly method?: unknown; readonly path?: unknown };
-  readonly socket: Duplex;
-}
-
 let claimant: UpstreamSocketClaimant | null = null;
 
 function onSendHeaders(message: unknown): void {
@@ -42,12 +38,12 @@ function onSendHeaders(message: unknown): void {
   if (c === null) return;
   claimant = null;
   // Outside the observation bus's guard (a throw here would be an uncaught exception): read undici's message defensively.
-  if (typeof message !== 'object' || message === null) return;
-  const { request, socket } = message as Partial<SendHeadersMessage>;
-  if (request !== undefined && socket !== undefined && request.method === c.claimedMethod && request.path === c.claimedPath) c.upstreamSocket(socket);
+  if (!isUndiciSendHeaders(message)) return;
+  const { request, socket } = message;
+  if (request.method === c.claimedMethod && request.path === c.claimedPath) c.upstreamSocket(socket);
 }
 
-subscribe('undici:client:sendHeaders', onSendHeaders);
+subscribe(UNDICI_SEND_HEADERS, onSendHeaders);
 
 /** Call from `onRequestStart` (when not aborting): the request undici writes next is `c`'s. */
 export function claimUpstreamSocket(c: UpstreamSocketClaimant): void {

@@ -21,7 +21,10 @@ export class BatchedCounter {
   /** `counter` must not be recorded elsewhere with the same attributes (it would still be exact, just not batched). */
   constructor(instruments: Instruments, counter: Counter | UpDownCounter) {
     this.#counter = counter;
-    instruments.beforeCollect(() => this.flush());
+    instruments.beforeCollect(
+      () => this.flush(),
+      () => this.steps(),
+    );
   }
 
   /**
@@ -35,6 +38,19 @@ export class BatchedCounter {
     this.#counter.add(0, cell.attributes);
     this.#cells.push(cell);
     return cell;
+  }
+
+  /** Adds pending increments series by series, yielding 1 for each SDK record (hand-off.ts slices the collection with it). */
+  *steps(): Generator<number> {
+    const cells = this.#cells;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i] as CounterCell;
+      if (cell.pending === 0) continue;
+      const n = cell.pending;
+      cell.pending = 0;
+      this.#counter.add(n, cell.attributes);
+      yield 1;
+    }
   }
 
   /** Adds every pending increment to the SDK counter. */

@@ -37,14 +37,15 @@ export class HistogramCell {
     if (this.#length === this.#values.length) this.flush();
   }
 
-  /** Records every buffered value into the SDK histogram. */
-  flush(): void {
+  /** Records every buffered value into the SDK histogram; returns how many. */
+  flush(): number {
     const n = this.#length;
     this.#length = 0;
     const values = this.#values;
     const histogram = this.#histogram;
     const attributes = this.attributes;
     for (let i = 0; i < n; i++) histogram.record(values[i] as number, attributes);
+    return n;
   }
 }
 
@@ -59,7 +60,10 @@ export class BatchedHistogram {
     this.#histogram = histogram;
     this.#batch = batch;
     this.#exemplars = exemplars;
-    instruments.beforeCollect(() => this.flush());
+    instruments.beforeCollect(
+      () => this.flush(),
+      () => this.steps(),
+    );
   }
 
   /** A new series; callers keep the cell (one per distinct attribute set, from bounded label values). */
@@ -67,6 +71,15 @@ export class BatchedHistogram {
     const cell = new HistogramCell(this.#histogram, attributes, this.#batch, this.#exemplars);
     this.#cells.push(cell);
     return cell;
+  }
+
+  /** Records the buffered values series by series, yielding how many each series recorded (hand-off.ts slices the collection with it). */
+  *steps(): Generator<number> {
+    const cells = this.#cells;
+    for (let i = 0; i < cells.length; i++) {
+      const n = (cells[i] as HistogramCell).flush();
+      if (n > 0) yield n;
+    }
   }
 
   /** Records every buffered value of every series. */

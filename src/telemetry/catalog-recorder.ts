@@ -11,14 +11,15 @@
  * With exemplars on, a proxied tool call or resource read (its fact names the exchange or MCP operation it was seen on) is
  * offered, with that object's span, to the reservoirs of its duration series and of its tool counter series.
  */
-import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { Attributes, Counter } from '@opentelemetry/api';
 import type { AuthFailureReason, AuthScheme } from '../sources/rest/auth.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { KnownKind } from '../ledger/known-names.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
 import type { BucketReservoir, CounterReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
-import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
+import type { BoundedLabelOf, FamilyName, LabelOf } from './catalog.ts';
+import { vocabulary, type BoundedLabel, type HistogramOf, type Instruments } from './instruments.ts';
 
 /** Every `method` of the auth families (sources/rest/auth.ts). */
 const AUTH_SCHEMES = vocabulary<AuthScheme>({ bearer: true, api_key: true, basic: true, oauth2: true, none: true });
@@ -35,21 +36,24 @@ interface CatalogExemplars {
   readonly readDuration: FamilyReservoirs<BucketReservoir>;
 }
 
-/** A counter and the bounded labels of its family. */
-class BoundedCounter {
+/** The label values of a series as facts give them (labels `L`), before the bounded ones are bounded. */
+type LabelValues<L extends string> = { readonly [K in L]?: string };
+
+/** A counter and the bounded labels of its family; made by {@link boundedCounter}, which ties `L` to the family. */
+class BoundedCounter<L extends string> {
   readonly #instruments: Instruments;
-  readonly #name: string;
+  readonly #name: FamilyName<'counter'>;
   readonly #counter: Counter;
   readonly #bounded: ReadonlyMap<string, BoundedLabel>;
 
-  constructor(instruments: Instruments, name: string, bounded: readonly string[]) {
+  constructor(instruments: Instruments, name: FamilyName<'counter'>, bounded: ReadonlyMap<string, BoundedLabel>) {
     this.#instruments = instruments;
     this.#name = name;
     this.#counter = instruments.counter(name);
-    this.#bounded = new Map(bounded.map((l) => [l, instruments.label(name, l)]));
+    this.#bounded = bounded;
   }
 
-  #attributes(attributes: Record<string, string>): Attributes {
+  #attributes(attributes: LabelValues<L>): Attributes {
     const attrs: Attributes = {};
     for (const key in attributes) {
       const v = attributes[key] as string;
@@ -58,48 +62,55 @@ class BoundedCounter {
     return attrs;
   }
 
-  add(attributes: Record<string, string>): void {
+  add(attributes: LabelValues<L>): void {
     this.addCounted(attributes);
   }
 
   /** Adds 1 to the series `attributes` (bounded); returns the attributes recorded. */
-  addCounted(attributes: Record<string, string>): Attributes {
+  addCounted(attributes: LabelValues<L>): Attributes {
     const attrs = this.#attributes(attributes);
     this.#counter.add(1, attrs);
     return attrs;
   }
 
   /** Exports the series at 0 (see {@link Instruments.startAtZero}). */
-  startAtZero(attributes: Record<string, string> = {}): void {
+  startAtZero(attributes: LabelValues<L> = {}): void {
     this.#instruments.startAtZero(this.#name, this.#attributes(attributes));
   }
 }
 
+/** The {@link BoundedCounter} of counter family `N`. */
+type CounterFor<N extends FamilyName<'counter'>> = BoundedCounter<LabelOf<N>>;
+
+function boundedCounter<N extends FamilyName<'counter'>>(instruments: Instruments, name: N, bounded: readonly BoundedLabelOf<N>[] = []): CounterFor<N> {
+  return new BoundedCounter(instruments, name, new Map(bounded.map((l) => [l, instruments.label(name, l)])));
+}
+
 export class CatalogRecorder implements CatalogSink {
-  readonly #toolCalls: BoundedCounter;
-  readonly #toolDuration: Histogram;
+  readonly #toolCalls: CounterFor<'mcp_tool_invocations_total'>;
+  readonly #toolDuration: HistogramOf<'mcp_tool_invocation_duration_seconds'>;
   readonly #toolIdDuration: BoundedLabel;
-  readonly #toolErrors: BoundedCounter;
-  readonly #reads: BoundedCounter;
-  readonly #readDuration: Histogram;
+  readonly #toolErrors: CounterFor<'mcp_tool_invocation_errors_total'>;
+  readonly #reads: CounterFor<'mcp_resource_reads_total'>;
+  readonly #readDuration: HistogramOf<'mcp_resource_read_duration_seconds'>;
   readonly #uriDuration: BoundedLabel;
-  readonly #authAttempts: BoundedCounter;
-  readonly #authFailures: BoundedCounter;
-  readonly #authzChecks: BoundedCounter;
-  readonly #authzDenials: BoundedCounter;
-  readonly #rateLimited: BoundedCounter;
-  readonly #unclassified: BoundedCounter;
-  readonly #starts: BoundedCounter;
-  readonly #stops: BoundedCounter;
-  readonly #restarts: BoundedCounter;
-  readonly #crashes: BoundedCounter;
-  readonly #reloads: BoundedCounter;
-  readonly #validationErrors: BoundedCounter;
+  readonly #authAttempts: CounterFor<'mcp_auth_attempts_total'>;
+  readonly #authFailures: CounterFor<'mcp_auth_failures_total'>;
+  readonly #authzChecks: CounterFor<'mcp_authz_checks_total'>;
+  readonly #authzDenials: CounterFor<'mcp_authz_denials_total'>;
+  readonly #rateLimited: CounterFor<'mcp_rate_limit_exceeded_total'>;
+  readonly #unclassified: CounterFor<'sidecar_rest_unclassified_total'>;
+  readonly #starts: CounterFor<'mcp_server_starts_total'>;
+  readonly #stops: CounterFor<'mcp_server_stops_total'>;
+  readonly #restarts: CounterFor<'mcp_server_restarts_total'>;
+  readonly #crashes: CounterFor<'mcp_server_crashes_total'>;
+  readonly #reloads: CounterFor<'mcp_config_reloads_total'>;
+  readonly #validationErrors: CounterFor<'mcp_config_validation_errors_total'>;
   readonly #exemplars: CatalogExemplars | undefined;
 
   /** @param exemplars with tracing on and a filter other than always_off. */
   constructor(instruments: Instruments, exemplars?: Exemplars) {
-    const counter = (name: string, bounded: readonly string[] = []) => new BoundedCounter(instruments, name, bounded);
+    const counter = <N extends FamilyName<'counter'>>(name: N, bounded?: readonly BoundedLabelOf<N>[]) => boundedCounter(instruments, name, bounded);
     this.#toolCalls = counter('mcp_tool_invocations_total', ['tool_id']);
     this.#toolDuration = instruments.histogram('mcp_tool_invocation_duration_seconds');
     this.#toolIdDuration = instruments.label('mcp_tool_invocation_duration_seconds', 'tool_id');

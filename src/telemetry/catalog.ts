@@ -6,6 +6,7 @@
  * unit test checks it). Nothing outside telemetry/ creates an instrument: `instruments.ts` builds them all
  * from this table.
  */
+import type { AttributeValue } from '@opentelemetry/api';
 import { OBSERVER_FAILURE_LIMIT } from '../observe/bus.ts';
 
 /**
@@ -49,34 +50,55 @@ export const MCP_SEMCONV_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10
 /** The value a bounded label takes once its family has seen the maximum number of distinct values. */
 export const OVERFLOW_VALUE = '__other__';
 
-const c = (name: string, help: string, labels: readonly string[] = [], bounded?: readonly string[]): FamilySpec =>
-  ({ name, kind: 'counter', help, labels, catalog: true, ...(bounded ? { bounded } : {}) });
-const g = (name: string, help: string, labels: readonly string[] = [], bounded?: readonly string[]): FamilySpec =>
-  ({ name, kind: 'gauge', help, labels, catalog: true, ...(bounded ? { bounded } : {}) });
-const h = (name: string, help: string, labels: readonly string[], buckets: readonly number[], bounded?: readonly string[]): FamilySpec =>
-  ({ name, kind: 'histogram', help, labels, buckets, catalog: true, ...(bounded ? { bounded } : {}) });
+/**
+ * A declared family with its literal name, kind, labels and bounded labels: the tables below keep these
+ * types, so instruments.ts and its callers are checked against them (a misspelt family or label fails tsc).
+ */
+export interface DeclaredFamily<N extends string, K extends InstrumentKind, L extends readonly string[], B extends readonly string[]> extends FamilySpec {
+  readonly name: N;
+  readonly kind: K;
+  readonly labels: L;
+  readonly bounded?: B;
+}
 
-/** The composer's 33 families. */
-export const CATALOG: readonly FamilySpec[] = [
+function catalogFamily<const N extends string, const K extends InstrumentKind, const L extends readonly string[], const B extends readonly L[number][]>(
+  name: N,
+  kind: K,
+  help: string,
+  labels: L,
+  bounded: B | undefined,
+  buckets?: readonly number[],
+): DeclaredFamily<N, K, L, B> {
+  const spec = { name, kind, help, labels, catalog: true, ...(buckets === undefined ? {} : { buckets }) };
+  return bounded === undefined ? spec : { ...spec, bounded };
+}
+const c = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(name: N, help: string, labels: L, bounded?: B) =>
+  catalogFamily(name, 'counter', help, labels, bounded);
+const g = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(name: N, help: string, labels: L, bounded?: B) =>
+  catalogFamily(name, 'gauge', help, labels, bounded);
+const h = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(name: N, help: string, labels: L, buckets: readonly number[], bounded?: B) =>
+  catalogFamily(name, 'histogram', help, labels, bounded, buckets);
+
+const CATALOG_TABLE = [
   g('mcp_composer_info', 'MCP Server Composer information', ['version', 'platform']),
-  g('mcp_composer_uptime_seconds', 'MCP Server Composer uptime in seconds'),
-  g('mcp_servers_total', 'Total number of configured MCP servers'),
-  g('mcp_servers_running', 'Number of running MCP servers'),
-  g('mcp_servers_stopped', 'Number of stopped MCP servers'),
-  g('mcp_servers_failed', 'Number of failed (crashed) MCP servers'),
+  g('mcp_composer_uptime_seconds', 'MCP Server Composer uptime in seconds', []),
+  g('mcp_servers_total', 'Total number of configured MCP servers', []),
+  g('mcp_servers_running', 'Number of running MCP servers', []),
+  g('mcp_servers_stopped', 'Number of stopped MCP servers', []),
+  g('mcp_servers_failed', 'Number of failed (crashed) MCP servers', []),
   c('mcp_server_starts_total', 'Total server start attempts', ['server_id', 'status'], ['server_id']),
   c('mcp_server_stops_total', 'Total server stop attempts', ['server_id', 'status'], ['server_id']),
   c('mcp_server_restarts_total', 'Total server restarts', ['server_id', 'reason'], ['server_id']),
   c('mcp_server_crashes_total', 'Total server crashes', ['server_id'], ['server_id']),
-  g('mcp_tools_total', 'Total number of available tools'),
+  g('mcp_tools_total', 'Total number of available tools', []),
   g('mcp_tools_by_server', 'Number of tools per server', ['server_id'], ['server_id']),
   c('mcp_tool_invocations_total', 'Total tool invocations', ['tool_id', 'status'], ['tool_id']),
   h('mcp_tool_invocation_duration_seconds', 'Tool invocation duration in seconds', ['tool_id'], TOOL_BUCKETS, ['tool_id']),
   c('mcp_tool_invocation_errors_total', 'Total tool invocation errors', ['tool_id', 'error_type'], ['tool_id', 'error_type']),
-  g('mcp_tool_conflicts_total', 'Number of tool name conflicts detected'),
-  g('mcp_prompts_total', 'Total number of available prompts'),
+  g('mcp_tool_conflicts_total', 'Number of tool name conflicts detected', []),
+  g('mcp_prompts_total', 'Total number of available prompts', []),
   g('mcp_prompts_by_server', 'Number of prompts per server', ['server_id'], ['server_id']),
-  g('mcp_resources_total', 'Total number of available resources'),
+  g('mcp_resources_total', 'Total number of available resources', []),
   g('mcp_resources_by_server', 'Number of resources per server', ['server_id'], ['server_id']),
   c('mcp_resource_reads_total', 'Total resource read operations', ['resource_uri', 'status'], ['resource_uri']),
   h('mcp_resource_read_duration_seconds', 'Resource read duration in seconds', ['resource_uri'], RESOURCE_BUCKETS, ['resource_uri']),
@@ -93,10 +115,9 @@ export const CATALOG: readonly FamilySpec[] = [
   c('mcp_config_validation_errors_total', 'Total configuration validation errors', ['error_type'], ['error_type']),
 ];
 
-const s = (spec: Omit<FamilySpec, 'catalog'>): FamilySpec => ({ ...spec, catalog: false });
+const s = <const F extends Omit<FamilySpec, 'catalog'>>(spec: F): F & { readonly catalog: false } => ({ ...spec, catalog: false });
 
-/** The sidecar's own health families. */
-export const SELF: readonly FamilySpec[] = [
+const SELF_TABLE = [
   s({ name: 'sidecar_upstream_up', kind: 'gauge', help: 'Whether the upstream composer answered the last probe or proxied request (1) or not (0)', labels: [] }),
   s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, upstream_retried, bad_request, client_error, connection_limit, origin_not_allowed, host_not_allowed)', labels: ['kind'] }),
   s({ name: 'sidecar_proxy_open_streams', kind: 'updown', help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)', labels: ['kind'] }),
@@ -124,6 +145,10 @@ export const SELF: readonly FamilySpec[] = [
     help: 'MCP messages the sidecar could not read (reason: too_large, not_json, not_jsonrpc, stream_cut, unknown_session, session_limit, internal); they passed through unchanged',
   }),
   s({
+    name: 'sidecar_mcp_scan_fallbacks_total', kind: 'counter', labels: ['reason'],
+    help: 'MCP bodies and events the envelope scanner left to the full JSON parser (reason: list_result, initialize and list cursors included, which the inventory reads; duplicate_key, depth, long_value, replacement_char, internal); counted the same either way',
+  }),
+  s({
     name: 'sidecar_mcp_pending_dropped_total', kind: 'counter', labels: ['reason'],
     help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
   }),
@@ -142,6 +167,13 @@ export const SELF: readonly FamilySpec[] = [
     name: 'sidecar_observer_errors_total', kind: 'counter', labels: ['observer'],
     help: `Exceptions thrown by an internal observer of the proxied traffic, caught by the observation bus (the exchange went on unchanged); ${OBSERVER_FAILURE_LIMIT} detach the observer`,
   }),
+  s({ name: 'sidecar_memory_resident_bytes', kind: 'gauge', help: "The sidecar process's resident set size (what a container memory limit counts), bytes", labels: [] }),
+  s({ name: 'sidecar_memory_heap_used_bytes', kind: 'gauge', help: "Bytes used in the sidecar's V8 heap", labels: [] }),
+  s({ name: 'sidecar_memory_limit_bytes', kind: 'gauge', help: "The memory limit the sidecar sized its heap from (--memory-limit, or its cgroup's), bytes; absent without a limit", labels: [] }),
+  s({
+    name: 'sidecar_exposition_conflicts_total', kind: 'counter', labels: [],
+    help: 'Metric families left out of a scrape because another family has their exposition name with another type (one per family per scrape; a bug of the sidecar, logged once per family)',
+  }),
 ];
 
 /** `http.server.request.duration` buckets, as the HTTP semantic conventions advise. */
@@ -152,14 +184,7 @@ const MCP_OPERATION_LABELS = [
   'rpc.response.status_code', 'network.transport', 'network.protocol.name', 'mcp.protocol.version',
 ] as const;
 
-/**
- * OpenTelemetry semantic-convention families, named as the conventions spell them; Prometheus sees them
- * sanitised with their unit suffix (`mcp_server_operation_duration_seconds`, …), which no catalog family
- * shadows. `http.server.request.duration` is recorded only while OTLP metrics push is on
- * (`OTEL_METRICS_EXPORTER=otlp`): the catalog's HTTP families already serve Prometheus users. The MCP
- * families (the MCP conventions of the GenAI semantic conventions) are always recorded.
- */
-export const SEMCONV: readonly FamilySpec[] = [
+const SEMCONV_TABLE = [
   s({
     name: 'http.server.request.duration', kind: 'histogram', unit: 's', help: 'Duration of HTTP server requests.',
     labels: ['http.request.method', 'url.scheme', 'http.route', 'http.response.status_code', 'network.protocol.version', 'error.type'],
@@ -179,10 +204,39 @@ export const SEMCONV: readonly FamilySpec[] = [
   }),
 ];
 
+/** The composer's 33 families. */
+export const CATALOG: readonly FamilySpec[] = CATALOG_TABLE;
+/** The sidecar's own health families (append a new one to `SELF_TABLE`). */
+export const SELF: readonly FamilySpec[] = SELF_TABLE;
+/**
+ * OpenTelemetry semantic-convention families, named as the conventions spell them; Prometheus sees them
+ * sanitised with their unit suffix (`mcp_server_operation_duration_seconds`, …), which no catalog family
+ * shadows. `http.server.request.duration` is recorded only while OTLP metrics push is on
+ * (`OTEL_METRICS_EXPORTER=otlp`): the catalog's HTTP families already serve Prometheus users. The MCP
+ * families (the MCP conventions of the GenAI semantic conventions) are always recorded.
+ */
+export const SEMCONV: readonly FamilySpec[] = SEMCONV_TABLE;
 export const ALL_FAMILIES: readonly FamilySpec[] = [...CATALOG, ...SELF, ...SEMCONV];
 
+/** Every declared family, each with its literal name, kind and labels. */
+type Declared = (typeof CATALOG_TABLE)[number] | (typeof SELF_TABLE)[number] | (typeof SEMCONV_TABLE)[number];
+
+/** The name of a declared family, of one kind if given: `FamilyName<'counter'>`. */
+export type FamilyName<K extends InstrumentKind = InstrumentKind> = Extract<Declared, { readonly kind: K }>['name'];
+
+type FamilyOf<N extends FamilyName> = Extract<Declared, { readonly name: N }>;
+
+/** The label names of a family. */
+export type LabelOf<N extends FamilyName> = FamilyOf<N>['labels'][number];
+
+/** The labels of a family whose values come from traffic (bounded: `__other__` past the limit). */
+export type BoundedLabelOf<N extends FamilyName> = FamilyOf<N> extends { readonly bounded?: infer B extends readonly string[] } ? B[number] : never;
+
+/** The attributes of a series of the family: only its own label names. */
+export type AttributesOf<N extends FamilyName> = { readonly [L in LabelOf<N>]?: AttributeValue };
+
 /** Looks a family up by name; throws for a name that is not declared (a programming error). */
-export function family(name: string): FamilySpec {
+export function family(name: FamilyName): FamilySpec {
   const spec = ALL_FAMILIES.find((f) => f.name === name);
   if (spec === undefined) throw new Error(`unknown metric family ${name}`);
   return spec;

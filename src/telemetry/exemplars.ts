@@ -25,7 +25,7 @@ import { INVALID_SPANID, INVALID_TRACEID, TraceFlags, type Attributes, type Span
 import type { ExemplarFilter } from '../config/otel-env.ts';
 import type { ExemplarLookup, ExemplarView, SeriesExemplars } from '../exporters/openmetrics-serializer.ts';
 import type { ExemplarSource } from '../exporters/prometheus.ts';
-import { family } from './catalog.ts';
+import { family, type FamilyName } from './catalog.ts';
 
 /** Series per family that get a reservoir; later series get none. */
 export const EXEMPLAR_SERIES_LIMIT = 10_000;
@@ -155,9 +155,9 @@ export interface ExemplarsOptions {
 }
 
 /** The histogram families with exemplars, by instrument name. */
-const HISTOGRAMS = new Set(['mcp_tool_invocation_duration_seconds', 'mcp_resource_read_duration_seconds', 'mcp_http_request_duration_seconds', 'mcp.server.operation.duration']);
+const HISTOGRAMS = new Set<FamilyName<'histogram'>>(['mcp_tool_invocation_duration_seconds', 'mcp_resource_read_duration_seconds', 'mcp_http_request_duration_seconds', 'mcp.server.operation.duration']);
 /** The counter families with exemplars. */
-const COUNTERS = new Set(['mcp_tool_invocations_total']);
+const COUNTERS = new Set<FamilyName<'counter'>>(['mcp_tool_invocations_total']);
 
 /**
  * The filter and every reservoir. Recorders ask {@link contextFor} whether a measurement may become an
@@ -191,7 +191,7 @@ export class Exemplars implements ExemplarSource {
   }
 
   /** The reservoirs of histogram family `name` (one of the families with exemplars), aligned with its buckets. */
-  histogram(name: string): FamilyReservoirs<BucketReservoir> {
+  histogram(name: FamilyName<'histogram'>): FamilyReservoirs<BucketReservoir> {
     if (!HISTOGRAMS.has(name)) throw new Error(`${name} is not a histogram with exemplars`);
     let f = this.#histograms.get(name);
     const boundaries = family(name).buckets ?? [];
@@ -200,7 +200,7 @@ export class Exemplars implements ExemplarSource {
   }
 
   /** The reservoirs of counter family `name`. */
-  counter(name: string): FamilyReservoirs<CounterReservoir> {
+  counter(name: FamilyName<'counter'>): FamilyReservoirs<CounterReservoir> {
     if (!COUNTERS.has(name)) throw new Error(`${name} is not a counter with exemplars`);
     let f = this.#counters.get(name);
     if (f === undefined) this.#counters.set(name, (f = new FamilyReservoirs(() => new CounterReservoir(this.#random), this.#now)));

@@ -4,44 +4,12 @@
  * status page's "fed / not fed" lists and the table of docs/composers.md (a test holds the three, and
  * `CATALOG`, to it). The rules are those of the code: request-level facts from proxying
  * (rest-classify.ts, the MCP tap), inventory from REST polling, MCP listing or the event stream
- * (catalog-sources.ts picks the inventory source), lifecycle through lifecycle.ts.
+ * (sources/selector.ts picks the inventory source), lifecycle through lifecycle.ts. What each feed is, which
+ * source provides it and which surfaces it needs is `FEEDS` (sources/source.ts).
  */
-import type { SourceSet } from '../sources/detect/detect.ts';
+import { FEEDS, type Feed } from '../sources/source.ts';
+import type { SurfaceSet } from '../sources/surfaces.ts';
 import { CATALOG } from './catalog.ts';
-
-/** A source of facts, and the surfaces it needs. */
-export type Feed =
-  | 'proxy'
-  | 'rest_calls'
-  | 'mcp_traffic'
-  | 'rest_polling'
-  | 'poll_differences'
-  | 'mcp_listing'
-  | 'tools_list'
-  | 'event_stream';
-
-export interface FeedSpec {
-  /** What it is, for a reader. */
-  readonly what: string;
-  /** Whether the composer serves what it needs. */
-  readonly available: (s: SourceSet) => boolean;
-  /** The surfaces it needs, in words (`REST`, `event stream`, …). */
-  readonly needs: string;
-}
-
-const hasMcp = (s: SourceSet): boolean => s.sse || s.streamable_http;
-
-export const FEEDS: Readonly<Record<Feed, FeedSpec>> = {
-  proxy: { what: 'every proxied HTTP request', needs: 'nothing', available: () => true },
-  rest_calls: { what: 'proxied REST calls (/api/v1)', needs: 'REST', available: (s) => s.rest },
-  mcp_traffic: { what: 'proxied MCP JSON-RPC (legacy SSE, streamable HTTP)', needs: 'an MCP transport', available: hasMcp },
-  rest_polling: { what: 'REST inventory polls', needs: 'REST', available: (s) => s.rest },
-  poll_differences: { what: 'differences between two REST polls of /servers', needs: 'REST', available: (s) => s.rest },
-  // catalog-sources.ts lists over MCP only where there is no REST; `GET /tools` only without an MCP transport either.
-  mcp_listing: { what: "the sidecar's own MCP listing of tools, prompts and resources", needs: 'an MCP transport and no REST', available: (s) => !s.rest && hasMcp(s) },
-  tools_list: { what: 'the plain GET /tools list', needs: 'GET /tools and no REST or MCP transport', available: (s) => !s.rest && !hasMcp(s) && s.tools_list },
-  event_stream: { what: "the composer's event stream", needs: 'event stream', available: (s) => s.events },
-};
 
 const HTTP: readonly Feed[] = ['proxy'];
 const CALLS: readonly Feed[] = ['rest_calls', 'mcp_traffic', 'event_stream'];
@@ -97,7 +65,7 @@ export interface FamilyCoverage {
 }
 
 /** For each of the 33 catalog families, in catalog order: what feeds it given the surfaces found. */
-export function familyCoverage(s: SourceSet): FamilyCoverage[] {
+export function familyCoverage(s: SurfaceSet): FamilyCoverage[] {
   return CATALOG.map((f) => {
     const feeds = FAMILY_FEEDS[f.name] ?? [];
     return { family: f.name, fedBy: feeds.filter((x) => FEEDS[x].available(s)), missing: feeds.filter((x) => !FEEDS[x].available(s)) };
@@ -106,13 +74,13 @@ export function familyCoverage(s: SourceSet): FamilyCoverage[] {
 
 /** The table of docs/composers.md (between its `feeds:start`/`feeds:end` markers; `npm run docs:options` rewrites it). */
 export function renderFeedsMarkdown(): string {
-  const kinds: readonly [string, SourceSet][] = [
+  const kinds: readonly [string, SurfaceSet][] = [
     ['released (`serve`)', { rest: false, events: false, sse: true, streamable_http: false, tools_list: true }],
     ['REST app mounted', { rest: true, events: false, sse: true, streamable_http: true, tools_list: true }],
     ['full (REST + event stream)', { rest: true, events: true, sse: true, streamable_http: true, tools_list: true }],
   ];
   const coverage = kinds.map(([, s]) => familyCoverage(s));
-  const rows = ['| family | fed by | ' + kinds.map(([k]) => k).join(' | ') + ' |', `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`];
+  const rows = [`| family | fed by | ${kinds.map(([k]) => k).join(' | ')} |`, `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`];
   CATALOG.forEach((f, i) => {
     const cells = coverage.map((c) => {
       const fed = c[i]?.fedBy ?? [];

@@ -19,6 +19,7 @@ import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
 import type { Exchange, ProxyErrorKind, StreamKind } from '../observe/exchange.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
+import type { FamilyName } from './catalog.ts';
 import type { Exemplars } from './exemplars.ts';
 import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
 
@@ -73,7 +74,7 @@ export class HttpMetrics {
   constructor(instruments: Instruments, health: UpstreamUp, exemplars?: Exemplars) {
     this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
     this.#exemplars = exemplars;
-    const histogram = (name: string, withExemplars = false) => {
+    const histogram = (name: FamilyName<'histogram'>, withExemplars = false) => {
       const reservoirs = withExemplars ? exemplars?.histogram(name) : undefined;
       const batched = new BatchedHistogram(instruments, instruments.histogram(name), undefined, reservoirs);
       return new SeriesOf((method, endpoint) => batched.cell({ method, endpoint }));

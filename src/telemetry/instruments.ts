@@ -4,7 +4,8 @@
  */
 import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
-import { ALL_FAMILIES, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
+import { ALL_FAMILIES, type AttributesOf, type BoundedLabelOf, type FamilyName, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
+import { HAND_OFF_SLICE, HandOffs } from './hand-off.ts';
 
 /** Why a value was recorded as `__other__` (`sidecar_label_overflow_total{reason}`). */
 export type OverflowReason = 'limit' | 'too_long';
@@ -133,7 +134,13 @@ export function overflowAttributes(familyName: string, label: string, reason: Ov
   return { family: familyName, label, reason };
 }
 
-export type GaugeCallback = (observe: (value: number, attributes?: Attributes) => void) => void;
+/** Observes the values of a gauge family at one collection; `A` is its series' attributes. */
+export type GaugeCallback<A extends Attributes = Attributes> = (observe: (value: number, attributes?: A) => void) => void;
+
+/** The instrument of a family, taking only that family's attributes (so a wrong label name fails tsc). */
+export type CounterOf<N extends FamilyName<'counter'>> = Counter<AttributesOf<N>>;
+export type HistogramOf<N extends FamilyName<'histogram'>> = Histogram<AttributesOf<N>>;
+export type UpDownCounterOf<N extends FamilyName<'updown'>> = UpDownCounter<AttributesOf<N>>;
 
 export interface InstrumentsOptions {
   /** Distinct values per bounded label per family, besides the values known in advance. @default 200 */
@@ -143,6 +150,8 @@ export interface InstrumentsOptions {
    * ({@link Instruments.startAtZero}). Off only to compare an exposition with and without them. @default true
    */
   readonly zeroSeries?: boolean;
+  /** SDK records per slice of a collection's hand-off (hand-off.ts); `Infinity` hands over in one block (benchmarks compare). @default 500 */
+  readonly handOffSlice?: number;
 }
 
 export class Instruments {
@@ -154,6 +163,7 @@ export class Instruments {
   readonly #bounded = new Set<string>();
   readonly #labels = new Map<string, BoundedLabel>();
   readonly #known = new Map<string, KnownValues>();
+  readonly #handOffs: HandOffs;
   readonly #maxLabelValues: number;
   readonly #zeroSeries: boolean;
 
@@ -161,6 +171,7 @@ export class Instruments {
     this.#meter = meter;
     this.#maxLabelValues = opts.maxLabelValues;
     this.#zeroSeries = opts.zeroSeries ?? true;
+    this.#handOffs = new HandOffs(opts.handOffSlice ?? HAND_OFF_SLICE);
     for (const f of families) {
       const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
@@ -184,33 +195,40 @@ export class Instruments {
     for (const f of families) for (const label of f.bounded ?? []) this.#bounded.add(`${f.name}\u0000${label}`);
   }
 
-  counter(name: string): Counter {
+  /** The counter of a declared counter family (names and kinds are checked by tsc against catalog.ts). */
+  counter<N extends FamilyName<'counter'>>(name: N): CounterOf<N> {
     return required(this.#counters.get(name), name, 'counter');
   }
 
-  histogram(name: string): Histogram {
+  histogram<N extends FamilyName<'histogram'>>(name: N): HistogramOf<N> {
     return required(this.#histograms.get(name), name, 'histogram');
   }
 
-  updown(name: string): UpDownCounter {
+  updown<N extends FamilyName<'updown'>>(name: N): UpDownCounterOf<N> {
     return required(this.#updowns.get(name), name, 'updown');
   }
 
   /** Registers a callback that observes a gauge family at every collection. */
-  observeGauge(name: string, callback: GaugeCallback): void {
+  observeGauge<N extends FamilyName<'gauge'>>(name: N, callback: GaugeCallback<AttributesOf<N>>): void {
     const gauge = required(this.#gauges.get(name), name, 'gauge');
     gauge.addCallback((result: ObservableResult) => callback((v, a) => result.observe(v, a)));
   }
 
   /**
-   * Runs `callback` at the start of every collection (of each reader), before the SDK reads its synchronous
+   * Runs `flush` at the start of every collection (of each reader), before the SDK reads its synchronous
    * instruments: what a recorder accumulates in process between collections is handed to the SDK here (see
-   * batched-counter.ts). Implemented as a batch observable callback; it observes nothing itself.
+   * batched-counter.ts). With `steps`, the work is first done piece by piece, yielding to the event loop
+   * between slices, and `flush` then hands over what arrived meanwhile (hand-off.ts: every flush runs in
+   * one block right before the SDK reads its storages). Implemented as one batch observable callback for
+   * all recorders, which the SDK awaits; it observes nothing itself.
    */
-  beforeCollect(callback: () => void): void {
-    const anchor = this.#gauges.values().next().value;
-    if (anchor === undefined) throw new Error('beforeCollect needs at least one declared gauge to anchor its callback');
-    this.#meter.addBatchObservableCallback(() => callback(), [anchor]);
+  beforeCollect(flush: () => void, steps?: () => Iterable<number>): void {
+    if (this.#handOffs.size === 0) {
+      const anchor = this.#gauges.values().next().value;
+      if (anchor === undefined) throw new Error('beforeCollect needs at least one declared gauge to anchor its callback');
+      this.#meter.addBatchObservableCallback(() => this.#handOffs.run(), [anchor]);
+    }
+    this.#handOffs.add(steps === undefined ? { flush } : { flush, steps });
   }
 
   /**
@@ -219,7 +237,7 @@ export class Instruments {
    * so that their first increment is an increase Prometheus sees. Values of bounded labels must come from
    * {@link BoundedLabel.value}.
    */
-  startAtZero(name: string, attributes: Attributes = {}): void {
+  startAtZero<N extends FamilyName<'counter'>>(name: N, attributes: AttributesOf<N> = {}): void {
     const counter = this.counter(name);
     if (this.#zeroSeries) counter.add(0, attributes);
   }
@@ -235,7 +253,7 @@ export class Instruments {
    * The bound of a traffic-derived label of a family, made on first use: from then on its overflow series
    * (`sidecar_label_overflow_total{family,label,reason}`) are exported, at 0 until a value is folded.
    */
-  label(familyName: string, label: string): BoundedLabel {
+  label<N extends FamilyName>(familyName: N, label: BoundedLabelOf<N>): BoundedLabel {
     const key = `${familyName}\u0000${label}`;
     let bounded = this.#labels.get(key);
     if (bounded !== undefined) return bounded;

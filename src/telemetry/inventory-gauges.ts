@@ -1,12 +1,13 @@
 /**
- * The catalog's inventory gauges, observed from the {@link Inventory} at each collection. A value no
+ * The catalog's inventory gauges, observed from the inventory (ledger/inventory.ts) at each collection. A value no
  * source has given is not observed, so its family is absent rather than zero.
  */
-import type { Inventory } from '../ledger/inventory.ts';
+import type { ReadonlyInventory } from '../ledger/inventory.ts';
+import type { FamilyName } from './catalog.ts';
 import type { Instruments } from './instruments.ts';
 
-export function observeInventory(instruments: Instruments, inventory: Inventory, now: () => number = Date.now): void {
-  const gauge = (name: string, read: () => number | undefined) =>
+export function observeInventory(instruments: Instruments, inventory: ReadonlyInventory, now: () => number = Date.now): void {
+  const gauge = (name: FamilyName<'gauge'>, read: () => number | undefined) =>
     instruments.observeGauge(name, (observe) => {
       const v = read();
       if (v !== undefined) observe(v);

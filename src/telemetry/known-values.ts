@@ -15,7 +15,7 @@
  */
 import type { ErrorType } from '../ledger/facts.ts';
 import { normalizeEndpoint, ROUTE_TEMPLATES } from '../ledger/endpoint.ts';
-import type { Inventory } from '../ledger/inventory.ts';
+import type { ReadonlyInventory } from '../ledger/inventory.ts';
 import { CONFIG_ERROR_TYPES, RESOURCE_TYPES } from '../sources/rest/rest-classify.ts';
 import type { CatalogRecorder } from './catalog-recorder.ts';
 import { vocabulary, type Instruments } from './instruments.ts';
@@ -45,7 +45,7 @@ export interface KnownValuesOptions {
 }
 
 /** Tells the label bounds what is known in advance, and the recorder each name the inventory learns. */
-export function registerKnownValues(instruments: Instruments, inventory: Inventory, recorder: CatalogRecorder, opts: KnownValuesOptions = {}): void {
+export function registerKnownValues(instruments: Instruments, inventory: ReadonlyInventory, recorder: CatalogRecorder, opts: KnownValuesOptions = {}): void {
   const prefix = (opts.mcpPathPrefix ?? '/').replace(/\/$/, '');
   const mcpRoutes = prefix === '' ? [] : [`${prefix}/sse`, `${prefix}/messages/`, `${prefix}/mcp`].map(normalizeEndpoint);
   const routes = new Set([...ROUTE_TEMPLATES, ...mcpRoutes]);

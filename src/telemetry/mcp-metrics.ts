@@ -13,6 +13,7 @@
  * With exemplars on, each operation duration (`prompts/get` included) is offered with the operation's span.
  */
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { ScanFallbackReason } from '../sources/mcp/envelope-read.ts';
 import type { McpOperation } from '../sources/mcp/operations.ts';
 import type { Outcome } from '../sources/mcp/outcome.ts';
 import type { McpMetricsSink } from '../sources/mcp/report.ts';
@@ -28,6 +29,9 @@ const SESSION = 'mcp.server.session.duration';
 const UNPARSED_REASONS = vocabulary<UnparsedReason>({
   too_large: true, not_json: true, not_jsonrpc: true, stream_cut: true, unknown_session: true, session_limit: true, internal: true,
 });
+const SCAN_FALLBACK_REASONS = vocabulary<ScanFallbackReason>({
+  duplicate_key: true, depth: true, list_result: true, long_value: true, replacement_char: true, internal: true,
+});
 const DROP_REASONS = vocabulary<DropReason>({ timeout: true, session_closed: true, client_gone: true, limit: true, duplicate_id: true });
 
 export class McpMetrics implements McpMetricsSink {
@@ -36,6 +40,7 @@ export class McpMetrics implements McpMetricsSink {
   readonly #unparsed: Counter;
   readonly #dropped: Counter;
   readonly #unmatched: Counter;
+  readonly #scanFallbacks: Counter;
   readonly #method: BoundedLabel;
   readonly #tool: BoundedLabel;
   readonly #prompt: BoundedLabel;
@@ -52,6 +57,8 @@ export class McpMetrics implements McpMetricsSink {
     this.#unparsed = instruments.counter('sidecar_mcp_unparsed_total');
     this.#dropped = instruments.counter('sidecar_mcp_pending_dropped_total');
     this.#unmatched = instruments.counter('sidecar_mcp_unmatched_responses_total');
+    this.#scanFallbacks = instruments.counter('sidecar_mcp_scan_fallbacks_total');
+    for (const reason of SCAN_FALLBACK_REASONS) instruments.startAtZero('sidecar_mcp_scan_fallbacks_total', { reason });
     for (const reason of UNPARSED_REASONS) instruments.startAtZero('sidecar_mcp_unparsed_total', { reason });
     for (const reason of DROP_REASONS) instruments.startAtZero('sidecar_mcp_pending_dropped_total', { reason });
     instruments.startAtZero('sidecar_mcp_unmatched_responses_total');
@@ -101,6 +108,10 @@ export class McpMetrics implements McpMetricsSink {
     attrs['network.protocol.name'] = 'http';
     if (end.errorType !== undefined) attrs['error.type'] = end.errorType;
     this.#session.record(end.durationSeconds, attrs);
+  }
+
+  scanFallback(reason: ScanFallbackReason): void {
+    this.#scanFallbacks.add(1, { reason });
   }
 
   unparsed(reason: UnparsedReason, n: number): void {

@@ -37,6 +37,8 @@ export interface FuzzTarget {
   readonly property: () => fc.IProperty<never>;
   /** Releases what the target created (temporary files), after each run. */
   readonly dispose?: () => void;
+  /** What the target tallied over its runs so far (e.g. the envelope scanner's fallback rate), for the long run's report. */
+  readonly report?: () => string;
 }
 
 export function target<Ts extends [unknown, ...unknown[]]>(

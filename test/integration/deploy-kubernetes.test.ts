@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import type { SidecarConfig } from '../../src/config/load.ts';
@@ -224,6 +224,42 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       }
       const rule = only(objects, 'PrometheusRule').spec as { groups: unknown };
       expect(rule.groups).toEqual(ruleGroups());
+    });
+  });
+
+  describe('components/stable-user-ids', () => {
+    /** base (+ the classic component after it) with stable-user-ids, built from a kustomization in a temporary folder. */
+    function withStableIds(classic: boolean): { objects: K8sObject[]; spec: PodSpec } {
+      const overlay = mkdtempSync(join(dir, 'stable-ids-'));
+      const rel = relative(overlay, DEPLOY_PATHS.kubernetes);
+      const components = [`${rel}/components/stable-user-ids`, ...(classic ? [`${rel}/components/classic-sidecar`] : [])];
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'resources:', `  - ${rel}/base`, 'components:', ...components.map((c) => `  - ${c}`), ''].join('\n'),
+      );
+      const objects = kustomize(overlay);
+      return { objects, ...podTemplate(only(objects, 'Deployment')) };
+    }
+
+    it.each([false, true])('keys user_id from a mounted Secret read as a file, never a value (classic pod: %s)', (classic) => {
+      const { objects, spec } = withStableIds(classic);
+      for (const o of objects) expect(() => validateSchema(o), `${o.kind} ${o.metadata.name}`).not.toThrow();
+      const sidecar = sidecarOf(spec);
+      const keyPath = sidecar.env?.find((e) => e.name === 'SIDECAR_USER_ID_KEY_FILE')?.value;
+      expect(keyPath).toBeDefined();
+      const mount = sidecar.volumeMounts?.find((m) => m.mountPath === dirname(keyPath!));
+      expect(mount?.readOnly).toBe(true);
+      const volume = spec.volumes?.find((v) => v.name === mount!.name);
+      expect(volume?.secret?.secretName).toBe('mcp-composer-sidecar-user-id-key');
+      expect(volume?.secret?.items).toEqual([{ key: 'key', path: basename(keyPath!) }]);
+      for (const c of allContainers(spec)) if (c !== sidecar) expect(c.volumeMounts?.some((m) => m.name === mount!.name) ?? false, c.name).toBe(false);
+      // The metrics token stays as it was, and the sidecar's own parser takes the variable.
+      const local = join(dir, 'user-id-key');
+      writeFileSync(local, 'k'.repeat(32));
+      const { config } = sidecarConfig({ ...sidecar, env: (sidecar.env ?? []).map((e) => (e.name === 'SIDECAR_USER_ID_KEY_FILE' ? { ...e, value: local } : e)) });
+      expect(config.userIdKeyFile).toBe(local);
+      expect(config.metricsAuth.kind).toBe('file');
+      expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     });
   });
 });

@@ -78,6 +78,8 @@ describe('series known in advance', () => {
     expect(overflow).not.toContain('mcp_http_requests_total.endpoint.too_long');
     // The catalog's counters with a fixed vocabulary start at 0 too; nothing about servers or tools is invented.
     expect(allZero(m.get('mcp_config_reloads_total'))).toBe(true);
+    // No family is left out of the exposition, and the counter that would say so is there, at 0.
+    expect(allZero(m.get('sidecar_exposition_conflicts_total'))).toBe(true);
     expect(m.get('mcp_auth_attempts_total')?.samples).toHaveLength(9);
     expect(m.get('mcp_auth_failures_total')?.samples).toHaveLength(25);
     for (const name of ['mcp_server_crashes_total', 'mcp_server_starts_total', 'mcp_tool_invocations_total', 'mcp_tool_invocation_errors_total', 'mcp_http_requests_total']) {

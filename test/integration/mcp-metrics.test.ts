@@ -79,6 +79,10 @@ describe.each(MCP_KINDS)('MCP over %s through the sidecar', (kind) => {
     expect(value(m, 'sidecar_mcp_pending_requests')).toBe(0);
     expect(value(m, 'sidecar_mcp_unparsed_total')).toBe(0);
     expect(value(m, 'sidecar_mcp_unmatched_responses_total')).toBe(0);
+    // Read by the envelope scanner: only the initialize result (the inventory reads its serverInfo) went
+    // to the full parser.
+    expect(value(m, 'sidecar_mcp_scan_fallbacks_total', { reason: 'list_result' })).toBe(1);
+    expect(value(m, 'sidecar_mcp_scan_fallbacks_total')).toBe(1);
   });
 
   it('times a 300 ms tool end to end: it lands in the 0.1–0.5 s bucket', async () => {
@@ -153,6 +157,31 @@ describe.each(MCP_KINDS)('MCP over %s through the sidecar', (kind) => {
 });
 
 describe('MCP operations beyond the transports', () => {
+  it('counts what the scanner leaves to the full parser exactly as what it reads itself: a duplicate name, a deep argument, a tools/list', async () => {
+    sidecar = await startSidecar(composer.url);
+    const c = await connectMcp('streamable_http', sidecar.proxyUrl);
+    clients.push(c);
+    const transport = c.transport as StreamableHTTPClientTransport;
+    const deep = `${'['.repeat(600)}${']'.repeat(600)}`;
+    const bodies = [
+      // JSON.parse keeps the last of two equal names: so does the count.
+      '{"jsonrpc":"2.0","id":"d1","method":"tools/call","params":{"name":"calc_fail","name":"calc_add","arguments":{"a":1,"b":2}}}',
+      `{"jsonrpc":"2.0","id":"d2","method":"tools/call","params":{"name":"calc_add","arguments":{"a":1,"b":2,"deep":${deep}}}}`,
+      '{"jsonrpc":"2.0","id":"d3","method":"tools/call","params":{"name":"calc_add","arguments":{"a":2,"b":2}}}',
+    ];
+    for (const body of bodies) expect((await rawStreamablePost(sidecar.proxyUrl, transport, body)).status).toBe(200);
+    await c.client.listTools();
+    const m = await metrics();
+    expect(value(m, 'mcp_tool_invocations_total', { tool_id: 'calc_add' })).toBe(3);
+    expect(value(m, 'mcp_tool_invocations_total', { tool_id: 'calc_fail' })).toBe(0);
+    expect(value(m, 'sidecar_mcp_scan_fallbacks_total', { reason: 'duplicate_key' })).toBe(1);
+    expect(value(m, 'sidecar_mcp_scan_fallbacks_total', { reason: 'depth' })).toBe(1);
+    // The initialize result and the tools/list result.
+    expect(value(m, 'sidecar_mcp_scan_fallbacks_total', { reason: 'list_result' })).toBe(2);
+    expect(value(m, 'sidecar_mcp_scan_fallbacks_total', { reason: 'internal' })).toBe(0);
+    expect(value(m, 'sidecar_mcp_unparsed_total')).toBe(0);
+  });
+
   it('counts a raw JSON-RPC batch per message (streamable HTTP)', async () => {
     sidecar = await startSidecar(composer.url);
     const c = await connectMcp('streamable_http', sidecar.proxyUrl);

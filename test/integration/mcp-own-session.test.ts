@@ -98,7 +98,7 @@ describe('a gateway that sends every message to every session', () => {
     const raw = await RawSseClient.connect(`${(sidecar = await startSidecar(gateway.url, ['--poll-interval', '300ms'])).proxyUrl}/sse`);
     raws.push(raw);
     await raw.initialize();
-    const m = await waitFor(async () => {
+    await waitFor(async () => {
       const x = await scrape(sidecar!.metricsUrl);
       const seen = value(x, 'sidecar_mcp_own_responses_seen_total') > 0 && value(x, 'mcp_tools_total') === TOOLS.length;
       return seen && x.has('sidecar_mcp_inventory_session') && value(x, 'sidecar_mcp_inventory_session') === 0 ? x : undefined;

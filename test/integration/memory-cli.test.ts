@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { scrape, value } from '../fixtures/scrape.ts';
 import { spawnSidecar, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 
@@ -62,5 +63,27 @@ describe('--memory-limit on the started process', () => {
   it('--memory-limit none leaves V8\'s defaults (a debug line says so)', async () => {
     running = await spawnSidecar([...LOCAL, '--memory-limit', 'none']);
     expect(budgetLine(running)).toMatchObject({ level: 'debug', limit: 'none' });
+  });
+
+  it('exports its resident memory, heap and the limit it sized the heap from, so an alert sees it near the limit', async () => {
+    upstream = await startUpstream((_req, res) => res.end('ok'));
+    running = await spawnSidecar(['--upstream', upstream.url, ...LOCAL, '--memory-limit', '256Mi']);
+    const families = await scrape(running.metricsUrl);
+    expect(value(families, 'sidecar_memory_limit_bytes')).toBe(256 * 1024 * 1024);
+    const rss = value(families, 'sidecar_memory_resident_bytes');
+    const heap = value(families, 'sidecar_memory_heap_used_bytes');
+    expect(heap).toBeGreaterThan(1024 * 1024);
+    expect(rss).toBeGreaterThan(heap);
+    expect(rss).toBeLessThan(256 * 1024 * 1024);
+    expect(families.get('sidecar_memory_resident_bytes')?.type).toBe('GAUGE');
+  });
+
+  it('without a limit (--memory-limit none) the limit gauge is absent, the others are not', async () => {
+    upstream = await startUpstream((_req, res) => res.end('ok'));
+    running = await spawnSidecar(['--upstream', upstream.url, ...LOCAL, '--memory-limit', 'none']);
+    const families = await scrape(running.metricsUrl);
+    expect(families.has('sidecar_memory_limit_bytes')).toBe(false);
+    expect(value(families, 'sidecar_memory_resident_bytes')).toBeGreaterThan(0);
+    expect(value(families, 'sidecar_memory_heap_used_bytes')).toBeGreaterThan(0);
   });
 });

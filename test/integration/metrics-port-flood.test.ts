@@ -90,7 +90,7 @@ async function flood(port: number, n = 256): Promise<Attacker[]> {
 }
 
 async function startPort(limits: MetricsPortLimits = SHORT, tls?: TlsFiles): Promise<{ base: string; port: number }> {
-  admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: new InlineToken(TOKEN), scrape: async () => EXPOSITION, ready: () => true, tls, limits });
+  admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: new InlineToken(TOKEN), scrape: async () => ({ slices: [EXPOSITION] }), ready: () => true, tls, limits });
   const { port } = await admin.listen();
   return { base: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, port };
 }
@@ -226,7 +226,7 @@ describe('the metrics port’s default bounds', () => {
   });
 
   it('are what a metrics port gets when none are given', () => {
-    admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: null, scrape: async () => '', ready: () => true });
+    admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: null, scrape: async () => ({ slices: [''] }), ready: () => true });
     const { server } = admin;
     expect(server.headersTimeout).toBe(5000);
     expect(server.requestTimeout).toBe(10_000);

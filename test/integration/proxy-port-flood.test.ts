@@ -10,14 +10,14 @@ import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { ObservationBus } from '../../src/observe/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
-import { createProxy, type Proxy } from '../../src/proxy/server.ts';
+import { createProxy, type Proxy as ProxyServer } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
 import { upstreamPoolFor } from '../../src/proxy/upstream.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 import { waitFor } from '../fixtures/wait.ts';
 
 let upstream: TestUpstream | undefined;
-let proxy: Proxy | undefined;
+let proxy: ProxyServer | undefined;
 let closePool: (() => Promise<void>) | undefined;
 const attackers: Socket[] = [];
 afterEach(async () => {
@@ -118,7 +118,9 @@ describe('holding connections to the proxy port', () => {
       'POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\nzz garbage\r\n\r\n',
       'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n',
     ];
-    conns.forEach((a, i) => a.socket.write(refusals[i % refusals.length] as string));
+    conns.forEach((a, i) => {
+      a.socket.write(refusals[i % refusals.length] as string);
+    });
     await reclaimed(conns);
     expect(conns.every((a) => /^HTTP\/1\.1 4\d\d /.test(a.received))).toBe(true);
     await served(port);

@@ -22,7 +22,7 @@ const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 const base = (s: TestSidecar): string => s.metricsUrl.replace(/\/metrics$/, '');
 
 interface Snapshot {
-  sources: { detected: boolean; found: string[]; blind: string[] };
+  sources: { detected: boolean; found: string[]; blind: string[]; running: string[] };
   families: { fed: { family: string; from: string[] }[]; notFed: string[] } | null;
   eventStream: { state: string };
   servers: unknown[];
@@ -107,6 +107,7 @@ describe('/status.json', () => {
       return s.sources.detected && s.eventStream.state === 'unavailable' && s.tools.length >= 2 && s.prompts.length >= 1 ? s : undefined;
     }, { what: 'detection, the stream probe, two tool rows and a prompt row' });
     expect(snap.sources.found).toEqual(['sse', 'tools_list']);
+    expect(snap.sources.running).toEqual(['rest_observer', 'mcp_tap', 'event_stream', 'mcp_inventory']);
     expect(snap.sources.blind.join('; ')).toContain('server lifecycle');
     expect(snap.servers).toEqual([]);
     expect(snap.families?.notFed).toEqual(expect.arrayContaining(['mcp_server_crashes_total', 'mcp_composer_info', 'mcp_auth_attempts_total']));
@@ -122,6 +123,36 @@ describe('/status.json', () => {
     // A family the JSON says nothing feeds has nothing but series at 0 in the scrape (or none at all): the
     // series known in advance (docs/metrics.md) exist from start-up, and no source ever moves them here.
     for (const f of snap.families?.notFed ?? []) expect(families.get(f)?.samples.filter((s) => s.value !== 0) ?? [], f).toEqual([]);
+  });
+
+  it('names the sources that run, and feeds no family from a source that does not run (--no-events, --mcp-inventory off)', async () => {
+    const snapshotOf = async (s: TestSidecar, ready: (snap: Snapshot) => boolean): Promise<Snapshot> =>
+      waitFor(async () => {
+        const snap = (await (await fetch(`${base(s)}/status.json`, { headers: auth })).json()) as Snapshot;
+        return snap.sources.detected && ready(snap) ? snap : undefined;
+      }, { what: 'detection' });
+    const from = (snap: Snapshot, family: string) => snap.families?.fed.find((f) => f.family === family)?.from;
+
+    composer = await startDemoComposer(['--servers', '1']);
+    sidecar = await startSidecar(composer.url);
+    let snap = await snapshotOf(sidecar, (x) => x.sources.running.includes('rest_poller'));
+    expect(snap.sources.running).toEqual(['rest_observer', 'mcp_tap', 'event_stream', 'rest_poller']);
+    expect(from(snap, 'mcp_server_crashes_total')).toEqual(['poll_differences', 'event_stream']);
+    await sidecar.close();
+    sidecar = await startSidecar(composer.url, ['--no-events']);
+    snap = await snapshotOf(sidecar, (x) => x.sources.running.includes('rest_poller'));
+    expect(snap.sources.found).toContain('events');
+    expect(snap.sources.running).toEqual(['rest_observer', 'mcp_tap', 'rest_poller']);
+    expect(from(snap, 'mcp_server_crashes_total')).toEqual(['poll_differences']);
+    await sidecar.close();
+    await composer.close();
+
+    composer = await startDemoComposer(['--servers', '1', '--profile', 'released']);
+    sidecar = await startSidecar(composer.url, ['--mcp-inventory', 'off']);
+    snap = await snapshotOf(sidecar, (x) => x.eventStream.state === 'unavailable');
+    expect(snap.sources.running).toEqual(['rest_observer', 'mcp_tap', 'event_stream']);
+    expect(snap.families?.notFed).toEqual(expect.arrayContaining(['mcp_tools_total', 'mcp_prompts_total']));
+    expect(from(snap, 'mcp_tool_invocations_total')).toEqual(['mcp_traffic']);
   });
 
   it('holds no query string from traffic', async () => {

@@ -64,7 +64,7 @@ async function writeInTwoSteps(path: string): Promise<void> {
 describe('a token file written in place in two steps', () => {
   it('metrics token: the prefix is never accepted, the old token is until the new one has settled, then only the new one', async () => {
     const path = tokenFile();
-    admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: new FileToken(path, 0, undefined, SETTLE_MS), scrape: async () => 'x 1\n', ready: () => true });
+    admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: new FileToken(path, 0, undefined, SETTLE_MS), scrape: async () => ({ slices: ['x 1\n'] }), ready: () => true });
     const { port } = await admin.listen();
     const status = async (token: string): Promise<number> => (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status;
     const accepted: Record<string, number> = { old: 0, prefix: 0, empty: 0, new: 0 };

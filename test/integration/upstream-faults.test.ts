@@ -101,10 +101,8 @@ describe('upstream faults', () => {
     const tally: Record<string, number> = {};
     const count = (s: string): void => void (tally[s] = (tally[s] ?? 0) + 1);
     let running = true;
-    let sent = 0;
     const loops = Array.from({ length: LOOPS }, async (_, loop) => {
       for (let i = 0; running && i < 1_000_000; i++) {
-        sent++;
         count(await send(proxy, i % 5 === 4 ? 'POST' : 'GET', `/load/${loop}/${i % 7}?i=${i}`));
         await new Promise((r) => setTimeout(r, 2));
       }

@@ -7,14 +7,14 @@
  * writes series in the order they were created, so a series that now exists from start-up may come earlier.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalogSources, type CatalogSources } from '../../src/catalog-sources.ts';
+import { wireSources, type Sources } from '../../src/wiring.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { createLogger } from '../../src/log.ts';
 import type { McpOperation } from '../../src/sources/mcp/operations.ts';
 import { ObservationBus, type ObserverRegistry, type OperationEvents } from '../../src/observe/bus.ts';
 import { UpstreamHealth } from '../../src/proxy/health.ts';
-import { createProxy, type Proxy } from '../../src/proxy/server.ts';
+import { createProxy, type Proxy as ProxyServer } from '../../src/proxy/server.ts';
 import { ProxyState } from '../../src/proxy/state.ts';
 import { upstreamPoolFor } from '../../src/proxy/upstream.ts';
 import { HttpMetrics } from '../../src/telemetry/http-metrics.ts';
@@ -27,7 +27,7 @@ const TOKEN = 'zero-series-composer-token';
 
 interface Stack {
   readonly scraper: PrometheusScraper;
-  readonly sources: CatalogSources;
+  readonly sources: Sources;
   stop(): Promise<void>;
 }
 
@@ -52,12 +52,12 @@ function stack(zeroSeries: boolean): Stack {
   const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues, zeroSeries });
   const health = new UpstreamHealth();
   const http = new HttpMetrics(instruments, health).register(registry);
-  const sources = createCatalogSources(config, instruments, createLogger({ level: 'silent' }), health, registry);
+  const sources = wireSources(config, instruments, createLogger({ level: 'silent' }), health, registry);
   sources.start();
   // The same inventory in both: three servers, the tools of calc.
-  sources.inventory.applyServers(['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })));
-  sources.inventory.known.add('tools', ['calc.add', 'calc_add', 'calc.fail', 'calc_fail', 'calc.echo', 'calc_echo']);
-  sources.inventory.known.add('resources', ['calc://constants']);
+  sources.inventory.apply({ kind: 'servers', servers: ['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })), from: 'poll', takenAfter: Infinity });
+  sources.inventory.apply({ kind: 'names', of: 'tools', names: ['calc.add', 'calc_add', 'calc.fail', 'calc_fail', 'calc.echo', 'calc_echo'] });
+  sources.inventory.apply({ kind: 'names', of: 'resources', names: ['calc://constants'] });
   return {
     scraper,
     sources,
@@ -90,7 +90,7 @@ function blocks(text: string): Block[] {
 
 describe('series exported at 0', () => {
   let composer: DemoComposer;
-  let proxy: Proxy;
+  let proxy: ProxyServer;
   let without: Stack;
   let withZero: Stack;
   let before: string;

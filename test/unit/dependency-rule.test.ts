@@ -7,7 +7,7 @@
  * A module is a folder of src/; each folder of sources/ is a module of its own, and the files directly in
  * sources/ are the module `sources` (what every source shares). Of the files at the root, errors.ts,
  * log.ts, listen.ts and version.ts are shared, each a module of its own; the others (main.ts, cli.ts,
- * catalog-sources.ts, runtime-flags.ts) are `root`: they wire everything, may import anything, and
+ * wiring.ts, runtime-flags.ts) are `root`: they wire everything, may import anything, and
  * nothing imports them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -42,7 +42,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ledger: [...BASE],
   // Bytes: report every step to observe/, never to a source or to telemetry.
   proxy: [...BASE, 'config', 'listen.ts', 'observe'],
-  // Sources: read observations (observe/) or the composer, hand facts to ledger/.
+  // Sources: read observations (observe/) or the composer, hand facts and inventory changes to ledger/.
+  // The files directly in sources/ (the Source interface, the surfaces, the selector) are what they share.
   sources: [...BASE, 'config', 'observe', 'ledger'],
   'sources/mcp': [...BASE, 'config', 'observe', 'ledger', 'sources'],
   'sources/rest': [...BASE, 'config', 'observe', 'ledger', 'sources'],
@@ -51,10 +52,10 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   'sources/events': [...BASE, 'config', 'ledger', 'sources', 'sources/poll'],
   // Out: exporters/ serialize what the SDK collected; telemetry/ records into the SDK.
   exporters: [...BASE, 'config'],
-  telemetry: [...BASE, 'config', 'observe', 'ledger', 'sources/mcp', 'sources/rest', 'sources/events', 'sources/detect', 'exporters'],
+  telemetry: [...BASE, 'config', 'observe', 'ledger', 'sources', 'sources/mcp', 'sources/rest', 'sources/events', 'exporters'],
   // Beside: the metrics port and status page, the check command.
-  admin: [...BASE, 'config', 'listen.ts', 'observe', 'ledger', 'sources/mcp', 'sources/detect', 'telemetry', 'exporters'],
-  check: [...BASE, 'config', 'sources/detect', 'telemetry'],
+  admin: [...BASE, 'config', 'listen.ts', 'observe', 'ledger', 'sources', 'sources/mcp', 'telemetry', 'exporters'],
+  check: [...BASE, 'config', 'sources', 'sources/detect', 'telemetry'],
   // Wiring: anything; nothing imports it.
   root: ['*'],
 };

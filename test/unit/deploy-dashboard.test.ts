@@ -14,6 +14,7 @@ import { SEED_QUERIES } from '../fixtures/seed-queries.ts';
 const d = dashboard();
 const panels = d.panels.filter((p) => p.type !== 'row');
 const rows = d.panels.filter((p) => p.type === 'row');
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
 const DS = '${datasource}';
 
 describe('the Grafana dashboard', () => {

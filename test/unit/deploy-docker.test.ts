@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { optionByKey } from '../../src/config/options.ts';
+import { type OptionKey, optionByKey } from '../../src/config/options.ts';
 import { parseHostPort } from '../../src/config/values.ts';
 import { DEPLOY_PATHS } from '../../scripts/deploy/paths.ts';
 import { isIgnored, parseDockerfile, parseDockerignore, type Instruction } from '../fixtures/dockerfile.ts';
@@ -15,7 +15,7 @@ import { ROOT } from '../fixtures/sidecar.ts';
 const { globalArgs, stages } = parseDockerfile(readFileSync(DEPLOY_PATHS.dockerfile, 'utf8'));
 const final = stages.at(-1)!;
 const all = (keyword: string, instructions: readonly Instruction[] = final.instructions) => instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
-const defaultPort = (key: string) => parseHostPort(optionByKey(key)?.default ?? '').port;
+const defaultPort = (key: OptionKey) => parseHostPort(optionByKey(key)?.default ?? '').port;
 
 /** Sources of a COPY without --from (relative to the build context). */
 function contextSources(args: string): string[] {

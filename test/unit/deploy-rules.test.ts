@@ -48,6 +48,7 @@ describe('the alert rules', () => {
       ['McpComposerLabelOverflow', 'sidecar_label_overflow_total'],
       ['McpRequestsTimingOut', 'sidecar_mcp_pending_dropped_total', /reason="timeout"/],
       ['McpComposerSidecarObserverFailing', 'sidecar_observer_errors_total', /increase\(sidecar_observer_errors_total\[/],
+      ['McpComposerSidecarMemoryNearLimit', 'sidecar_memory_limit_bytes', /sidecar_memory_resident_bytes \/ sidecar_memory_limit_bytes/],
     ];
     expect(alerts.map((a) => a.alert).sort()).toEqual(expected.map(([a]) => a).sort());
     for (const [alert, name, pattern] of expected) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeSources, presence } from '../../src/sources/detect/detect.ts';
+import { presence } from '../../src/sources/detect/detect.ts';
+import { describeSources } from '../../src/sources/surfaces.ts';
 import { countByServer } from '../../src/sources/poll/mcp-inventory.ts';
 
 describe('source detection', () => {

@@ -19,6 +19,7 @@ function walk(dir: string, keep: (path: string) => boolean): string[] {
 
 const DOCS = [
   join(ROOT, 'README.md'),
+  join(ROOT, 'CONTRIBUTING.md'),
   join(ROOT, 'demo/README.md'),
   ...walk(join(ROOT, 'docs'), (p) => p.endsWith('.md')),
   ...walk(join(ROOT, 'deploy'), (p) => p.endsWith(`${sep}README.md`)),
@@ -31,7 +32,7 @@ function prose(md: string): string {
 }
 
 /** `[text](target)` and `![alt](target)` links, with their line numbers. */
-export function linksOf(md: string): { target: string; line: number }[] {
+function linksOf(md: string): { target: string; line: number }[] {
   const out: { target: string; line: number }[] = [];
   prose(md)
     .split('\n')
@@ -42,7 +43,7 @@ export function linksOf(md: string): { target: string; line: number }[] {
 }
 
 /** GitHub's heading anchors of a Markdown file (lowercase, punctuation dropped, spaces to hyphens, -1, -2 for repeats). */
-export function anchorsOf(md: string): Set<string> {
+function anchorsOf(md: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
   for (const m of md.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '').matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {

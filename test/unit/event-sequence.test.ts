@@ -195,12 +195,12 @@ describe('stalled answers and replays', () => {
     t.seq.event(t.snapshot(10));
     t.seq.disconnected('idle_timeout');
     t.seq.requestSent();
-    t.inventory.applyServers([{ id: 's1', state: 'running', pid: 1, restartCount: 0 }]);
+    t.inventory.apply({ kind: 'servers', servers: [{ id: 's1', state: 'running', pid: 1, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
     expect(t.seq.connected(true)).toBe(true);
     t.seq.disconnected('idle_timeout');
     t.seq.requestSent();
     // A change that infers nothing (the server is on its way back up) is still newer than the answer.
-    t.inventory.applyServers([{ id: 's1', state: 'starting', pid: undefined, restartCount: 0 }]);
+    t.inventory.apply({ kind: 'servers', servers: [{ id: 's1', state: 'starting', pid: undefined, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
     expect(t.seq.connected(true)).toBe(false);
     expect(t.connect()).toBe(true);
   });

@@ -4,18 +4,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SourceSet } from '../../src/sources/detect/detect.ts';
+import type { SurfaceSet } from '../../src/sources/surfaces.ts';
 import { CATALOG } from '../../src/telemetry/catalog.ts';
 import { FAMILY_FEEDS, familyCoverage, renderFeedsMarkdown } from '../../src/telemetry/family-sources.ts';
 import { ROOT } from '../fixtures/sidecar.ts';
 
-const RELEASED: SourceSet = { rest: false, events: false, sse: true, streamable_http: false, tools_list: true };
-const REST: SourceSet = { rest: true, events: false, sse: true, streamable_http: true, tools_list: true };
-const FULL: SourceSet = { rest: true, events: true, sse: true, streamable_http: true, tools_list: true };
-const NOTHING: SourceSet = { rest: false, events: false, sse: false, streamable_http: false, tools_list: false };
+const RELEASED: SurfaceSet = { rest: false, events: false, sse: true, streamable_http: false, tools_list: true };
+const REST: SurfaceSet = { rest: true, events: false, sse: true, streamable_http: true, tools_list: true };
+const FULL: SurfaceSet = { rest: true, events: true, sse: true, streamable_http: true, tools_list: true };
+const NOTHING: SurfaceSet = { rest: false, events: false, sse: false, streamable_http: false, tools_list: false };
 
-const absent = (s: SourceSet) => familyCoverage(s).filter((c) => c.fedBy.length === 0).map((c) => c.family);
-const fedBy = (s: SourceSet, family: string) => familyCoverage(s).find((c) => c.family === family)?.fedBy;
+const absent = (s: SurfaceSet) => familyCoverage(s).filter((c) => c.fedBy.length === 0).map((c) => c.family);
+const fedBy = (s: SurfaceSet, family: string) => familyCoverage(s).find((c) => c.family === family)?.fedBy;
 
 describe('family sources', () => {
   it('names every one of the 33 catalog families, and nothing else', () => {

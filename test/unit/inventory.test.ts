@@ -66,17 +66,17 @@ describe('poll differences', () => {
 describe('Inventory', () => {
   it('explains changes by lifecycle calls in flight or since the last view, then forgets them', () => {
     const inv = new Inventory();
-    inv.applyServers([{ id: 's', state: 'running', pid: 1, restartCount: 0 }]);
-    inv.lifecycleCallStarted('s');
-    inv.lifecycleCallEnded('s', true);
-    expect(inv.applyServers([{ id: 's', state: 'running', pid: 2, restartCount: 1 }])).toEqual([]);
-    expect(inv.applyServers([{ id: 's', state: 'running', pid: 3, restartCount: 2 }])).toHaveLength(2);
+    inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 1, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'call_started', serverId: 's' });
+    inv.apply({ kind: 'call_ended', serverId: 's', succeeded: true });
+    expect(inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 2, restartCount: 1 }], from: 'poll', takenAfter: Infinity })).toEqual([]);
+    expect(inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 3, restartCount: 2 }], from: 'poll', takenAfter: Infinity })).toHaveLength(2);
   });
 
   it('extrapolates uptime from the last reading', () => {
     const inv = new Inventory();
     expect(inv.uptimeSeconds(0)).toBeUndefined();
-    inv.setUptime(100, 1_000);
+    inv.apply({ kind: 'uptime', seconds: 100, at: 1_000 });
     expect(inv.uptimeSeconds(3_500)).toBe(102.5);
   });
 });
@@ -84,22 +84,22 @@ describe('Inventory', () => {
 describe('Inventory and a restart answered before the server is back', () => {
   it('keeps explaining changes until the server is seen settled after the call', () => {
     const inv = new Inventory();
-    inv.applyServers([{ id: 's', state: 'running', pid: 1, restartCount: 0 }]);
-    inv.lifecycleCallStarted('s');
-    inv.lifecycleCallEnded('s', true);
-    expect(inv.applyServers([{ id: 's', state: 'starting', pid: undefined, restartCount: 0 }])).toEqual([]);
-    expect(inv.applyServers([{ id: 's', state: 'running', pid: 2, restartCount: 1 }])).toEqual([]);
-    expect(inv.applyServers([{ id: 's', state: 'running', pid: 3, restartCount: 2 }])).toHaveLength(2);
+    inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 1, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'call_started', serverId: 's' });
+    inv.apply({ kind: 'call_ended', serverId: 's', succeeded: true });
+    expect(inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'starting', pid: undefined, restartCount: 0 }], from: 'poll', takenAfter: Infinity })).toEqual([]);
+    expect(inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 2, restartCount: 1 }], from: 'poll', takenAfter: Infinity })).toEqual([]);
+    expect(inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 3, restartCount: 2 }], from: 'poll', takenAfter: Infinity })).toHaveLength(2);
   });
 });
 
 describe('Inventory and a lifecycle call that failed', () => {
   it('does not let a refused call (400 already running) hide a crash that follows it', () => {
     const inv = new Inventory();
-    inv.applyServers([{ id: 's', state: 'running', pid: 1, restartCount: 0 }]);
-    inv.lifecycleCallStarted('s');
-    inv.lifecycleCallEnded('s', false);
-    expect(inv.applyServers([{ id: 's', state: 'crashed', pid: undefined, restartCount: 0 }])).toEqual([{ kind: 'crash', serverId: 's' }]);
+    inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'running', pid: 1, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'call_started', serverId: 's' });
+    inv.apply({ kind: 'call_ended', serverId: 's', succeeded: false });
+    expect(inv.apply({ kind: 'servers', servers: [{ id: 's', state: 'crashed', pid: undefined, restartCount: 0 }], from: 'poll', takenAfter: Infinity })).toEqual([{ kind: 'crash', serverId: 's' }]);
   });
 });
 
@@ -108,55 +108,55 @@ describe('Inventory and views that arrive late (interleaved with events)', () =>
 
   it('does not let a poll answered after an event put the older state back', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, 0));
+    inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: Infinity });
     const takenAfter = inv.mark();
     // The event arrives while the poll is on its way; the poll's view is from before the crash.
-    inv.noteServer('s', { state: 'crashed' });
-    expect(inv.applyServers(view('running', 1, 0), true, takenAfter)).toEqual([]);
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'crashed' }, replay: false });
+    expect(inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter })).toEqual([]);
     expect(inv.knownStates()).toEqual(['crashed']);
     // The next poll, sent after the event, sees the restart: the crash is not inferred again.
-    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+    expect(inv.apply({ kind: 'servers', servers: view('running', 2, 1), from: 'poll', takenAfter: inv.mark() })).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
   });
 
   it('does not let a view older than a restart call end its explanation', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, 0));
+    inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: Infinity });
     const before = inv.mark();
-    inv.lifecycleCallStarted('s');
-    inv.lifecycleCallEnded('s', true);
-    expect(inv.applyServers(view('running', 1, 0), true, before)).toEqual([]);
-    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([]);
-    expect(inv.applyServers(view('running', 3, 2), true, inv.mark())).toHaveLength(2);
+    inv.apply({ kind: 'call_started', serverId: 's' });
+    inv.apply({ kind: 'call_ended', serverId: 's', succeeded: true });
+    expect(inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: before })).toEqual([]);
+    expect(inv.apply({ kind: 'servers', servers: view('running', 2, 1), from: 'poll', takenAfter: inv.mark() })).toEqual([]);
+    expect(inv.apply({ kind: 'servers', servers: view('running', 3, 2), from: 'poll', takenAfter: inv.mark() })).toHaveLength(2);
   });
 
   it('leaves the per-server memory to the event stream while it is connected, but learns servers added and removed', () => {
     const inv = new Inventory();
-    inv.applyServers([...view('running', 1, 0), { id: 'old', state: 'running', pid: 7, restartCount: 0 }]);
-    inv.memoryFollowsStream = true;
-    expect(inv.applyServers([...view('crashed', undefined, 0), { id: 'new', state: 'running', pid: 9, restartCount: 0 }])).toEqual([]);
+    inv.apply({ kind: 'servers', servers: [...view('running', 1, 0), { id: 'old', state: 'running', pid: 7, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'stream', connected: true });
+    expect(inv.apply({ kind: 'servers', servers: [...view('crashed', undefined, 0), { id: 'new', state: 'running', pid: 9, restartCount: 0 }], from: 'poll', takenAfter: Infinity })).toEqual([]);
     expect(inv.knownStates()).toEqual(['running', 'running']);
-    inv.applyServers(view('crashed', undefined, 0), false);
+    inv.apply({ kind: 'servers', servers: view('crashed', undefined, 0), from: 'snapshot', takenAfter: Infinity });
     expect(inv.knownStates()).toEqual(['crashed']);
   });
 
   it('keeps a crash an event reported pending through starting and started, until its restart', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, 0));
-    inv.noteServer('s', { state: 'crashed' });
-    inv.noteServer('s', { state: 'starting' });
-    inv.noteServer('s', { state: 'running', pid: 2 });
+    inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'crashed' }, replay: false });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'starting' }, replay: false });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'running', pid: 2 }, replay: false });
     // A poll sees the restart count moved: the restart is inferred, the crash (already counted) is not.
-    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+    expect(inv.apply({ kind: 'servers', servers: view('running', 2, 1), from: 'poll', takenAfter: inv.mark() })).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
   });
 
   it('without a restart count, ends a pending crash once the pid an event reported is seen running', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, undefined));
-    inv.noteServer('s', { state: 'crashed' });
-    inv.noteServer('s', { state: 'running', pid: 2 });
-    expect(inv.applyServers(view('running', 2, undefined), true, inv.mark())).toEqual([]);
+    inv.apply({ kind: 'servers', servers: view('running', 1, undefined), from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'crashed' }, replay: false });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'running', pid: 2 }, replay: false });
+    expect(inv.apply({ kind: 'servers', servers: view('running', 2, undefined), from: 'poll', takenAfter: inv.mark() })).toEqual([]);
     // A later crash is seen again.
-    expect(inv.applyServers(view('crashed', undefined, undefined), true, inv.mark())).toEqual([{ kind: 'crash', serverId: 's' }]);
+    expect(inv.apply({ kind: 'servers', servers: view('crashed', undefined, undefined), from: 'poll', takenAfter: inv.mark() })).toEqual([{ kind: 'crash', serverId: 's' }]);
   });
 });
 
@@ -165,25 +165,25 @@ describe('Inventory and a crash whose restart is pending across a snapshot', () 
 
   it('keeps a crash an event counted pending when a snapshot shows the server starting', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, 0));
-    inv.noteServer('s', { state: 'crashed' });
-    inv.applyServers(view('starting', undefined, 0), false);
-    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+    inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: Infinity });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'crashed' }, replay: false });
+    inv.apply({ kind: 'servers', servers: view('starting', undefined, 0), from: 'snapshot', takenAfter: Infinity });
+    expect(inv.apply({ kind: 'servers', servers: view('running', 2, 1), from: 'poll', takenAfter: inv.mark() })).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
   });
 
   it('marks a replayed crash pending when the snapshot before it shows the server starting, and a replayed restart resolves it', () => {
     const inv = new Inventory();
-    inv.applyServers(view('running', 1, 0));
+    inv.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: Infinity });
     // Snapshot from after the crash, while the supervisor restarts it; then the replay of the crash.
-    inv.applyServers(view('starting', undefined, 0), false);
-    inv.noteReplayed('s', { state: 'crashed' });
-    expect(inv.applyServers(view('running', 2, 1), true, inv.mark())).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
+    inv.apply({ kind: 'servers', servers: view('starting', undefined, 0), from: 'snapshot', takenAfter: Infinity });
+    inv.apply({ kind: 'server_event', note: { serverId: 's', state: 'crashed' }, replay: true });
+    expect(inv.apply({ kind: 'servers', servers: view('running', 2, 1), from: 'poll', takenAfter: inv.mark() })).toEqual([{ kind: 'restart', serverId: 's', reason: 'crash' }]);
 
     const resolved = new Inventory();
-    resolved.applyServers(view('running', 1, 0));
-    resolved.applyServers(view('running', 2, 1), false);
-    resolved.noteReplayed('s', { state: 'crashed' });
-    resolved.noteReplayed('s', { state: 'running', restartCountDelta: 1 });
-    expect(resolved.applyServers(view('crashed', undefined, 1), true, resolved.mark())).toEqual([{ kind: 'crash', serverId: 's' }]);
+    resolved.apply({ kind: 'servers', servers: view('running', 1, 0), from: 'poll', takenAfter: Infinity });
+    resolved.apply({ kind: 'servers', servers: view('running', 2, 1), from: 'snapshot', takenAfter: Infinity });
+    resolved.apply({ kind: 'server_event', note: { serverId: 's', state: 'crashed' }, replay: true });
+    resolved.apply({ kind: 'server_event', note: { serverId: 's', state: 'running', restartCountDelta: 1 }, replay: true });
+    expect(resolved.apply({ kind: 'servers', servers: view('crashed', undefined, 1), from: 'poll', takenAfter: resolved.mark() })).toEqual([{ kind: 'crash', serverId: 's' }]);
   });
 });

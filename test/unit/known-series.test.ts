@@ -62,9 +62,9 @@ describe('series known in advance', () => {
 
   it('a series at 0 counts exactly from there, and a name learned twice makes no second series', async () => {
     const { scraper, provider, inventory, ledger } = setup();
-    inventory.applyServers([{ id: 'calc', state: 'running', pid: 1, restartCount: 0 }]);
-    inventory.known.add('tools', ['calc.add', 'calc.add']);
-    inventory.applyServers([{ id: 'calc', state: 'running', pid: 1, restartCount: 0 }]);
+    inventory.apply({ kind: 'servers', servers: [{ id: 'calc', state: 'running', pid: 1, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
+    inventory.apply({ kind: 'names', of: 'tools', names: ['calc.add', 'calc.add'] });
+    inventory.apply({ kind: 'servers', servers: [{ id: 'calc', state: 'running', pid: 1, restartCount: 0 }], from: 'poll', takenAfter: Infinity });
     expect(await scraper.scrape()).toContain('mcp_server_crashes_total{server_id="calc"} 0');
     for (let i = 0; i < 3; i++) ledger.lifecycle.fromInference({ kind: 'crash', serverId: 'calc' });
     for (let i = 0; i < 5; i++) ledger.toolCall({ source: 'rest', toolId: 'calc.add', ok: true, durationSeconds: 0.1 });
@@ -87,8 +87,8 @@ describe('series known in advance', () => {
     const server = instruments.label('mcp_tools_by_server', 'server_id');
     const method = instruments.label('mcp.server.operation.duration', 'mcp.method.name');
     expect([tool.value('junk'), server.value('junk'), method.value('junk/method')]).toEqual(['junk', 'junk', 'junk/method']);
-    inventory.known.add('tools', ['calc_add']);
-    inventory.perServer.tools = new Map([['files', 2]]);
+    inventory.apply({ kind: 'names', of: 'tools', names: ['calc_add'] });
+    inventory.apply({ kind: 'per_server', of: 'tools', counts: new Map([['files', 2]]) });
     expect([tool.value('calc_add'), server.value('files'), method.value('tools/call')]).toEqual(['calc_add', 'files', 'tools/call']);
     expect([tool.value('other'), server.value('other'), method.value('other')]).toEqual(['__other__', '__other__', '__other__']);
   });

@@ -20,7 +20,7 @@ describe('one source per fact', () => {
   });
 
   it('ignores inference while the stream is connected', () => {
-    const { l, counted, now } = ledger();
+    const { l, counted } = ledger();
     l.onStreamConnected();
     l.fromInference(restart);
     l.fromEvent(restart, false);

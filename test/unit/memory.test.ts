@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import {
   budgetRuntimeFlags,
   cgroupMemoryLimit,
+  memoryLimitBytes,
   deriveBudget,
   heapFlags,
   MIN_MEMORY_LIMIT_MIB,
@@ -153,5 +154,15 @@ describe('the manifest\'s memory', () => {
     expect(m.requestBytes).toBeLessThanOrEqual(m.limitBytes);
     // The sidecar must be able to start under its own limit (otherwise it exits 2 in a crash loop).
     expect(() => deriveBudget(m.limitBytes, 'manifest')).not.toThrow();
+  });
+});
+
+describe('the limit the memory gauge reports', () => {
+  it('is the given size, the cgroup\'s for auto, and none for none or an unlimited cgroup — never an error, even for a limit too small for a budget', () => {
+    const limited = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '134217728\n' });
+    expect(memoryLimitBytes({ kind: 'bytes', bytes: 100 * MiB }, limited)).toBe(100 * MiB);
+    expect(memoryLimitBytes({ kind: 'auto' }, limited)).toBe(128 * MiB);
+    expect(memoryLimitBytes({ kind: 'none' }, limited)).toBeUndefined();
+    expect(memoryLimitBytes({ kind: 'auto' }, files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': 'max\n' }))).toBeUndefined();
   });
 });

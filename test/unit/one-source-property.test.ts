@@ -114,7 +114,7 @@ class Sim {
     // Boot: history from before the sidecar (never to be counted), the first poll, then the first
     // connection, read to the end.
     for (let i = 0; i < BOOT_EVENTS; i++) this.emit('config.reloaded', { success: true, trigger: 'file_watch' }, undefined);
-    this.inventory.applyServers(this.view());
+    this.inventory.apply({ kind: 'servers', servers: this.view(), from: 'poll', takenAfter: Infinity });
     settle(this);
   }
 
@@ -177,7 +177,7 @@ class Sim {
     const poll = this.polling;
     this.polling = undefined;
     if (poll === undefined) return;
-    for (const f of this.inventory.applyServers(poll.view, true, poll.takenAfter)) this.ledger.lifecycle.fromInference(f);
+    for (const f of this.inventory.apply({ kind: 'servers', servers: poll.view, from: 'poll', takenAfter: poll.takenAfter })) this.ledger.lifecycle.fromInference(f);
   }
 }
 
@@ -231,7 +231,7 @@ const recover = (id: string) =>
 
 const restRestart = (id: string) =>
   cmd(`restRestart(${id})`, (sim) => sim.servers.get(id)?.state === 'running' && !sim.pending.has(id), (sim) => {
-    sim.inventory.lifecycleCallStarted(id);
+    sim.inventory.apply({ kind: 'call_started', serverId: id });
     sim.pending.add(id);
     const s = sim.servers.get(id)!;
     sim.emit('server.stopped', { server_id: id, exit_code: 0, trigger: 'api' }, { kind: 'stop', serverId: id, ok: true });
@@ -246,7 +246,7 @@ const restResponse = (id: string) =>
   cmd(`restResponse(${id})`, (sim) => sim.pending.has(id), (sim) => {
     sim.pending.delete(id);
     sim.ledger.lifecycle.fromInference({ kind: 'restart', serverId: id, reason: 'manual' });
-    sim.inventory.lifecycleCallEnded(id, true);
+    sim.inventory.apply({ kind: 'call_ended', serverId: id, succeeded: true });
   });
 
 /** The composer no longer holds what it emitted so far (a replay after this needs a reset). */

@@ -22,7 +22,9 @@ describe('metric names from PromQL', () => {
   });
 
   it('skips functions, aggregation operators, numbers, durations and Grafana variables', () => {
-    const expr = 'histogram_quantile(0.95, sum by (le) (rate(h_bucket{job="$job", instance=~"${instance}"}[$__rate_interval]))) > 1e+06 or vector(0) or topk(10, increase(c_total[$__range]))';
+    const expr =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
+      'histogram_quantile(0.95, sum by (le) (rate(h_bucket{job="$job", instance=~"${instance}"}[$__rate_interval]))) > 1e+06 or vector(0) or topk(10, increase(c_total[$__range]))';
     expect(metricNames(expr)).toEqual(['h_bucket', 'c_total']);
     expect(metricNames('absent(up{job="mcp-composer"})')).toEqual(['up']);
     expect(metricNames('max_over_time(g[1h:5m]) - 0x1f + .5')).toEqual(['g']);

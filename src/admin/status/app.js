@@ -4,6 +4,7 @@
 //
 // The token comes from the URL fragment (#token=…, removed from the address bar at once) or from the form,
 // and lives in the `token` variable only: never in a query string, a cookie, localStorage or a log.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script> (index.html), not a module: this directive is what makes it strict.
 'use strict';
 
 (() => {
@@ -91,7 +92,10 @@
       points = [];
     };
     values.forEach((v, i) => {
-      if (v === null) return flush();
+      if (v === null) {
+        flush();
+        return;
+      }
       const y = max > 0 ? h - 1 - (v / max) * (h - 2) : h - 1;
       points.push(`${(i * step).toFixed(1)},${y.toFixed(1)}`);
     });
@@ -139,7 +143,8 @@
       const tr = el('tr', { 'data-name': r.name ?? r.id ?? r.kind ?? r.family, 'data-method': r.method });
       for (const c of columns) {
         const v = c.value(r);
-        const td = el('td', { 'data-col': c.key, 'data-value': v === null || v === undefined ? '' : String(v), class: [c.cls?.(r), c.key === 'name' ? 'name' : ''].filter(Boolean).join(' ') || undefined });
+        const cls = [c.cls?.(r), c.key === 'name' ? 'name' : ''].filter(Boolean).join(' ');
+        const td = el('td', { 'data-col': c.key, 'data-value': v === null || v === undefined ? '' : String(v), class: cls === '' ? undefined : cls });
         td.append(c.text(r));
         if (c.key === 'name') td.title = String(v);
         tr.append(td);
@@ -212,6 +217,7 @@
     box.append(el('p', {}, 'The composer serves: ', d.sources.found.length > 0 ? d.sources.found.join(', ') : 'nothing the sidecar recognises', d.sources.missing.length > 0 ? ` (not: ${d.sources.missing.join(', ')})` : ''));
     box.append(el('p', {}, 'The sidecar sees:'), el('ul', { class: 'list', id: 'sees' }, ...d.sources.sees.map((s) => el('li', {}, s))));
     if (d.sources.blind.length > 0) box.append(el('p', {}, 'It is blind to:'), el('ul', { class: 'list blind', id: 'blind' }, ...d.sources.blind.map((s) => el('li', {}, s))));
+    box.append(el('p', { id: 'running' }, 'Reading with: ', d.sources.running.join(', ')));
     if (d.families !== null) {
       const fed = d.families.fed.length;
       const total = fed + d.families.notFed.length;

@@ -17,11 +17,7 @@
 import { createParser } from 'eventsource-parser';
 import { Client } from 'undici';
 import { mcpPath } from '../mcp/routes.ts';
-
-export const SOURCES = ['rest', 'events', 'sse', 'streamable_http', 'tools_list'] as const;
-export type Source = (typeof SOURCES)[number];
-
-export type SourceSet = Readonly<Record<Source, boolean>>;
+import type { Detection, Surface } from '../surfaces.ts';
 
 export interface DetectOptions {
   readonly origin: URL;
@@ -30,13 +26,6 @@ export interface DetectOptions {
   readonly mcpPathPrefix: string;
   readonly timeoutMs: number;
   readonly token?: () => string | undefined;
-}
-
-export interface Detection {
-  /** Each surface found present (true) or absent (false); one that could not be asked is missing. */
-  readonly sources: Partial<Record<Source, boolean>>;
-  /** The upstream showed itself to be the composer: its REST API answered, or `GET /tools` has its shape. */
-  readonly composer: boolean;
 }
 
 /** The body of the streamable-HTTP probe: JSON, but no JSON-RPC message (no `jsonrpc`, `method` or `id`). */
@@ -107,7 +96,7 @@ interface Answer<T> {
 
 /**
  * Probes every surface. A surface that cannot be reached at all (the composer is down) is missing from
- * `sources`: the caller keeps what it knew.
+ * `surfaces`: the caller keeps what it knew.
  */
 export async function detectSources(opts: DetectOptions): Promise<Detection> {
   const client = new Client(opts.origin, { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs } });
@@ -143,32 +132,17 @@ export async function detectSources(opts: DetectOptions): Promise<Detection> {
       ask('POST', mcpPath(prefix, '/mcp'), { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, STREAMABLE_PROBE_BODY, status),
       ask('GET', mcpPath(prefix, '/tools'), { accept: 'application/json' }, null, (s, body) => (ok(s) ? readsComposerTools(body) : Promise.resolve(false))),
     ]);
-    const sources: Partial<Record<Source, boolean>> = {};
-    const set = (k: Source, v: boolean | undefined) => {
-      if (v !== undefined) sources[k] = v;
+    const surfaces: Partial<Record<Surface, boolean>> = {};
+    const set = (k: Surface, v: boolean | undefined) => {
+      if (v !== undefined) surfaces[k] = v;
     };
     set('rest', presence(rest?.status));
     set('events', presence(events?.status));
     set('sse', sse?.read);
     set('streamable_http', streamablePresence(streamable?.status));
     set('tools_list', tools === undefined ? undefined : ok(tools.status));
-    return { sources, composer: sources.rest === true || tools?.read === true };
+    return { surfaces, composer: surfaces.rest === true || tools?.read === true };
   } finally {
     await client.destroy().catch(() => undefined);
   }
-}
-
-/** One sentence for the log: what was found and what the sidecar can and cannot see as a result. */
-export function describeSources(s: SourceSet): { found: Source[]; missing: Source[]; sees: string[]; blind: string[] } {
-  const found = SOURCES.filter((k) => s[k]);
-  const missing = SOURCES.filter((k) => !s[k]);
-  const sees = ['HTTP traffic'];
-  const blind: string[] = [];
-  if (s.sse || s.streamable_http) sees.push('MCP tool calls, resource reads and prompts');
-  if (s.rest) sees.push('REST tool invokes, auth and rate limits', 'inventory (version, uptime, servers, capabilities)', 'lifecycle from REST calls and poll differences');
-  else if (s.sse || s.streamable_http || s.tools_list) sees.push('inventory from MCP (tools, prompts, resources)');
-  if (s.events) sees.push('lifecycle the moment it happens (event stream)');
-  if (!s.rest && !s.events) blind.push('server lifecycle (starts, stops, restarts, crashes)', 'server counts, version and uptime');
-  if (!s.events) blind.push('supervisor restarts between polls and stdio tool calls');
-  return { found, missing, sees, blind };
 }

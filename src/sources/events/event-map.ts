@@ -5,7 +5,7 @@
  * ignored.
  */
 import type { ResourceReadFact, ToolCallFact } from '../../ledger/facts.ts';
-import type { Capabilities, ServerInfo } from '../../ledger/inventory.ts';
+import type { Capabilities, ServerInfo, ServerNote } from '../../ledger/inventory-change.ts';
 import type { LifecycleFact } from '../../ledger/lifecycle.ts';
 import { resourceUriLabel } from '../../ledger/uri.ts';
 import { parseServerInfo } from '../poll/inventory-parse.ts';
@@ -32,14 +32,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export type InvalidReason = 'malformed_json' | 'bad_envelope' | 'unknown_type' | 'bad_data';
-
-/** How an event changes the sidecar's picture of one server. */
-export interface ServerNote {
-  readonly serverId: string;
-  readonly state?: string;
-  readonly pid?: number;
-  readonly restartCountDelta?: number;
-}
 
 export type EventOutcome =
   | {

@@ -23,9 +23,9 @@
  *   not send it, events whose `time` is older than the connection.
  */
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { Inventory } from '../../ledger/inventory.ts';
+import type { InventoryWriter } from '../../ledger/inventory.ts';
+import { CAPABILITY_KINDS } from '../../ledger/inventory-change.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
-import { FAILED_STATES } from '../../ledger/poll-diff.ts';
 import type { Logger } from '../../log.ts';
 import { mapEvent, type EventType, type InvalidReason } from './event-map.ts';
 import type { DisconnectReason } from './stream.ts';
@@ -43,7 +43,8 @@ export interface EventStreamMetrics {
 
 export interface EventSequenceDeps {
   readonly ledger: Ledger;
-  readonly inventory: Inventory;
+  /** Where snapshots and server events go, as changes (the inventory is their one writer). */
+  readonly inventory: InventoryWriter;
   readonly metrics: EventStreamMetrics;
   readonly logger: Logger;
   /** Re-reads the inventory now (after a gap). */
@@ -129,7 +130,7 @@ export class EventSequence {
     this.#processKnown = false;
     this.#gapCounted = false;
     ledger.lifecycle.onStreamConnected();
-    inventory.memoryFollowsStream = true;
+    inventory.apply({ kind: 'stream', connected: true });
     this.#setStatus('connected', () =>
       logger.info({ event: 'event_stream_connected', resumed, lastEventId: this.resumeFrom }, 'event stream connected: lifecycle facts now come from events'),
     );
@@ -161,7 +162,7 @@ export class EventSequence {
 
   #down(): void {
     this.#deps.ledger.lifecycle.onStreamDisconnected();
-    this.#deps.inventory.memoryFollowsStream = false;
+    this.#deps.inventory.apply({ kind: 'stream', connected: false });
   }
 
   /** One SSE event of the current connection, in stream order. */
@@ -193,12 +194,12 @@ export class EventSequence {
       metrics.received('snapshot');
       this.#snapshot(outcome.lastEventId);
       // At least as recent as the request: a proxied call that ended since is not seen settled by it.
-      inventory.applyServers(outcome.servers, false, this.#viewAtRequest);
-      this.#countServers();
-      if (outcome.capabilities !== undefined) inventory.capabilities = outcome.capabilities;
-      if (outcome.conflicts !== undefined) inventory.conflicts = outcome.conflicts;
-      if (outcome.perServer !== undefined) {
-        for (const kind of ['tools', 'prompts', 'resources'] as const) inventory.perServer[kind] = new Map([...outcome.perServer].map(([sid, c]) => [sid, c[kind]]));
+      inventory.apply({ kind: 'servers', servers: outcome.servers, from: 'snapshot', takenAfter: this.#viewAtRequest });
+      if (outcome.capabilities !== undefined) inventory.apply({ kind: 'totals', totals: outcome.capabilities });
+      if (outcome.conflicts !== undefined) inventory.apply({ kind: 'conflicts', count: outcome.conflicts });
+      const perServer = outcome.perServer;
+      if (perServer !== undefined) {
+        for (const of of CAPABILITY_KINDS) inventory.apply({ kind: 'per_server', of, counts: new Map([...perServer].map(([sid, c]) => [sid, c[of]])) });
       }
       return;
     }
@@ -208,28 +209,14 @@ export class EventSequence {
       case 'lifecycle': {
         const replay = this.#isReplay(id, time);
         if (outcome.fact !== undefined) ledger.lifecycle.fromEvent(outcome.fact, replay);
-        if (outcome.note !== undefined) {
-          const { serverId, ...change } = outcome.note;
-          if (replay) {
-            inventory.noteReplayed(serverId, change);
-          } else {
-            inventory.noteServer(serverId, change);
-            this.#countServers();
-          }
-        }
+        // A replay changes only whether a counted crash is pending; a new event also the server counts.
+        if (outcome.note !== undefined) inventory.apply({ kind: 'server_event', note: outcome.note, replay });
         return;
       }
-      case 'capabilities': {
-        for (const kind of ['tools', 'prompts', 'resources'] as const) {
-          const next = new Map(inventory.perServer[kind] ?? []);
-          next.set(outcome.serverId, outcome.counts[kind]);
-          inventory.perServer[kind] = next;
-        }
-        const sum = (kind: 'tools' | 'prompts' | 'resources') => [...(inventory.perServer[kind]?.values() ?? [])].reduce((a, b) => a + b, 0);
-        inventory.capabilities = { tools: sum('tools'), prompts: sum('prompts'), resources: sum('resources') };
-        if (outcome.conflicts !== undefined) inventory.conflicts = outcome.conflicts;
+      case 'capabilities':
+        inventory.apply({ kind: 'server_capabilities', serverId: outcome.serverId, counts: outcome.counts });
+        if (outcome.conflicts !== undefined) inventory.apply({ kind: 'conflicts', count: outcome.conflicts });
         return;
-      }
       case 'tool_call':
         ledger.toolCall(outcome.fact);
         return;
@@ -307,18 +294,5 @@ export class EventSequence {
     if (this.#status === status) return;
     this.#status = status;
     log();
-  }
-
-  /** Server counts from the per-server memory (polls of /status refine them). */
-  #countServers(): void {
-    const inv = this.#deps.inventory;
-    const states = inv.knownStates();
-    if (states.length === 0) return;
-    inv.servers = {
-      total: states.length,
-      running: states.filter((s) => s === 'running').length,
-      stopped: states.filter((s) => s === 'stopped').length,
-      failed: states.filter((s) => FAILED_STATES.has(s)).length,
-    };
   }
 }

@@ -55,7 +55,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const cancel = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal.addEventListener('abort', cancel, { once: true });
   });
 
 export class EventStreamClient {

@@ -10,14 +10,20 @@
  * - An id already applied is never applied again; an id going backwards, a `reset`, or a composer restart
  *   is a gap the stream cannot fill: the inventory is re-read at once and the gap is counted in
  *   `sidecar_event_gaps_total`, never guessed.
+ *
+ * A {@link Source} (`event_stream`) that runs from start to stop: it finds out by itself whether the
+ * composer serves the stream (a 404 is re-probed), so detection does not switch it.
  */
+import { feedsOf, type Feed, type Source } from '../source.ts';
 import { EventSequence, type EventSequenceDeps, type StreamStatus } from './sequence.ts';
 import { EventStreamClient, type EventStreamOptions } from './stream.ts';
 
 export type { EventStreamMetrics, SkipReason, StreamStatus } from './sequence.ts';
 export type EventSubscriberDeps = EventSequenceDeps;
 
-export class EventSubscriber {
+export class EventSubscriber implements Source {
+  readonly name = 'event_stream';
+  readonly feeds: readonly Feed[] = feedsOf('event_stream');
   readonly #sequence: EventSequence;
   readonly #client: EventStreamClient;
 

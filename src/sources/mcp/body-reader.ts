@@ -5,7 +5,8 @@
  * it is complete.
  */
 import { BodyCapture } from '../../observe/body-capture.ts';
-import { parseMessages, type ParsedMessages } from './jsonrpc.ts';
+import type { ParsedMessages } from './jsonrpc.ts';
+import type { MessageReader } from './read-messages.ts';
 
 export type BodyRead = ParsedMessages | 'too_large' | 'empty';
 
@@ -36,13 +37,13 @@ export class BodyReader {
     return this.#taken;
   }
 
-  /** Reads the body, the first time only (`undefined` afterwards). */
-  take(): BodyRead | undefined {
+  /** Reads the body with `read`, the first time only (`undefined` afterwards). */
+  take(read: MessageReader): BodyRead | undefined {
     if (this.#taken) return undefined;
     this.#taken = true;
     if (this.#capture.overflowed) return 'too_large';
     const bytes = this.#capture.bytes();
     if (bytes === undefined || bytes.length === 0) return 'empty';
-    return parseMessages(bytes.toString('utf8'));
+    return read(bytes);
   }
 }

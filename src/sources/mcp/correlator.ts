@@ -26,7 +26,7 @@
  * How each transport is correlated is in tap.ts and docs/mcp-latency.md.
  */
 import type { ExchangeOutcome } from '../../observe/exchange.ts';
-import { idKey, type McpMessage, type ResponseMessage } from './jsonrpc.ts';
+import type { McpMessage, ResponseMessage } from './jsonrpc.ts';
 import { LIST_CHANGED } from './listing.ts';
 import type { McpTransport } from './operations.ts';
 import { isOwnId } from './own-ids.ts';

@@ -8,7 +8,7 @@
 import type { Exchange, ExchangeTap } from '../../observe/exchange.ts';
 import { BodyReader } from './body-reader.ts';
 import type { Correlator } from './correlator.ts';
-import { parseMessages } from './jsonrpc.ts';
+import type { MessageReader } from './read-messages.ts';
 import { headerValue } from './routes.ts';
 import type { Flow } from './session.ts';
 import { SseFeed } from './sse-feed.ts';
@@ -28,20 +28,23 @@ export class ExchangeState implements ExchangeTap {
   readonly #flow: Flow;
   /** Largest MCP message read (`--body-capture-limit`). */
   readonly #limit: number;
+  readonly #read: MessageReader;
   #reader: BodyReader | undefined;
   #feed: SseFeed | undefined = undefined;
   #json: BodyReader | undefined = undefined;
 
-  constructor(correlator: Correlator, flow: Flow, ex: Exchange, limit: number) {
+  /** @param read how bodies and event data are read (read-messages.ts: the scanner, the parser where it cannot decide). */
+  constructor(correlator: Correlator, flow: Flow, ex: Exchange, limit: number, read: MessageReader) {
     this.#correlator = correlator;
     this.#flow = flow;
     this.#limit = limit;
+    this.#read = read;
     this.#reader = flow.readsBody ? new BodyReader(limit, ex.requestHeaders['content-length']) : undefined;
   }
 
   onRequestBody(chunk: Buffer): void {
     const reader = this.#reader;
-    if (reader !== undefined && reader.push(chunk)) this.#readRequest(performance.now());
+    if (reader?.push(chunk)) this.#readRequest(performance.now());
   }
 
   onResponseStart(ex: Exchange): void {
@@ -71,7 +74,7 @@ export class ExchangeState implements ExchangeTap {
     this.#feed?.end();
     const json = this.#json;
     if (json !== undefined) {
-      const read = json.take();
+      const read = json.take(this.#read);
       if (read !== undefined) {
         const cut = ex.outcome !== 'ok' && typeof read !== 'string' && read.problem === 'not_json';
         this.#correlator.responseRead(this.#flow, cut ? 'stream_cut' : read, at);
@@ -85,13 +88,13 @@ export class ExchangeState implements ExchangeTap {
     const reader = this.#reader;
     if (reader === undefined) return;
     this.#reader = undefined;
-    const read = reader.take();
+    const read = reader.take(this.#read);
     if (read !== undefined) this.#correlator.requestRead(this.#flow, read, at);
   }
 
   #event(event: string | undefined, data: Buffer): void {
     const at = performance.now();
     if (event === 'endpoint') this.#correlator.endpoint(this.#flow, data.toString('utf8'), at);
-    else if (event === undefined || event === 'message') this.#correlator.responseRead(this.#flow, parseMessages(data.toString('utf8')), at);
+    else if (event === undefined || event === 'message') this.#correlator.responseRead(this.#flow, this.#read(data), at);
   }
 }

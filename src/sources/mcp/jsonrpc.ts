@@ -72,6 +72,8 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const MAX_TRACESTATE = 512;
 const MAX_ID_LENGTH = 256;
 const MAX_VERSION_LENGTH = 32;
+/** The bounds above, shared with the envelope scanner (envelope-scan.ts), which must judge exactly alike. */
+export { MAX_ID_LENGTH, MAX_TRACESTATE, MAX_VERSION_LENGTH, TRACEPARENT };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);

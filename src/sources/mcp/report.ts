@@ -8,6 +8,7 @@
  * and the responses to the sidecar's own requests seen on clients' streams; the POST paths legacy streams
  * announce go to the tap's routes.
  */
+import type { ScanFallbackReason } from './envelope-read.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { OperationEvents } from '../../observe/bus.ts';
 import { ListingAssembler, type ListKind, type ListPage, type McpInventorySink, type ServerIdentity } from './listing.ts';
@@ -27,6 +28,8 @@ export interface McpMetricsSink {
   dropped(reason: DropReason): void;
   /** A response that no pending request waited for. */
   unmatched(): void;
+  /** A body or event the envelope scanner left to the full parser (read-messages.ts), and why. */
+  scanFallback(reason: ScanFallbackReason): void;
 }
 
 /**

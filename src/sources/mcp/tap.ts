@@ -23,6 +23,7 @@ import { Correlator } from './correlator.ts';
 import { ExchangeState } from './exchange-state.ts';
 import type { McpInventorySink } from './listing.ts';
 import type { McpOperation, McpTransport } from './operations.ts';
+import { messageReader, type MessageReader } from './read-messages.ts';
 import { McpReporter, type McpMetricsSink } from './report.ts';
 import { headerValue, McpRoutes, sessionIdOfUrl, type McpRoute } from './routes.ts';
 import type { CorrelatorOptions, RequestHead } from './session.ts';
@@ -63,6 +64,7 @@ export class McpTap implements McpStats {
   readonly #routes: McpRoutes;
   readonly #reporter: McpReporter;
   readonly #correlator: Correlator;
+  readonly #read: MessageReader;
   #timer: NodeJS.Timeout | undefined = undefined;
   #handle: ObserverHandle | undefined = undefined;
 
@@ -72,6 +74,8 @@ export class McpTap implements McpStats {
     this.#routes = new McpRoutes(opts.pathPrefix);
     this.#reporter = new McpReporter(ledger, metrics, operations, this.#routes, opts.inventory);
     this.#correlator = new Correlator(opts.correlator, this.#reporter);
+    // One reader for the process: the scanner keeps no body between two reads.
+    this.#read = messageReader((reason) => metrics.scanFallback(reason));
   }
 
   sessionsActive(transport: McpTransport): number {
@@ -120,6 +124,6 @@ export class McpTap implements McpStats {
     if (route === undefined) return;
     const flow = this.#correlator.begin(requestHead(route, ex));
     // The exchange's adapter is its tap: it lives exactly as long as the exchange, and nothing is stored on it.
-    if (flow !== undefined) handle.addTap(ex, new ExchangeState(this.#correlator, flow, ex, this.#opts.captureLimit));
+    if (flow !== undefined) handle.addTap(ex, new ExchangeState(this.#correlator, flow, ex, this.#opts.captureLimit, this.#read));
   }
 }

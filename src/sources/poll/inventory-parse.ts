@@ -3,7 +3,7 @@
  * ones (docs/composer-api.md). Each returns `undefined` for a shape it does not recognise rather
  * than guessing: a family no source can feed is absent, never zero-filled.
  */
-import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../../ledger/inventory.ts';
+import type { Capabilities, ServerCounts, ServerInfo, VersionInfo } from '../../ledger/inventory-change.ts';
 import { MAX_NAME_LENGTH, MAX_URI_LENGTH } from '../../ledger/name-bounds.ts';
 import { FAILED_STATES } from '../../ledger/poll-diff.ts';
 import { resourceUriLabel } from '../../ledger/uri.ts';

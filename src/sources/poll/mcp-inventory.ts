@@ -20,10 +20,15 @@
  * where names are known to carry it ({@link separatorFor}); resources keep their URIs, so a resource is
  * attributed to a server only when its name carries a known server prefix or its URI scheme is a known
  * server id — otherwise it counts in the total alone. Elsewhere the per-server families are absent.
+ *
+ * A {@link SwitchedSource} (`mcp_inventory`): the selector starts it where there is no REST API and stops
+ * it where there is one; what clients listed is kept meanwhile, and applied again when it starts.
  */
 import type { Logger } from '../../log.ts';
-import type { Inventory } from '../../ledger/inventory.ts';
+import type { InventoryWriter } from '../../ledger/inventory.ts';
 import { LIST_KINDS, type ListKind, type Listing, type McpInventorySink, type ServerIdentity } from '../mcp/listing.ts';
+import { feedsOf, type Feed, type SwitchedSource } from '../source.ts';
+import type { SurfaceSet } from '../surfaces.ts';
 import { emptyListing, OwnMcpSession, readToolsList, type OwnReadOptions, type SessionTransport } from './mcp-session.ts';
 import { countByServer, separatorFor, staleKinds } from './inventory-naming.ts';
 
@@ -48,20 +53,17 @@ export interface McpInventoryOptions extends OwnReadOptions {
 }
 
 /** The MCP surfaces detection found (which transport the sidecar's own reads may use). */
-export interface McpSurfaces {
-  readonly streamable_http: boolean;
-  readonly sse: boolean;
-  readonly tools_list: boolean;
-}
+export type McpSurfaces = Pick<SurfaceSet, 'streamable_http' | 'sse' | 'tools_list'>;
 
-export class McpInventory implements McpInventorySink {
+export class McpInventory implements McpInventorySink, SwitchedSource {
+  readonly name = 'mcp_inventory';
+  readonly feeds: readonly Feed[] = feedsOf('mcp_inventory');
   readonly #opts: McpInventoryOptions;
-  readonly #inventory: Inventory;
+  readonly #inventory: InventoryWriter;
   readonly #logger: Logger;
   #surfaces: McpSurfaces = { streamable_http: false, sse: false, tools_list: false };
   /** Inventory comes from MCP now (no REST): listings are applied and own reads may run. */
   #running = false;
-  #stopped = false;
   #composer = false;
   #broadcasts = false;
   #server: ServerIdentity | undefined = undefined;
@@ -76,7 +78,7 @@ export class McpInventory implements McpInventorySink {
   #settle: NodeJS.Timeout | undefined = undefined;
   #failing = false;
 
-  constructor(opts: McpInventoryOptions, inventory: Inventory, logger: Logger) {
+  constructor(opts: McpInventoryOptions, inventory: InventoryWriter, logger: Logger) {
     this.#opts = opts;
     this.#inventory = inventory;
     this.#logger = logger;
@@ -94,13 +96,22 @@ export class McpInventory implements McpInventorySink {
     this.#apply();
   }
 
-  /** Inventory comes from MCP, with these surfaces: applies what clients listed and starts own reads. */
-  use(surfaces: McpSurfaces): void {
-    if (this.#stopped) return;
+  /** Reads the inventory over MCP only where there is no REST API. */
+  wants(surfaces: SurfaceSet): boolean {
+    return !surfaces.rest;
+  }
+
+  /** What detection found: the composer (names carry their server), and the transport own reads use. */
+  detected(surfaces: SurfaceSet, composer: boolean): void {
+    if (composer) this.identify();
     const kind: SessionTransport | undefined = surfaces.streamable_http ? 'streamable_http' : surfaces.sse ? 'sse' : undefined;
     if (kind !== this.#sessionKind) void this.#closeSession();
-    this.#surfaces = surfaces;
+    this.#surfaces = { streamable_http: surfaces.streamable_http, sse: surfaces.sse, tools_list: surfaces.tools_list };
     this.#sessionKind = kind;
+  }
+
+  /** Inventory comes from MCP, with the surfaces last detected: applies what clients listed and starts own reads. */
+  start(): void {
     if (this.#running) return;
     this.#running = true;
     this.#apply();
@@ -115,8 +126,8 @@ export class McpInventory implements McpInventorySink {
     }
   }
 
-  /** Another source (REST) took over: no more own reads, its session closed. */
-  async suspend(): Promise<void> {
+  /** Another source (REST) took over, or the sidecar stops: no more own reads, its session closed; what clients listed is kept. */
+  async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
     clearInterval(this.#timer);
@@ -125,14 +136,9 @@ export class McpInventory implements McpInventorySink {
     await this.#closeSession();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.suspend();
-  }
-
   /** Reads every list now, where this mode reads at all (the event stream asked for a re-read). */
-  refresh(): Promise<void> {
-    return this.#opts.mode === 'passive' ? Promise.resolve() : this.#read(LIST_KINDS);
+  reread(): void {
+    if (this.#opts.mode !== 'passive') void this.#read(LIST_KINDS);
   }
 
   // What clients' sessions carry (the MCP tap) ---------------------------------------------------------
@@ -308,19 +314,19 @@ export class McpInventory implements McpInventorySink {
   #apply(): void {
     if (!this.#running) return;
     const inv = this.#inventory;
-    const caps = { ...inv.capabilities };
+    const totals: Partial<Record<ListKind, number>> = {};
     const listings: Partial<Record<ListKind, Listing>> = {};
     for (const kind of LIST_KINDS) {
       const l = this.#effective(kind);
       if (l === undefined) continue;
       listings[kind] = l;
-      caps[kind] = l.count;
+      totals[kind] = l.count;
     }
-    if (Object.keys(listings).length > 0) inv.capabilities = caps;
+    inv.apply({ kind: 'totals', totals });
     // Listed names are label values known in advance (ledger/known-names.ts): outside the label race, counters at 0.
-    if (listings.tools !== undefined) inv.known.add('tools', listings.tools.items.map((t) => t.name));
-    if (listings.prompts !== undefined) inv.known.add('prompts', listings.prompts.items.map((p) => p.name));
-    if (listings.resources !== undefined) inv.known.add('resources', listings.resources.items.flatMap((r) => (r.uri === undefined ? [] : [r.uri])));
+    if (listings.tools !== undefined) inv.apply({ kind: 'names', of: 'tools', names: listings.tools.items.map((t) => t.name) });
+    if (listings.prompts !== undefined) inv.apply({ kind: 'names', of: 'prompts', names: listings.prompts.items.map((p) => p.name) });
+    if (listings.resources !== undefined) inv.apply({ kind: 'names', of: 'resources', names: listings.resources.items.flatMap((r) => (r.uri === undefined ? [] : [r.uri])) });
     const sep = separatorFor(this.#opts.separator, this.#composer);
     const by = (l: Listing | undefined, known?: ReadonlySet<string>) => (sep === undefined || l === undefined || l.capped ? undefined : countByServer(l.items, sep, known));
     const byTool = by(listings.tools);
@@ -328,9 +334,9 @@ export class McpInventory implements McpInventorySink {
     const known = new Set([...(byTool?.keys() ?? []), ...(byPrompt?.keys() ?? [])]);
     const byResource = by(listings.resources, known);
     for (const counts of [byTool, byPrompt, byResource]) for (const id of known) if (counts !== undefined && !counts.has(id)) counts.set(id, 0);
-    inv.perServer.tools = byTool;
-    inv.perServer.prompts = byPrompt;
-    inv.perServer.resources = byResource;
+    inv.apply({ kind: 'per_server', of: 'tools', counts: byTool });
+    inv.apply({ kind: 'per_server', of: 'prompts', counts: byPrompt });
+    inv.apply({ kind: 'per_server', of: 'resources', counts: byResource });
   }
 }
 

@@ -1,14 +1,20 @@
 /**
  * Polls the composer's REST API for inventory every interval (with jitter): `/version`, `/status`,
- * `/servers`, `/composition` and the paginated `/tools`, `/prompts`, `/resources` lists. Results go into
- * the {@link Inventory}; server differences become lifecycle facts. A failed poll keeps the last values,
- * and is logged once per change of state, not once per poll. The poller's requests use their own
- * connection and never pass through the proxy, so they are never counted as traffic.
+ * `/servers`, `/composition` and the paginated `/tools`, `/prompts`, `/resources` lists. A complete poll
+ * goes to the inventory as changes, all at once; server differences become lifecycle facts. A failed poll
+ * keeps the last values, and is logged once per change of state, not once per poll. The poller's requests
+ * use their own connection and never pass through the proxy, so they are never counted as traffic.
+ *
+ * A {@link SwitchedSource} (`rest_poller`): the selector starts it where the composer serves its REST API
+ * and stops it where it does not; started again, it polls as a new poller would (no outcome remembered).
  */
 import { Client } from 'undici';
 import type { Logger } from '../../log.ts';
-import type { Inventory } from '../../ledger/inventory.ts';
+import type { InventoryWriter } from '../../ledger/inventory.ts';
+import { CAPABILITY_KINDS } from '../../ledger/inventory-change.ts';
 import type { LifecycleFact } from '../../ledger/lifecycle.ts';
+import { feedsOf, type Feed, type SwitchedSource } from '../source.ts';
+import type { SurfaceSet } from '../surfaces.ts';
 import { parseConflicts, parseListPage, parseServers, parseStatus, parseVersion } from './inventory-parse.ts';
 
 export interface PollerOptions {
@@ -44,39 +50,55 @@ class HttpStatusError extends Error {
   }
 }
 
-export class InventoryPoller {
+export class InventoryPoller implements SwitchedSource {
+  readonly name = 'rest_poller';
+  readonly feeds: readonly Feed[] = feedsOf('rest_poller');
   readonly #opts: PollerOptions;
-  readonly #inventory: Inventory;
+  readonly #inventory: InventoryWriter;
   readonly #hooks: PollerHooks;
   readonly #logger: Logger;
-  readonly #client: Client;
+  /** Its own connection, opened by the first poll after a start (or a `pollOnce()` outside one) and closed by `stop()`. */
+  #client: Client | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
+  /** Counts starts and stops: a timer of an earlier run schedules nothing. */
+  #run = 0;
+  #started = false;
   #lastOutcome: PollOutcome | undefined;
   #running: Promise<PollOutcome> | undefined;
 
-  constructor(opts: PollerOptions, inventory: Inventory, hooks: PollerHooks, logger: Logger) {
+  constructor(opts: PollerOptions, inventory: InventoryWriter, hooks: PollerHooks, logger: Logger) {
     this.#opts = opts;
     this.#inventory = inventory;
     this.#hooks = hooks;
     this.#logger = logger;
-    this.#client = new Client(opts.origin, { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs } });
   }
 
-  /** Outcome of the last poll (`undefined` before the first). */
+  /** Outcome of the last poll since it started (`undefined` before the first, and while stopped). */
   get lastOutcome(): PollOutcome | undefined {
     return this.#lastOutcome;
   }
 
-  start(): void {
-    void this.pollOnce().finally(() => this.#schedule());
+  /** Polls the composer's REST API: only where it serves one. */
+  wants(surfaces: SurfaceSet): boolean {
+    return surfaces.rest;
   }
 
-  #schedule(): void {
-    if (this.#stopped) return;
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const run = ++this.#run;
+    void this.pollOnce().finally(() => this.#schedule(run));
+  }
+
+  reread(): void {
+    void this.pollOnce();
+  }
+
+  #schedule(run: number): void {
+    if (run !== this.#run) return;
     const jitter = this.#opts.jitter ?? 0.1;
     const delay = this.#opts.intervalMs * (1 + (Math.random() * 2 - 1) * jitter);
-    this.#timer = setTimeout(() => void this.pollOnce().finally(() => this.#schedule()), Math.max(10, delay));
+    this.#timer = setTimeout(() => void this.pollOnce().finally(() => this.#schedule(run)), Math.max(10, delay));
     this.#timer.unref();
   }
 
@@ -86,9 +108,9 @@ export class InventoryPoller {
     return this.#running;
   }
 
-  async #get(path: string, signal: AbortSignal): Promise<unknown> {
+  async #get(client: Client, path: string, signal: AbortSignal): Promise<unknown> {
     const token = this.#opts.token?.();
-    const { statusCode, body } = await this.#client.request({
+    const { statusCode, body } = await client.request({
       path,
       method: 'GET',
       headers: { accept: 'application/json', 'user-agent': 'mcp-composer-sidecar-poller', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
@@ -103,9 +125,12 @@ export class InventoryPoller {
 
   async #poll(): Promise<PollOutcome> {
     const signal = AbortSignal.timeout(this.#opts.timeoutMs);
+    const { origin, timeoutMs } = this.#opts;
+    // One connection per run: a poll holds the one it started on, which stop() closes once the poll ended.
+    const client = (this.#client ??= new Client(origin, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } }));
     let outcome: PollOutcome;
     try {
-      await this.#read(signal);
+      await this.#read(client, signal);
       outcome = 'ok';
     } catch (err) {
       outcome =
@@ -130,48 +155,46 @@ export class InventoryPoller {
     return outcome;
   }
 
-  async #read(signal: AbortSignal): Promise<void> {
+  async #read(client: Client, signal: AbortSignal): Promise<void> {
     const inv = this.#inventory;
     // Every view below is at least this recent (the composer answers after the requests leave).
     const takenAfter = inv.mark();
-    const status = parseStatus(await this.#get('/api/v1/status', signal));
-    const version = parseVersion(await this.#get('/api/v1/version', signal));
-    const servers = parseServers(await this.#get('/api/v1/servers', signal));
-    const conflicts = parseConflicts(await this.#get('/api/v1/composition', signal).catch(() => this.#get('/api/v1/status/composition', signal)));
+    const get = (path: string) => this.#get(client, path, signal);
+    const status = parseStatus(await get('/api/v1/status'));
+    const version = parseVersion(await get('/api/v1/version'));
+    const servers = parseServers(await get('/api/v1/servers'));
+    const conflicts = parseConflicts(await get('/api/v1/composition').catch(() => get('/api/v1/status/composition')));
     const lists = {
-      tools: await this.#list('tools', signal),
-      prompts: await this.#list('prompts', signal),
-      resources: await this.#list('resources', signal),
+      tools: await this.#list(get, 'tools'),
+      prompts: await this.#list(get, 'prompts'),
+      resources: await this.#list(get, 'resources'),
     };
     // Everything was read: apply it at once, so a half-failed poll changes nothing.
     const now = Date.now();
-    if (version !== undefined) inv.info = version;
-    if (status?.uptimeSeconds !== undefined) inv.setUptime(status.uptimeSeconds, now);
-    if (status?.capabilities !== undefined) inv.capabilities = status.capabilities;
-    if (conflicts !== undefined) inv.conflicts = conflicts;
-    let facts: LifecycleFact[] = [];
-    if (servers !== undefined) facts = inv.applyServers(servers, true, takenAfter);
-    if (status?.servers !== undefined) {
-      inv.servers = { ...status.servers, failed: status.servers.failed ?? inv.failedFromMemory() };
-    }
+    if (version !== undefined) inv.apply({ kind: 'version', info: version });
+    if (status?.uptimeSeconds !== undefined) inv.apply({ kind: 'uptime', seconds: status.uptimeSeconds, at: now });
+    if (status?.capabilities !== undefined) inv.apply({ kind: 'totals', totals: status.capabilities });
+    if (conflicts !== undefined) inv.apply({ kind: 'conflicts', count: conflicts });
+    const facts: readonly LifecycleFact[] = servers === undefined ? [] : inv.apply({ kind: 'servers', servers, from: 'poll', takenAfter });
+    if (status?.servers !== undefined) inv.apply({ kind: 'server_counts', counts: status.servers });
     const known = servers?.map((s) => s.id) ?? [];
-    for (const kind of ['tools', 'prompts', 'resources'] as const) {
-      const list = lists[kind];
+    for (const of of CAPABILITY_KINDS) {
+      const list = lists[of];
       if (list === undefined) continue;
       const counts = new Map<string, number>(known.map((id) => [id, 0]));
       for (const id of list.serverIds) counts.set(id, (counts.get(id) ?? 0) + 1);
-      inv.perServer[kind] = counts;
-      inv.known.add(kind, list.names);
+      inv.apply({ kind: 'per_server', of, counts });
+      inv.apply({ kind: 'names', of, names: list.names });
     }
-    if (facts.length > 0) this.#hooks.onFacts(facts);
+    if (facts.length > 0) this.#hooks.onFacts([...facts]);
   }
 
   /** Server ids and label values (ids, names, URIs) of every item of a paginated list, or `undefined` if the list cannot be read. */
-  async #list(kind: 'tools' | 'prompts' | 'resources', signal: AbortSignal): Promise<{ serverIds: string[]; names: string[] } | undefined> {
+  async #list(get: (path: string) => Promise<unknown>, kind: 'tools' | 'prompts' | 'resources'): Promise<{ serverIds: string[]; names: string[] } | undefined> {
     const size = this.#opts.pageSize ?? 200;
     const out = { serverIds: [] as string[], names: [] as string[] };
     for (let page = 0, offset = 0; page < (this.#opts.maxPages ?? 50); page++) {
-      const parsed = parseListPage(await this.#get(`/api/v1/${kind}?limit=${size}&offset=${offset}`, signal), kind);
+      const parsed = parseListPage(await get(`/api/v1/${kind}?limit=${size}&offset=${offset}`), kind);
       if (parsed === undefined) return undefined;
       out.serverIds.push(...parsed.serverIds);
       out.names.push(...parsed.names);
@@ -181,10 +204,15 @@ export class InventoryPoller {
     return out;
   }
 
+  /** Stops polling: waits for a poll under way, closes the connection and forgets the last outcome. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#started = false;
+    this.#run++;
     clearTimeout(this.#timer);
     await this.#running?.catch(() => undefined);
-    await this.#client.destroy();
+    const client = this.#client;
+    this.#client = undefined;
+    this.#lastOutcome = undefined;
+    await client?.destroy();
   }
 }

@@ -10,7 +10,7 @@ import type { Exchange } from '../../observe/exchange.ts';
 import { userIdOf, type UserIdOptions } from './auth.ts';
 import { BodyCapture } from '../../observe/body-capture.ts';
 import { normalizeEndpoint } from '../../ledger/endpoint.ts';
-import type { Inventory } from '../../ledger/inventory.ts';
+import type { InventoryWriter } from '../../ledger/inventory.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { LifecycleFact } from '../../ledger/lifecycle.ts';
 import { classifyRest, lifecycleCall, needsResponseBody, type RestFact, type RestObservation } from './rest-classify.ts';
@@ -25,14 +25,14 @@ const PROXY_FAILURES = new Set(['upstream_unavailable', 'upstream_timeout', 'ups
 
 export class RestObserver {
   readonly #ledger: Ledger;
-  readonly #inventory: Inventory;
+  readonly #inventory: InventoryWriter;
   readonly #opts: RestObserverOptions;
   readonly #captures = new WeakMap<Exchange, BodyCapture>();
   readonly #lifecycleCalls = new WeakMap<Exchange, string>();
   /** Lifecycle calls marked in flight in the inventory and not ended yet, by server (released if the bus detaches this observer). */
   readonly #marked = new Map<string, number>();
 
-  constructor(ledger: Ledger, inventory: Inventory, opts: RestObserverOptions) {
+  constructor(ledger: Ledger, inventory: InventoryWriter, opts: RestObserverOptions) {
     this.#ledger = ledger;
     this.#inventory = inventory;
     this.#opts = opts;
@@ -55,12 +55,12 @@ export class RestObserver {
     if (call === undefined) return;
     this.#lifecycleCalls.set(ex, call.serverId);
     this.#marked.set(call.serverId, (this.#marked.get(call.serverId) ?? 0) + 1);
-    this.#inventory.lifecycleCallStarted(call.serverId);
+    this.#inventory.apply({ kind: 'call_started', serverId: call.serverId });
   }
 
   /** Detached: the calls it marked will never be seen ending, so they must not keep explaining changes of their servers. */
   #releaseMarks(): void {
-    for (const [serverId, n] of this.#marked) for (let i = 0; i < n; i++) this.#inventory.lifecycleCallEnded(serverId, false);
+    for (const [serverId, n] of this.#marked) for (let i = 0; i < n; i++) this.#inventory.apply({ kind: 'call_ended', serverId, succeeded: false });
     this.#marked.clear();
   }
 
@@ -78,7 +78,7 @@ export class RestObserver {
       const n = this.#marked.get(serverId) ?? 0;
       if (n > 1) this.#marked.set(serverId, n - 1);
       else this.#marked.delete(serverId);
-      this.#inventory.lifecycleCallEnded(serverId, ex.outcome === 'ok' && ex.status >= 200 && ex.status < 300);
+      this.#inventory.apply({ kind: 'call_ended', serverId, succeeded: ex.outcome === 'ok' && ex.status >= 200 && ex.status < 300 });
     }
     const capture = this.#captures.get(ex);
     const body = capture?.json();
