@@ -11,7 +11,7 @@ import type { Correlator } from './correlator.ts';
 import type { MessageReader } from './read-messages.ts';
 import { headerValue } from './routes.ts';
 import type { Flow } from './session.ts';
-import { SseFeed } from './sse-feed.ts';
+import { SseFeed, type SseFeedSink, type SseProblem } from './sse-feed.ts';
 
 function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
@@ -22,8 +22,11 @@ function isJson(ex: Exchange): boolean {
   return typeof ct === 'string' && ct.toLowerCase().includes('json');
 }
 
-/** The bytes-to-events adapter of one exchange the correlator follows. Also its body tap. */
-export class ExchangeState implements ExchangeTap {
+/**
+ * The bytes-to-events adapter of one exchange the correlator follows. Also its body tap, and the sink of
+ * its SSE feed (so an SSE answer costs the feed and nothing else: no sink object, no closures).
+ */
+export class ExchangeState implements ExchangeTap, SseFeedSink {
   readonly #correlator: Correlator;
   readonly #flow: Flow;
   /** Largest MCP message read (`--body-capture-limit`). */
@@ -53,10 +56,7 @@ export class ExchangeState implements ExchangeTap {
     const correlator = this.#correlator;
     correlator.responseHead(this.#flow, ex.status, headerValue(ex.responseHeaders?.['mcp-session-id']), at);
     if (ex.stream === 'sse' && is2xx(ex.status)) {
-      this.#feed = new SseFeed(this.#limit, {
-        onEvent: (event, data) => this.#event(event, data),
-        onProblem: (problem) => correlator.responseRead(this.#flow, problem, performance.now()),
-      });
+      this.#feed = new SseFeed(this.#limit, this);
     } else if (this.#flow.route === 'streamable' && ex.method === 'POST' && isJson(ex)) {
       this.#json = new BodyReader(this.#limit, ex.responseHeaders?.['content-length']);
     }
@@ -92,9 +92,15 @@ export class ExchangeState implements ExchangeTap {
     if (read !== undefined) this.#correlator.requestRead(this.#flow, read, at);
   }
 
-  #event(event: string | undefined, data: Buffer): void {
+  /** An event of the SSE answer (its data valid during the call only). */
+  onEvent(event: string | undefined, data: Buffer): void {
     const at = performance.now();
     if (event === 'endpoint') this.#correlator.endpoint(this.#flow, data.toString('utf8'), at);
     else if (event === undefined || event === 'message') this.#correlator.responseRead(this.#flow, this.#read(data), at);
+  }
+
+  /** An SSE event that could not be read (over the bound, or cut by the stream's end). */
+  onProblem(problem: SseProblem): void {
+    this.#correlator.responseRead(this.#flow, problem, performance.now());
   }
 }
