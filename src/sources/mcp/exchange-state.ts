@@ -6,7 +6,7 @@
  * It keeps no session state: what the exchange means for its session is the correlator's.
  */
 import type { Exchange, ExchangeTap } from '../../observe/exchange.ts';
-import { BodyReader } from './body-reader.ts';
+import { type BodyRead, BodyReader } from './body-reader.ts';
 import type { Correlator } from './correlator.ts';
 import type { MessageReader } from './read-messages.ts';
 import { headerValue } from './routes.ts';
@@ -35,6 +35,8 @@ export class ExchangeState implements ExchangeTap, SseFeedSink {
   #reader: BodyReader | undefined;
   #feed: SseFeed | undefined = undefined;
   #json: BodyReader | undefined = undefined;
+  /** The JSON answer, read once complete; the correlator is told at the exchange's end. */
+  #jsonRead: BodyRead | undefined = undefined;
 
   /** @param read how bodies and event data are read (read-messages.ts: the scanner, the parser where it cannot decide). */
   constructor(correlator: Correlator, flow: Flow, ex: Exchange, limit: number, read: MessageReader) {
@@ -47,7 +49,11 @@ export class ExchangeState implements ExchangeTap, SseFeedSink {
 
   onRequestBody(chunk: Buffer): void {
     const reader = this.#reader;
-    if (reader?.push(chunk)) this.#readRequest(performance.now());
+    if (reader === undefined) return;
+    const read = reader.push(chunk, this.#read);
+    if (read === undefined) return;
+    this.#reader = undefined;
+    this.#correlator.requestRead(this.#flow, read, performance.now());
   }
 
   onResponseStart(ex: Exchange): void {
@@ -65,7 +71,11 @@ export class ExchangeState implements ExchangeTap, SseFeedSink {
   onResponseBody(chunk: Buffer): void {
     const feed = this.#feed;
     if (feed !== undefined) feed.push(chunk);
-    else this.#json?.push(chunk);
+    else if (this.#json !== undefined) {
+      // Read as soon as it is complete (from the chunk itself when it came whole), told at the end.
+      const read = this.#json.push(chunk, this.#read);
+      if (read !== undefined) this.#jsonRead = read;
+    }
   }
 
   onEnd(ex: Exchange): void {
@@ -74,7 +84,7 @@ export class ExchangeState implements ExchangeTap, SseFeedSink {
     this.#feed?.end();
     const json = this.#json;
     if (json !== undefined) {
-      const read = json.take(this.#read);
+      const read = this.#jsonRead ?? json.take(this.#read);
       if (read !== undefined) {
         const cut = ex.outcome !== 'ok' && typeof read !== 'string' && read.problem === 'not_json';
         this.#correlator.responseRead(this.#flow, cut ? 'stream_cut' : read, at);
