@@ -2,10 +2,13 @@
  * What observing one MCP `tools/call` over streamable HTTP costs, in process, without sockets: the
  * sidecar's observers wired as src/main.ts wires them, fed the exchanges of one session (initialize,
  * then calls) exactly as the proxy reports them to the observation bus, bodies included. Reports CPU ns per
- * call (median of rounds) and checks that every call was counted.
+ * call (median of rounds), the bytes allocated per call (V8's sampling heap profiler, objects already
+ * collected included: all of them, and those allocated under src/sources/mcp/ — the nearest src/ frame of
+ * each sample decides), and checks that every call was counted.
  *
  *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7]
  */
+import { Session } from 'node:inspector';
 import { Exchange } from '../../src/observe/exchange.ts';
 import { observationPath } from './wiring.ts';
 
@@ -41,23 +44,60 @@ const init = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolV
 exchange({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(init.length) }, init, sseHeaders(SESSION), 'event: message\ndata: {"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0}\n\n');
 
 let id = 1;
+/** One tools/call over streamable HTTP, its answer an SSE event. */
+function call(i: number): void {
+  const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"calc_add","arguments":{"a":${i},"b":1}}}`;
+  exchange(
+    { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': SESSION, 'mcp-protocol-version': '2025-06-18', 'content-length': String(body.length) },
+    body,
+    sseHeaders(),
+    `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
+  );
+  id++;
+}
+
 const results: number[] = [];
 for (let r = 0; r < rounds + 1; r++) {
   const c0 = process.cpuUsage();
-  for (let i = 0; i < calls; i++, id++) {
-    const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"calc_add","arguments":{"a":${i},"b":1}}}`;
-    exchange(
-      { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': SESSION, 'mcp-protocol-version': '2025-06-18', 'content-length': String(body.length) },
-      body,
-      sseHeaders(),
-      `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
-    );
-  }
+  for (let i = 0; i < calls; i++) call(i);
   const c1 = process.cpuUsage(c0);
   if (r > 0) results.push(((c1.user + c1.system) * 1000) / calls);
 }
 results.sort((a, b) => a - b);
+
+interface HeapNode {
+  readonly callFrame: { readonly url: string };
+  readonly selfSize: number;
+  readonly children: readonly HeapNode[];
+}
+/** Bytes allocated per call over `n` calls: in all, and with src/sources/mcp/ as the nearest src/ frame. */
+function allocated(n: number): { total: number; mcp: number } {
+  const session = new Session();
+  session.connect();
+  let head: HeapNode | undefined;
+  session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  for (let i = 0; i < n; i++) call(i);
+  session.post('HeapProfiler.stopSampling', (err, r) => {
+    if (err === null) head = r.profile.head;
+  });
+  session.disconnect();
+  const sum = { total: 0, mcp: 0 };
+  const walk = (node: HeapNode, inMcp: boolean): void => {
+    const url = node.callFrame.url;
+    const mcp = url.includes('/src/') ? url.includes('/src/sources/mcp/') : inMcp;
+    sum.total += node.selfSize;
+    if (mcp) sum.mcp += node.selfSize;
+    for (const child of node.children) walk(child, mcp);
+  };
+  if (head !== undefined) walk(head, false);
+  return { total: sum.total / n, mcp: sum.mcp / n };
+}
+const bytes = allocated(Math.min(calls, 20_000));
+
 const text = await scraper.scrape();
 const counted = Number(/^mcp_tool_invocations_total\{tool_id="calc_add",status="success"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
-console.log(`MCP tools/call over streamable HTTP: ${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per call (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)}); counted ${counted} of ${calls * (rounds + 1)}`);
+console.log(
+  `MCP tools/call over streamable HTTP: ${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per call (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)}); ` +
+    `${bytes.total.toFixed(0)} B allocated per call, ${bytes.mcp.toFixed(0)} B of them in sources/mcp; counted ${counted} of ${id - 1}`,
+);
 process.exit(0);

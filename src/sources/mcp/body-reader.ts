@@ -3,6 +3,9 @@
  * answer), read once. With a `Content-Length` the body is known to be complete as soon as its last byte
  * is copied, so it can be read before the response arrives; without one it is read when the caller knows
  * it is complete.
+ *
+ * A body that arrives whole in its first chunk (the usual POST: small, with a `Content-Length`) is read
+ * straight from that chunk, during the call that hands it over: it is never copied.
  */
 import { BodyCapture } from '../../observe/body-capture.ts';
 import type { ParsedMessages } from './jsonrpc.ts';
@@ -13,6 +16,7 @@ export type BodyRead = ParsedMessages | 'too_large' | 'empty';
 export class BodyReader {
   readonly #capture: BodyCapture;
   readonly #expected: number | undefined;
+  readonly #limit: number;
   #taken = false;
 
   /**
@@ -21,15 +25,25 @@ export class BodyReader {
    */
   constructor(limit: number, contentLength: string | string[] | undefined) {
     this.#capture = new BodyCapture(limit);
+    this.#limit = limit;
     const n = typeof contentLength === 'string' ? Number(contentLength) : NaN;
     this.#expected = Number.isSafeInteger(n) && n >= 0 ? n : undefined;
   }
 
-  /** Copies a chunk; true once the body is complete by its `Content-Length` (or too large to read). */
-  push(chunk: Buffer): boolean {
-    if (this.#taken) return false;
-    this.#capture.push(chunk);
-    return this.#capture.overflowed || (this.#expected !== undefined && this.#capture.size >= this.#expected);
+  /**
+   * Copies a chunk; once the body is complete by its `Content-Length` (or too large to read), reads it with
+   * `read` and returns what it gave (`undefined` until then, and after). A body whole in its first chunk is
+   * read from the chunk itself, not copied: the chunk is the caller's only until this returns.
+   */
+  push(chunk: Buffer, read: MessageReader): BodyRead | undefined {
+    if (this.#taken) return undefined;
+    const capture = this.#capture;
+    if (capture.size === 0 && chunk.length === this.#expected && chunk.length <= this.#limit) {
+      this.#taken = true;
+      return chunk.length === 0 ? 'empty' : read(chunk);
+    }
+    capture.push(chunk);
+    return capture.overflowed || (this.#expected !== undefined && capture.size >= this.#expected) ? this.take(read) : undefined;
   }
 
   /** True once the body has been read. */

@@ -6,12 +6,12 @@
  * It keeps no session state: what the exchange means for its session is the correlator's.
  */
 import type { Exchange, ExchangeTap } from '../../observe/exchange.ts';
-import { BodyReader } from './body-reader.ts';
+import { type BodyRead, BodyReader } from './body-reader.ts';
 import type { Correlator } from './correlator.ts';
 import type { MessageReader } from './read-messages.ts';
 import { headerValue } from './routes.ts';
 import type { Flow } from './session.ts';
-import { SseFeed } from './sse-feed.ts';
+import { SseFeed, type SseFeedSink, type SseProblem } from './sse-feed.ts';
 
 function is2xx(status: number): boolean {
   return status >= 200 && status < 300;
@@ -22,8 +22,11 @@ function isJson(ex: Exchange): boolean {
   return typeof ct === 'string' && ct.toLowerCase().includes('json');
 }
 
-/** The bytes-to-events adapter of one exchange the correlator follows. Also its body tap. */
-export class ExchangeState implements ExchangeTap {
+/**
+ * The bytes-to-events adapter of one exchange the correlator follows. Also its body tap, and the sink of
+ * its SSE feed (so an SSE answer costs the feed and nothing else: no sink object, no closures).
+ */
+export class ExchangeState implements ExchangeTap, SseFeedSink {
   readonly #correlator: Correlator;
   readonly #flow: Flow;
   /** Largest MCP message read (`--body-capture-limit`). */
@@ -32,6 +35,8 @@ export class ExchangeState implements ExchangeTap {
   #reader: BodyReader | undefined;
   #feed: SseFeed | undefined = undefined;
   #json: BodyReader | undefined = undefined;
+  /** The JSON answer, read once complete; the correlator is told at the exchange's end. */
+  #jsonRead: BodyRead | undefined = undefined;
 
   /** @param read how bodies and event data are read (read-messages.ts: the scanner, the parser where it cannot decide). */
   constructor(correlator: Correlator, flow: Flow, ex: Exchange, limit: number, read: MessageReader) {
@@ -44,7 +49,11 @@ export class ExchangeState implements ExchangeTap {
 
   onRequestBody(chunk: Buffer): void {
     const reader = this.#reader;
-    if (reader?.push(chunk)) this.#readRequest(performance.now());
+    if (reader === undefined) return;
+    const read = reader.push(chunk, this.#read);
+    if (read === undefined) return;
+    this.#reader = undefined;
+    this.#correlator.requestRead(this.#flow, read, performance.now());
   }
 
   onResponseStart(ex: Exchange): void {
@@ -53,10 +62,7 @@ export class ExchangeState implements ExchangeTap {
     const correlator = this.#correlator;
     correlator.responseHead(this.#flow, ex.status, headerValue(ex.responseHeaders?.['mcp-session-id']), at);
     if (ex.stream === 'sse' && is2xx(ex.status)) {
-      this.#feed = new SseFeed(this.#limit, {
-        onEvent: (event, data) => this.#event(event, data),
-        onProblem: (problem) => correlator.responseRead(this.#flow, problem, performance.now()),
-      });
+      this.#feed = new SseFeed(this.#limit, this);
     } else if (this.#flow.route === 'streamable' && ex.method === 'POST' && isJson(ex)) {
       this.#json = new BodyReader(this.#limit, ex.responseHeaders?.['content-length']);
     }
@@ -65,7 +71,11 @@ export class ExchangeState implements ExchangeTap {
   onResponseBody(chunk: Buffer): void {
     const feed = this.#feed;
     if (feed !== undefined) feed.push(chunk);
-    else this.#json?.push(chunk);
+    else if (this.#json !== undefined) {
+      // Read as soon as it is complete (from the chunk itself when it came whole), told at the end.
+      const read = this.#json.push(chunk, this.#read);
+      if (read !== undefined) this.#jsonRead = read;
+    }
   }
 
   onEnd(ex: Exchange): void {
@@ -74,7 +84,7 @@ export class ExchangeState implements ExchangeTap {
     this.#feed?.end();
     const json = this.#json;
     if (json !== undefined) {
-      const read = json.take(this.#read);
+      const read = this.#jsonRead ?? json.take(this.#read);
       if (read !== undefined) {
         const cut = ex.outcome !== 'ok' && typeof read !== 'string' && read.problem === 'not_json';
         this.#correlator.responseRead(this.#flow, cut ? 'stream_cut' : read, at);
@@ -92,9 +102,15 @@ export class ExchangeState implements ExchangeTap {
     if (read !== undefined) this.#correlator.requestRead(this.#flow, read, at);
   }
 
-  #event(event: string | undefined, data: Buffer): void {
+  /** An event of the SSE answer (its data valid during the call only). */
+  onEvent(event: string | undefined, data: Buffer): void {
     const at = performance.now();
     if (event === 'endpoint') this.#correlator.endpoint(this.#flow, data.toString('utf8'), at);
     else if (event === undefined || event === 'message') this.#correlator.responseRead(this.#flow, this.#read(data), at);
+  }
+
+  /** An SSE event that could not be read (over the bound, or cut by the stream's end). */
+  onProblem(problem: SseProblem): void {
+    this.#correlator.responseRead(this.#flow, problem, performance.now());
   }
 }
