@@ -56,7 +56,7 @@ describe('metric names in deploy/', () => {
     ]);
     sidecar = await startSidecar(composer.url, [
       '--upstream-token-file', join(dir, 'token'), '--poll-interval', '250ms', '--events-idle-timeout', '2s', '--max-label-values', '3',
-      '--mcp-pending-timeout', '300ms',
+      '--mcp-pending-timeout', '300ms', '--memory-limit', '1Gi',
     ]);
     await waitFor(async () => value(await scrape(sidecar.metricsUrl), 'sidecar_event_stream_connected') === 1, { what: 'the event stream to connect' });
     await runScriptedMix(sidecar.proxyUrl, composer.url);
