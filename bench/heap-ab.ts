@@ -31,7 +31,10 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const limits = values.limits.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const limits = values.limits
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 const methods = values.methods.split(',').map((s) => s.trim().toUpperCase()) as Array<'GET' | 'POST'>;
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
@@ -50,8 +53,25 @@ interface Running {
 async function startSidecar(entry: string, upstream: string, limit: string): Promise<Running> {
   const nodeFlags = limit.startsWith('node:') ? limit.slice(5).trim().split(/\s+/) : [];
   const memoryLimit = limit.startsWith('node:') ? 'none' : limit;
-  const args = ['--trace-gc', ...nodeFlags, entry, '--upstream', upstream, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', '--log-level', 'info', '--memory-limit', memoryLimit];
-  const child = pin ? spawn('taskset', ['-c', '1', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [
+    '--trace-gc',
+    ...nodeFlags,
+    entry,
+    '--upstream',
+    upstream,
+    '--listen',
+    '127.0.0.1:0',
+    '--metrics-listen',
+    '127.0.0.1:0',
+    '--no-metrics-auth',
+    '--log-level',
+    'info',
+    '--memory-limit',
+    memoryLimit,
+  ];
+  const child = pin
+    ? spawn('taskset', ['-c', '1', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the sidecar exited (${code})`)));
@@ -130,7 +150,9 @@ try {
 }
 
 const base = limits[0] as string;
-console.log('| method | --memory-limit | req/s | ÷ first (per round) | CPU µs/req | ÷ first | GC ms per 1k req | minor GCs per 1k | major GCs per 1k | VmHWM MiB |');
+console.log(
+  '| method | --memory-limit | req/s | ÷ first (per round) | CPU µs/req | ÷ first | GC ms per 1k req | minor GCs per 1k | major GCs per 1k | VmHWM MiB |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const method of methods) {
   const first = rows.get(`${method} ${base}`) ?? [];
@@ -138,6 +160,22 @@ for (const method of methods) {
     const xs = rows.get(`${method} ${limit}`) ?? [];
     const ratio = (f: (r: Row) => number) => spread(xs.map((x, i) => f(x) / f(first[i] as Row)));
     const col = (f: (r: Row) => number, d = 1) => fmt(spread(xs.map(f)), d);
-    console.log(`| ${method} | ${limit} | ${col((r) => r.rps, 0)} | ${limit === base ? '—' : fmt(ratio((r) => r.rps), 2)} | ${col((r) => r.cpuUsPerRequest)} | ${limit === base ? '—' : fmt(ratio((r) => r.cpuUsPerRequest), 2)} | ${col((r) => r.gcMsPer1k, 2)} | ${col((r) => r.minorPer1k, 2)} | ${col((r) => r.majorPer1k, 3)} | ${col((r) => r.hwmMiB, 0)} |`);
+    console.log(
+      `| ${method} | ${limit} | ${col((r) => r.rps, 0)} | ${
+        limit === base
+          ? '—'
+          : fmt(
+              ratio((r) => r.rps),
+              2,
+            )
+      } | ${col((r) => r.cpuUsPerRequest)} | ${
+        limit === base
+          ? '—'
+          : fmt(
+              ratio((r) => r.cpuUsPerRequest),
+              2,
+            )
+      } | ${col((r) => r.gcMsPer1k, 2)} | ${col((r) => r.minorPer1k, 2)} | ${col((r) => r.majorPer1k, 3)} | ${col((r) => r.hwmMiB, 0)} |`,
+    );
   }
 }

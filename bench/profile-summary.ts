@@ -34,7 +34,8 @@ for (const file of positionals) {
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i] as number, (self.get(p.samples[i] as number) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const key = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\/.*?\/(node_modules|src|bench|\.bench-build)\//, '$1/')}:${f.lineNumber + 1}`;
+  const key = (f: CallFrame) =>
+    `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\/.*?\/(node_modules|src|bench|\.bench-build)\//, '$1/')}:${f.lineNumber + 1}`;
   const selfBy = new Map<string, number>();
   const totalBy = new Map<string, number>();
   let busy = 0;
@@ -58,7 +59,10 @@ for (const file of positionals) {
   }
   const show = (title: string, m: Map<string, number>) => {
     console.log(`\n${title}`);
-    const rows = [...m.entries()].filter(([k]) => values.filter === undefined || k.includes(values.filter)).sort((a, b) => b[1] - a[1]).slice(0, top);
+    const rows = [...m.entries()]
+      .filter(([k]) => values.filter === undefined || k.includes(values.filter))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
     for (const [k, t] of rows) console.log(`${((t / busy) * 100).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms  ${k}`);
   };
   console.log(`${file}: ${(busy / 1000).toFixed(0)} ms busy`);

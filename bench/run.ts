@@ -77,8 +77,12 @@ ctx.log(
     ? `layout: load generators on CPU ${loadCpus}; upstream and proxy under test on CPU ${serverCpus} (taskset)`
     : `layout: not pinned (${HAS_TASKSET ? `${cores} core(s)` : 'taskset missing'})`,
 );
-ctx.log(`load generator: ${LOAD_TOOL}${LOAD_TOOL === 'wrk' ? '' : ' (wrk is not installed)'}; nginx: ${nginxBin === undefined ? 'NOT INSTALLED (no nginx baseline; Node upstream)' : machine.nginx}`);
-ctx.log(`sidecar: ${ctx.sidecarEntry.slice(ROOT.length)}${values['from-source'] === true ? ' (type stripping: about 30 MB more RSS than the build)' : ' (built from src/ for this run, as the package ships it)'}`);
+ctx.log(
+  `load generator: ${LOAD_TOOL}${LOAD_TOOL === 'wrk' ? '' : ' (wrk is not installed)'}; nginx: ${nginxBin === undefined ? 'NOT INSTALLED (no nginx baseline; Node upstream)' : machine.nginx}`,
+);
+ctx.log(
+  `sidecar: ${ctx.sidecarEntry.slice(ROOT.length)}${values['from-source'] === true ? ' (type stripping: about 30 MB more RSS than the build)' : ' (built from src/ for this run, as the package ships it)'}`,
+);
 if (quick) ctx.log('--quick: short runs, one round; figures are indicative only');
 
 const results: BenchResults = {
@@ -118,5 +122,8 @@ for (const s of only) {
 }
 results.load.end = load1();
 process.stdout.write(printReport(results));
-const file = writeResults(results, SCENARIOS.every((x) => only.includes(x)));
+const file = writeResults(
+  results,
+  SCENARIOS.every((x) => only.includes(x)),
+);
 ctx.log(`\nresults: ${file}`);

@@ -45,9 +45,7 @@ export interface Conflict {
 }
 
 export function toolEntries(servers: readonly ComposedServer[]): ToolEntry[] {
-  return servers.flatMap((s) =>
-    s.inventory.tools.map((tool) => ({ serverId: s.id, tool, mcpName: `${s.id}_${tool.name}`, restId: `${s.id}.${tool.name}` })),
-  );
+  return servers.flatMap((s) => s.inventory.tools.map((tool) => ({ serverId: s.id, tool, mcpName: `${s.id}_${tool.name}`, restId: `${s.id}.${tool.name}` })));
 }
 
 export function promptEntries(servers: readonly ComposedServer[]): PromptEntry[] {
@@ -130,9 +128,14 @@ export function countsOf(inv: Inventory): Counts {
 }
 
 export function totals(servers: readonly ComposedServer[]): Counts {
-  return servers.map((s) => countsOf(s.inventory)).reduce((a, c) => ({
-    tools: a.tools + c.tools,
-    prompts: a.prompts + c.prompts,
-    resources: a.resources + c.resources,
-  }), { tools: 0, prompts: 0, resources: 0 });
+  return servers
+    .map((s) => countsOf(s.inventory))
+    .reduce(
+      (a, c) => ({
+        tools: a.tools + c.tools,
+        prompts: a.prompts + c.prompts,
+        resources: a.resources + c.resources,
+      }),
+      { tools: 0, prompts: 0, resources: 0 },
+    );
 }

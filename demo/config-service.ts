@@ -23,7 +23,9 @@ export interface ConfigServiceDeps {
 }
 
 export type ReloadResult = { readonly ok: true; readonly reloadedAt: Date } | { readonly ok: false; readonly message: string };
-export type ReplaceResult = { readonly ok: true; readonly config: ComposerConfig } | { readonly ok: false; readonly message: string; readonly errors: readonly string[] };
+export type ReplaceResult =
+  | { readonly ok: true; readonly config: ComposerConfig }
+  | { readonly ok: false; readonly message: string; readonly errors: readonly string[] };
 
 /** Debounce of file-watch notifications (editors write in several steps), in ms. */
 const WATCH_DEBOUNCE_MS = 100;

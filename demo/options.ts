@@ -145,7 +145,7 @@ export function parseOptions(argv: readonly string[]): ParseResult {
   try {
     ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? 'invalid arguments' : 'invalid arguments';
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? 'invalid arguments') : 'invalid arguments';
     throw new UsageError(message);
   }
   if (values.help === true) return { help: true };

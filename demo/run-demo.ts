@@ -40,7 +40,13 @@ function parse(argv: string[]): RunOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { duration: { type: 'string' }, servers: { type: 'string' }, rate: { type: 'string' }, 'crash-every': { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      duration: { type: 'string' },
+      servers: { type: 'string' },
+      rate: { type: 'string' },
+      'crash-every': { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help === true) return 'help';
   const num = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
@@ -128,10 +134,16 @@ function ms(seconds: number | null): string {
 /** The summary as a few lines of text. */
 function summaryLines(s: DemoSummary): string[] {
   const width = Math.max(4, ...s.tools.map((t) => t.name.length));
-  const lines = ['what the sidecar measured (from its /status.json):', `  ${'tool'.padEnd(width)}  ${'calls'.padStart(6)}  ${'errors'.padStart(7)}  p95 (5 min)`];
-  for (const t of s.tools) lines.push(`  ${t.name.padEnd(width)}  ${String(t.calls).padStart(6)}  ${`${t.errorPct.toFixed(1)} %`.padStart(7)}  ${ms(t.p95Seconds)}`);
+  const lines = [
+    'what the sidecar measured (from its /status.json):',
+    `  ${'tool'.padEnd(width)}  ${'calls'.padStart(6)}  ${'errors'.padStart(7)}  p95 (5 min)`,
+  ];
+  for (const t of s.tools)
+    lines.push(`  ${t.name.padEnd(width)}  ${String(t.calls).padStart(6)}  ${`${t.errorPct.toFixed(1)} %`.padStart(7)}  ${ms(t.p95Seconds)}`);
   if (s.tools.length === 0) lines.push('  (no tool call yet)');
-  const by = Object.entries(s.crashesByServer).map(([id, n]) => `${id} ${n}`).join(', ');
+  const by = Object.entries(s.crashesByServer)
+    .map(([id, n]) => `${id} ${n}`)
+    .join(', ');
   lines.push(`  crashes seen: ${s.crashes}${by === '' ? '' : ` (${by})`}`);
   return lines;
 }
@@ -171,18 +183,32 @@ export async function runDemo(argv: string[]): Promise<number> {
   let poller: NodeJS.Timeout | undefined;
   let code = 0;
   try {
-    const composer = spawnGroup('demo composer', process.execPath, [COMPOSER_CLI, '--port', '0', '--servers', String(opts.servers), '--exit-on-stdin-close'], { stdinPipe: true });
+    const composer = spawnGroup('demo composer', process.execPath, [COMPOSER_CLI, '--port', '0', '--servers', String(opts.servers), '--exit-on-stdin-close'], {
+      stdinPipe: true,
+    });
     started.push(composer);
     pids.add(composer.pid);
     const composerUrl = String((await waitForJsonLine(composer, (m) => m.event === 'listening', READY_TIMEOUT_MS)).url);
     for (const pid of await childPids(composerUrl)) pids.add(pid);
 
     const sidecar = spawnGroup('sidecar', process.execPath, [
-      SIDECAR_CLI, '--upstream', composerUrl, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--metrics-token-file', tokenFile,
+      SIDECAR_CLI,
+      '--upstream',
+      composerUrl,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-listen',
+      '127.0.0.1:0',
+      '--metrics-token-file',
+      tokenFile,
     ]);
     started.push(sidecar);
     pids.add(sidecar.pid);
-    const ready = await waitForJsonLine(sidecar, (m) => m.event === 'listening' && typeof m.proxy === 'string' && typeof m.metrics === 'string', READY_TIMEOUT_MS);
+    const ready = await waitForJsonLine(
+      sidecar,
+      (m) => m.event === 'listening' && typeof m.proxy === 'string' && typeof m.metrics === 'string',
+      READY_TIMEOUT_MS,
+    );
     const proxy = String(ready.proxy);
     const metrics = String(ready.metrics);
     const statusPage = typeof ready.status === 'string' ? ready.status : metrics.replace(/\/metrics$/, '/status');
@@ -226,7 +252,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     const summary = await measured(`${statusPage}.json`, token);
     say(`stopping (${why}): ${traffic.stats.requests} requests, ${traffic.stats.errors} errors, ${traffic.stats.crashes} crashes`);
     const composerFamilies = served.filter((n) => n.startsWith('mcp_'));
-    say(`the sidecar served ${served.length} metric families, ${composerFamilies.length} of them the composer's${composerFamilies.length > 0 ? `: ${composerFamilies.join(', ')}` : ''}`);
+    say(
+      `the sidecar served ${served.length} metric families, ${composerFamilies.length} of them the composer's${composerFamilies.length > 0 ? `: ${composerFamilies.join(', ')}` : ''}`,
+    );
     if (summary === undefined) say('what the sidecar measured: its /status.json did not answer');
     else {
       for (const line of summaryLines(summary)) say(line);
@@ -244,7 +272,16 @@ export async function runDemo(argv: string[]): Promise<number> {
     await rm(dir, { recursive: true, force: true });
   }
   const alive = [...pids].filter(isAlive);
-  say(JSON.stringify({ event: 'demo.stopped', pids: [...pids], alive, requests: traffic?.stats.requests ?? 0, errors: traffic?.stats.errors ?? 0, crashes: traffic?.stats.crashes ?? 0 }));
+  say(
+    JSON.stringify({
+      event: 'demo.stopped',
+      pids: [...pids],
+      alive,
+      requests: traffic?.stats.requests ?? 0,
+      errors: traffic?.stats.errors ?? 0,
+      crashes: traffic?.stats.crashes ?? 0,
+    }),
+  );
   if (alive.length > 0) {
     process.stderr.write(`demo: processes still alive after teardown: ${alive.join(', ')}\n`);
     return 1;

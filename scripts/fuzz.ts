@@ -35,5 +35,15 @@ for (const t of targets) {
 const total = results.reduce((a, r) => a + r.cases, 0);
 const crashes = results.reduce((a, r) => a + r.crashes, 0);
 const violations = results.reduce((a, r) => a + r.violations, 0);
-console.log(JSON.stringify({ event: 'fuzz_summary', seed, targets: results.length, cases: total, crashes, violations, perTarget: Object.fromEntries(results.map((r) => [r.name, r.cases])) }));
+console.log(
+  JSON.stringify({
+    event: 'fuzz_summary',
+    seed,
+    targets: results.length,
+    cases: total,
+    crashes,
+    violations,
+    perTarget: Object.fromEntries(results.map((r) => [r.name, r.cases])),
+  }),
+);
 process.exitCode = crashes + violations === 0 ? 0 : 1;

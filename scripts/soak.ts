@@ -48,13 +48,20 @@ if (!(minutes > 0) || !(intervalMs > 0)) throw new Error('--minutes and --interv
 const manifest = manifestMemory();
 const limitSetting = values['memory-limit'] === undefined ? { kind: 'bytes' as const, bytes: manifest.limitBytes } : parseMemoryLimit(values['memory-limit']);
 if (limitSetting.kind === 'auto') throw new Error('--memory-limit: give a size or none');
-const budget: MemoryBudget | undefined = limitSetting.kind === 'none' ? undefined : deriveBudget(limitSetting.bytes, values['memory-limit'] === undefined ? `the manifest's ${manifest.limit}` : '--memory-limit');
+const budget: MemoryBudget | undefined =
+  limitSetting.kind === 'none'
+    ? undefined
+    : deriveBudget(limitSetting.bytes, values['memory-limit'] === undefined ? `the manifest's ${manifest.limit}` : '--memory-limit');
 
 /** The sidecar compiled as the image runs it; its own folder at the top, so that ../package.json resolves. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILD_DIR = join(ROOT, '.soak-build');
 rmSync(BUILD_DIR, { recursive: true, force: true });
-const build = spawnSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, encoding: 'utf8' });
+const build = spawnSync(
+  join(ROOT, 'node_modules/.bin/tsc'),
+  ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false'],
+  { cwd: ROOT, encoding: 'utf8' },
+);
 if (build.status !== 0) throw new Error(`building the sidecar failed: ${build.stdout}${build.stderr}`);
 
 const TOKEN = 'soak-composer-token';
@@ -90,15 +97,24 @@ const child = fork(
   fileURLToPath(new URL('./lib/sidecar-child.js', import.meta.url)),
   [
     BUILD_DIR,
-    '--upstream', composer.url,
-    '--listen', '127.0.0.1:0',
-    '--metrics-listen', '127.0.0.1:0',
-    '--metrics-token', METRICS_TOKEN,
-    '--upstream-token-file', tokenFile,
-    '--max-label-values', String(maxLabelValues),
-    '--mcp-pending-timeout', '20s',
-    '--mcp-session-idle-timeout', '20s',
-    '--log-level', 'info',
+    '--upstream',
+    composer.url,
+    '--listen',
+    '127.0.0.1:0',
+    '--metrics-listen',
+    '127.0.0.1:0',
+    '--metrics-token',
+    METRICS_TOKEN,
+    '--upstream-token-file',
+    tokenFile,
+    '--max-label-values',
+    String(maxLabelValues),
+    '--mcp-pending-timeout',
+    '20s',
+    '--mcp-session-idle-timeout',
+    '20s',
+    '--log-level',
+    'info',
   ],
   { execArgv: ['--expose-gc', ...v8Flags], stdio: ['ignore', openSync(logFile, 'a'), 'inherit', 'ipc'] },
 );
@@ -155,7 +171,10 @@ console.log(line('start', start, 0));
 const stop = new AbortController();
 const stats = { actions: {} as Record<string, number>, failures: {} as Record<string, number> };
 const actionsDone = (): number => Object.values(stats.actions).reduce((a, b) => a + b, 0);
-const traffic = runMixedTraffic({ proxyUrl: ready.proxyUrl, token: TOKEN, concurrency: Number(values.concurrency), signal: stop.signal, seed: Number(values.seed) }, stats);
+const traffic = runMixedTraffic(
+  { proxyUrl: ready.proxyUrl, token: TOKEN, concurrency: Number(values.concurrency), signal: stop.signal, seed: Number(values.seed) },
+  stats,
+);
 const began = Date.now();
 const samples: Array<{ at: number; memory: Memory; series: SeriesReport }> = [];
 let peak = { openStreams: 0, sessionsActive: 0, pendingRequests: 0 };
@@ -165,7 +184,11 @@ for (let next = intervalMs; next <= minutes * 60_000; next += intervalMs) {
     await new Promise((r) => setTimeout(r, Math.min(5000, next - (Date.now() - began))));
     peakRss = Math.max(peakRss, procMemory(pid).rss);
     const s = seriesReport(await scrapeText(ready.metricsUrl, METRICS_TOKEN));
-    peak = { openStreams: Math.max(peak.openStreams, s.openStreams), sessionsActive: Math.max(peak.sessionsActive, s.sessionsActive), pendingRequests: Math.max(peak.pendingRequests, s.pendingRequests) };
+    peak = {
+      openStreams: Math.max(peak.openStreams, s.openStreams),
+      sessionsActive: Math.max(peak.sessionsActive, s.sessionsActive),
+      pendingRequests: Math.max(peak.pendingRequests, s.pendingRequests),
+    };
   }
   const s = await sample();
   samples.push({ at: Date.now() - began, ...s });
@@ -187,7 +210,9 @@ const finalMemory = procMemory(pid);
 peakRss = Math.max(peakRss, finalMemory.rss, start.memory.rss, end.memory.rss, ...samples.map((x) => x.memory.rss));
 const limitBytes = budget?.limitBytes ?? manifest.limitBytes;
 const share = (n: number): string => `${((n / limitBytes) * 100).toFixed(0)} %`;
-console.log(`peak RSS ${mb(peakRss)} MiB (${share(peakRss)} of ${formatMiB(limitBytes)}); VmHWM ${mb(finalMemory.hwm)} MiB (${share(finalMemory.hwm)}); manifest: request ${manifest.request}, limit ${manifest.limit}`);
+console.log(
+  `peak RSS ${mb(peakRss)} MiB (${share(peakRss)} of ${formatMiB(limitBytes)}); VmHWM ${mb(finalMemory.hwm)} MiB (${share(finalMemory.hwm)}); manifest: request ${manifest.request}, limit ${manifest.limit}`,
+);
 
 const overBound = Object.entries(rest.maxLabelValues).filter(([, v]) => v.values > maxLabelValues + 1);
 const checks = {
@@ -200,26 +225,35 @@ const checks = {
 };
 const first = samples[0];
 const last = samples.at(-1);
-console.log(JSON.stringify({
-  event: 'soak_summary',
-  minutes,
-  actions: stats.actions,
-  actionFailures: stats.failures,
-  requests: end.series.requests,
-  peak,
-  memoryLimit: { manifest: manifest.limit, manifestRequest: manifest.request, measuredAgainst: formatMiB(limitBytes), v8Flags, heapSizeLimitMiB: mb(ready.heapSizeLimit) },
-  peakRssMiB: mb(peakRss),
-  vmHwmMiB: mb(finalMemory.hwm),
-  peakShareOfLimit: Number((Math.max(peakRss, finalMemory.hwm) / limitBytes).toFixed(3)),
-  memoryMB: {
-    start: { rss: mb(start.memory.rss), heap: mb(start.memory.heapUsed), heapAfterGc: mb(start.memory.heapAfterGc) },
-    afterFirstInterval: first === undefined ? undefined : { rss: mb(first.memory.rss), heap: mb(first.memory.heapUsed), heapAfterGc: mb(first.memory.heapAfterGc) },
-    lastInterval: last === undefined ? undefined : { rss: mb(last.memory.rss), heap: mb(last.memory.heapUsed), heapAfterGc: mb(last.memory.heapAfterGc) },
-    atRest: { rss: mb(end.memory.rss), heap: mb(end.memory.heapUsed), heapAfterGc: mb(end.memory.heapAfterGc) },
-  },
-  series: { total: end.series.total, perFamily: end.series.perFamily, labelOverflows: end.series.labelOverflows, overBound },
-  checks,
-}));
+console.log(
+  JSON.stringify({
+    event: 'soak_summary',
+    minutes,
+    actions: stats.actions,
+    actionFailures: stats.failures,
+    requests: end.series.requests,
+    peak,
+    memoryLimit: {
+      manifest: manifest.limit,
+      manifestRequest: manifest.request,
+      measuredAgainst: formatMiB(limitBytes),
+      v8Flags,
+      heapSizeLimitMiB: mb(ready.heapSizeLimit),
+    },
+    peakRssMiB: mb(peakRss),
+    vmHwmMiB: mb(finalMemory.hwm),
+    peakShareOfLimit: Number((Math.max(peakRss, finalMemory.hwm) / limitBytes).toFixed(3)),
+    memoryMB: {
+      start: { rss: mb(start.memory.rss), heap: mb(start.memory.heapUsed), heapAfterGc: mb(start.memory.heapAfterGc) },
+      afterFirstInterval:
+        first === undefined ? undefined : { rss: mb(first.memory.rss), heap: mb(first.memory.heapUsed), heapAfterGc: mb(first.memory.heapAfterGc) },
+      lastInterval: last === undefined ? undefined : { rss: mb(last.memory.rss), heap: mb(last.memory.heapUsed), heapAfterGc: mb(last.memory.heapAfterGc) },
+      atRest: { rss: mb(end.memory.rss), heap: mb(end.memory.heapUsed), heapAfterGc: mb(end.memory.heapAfterGc) },
+    },
+    series: { total: end.series.total, perFamily: end.series.perFamily, labelOverflows: end.series.labelOverflows, overBound },
+    checks,
+  }),
+);
 child.send({ type: 'stop' });
 const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))]);
 if (code === 'timeout') child.kill('SIGKILL');

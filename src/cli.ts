@@ -31,7 +31,10 @@ function restartWithHeapFlags(plan: Extract<MemoryPlan, { action: 'restart' }>):
   const script = process.argv[1];
   if (script === undefined) return 'no script path to start again';
   try {
-    process.execve(process.execPath, [process.execPath, ...plan.flags, ...process.execArgv, script, ...process.argv.slice(2)], { ...process.env, [HEAP_FLAGS_ENV]: plan.flags.join(' ') });
+    process.execve(process.execPath, [process.execPath, ...plan.flags, ...process.execArgv, script, ...process.argv.slice(2)], {
+      ...process.env,
+      [HEAP_FLAGS_ENV]: plan.flags.join(' '),
+    });
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
@@ -41,23 +44,54 @@ function restartWithHeapFlags(plan: Extract<MemoryPlan, { action: 'restart' }>):
 function logMemoryBudget(logger: Logger, plan: MemoryPlan, restartFailure: string | undefined): void {
   const heapSizeLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
   if (plan.action === 'none') {
-    logger.debug({ event: 'memory_budget', limit: 'none', heapSizeLimitMiB }, `no memory limit (--memory-limit none, or no cgroup limit): V8's default heap (limit ${heapSizeLimitMiB} MiB)`);
+    logger.debug(
+      { event: 'memory_budget', limit: 'none', heapSizeLimitMiB },
+      `no memory limit (--memory-limit none, or no cgroup limit): V8's default heap (limit ${heapSizeLimitMiB} MiB)`,
+    );
     return;
   }
   const b = plan.budget;
-  const fields = { event: 'memory_budget', limit: formatMiB(b.limitBytes), limitBytes: b.limitBytes, source: b.source, oldSpaceMiB: b.oldSpaceMiB, semiSpaceMiB: b.semiSpaceMiB, heapLimitMiB: b.heapLimitMiB, heapSizeLimitMiB, flags: plan.flags, runtimeFlags: budgetRuntimeFlags(plan) };
+  const fields = {
+    event: 'memory_budget',
+    limit: formatMiB(b.limitBytes),
+    limitBytes: b.limitBytes,
+    source: b.source,
+    oldSpaceMiB: b.oldSpaceMiB,
+    semiSpaceMiB: b.semiSpaceMiB,
+    heapLimitMiB: b.heapLimitMiB,
+    heapSizeLimitMiB,
+    flags: plan.flags,
+    runtimeFlags: budgetRuntimeFlags(plan),
+  };
   if (plan.action === 'applied') {
-    logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): V8 heap ${b.heapLimitMiB} MiB (old space ${b.oldSpaceMiB} MiB, semi-space ${b.semiSpaceMiB} MiB, growing factor 2); heap_size_limit ${heapSizeLimitMiB} MiB`);
+    logger.info(
+      fields,
+      `memory limit ${formatMiB(b.limitBytes)} (${b.source}): V8 heap ${b.heapLimitMiB} MiB (old space ${b.oldSpaceMiB} MiB, semi-space ${b.semiSpaceMiB} MiB, growing factor 2); heap_size_limit ${heapSizeLimitMiB} MiB`,
+    );
   } else if (plan.action === 'operator') {
-    logger.info(fields, `memory limit ${formatMiB(b.limitBytes)} (${b.source}): heap flags set by the operator (${plan.flags.join(' ')}) are kept; heap_size_limit ${heapSizeLimitMiB} MiB`);
+    logger.info(
+      fields,
+      `memory limit ${formatMiB(b.limitBytes)} (${b.source}): heap flags set by the operator (${plan.flags.join(' ')}) are kept; heap_size_limit ${heapSizeLimitMiB} MiB`,
+    );
   } else {
-    logger.warn({ ...fields, reason: restartFailure }, `memory limit ${formatMiB(b.limitBytes)} (${b.source}) not applied (${restartFailure}): start Node with ${plan.flags.join(' ')}; heap_size_limit ${heapSizeLimitMiB} MiB`);
+    logger.warn(
+      { ...fields, reason: restartFailure },
+      `memory limit ${formatMiB(b.limitBytes)} (${b.source}) not applied (${restartFailure}): start Node with ${plan.flags.join(' ')}; heap_size_limit ${heapSizeLimitMiB} MiB`,
+    );
   }
 }
 
 function installCrashHandlers(logger: Logger): void {
   const die = (kind: string) => (err: unknown) => {
-    logger.fatal({ event: 'crash', kind, code: ErrorCodes.SIDECAR_E_INTERNAL, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'uncaught error: exiting');
+    logger.fatal(
+      {
+        event: 'crash',
+        kind,
+        code: ErrorCodes.SIDECAR_E_INTERNAL,
+        err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err),
+      },
+      'uncaught error: exiting',
+    );
     flushLogger(logger);
     process.exit(ExitCodes.FAILURE);
   };
@@ -136,7 +170,10 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
     if (config.metricsTls?.clientCa !== undefined) {
       logger.warn({ event: 'metrics_auth_disabled' }, 'metrics bearer token is OFF (--no-metrics-auth): /metrics is protected by client certificates only');
     } else {
-      logger.warn({ event: 'metrics_auth_disabled' }, 'metrics authentication is OFF (--no-metrics-auth): anyone who reaches the metrics port can read /metrics');
+      logger.warn(
+        { event: 'metrics_auth_disabled' },
+        'metrics authentication is OFF (--no-metrics-auth): anyone who reaches the metrics port can read /metrics',
+      );
     }
   }
   let sidecar: Sidecar;

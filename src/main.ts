@@ -112,7 +112,9 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const traced = tracing;
   // Exemplars link measurements to spans: only with tracing, and not with OTEL_METRICS_EXEMPLAR_FILTER=always_off.
   const exemplars =
-    traced !== undefined && otel.exemplarFilter !== 'always_off' ? new Exemplars({ filter: otel.exemplarFilter, contextOf: (origin) => traced.contextOf(origin) }) : undefined;
+    traced !== undefined && otel.exemplarFilter !== 'always_off'
+      ? new Exemplars({ filter: otel.exemplarFilter, contextOf: (origin) => traced.contextOf(origin) })
+      : undefined;
   const conflicts = new ExpositionConflicts(logger);
   const scraper = new PrometheusScraper({ exemplars, onConflict: conflicts.report });
   const readers: IMetricReader[] = [scraper.reader];
@@ -176,7 +178,8 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     config.metricsTls === undefined
       ? undefined
       : new TlsFiles(config.metricsTls, DEFAULT_CHECK_EVERY_MS, (event, detail) => {
-          if (event === 'reloaded') logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
+          if (event === 'reloaded')
+            logger.info({ event: 'metrics_tls_reloaded', file: detail }, 'metrics port certificate files changed: new certificate in use');
           else logger.error({ event: 'metrics_tls_invalid', detail }, 'metrics port certificate files unusable: keeping the previous certificate');
         });
   const admin = createAdminServer({
@@ -231,7 +234,15 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
   const proxyUrl = urlOf(proxyAddress);
   const metricsUrl = `${urlOf(metricsAddress, tls === undefined ? 'http' : 'https')}/metrics`;
   logger.info(
-    { event: 'listening', proxy: proxyUrl, metrics: metricsUrl, status: metricsUrl.replace(/\/metrics$/, '/status'), upstream: config.upstream.origin, metricsAuth: config.metricsAuth.kind === 'none' ? 'none' : 'bearer', metricsTls: tls === undefined ? 'off' : tls.paths.clientCa === undefined ? 'on' : 'client_certificates' },
+    {
+      event: 'listening',
+      proxy: proxyUrl,
+      metrics: metricsUrl,
+      status: metricsUrl.replace(/\/metrics$/, '/status'),
+      upstream: config.upstream.origin,
+      metricsAuth: config.metricsAuth.kind === 'none' ? 'none' : 'bearer',
+      metricsTls: tls === undefined ? 'off' : tls.paths.clientCa === undefined ? 'on' : 'client_certificates',
+    },
     `proxying ${proxyUrl} -> ${config.upstream.origin}; metrics on ${metricsUrl}`,
   );
 

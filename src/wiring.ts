@@ -77,13 +77,20 @@ export function wireSources(
   const ledger = new Ledger(status === undefined ? recorder : status.tee(recorder));
   registerKnownValues(instruments, inventory, recorder, { mcpPathPrefix: config.mcpPathPrefix });
   observeInventory(instruments, inventory);
-  const upstreamToken = config.upstreamTokenFile === undefined ? undefined : new SecretFile(config.upstreamTokenFile, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'upstream_token'));
+  const upstreamToken =
+    config.upstreamTokenFile === undefined
+      ? undefined
+      : new SecretFile(config.upstreamTokenFile, DEFAULT_CHECK_EVERY_MS, secretListener(logger, 'upstream_token'));
   const token = upstreamToken === undefined ? {} : { token: () => upstreamToken.value() };
 
   // Proxied REST exchanges: facts to the ledger, lifecycle calls in flight to the inventory.
   const restObserver = new RestObserver(ledger, inventory, {
     captureLimit: config.bodyCaptureLimit,
-    userId: { source: config.userIdSource, header: config.userIdHeader, ids: config.userIdKeyFile === undefined ? SecretIds.random() : new SecretIds(readKeyFile(config.userIdKeyFile)) },
+    userId: {
+      source: config.userIdSource,
+      header: config.userIdHeader,
+      ids: config.userIdKeyFile === undefined ? SecretIds.random() : new SecretIds(readKeyFile(config.userIdKeyFile)),
+    },
   });
   // MCP-native inventory (without REST): one for the process, so what it learned (clients' listings, a
   // broadcasting upstream) outlives re-detection.
@@ -93,8 +100,13 @@ export function wireSources(
       ? undefined
       : new McpInventory(
           {
-            origin: config.upstream, pathPrefix: config.mcpPathPrefix, mode: config.mcpInventory, separator: config.serverIdSeparator,
-            intervalMs: config.pollIntervalMs, timeoutMs: config.pollTimeoutMs, ...token,
+            origin: config.upstream,
+            pathPrefix: config.mcpPathPrefix,
+            mode: config.mcpInventory,
+            separator: config.serverIdSeparator,
+            intervalMs: config.pollIntervalMs,
+            timeoutMs: config.pollTimeoutMs,
+            ...token,
             clientSessions: () => mcpTap.sessionsActive('sse') + mcpTap.sessionsActive('streamable_http'),
             onOwnResponse: () => ownResponses.add(1),
           },
@@ -152,7 +164,11 @@ export function wireSources(
         ...token,
       },
       {
-        ledger, inventory, metrics, logger, reread: () => selector.reread(),
+        ledger,
+        inventory,
+        metrics,
+        logger,
+        reread: () => selector.reread(),
         // Worded from the detected surfaces, as `sources_detected` is, so that the two lines agree.
         withoutStream: () => lifecycleWithoutStream(selector.surfaces),
       },

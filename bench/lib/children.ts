@@ -61,7 +61,15 @@ export interface McpLoadResult {
 
 export async function runMcpLoad(
   cpus: string | undefined,
-  spec: { baseUrl: string; kind: 'streamable_http' | 'sse'; clients: number; seconds: number; warmupSeconds: number; tool?: string; args?: Record<string, unknown> },
+  spec: {
+    baseUrl: string;
+    kind: 'streamable_http' | 'sse';
+    clients: number;
+    seconds: number;
+    warmupSeconds: number;
+    tool?: string;
+    args?: Record<string, unknown>;
+  },
 ): Promise<McpLoadResult> {
   const child = spawnPinned(cpus, process.execPath, [script('mcp.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
   return lastJson<McpLoadResult>(await runToEnd(child, 'MCP load'));
@@ -92,11 +100,16 @@ export function startSseLoad(cpus: string | undefined, spec: { baseUrl: string; 
     child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
     child.once('exit', (code) => (code === 0 ? resolve(lastJson<SseLoadResult>(out)) : reject(new Error(`SSE load exited with ${code}: ${err.slice(-600)}`))));
   });
-  const open = waitForLine(child, (l) => {
-    out += `${l}\n`;
-    const j = jsonLine(l);
-    return j !== undefined && 'open' in j ? { open: Number(j['open']), failed: Number(j['failed']) } : undefined;
-  }, 'SSE load', 120_000);
+  const open = waitForLine(
+    child,
+    (l) => {
+      out += `${l}\n`;
+      const j = jsonLine(l);
+      return j !== undefined && 'open' in j ? { open: Number(j['open']), failed: Number(j['failed']) } : undefined;
+    },
+    'SSE load',
+    120_000,
+  );
   void open.then(() => child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8'))));
   return { open, done, child };
 }

@@ -47,7 +47,11 @@ export async function startUpstream(ctx: BenchContext, needEcho = false): Promis
 }
 
 /** Measures `run` with the CPU time of `pids` and the foreign share of the server core. */
-export async function measured<T>(ctx: BenchContext, pids: readonly number[], run: () => Promise<T>): Promise<{ result: T; cpuUs: Map<number, number>; foreignShare: number; load1: number }> {
+export async function measured<T>(
+  ctx: BenchContext,
+  pids: readonly number[],
+  run: () => Promise<T>,
+): Promise<{ result: T; cpuUs: Map<number, number>; foreignShare: number; load1: number }> {
   const watch = watchRun(pids, ctx.serverCores, CLK_TCK);
   const result = await run();
   return { result, ...watch.end() };
@@ -70,7 +74,9 @@ export async function startTracedVariants(ctx: BenchContext, upstream: string): 
   const variants: Target[] = [];
   try {
     for (const variant of names) {
-      variants.push(await startSidecar({ entry: ctx.sidecarEntry, upstream, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags, variant, otlpSink: sink.url }));
+      variants.push(
+        await startSidecar({ entry: ctx.sidecarEntry, upstream, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags, variant, otlpSink: sink.url }),
+      );
     }
   } catch (err) {
     for (const t of variants) await t.stop().catch(() => undefined);

@@ -70,10 +70,7 @@ function wrkPostScript(body: string): string {
   if (postScript === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
     postScript = join(dir, 'post.lua');
-    writeFileSync(
-      postScript,
-      `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/octet-stream"\n`,
-    );
+    writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
   }
   return postScript;
 }

@@ -29,7 +29,8 @@ const ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so';
 export const COMPOSER_ANSWERS: Readonly<Record<string, string>> = {
   '/api/v1/health': '{"status":"healthy"}',
   '/api/v1/version': '{"version":"bench","platform":"linux"}',
-  '/api/v1/status': '{"servers":{"total":1,"running":1,"stopped":0,"statuses":{"bench":"running"}},"capabilities":{"tools":1,"prompts":0,"resources":0},"uptime_seconds":1}',
+  '/api/v1/status':
+    '{"servers":{"total":1,"running":1,"stopped":0,"statuses":{"bench":"running"}},"capabilities":{"tools":1,"prompts":0,"resources":0},"uptime_seconds":1}',
   '/api/v1/servers': '{"servers":[{"id":"bench","status":"running","pid":1,"restart_count":0}]}',
   '/api/v1/composition': '{"conflicts":[]}',
   '/api/v1/tools': '{"tools":[{"name":"bench.t","server_id":"bench"}],"total":1}',

@@ -55,13 +55,22 @@ export function sidecarEntry(fromSource: boolean): string {
   if (fromSource) return join(ROOT, 'src/cli.ts');
   rmSync(BUILD_DIR, { recursive: true, force: true });
   const tsc = join(ROOT, 'node_modules/.bin/tsc');
-  const r = spawnSync(tsc, ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(tsc, ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR, '--declaration', 'false', '--sourceMap', 'false'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`building the sidecar failed: ${r.stdout}${r.stderr}`);
   return join(BUILD_DIR, 'cli.js');
 }
 
 /** Starts a Node script of bench/targets that prints `{"listening":url}`. */
-export async function startNodeTarget(name: TargetName, script: string, args: readonly string[], cpus: string | undefined, nodeFlags: readonly string[] = []): Promise<Target> {
+export async function startNodeTarget(
+  name: TargetName,
+  script: string,
+  args: readonly string[],
+  cpus: string | undefined,
+  nodeFlags: readonly string[] = [],
+): Promise<Target> {
   const child = spawnPinned(cpus, process.execPath, [...nodeFlags, fileURLToPath(new URL(`../targets/${script}`, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,7 +108,13 @@ export interface SidecarSpec {
 function variantEnv(spec: SidecarSpec): NodeJS.ProcessEnv {
   if (spec.variant === undefined) return process.env;
   if (spec.otlpSink === undefined) throw new Error(`${spec.variant} needs an OTLP sink`);
-  return { ...process.env, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: spec.otlpSink, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', ...TRACED_VARIANTS[spec.variant] };
+  return {
+    ...process.env,
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: spec.otlpSink,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    ...TRACED_VARIANTS[spec.variant],
+  };
 }
 
 /** The OTLP sink of the traced variants, on the load CPUs. */
@@ -133,15 +148,24 @@ export async function startSidecar(spec: SidecarSpec): Promise<Target> {
   writeFileSync(tokenFile, token, { mode: 0o600 });
   const args = [
     spec.entry,
-    '--upstream', spec.upstream,
-    '--listen', '127.0.0.1:0',
-    '--metrics-listen', '127.0.0.1:0',
-    '--metrics-token-file', tokenFile,
-    '--log-level', 'info',
+    '--upstream',
+    spec.upstream,
+    '--listen',
+    '127.0.0.1:0',
+    '--metrics-listen',
+    '127.0.0.1:0',
+    '--metrics-token-file',
+    tokenFile,
+    '--log-level',
+    'info',
     ...(spec.debugScrapeTiming === true ? ['--debug-scrape-timing'] : []),
     ...(spec.args ?? []),
   ];
-  const child = spawnPinned(spec.cpus, process.execPath, [...(spec.nodeFlags ?? []), ...args], { cwd: ROOT, env: variantEnv(spec), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnPinned(spec.cpus, process.execPath, [...(spec.nodeFlags ?? []), ...args], {
+    cwd: ROOT,
+    env: variantEnv(spec),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const listening = await waitForLine(
     child,
     (l) => {

@@ -68,6 +68,8 @@ for (const c of closers) c();
 await Promise.allSettled(running);
 latencies.sort((a, b) => a - b);
 const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? NaN;
-process.stdout.write(`${JSON.stringify({ opened, failed, events: latencies.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: latencies[latencies.length - 1] ?? NaN })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ opened, failed, events: latencies.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: latencies[latencies.length - 1] ?? NaN })}\n`,
+);
 await agent.destroy().catch(() => undefined);
 process.exit(0);

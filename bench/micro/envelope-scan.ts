@@ -21,7 +21,11 @@ const call = JSON.stringify({
   jsonrpc: '2.0',
   id: 4711,
   method: 'tools/call',
-  params: { name: 'search_documents', arguments: { query: 'quarterly revenue by region', limit: 20, filters: { year: 2025, region: ['emea', 'apac'] } }, _meta: { traceparent, progressToken: 'p-4711' } },
+  params: {
+    name: 'search_documents',
+    arguments: { query: 'quarterly revenue by region', limit: 20, filters: { year: 2025, region: ['emea', 'apac'] } },
+    _meta: { traceparent, progressToken: 'p-4711' },
+  },
 });
 const small = JSON.stringify({ jsonrpc: '2.0', id: 4711, result: { content: [{ type: 'text', text: 'The sum is 42.' }], isError: false } });
 
@@ -40,13 +44,18 @@ function records(n: number, accents: boolean): unknown[] {
 function result(target: number): string {
   for (let n = 10; ; n += 5) {
     const rs = records(n, true);
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 4711, result: { content: [{ type: 'text', text: JSON.stringify(rs) }], structuredContent: { results: rs }, isError: false } });
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 4711,
+      result: { content: [{ type: 'text', text: JSON.stringify(rs) }], structuredContent: { results: rs }, isError: false },
+    });
     if (Buffer.byteLength(body) >= target) return body;
   }
 }
 const large = result(64 * 1024);
 /** The data of one SSE event answering a tools/call: six hits as text, as eventsource-parser hands it over (a string). */
-const sse = (accents: boolean) => JSON.stringify({ result: { content: [{ type: 'text', text: JSON.stringify(records(6, accents)) }], isError: false }, jsonrpc: '2.0', id: 4711 });
+const sse = (accents: boolean) =>
+  JSON.stringify({ result: { content: [{ type: 'text', text: JSON.stringify(records(6, accents)) }], isError: false }, jsonrpc: '2.0', id: 4711 });
 const sseAscii = sse(false);
 const sseAccents = sse(true);
 
@@ -60,7 +69,12 @@ const fromBytes = (name: string, body: string): Case => {
   const b = Buffer.from(body);
   return { name, bytes: b.length, parse: () => parseMessages(b.toString('utf8')), scan: () => scanMessages(b) };
 };
-const fromText = (name: string, text: string): Case => ({ name, bytes: Buffer.byteLength(text), parse: () => parseMessages(text), scan: () => scanMessages(text) });
+const fromText = (name: string, text: string): Case => ({
+  name,
+  bytes: Buffer.byteLength(text),
+  parse: () => parseMessages(text),
+  scan: () => scanMessages(text),
+});
 const cases: Case[] = [
   fromBytes('tools/call request (Buffer)', call),
   fromBytes('tools/call response, small result (Buffer)', small),
@@ -115,7 +129,9 @@ function allocated(fn: () => unknown, n: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 console.log(`MCP envelope scanner vs parseMessages: median of ${rounds} interleaved rounds of ~${msPerRound} ms CPU each`);
-console.log(`${'case'.padEnd(46)} ${'bytes'.padStart(6)} ${'parse ns'.padStart(9)} ${'scan ns'.padStart(9)} ${'parse÷scan'.padStart(10)} ${'parse B'.padStart(8)} ${'scan B'.padStart(8)}`);
+console.log(
+  `${'case'.padEnd(46)} ${'bytes'.padStart(6)} ${'parse ns'.padStart(9)} ${'scan ns'.padStart(9)} ${'parse÷scan'.padStart(10)} ${'parse B'.padStart(8)} ${'scan B'.padStart(8)}`,
+);
 for (const c of cases) {
   time(c.parse, msPerRound);
   time(c.scan, msPerRound);

@@ -18,7 +18,11 @@ const rounds = Number(process.argv[3] ?? 7);
 const { state, bus, scraper } = observationPath();
 
 const SESSION = '3f1c2a9e-5b7d-4c11-9e0f-8a6b4d2c1e7f';
-const sseHeaders = (session?: string) => ({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...(session ? { 'mcp-session-id': session } : {}) });
+const sseHeaders = (session?: string) => ({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  ...(session ? { 'mcp-session-id': session } : {}),
+});
 
 /** One exchange as forward.ts runs it: start, request body to the taps, response start, body, end. */
 function exchange(headers: Record<string, string>, body: string, responseHeaders: Record<string, string>, answer: string): void {
@@ -40,15 +44,27 @@ function exchange(headers: Record<string, string>, body: string, responseHeaders
   state.exchangeEnded(ex);
 }
 
-const init = '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}';
-exchange({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(init.length) }, init, sseHeaders(SESSION), 'event: message\ndata: {"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0}\n\n');
+const init =
+  '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}';
+exchange(
+  { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(init.length) },
+  init,
+  sseHeaders(SESSION),
+  'event: message\ndata: {"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0}\n\n',
+);
 
 let id = 1;
 /** One tools/call over streamable HTTP, its answer an SSE event. */
 function call(i: number): void {
   const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"calc_add","arguments":{"a":${i},"b":1}}}`;
   exchange(
-    { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': SESSION, 'mcp-protocol-version': '2025-06-18', 'content-length': String(body.length) },
+    {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': SESSION,
+      'mcp-protocol-version': '2025-06-18',
+      'content-length': String(body.length),
+    },
     body,
     sseHeaders(),
     `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,

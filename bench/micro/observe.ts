@@ -41,7 +41,11 @@ const spanMap = withExemplars || values['span-map'] === true;
 const spans = new WeakMap<object, SpanContext>();
 const exemplars = withExemplars ? new Exemplars({ filter: 'trace_based', contextOf: (origin) => spans.get(origin) }) : undefined;
 const { state, bus, scraper } = observationPath({ subscribers: values['no-subscribers'] !== true, exemplars, status: values['no-status'] !== true });
-const traceIds = Array.from({ length: 64 }, (_, i) => ({ traceId: (i + 1).toString(16).padStart(32, '4'), spanId: (i + 1).toString(16).padStart(16, '0'), traceFlags: TraceFlags.SAMPLED }));
+const traceIds = Array.from({ length: 64 }, (_, i) => ({
+  traceId: (i + 1).toString(16).padStart(32, '4'),
+  spanId: (i + 1).toString(16).padStart(16, '0'),
+  traceFlags: TraceFlags.SAMPLED,
+}));
 
 const paths = Array.from({ length: endpoints }, (_, i) => (i === 0 ? '/api/v1/tools/bench' : `/api/v1/servers/s${String.fromCharCode(97 + (i % 26))}/logs`));
 const methods = ['GET', 'GET', 'GET', 'POST'];

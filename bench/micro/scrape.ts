@@ -31,7 +31,12 @@ import { observationPath } from './wiring.ts';
 const gzipAsync = promisify(gzipCb);
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { traffic: { type: 'string', default: '1000' }, cpu: { type: 'boolean', default: false }, gzip: { type: 'boolean', default: false }, format: { type: 'string', default: 'text' } },
+  options: {
+    traffic: { type: 'string', default: '1000' },
+    cpu: { type: 'boolean', default: false },
+    gzip: { type: 'boolean', default: false },
+    format: { type: 'string', default: 'text' },
+  },
 });
 const rounds = Number(positionals[0] ?? 30);
 const traffic = Number(values.traffic);
@@ -126,7 +131,10 @@ async function slicedScrape(): Promise<number> {
 
 for (const m of METHODS) for (const p of paths) one(m, p);
 
-const loop: Record<string, { ms: number[]; longest: number[]; slices: number }> = { unsliced: { ms: [], longest: [], slices: 0 }, sliced: { ms: [], longest: [], slices: 0 } };
+const loop: Record<string, { ms: number[]; longest: number[]; slices: number }> = {
+  unsliced: { ms: [], longest: [], slices: 0 },
+  sliced: { ms: [], longest: [], slices: 0 },
+};
 const phases: Record<string, number[]> = { handoff: [], sdk: [], text: [], openmetrics: [], gzip: [], utf8: [] };
 let series = 0;
 let bytes = 0;

@@ -65,7 +65,11 @@ async function load(url: string, count: number): Promise<{ seconds: number; p99M
       while (next < count) {
         next++;
         const start = performance.now();
-        const res = await pool.request({ path: '/api/v1/tools', method: 'GET', headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+        const res = await pool.request({
+          path: '/api/v1/tools',
+          method: 'GET',
+          headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+        });
         await res.body.dump();
         latencies.push(performance.now() - start);
       }

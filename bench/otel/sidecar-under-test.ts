@@ -49,7 +49,13 @@ const { Tracing } = await import('../../src/telemetry/tracing.ts');
 
 const config = loadConfig(
   ['--upstream', upstreamUrl, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', '--log-level', 'warn'],
-  { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_METRIC_EXPORT_INTERVAL: '3600000', OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'always_on' },
+  {
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    OTEL_METRIC_EXPORT_INTERVAL: '3600000',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_TRACES_SAMPLER: 'always_on',
+  },
 );
 const logger = createLogger({ level: 'warn' });
 const resource = createResource(config.otel, 'bench');
@@ -88,7 +94,11 @@ if (viaInstrumentation) {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     instrumentation.setTracerProvider(
-      new TracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: [new BatchSpanProcessor({ exporter: discard, scheduledDelayMillis: 200 })] }),
+      new TracerProvider({
+        resource,
+        sampler: new AlwaysOnSampler(),
+        spanProcessors: [new BatchSpanProcessor({ exporter: discard, scheduledDelayMillis: 200 })],
+      }),
     );
   }
   instrumentation.enable();

@@ -34,9 +34,11 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
   const upstream = await startUpstream(ctx);
   const targets: Target[] = [upstream];
   try {
-    if (ctx.nginxBin !== undefined && wanted(ctx, 'nginx')) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
+    if (ctx.nginxBin !== undefined && wanted(ctx, 'nginx'))
+      targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
     if (wanted(ctx, 'bare-undici')) targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
-    if (wanted(ctx, 'sidecar')) targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    if (wanted(ctx, 'sidecar'))
+      targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     const seconds = ctx.quick ? 5 : 15;
     // Warm every target as the throughput scenarios do (JIT, connections), so that no compiler thread
     // competes with the first measured round on the server core.
@@ -48,7 +50,14 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
           runPaced(ctx.loadCpus, { url: `${t.url}${PATH}`, rate: RATE, connections: LATENCY_CONNECTIONS, seconds, warmupSeconds: 2 }),
         );
         const r = m.result;
-        const sample: LatencySample = { ...r, target: t.name, round, cpuUsPerRequest: (m.cpuUs.get(t.pid) ?? NaN) / r.totalSent, foreignShare: m.foreignShare, load1: m.load1 };
+        const sample: LatencySample = {
+          ...r,
+          target: t.name,
+          round,
+          cpuUsPerRequest: (m.cpuUs.get(t.pid) ?? NaN) / r.totalSent,
+          foreignShare: m.foreignShare,
+          load1: m.load1,
+        };
         samples.push(sample);
         ctx.log(
           `  round ${round + 1}/${ctx.repeats} ${t.name.padEnd(11)} ${r.rate.toFixed(0)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms` +
@@ -60,7 +69,11 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
     const added: LatencyResult['added'] = {};
     for (const t of targets) {
       const s = samples.filter((x) => x.target === t.name);
-      summary[t.name] = { p50Ms: spread(s.map((x) => x.p50Ms)), p99Ms: spread(s.map((x) => x.p99Ms)), cpuUsPerRequest: spread(s.map((x) => x.cpuUsPerRequest)) };
+      summary[t.name] = {
+        p50Ms: spread(s.map((x) => x.p50Ms)),
+        p99Ms: spread(s.map((x) => x.p99Ms)),
+        cpuUsPerRequest: spread(s.map((x) => x.cpuUsPerRequest)),
+      };
       if (t.name === 'direct') continue;
       const d50: number[] = [];
       const d99: number[] = [];
@@ -72,7 +85,14 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
       }
       added[t.name] = { p50Ms: spread(d50), p99Ms: spread(d99) };
     }
-    return { rate: RATE, connections: LATENCY_CONNECTIONS, targets: summary, added, samples, busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length };
+    return {
+      rate: RATE,
+      connections: LATENCY_CONNECTIONS,
+      targets: summary,
+      added,
+      samples,
+      busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length,
+    };
   } finally {
     for (const t of targets.reverse()) await t.stop().catch(() => undefined);
   }

@@ -45,7 +45,10 @@ export interface McpResult {
   /** `calc_add` per transport: the sidecar against the bare undici proxy. */
   readonly sidecarVsBare: Partial<Record<Kind, SideBySide>>;
   /** The large-result case per transport: calls per second by target, and the sidecar against the bare proxy. */
-  readonly large: { readonly resultBytes: number; readonly kinds: Partial<Record<Kind, { readonly callsPerSecond: Partial<Record<TargetName, Spread>>; readonly vsBare: SideBySide }>> };
+  readonly large: {
+    readonly resultBytes: number;
+    readonly kinds: Partial<Record<Kind, { readonly callsPerSecond: Partial<Record<TargetName, Spread>>; readonly vsBare: SideBySide }>>;
+  };
   /** Per transport and target: calls per second, its per-round ratio to direct, proxy CPU per call, added p99. */
   readonly kinds: Partial<Record<Kind, Partial<Record<TargetName, { callsPerSecond: Spread; ratio: Spread; proxyCpuUsPerCall: Spread; p99AddedMs: Spread }>>>>;
   readonly samples: McpSample[];
@@ -73,10 +76,14 @@ async function startComposer(ctx: BenchContext): Promise<Target> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const url = await waitForLine(child, (l) => {
-    const j = jsonLine(l);
-    return j?.['event'] === 'listening' ? String(j['url']) : undefined;
-  }, 'demo composer');
+  const url = await waitForLine(
+    child,
+    (l) => {
+      const j = jsonLine(l);
+      return j?.['event'] === 'listening' ? String(j['url']) : undefined;
+    },
+    'demo composer',
+  );
   const pid = child.pid;
   if (pid === undefined) throw new Error('demo composer did not spawn');
   return {
@@ -111,7 +118,8 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     const seconds = ctx.quick ? 4 : 10;
     const samples: McpSample[] = [];
     // Warm every path (JIT, connections, the composer's child).
-    for (const kind of KINDS) for (const t of targets) await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5 });
+    for (const kind of KINDS)
+      for (const t of targets) await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5 });
     for (let round = 0; round < ctx.repeats; round++) {
       for (const kind of KINDS) {
         for (const t of rotated(targets, round)) {
@@ -119,7 +127,16 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
           const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1 }));
           const r = m.result;
           const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
-          samples.push({ ...r, kind, target: t.name, round, proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid), composerCpuUsPerCall: perCall(composer.pid), foreignShare: m.foreignShare, load1: m.load1 });
+          samples.push({
+            ...r,
+            kind,
+            target: t.name,
+            round,
+            proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid),
+            composerCpuUsPerCall: perCall(composer.pid),
+            foreignShare: m.foreignShare,
+            load1: m.load1,
+          });
           ctx.log(
             `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
               `${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
@@ -132,24 +149,40 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     const largeSamples: McpSample[] = [];
     let resultBytes = 0;
     const large = { tool: 'calc_blob', args: { bytes: LARGE_RESULT_BYTES } };
-    for (const kind of KINDS) for (const t of largeTargets) await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5, ...large });
+    for (const kind of KINDS)
+      for (const t of largeTargets)
+        await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5, ...large });
     for (let round = 0; round < ctx.repeats; round++) {
       for (const kind of KINDS) {
         for (const t of rotated(largeTargets, round)) {
           const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
-          const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1, ...large }));
+          const m = await measured(ctx, pids, () =>
+            runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1, ...large }),
+          );
           const r = m.result;
           resultBytes = Math.max(resultBytes, r.resultBytes);
           const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
-          largeSamples.push({ ...r, kind, target: t.name, round, proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid), composerCpuUsPerCall: perCall(composer.pid), foreignShare: m.foreignShare, load1: m.load1 });
-          ctx.log(`  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s (${r.resultBytes} B results)${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}`);
+          largeSamples.push({
+            ...r,
+            kind,
+            target: t.name,
+            round,
+            proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid),
+            composerCpuUsPerCall: perCall(composer.pid),
+            foreignShare: m.foreignShare,
+            load1: m.load1,
+          });
+          ctx.log(
+            `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s (${r.resultBytes} B results)${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}`,
+          );
         }
       }
     }
     const largeKinds: McpResult['large']['kinds'] = {};
     for (const kind of KINDS) {
       const callsPerSecond: Partial<Record<TargetName, Spread>> = {};
-      for (const t of largeTargets) callsPerSecond[t.name] = spread(largeSamples.filter((s) => s.kind === kind && s.target === t.name).map((s) => s.callsPerSecond));
+      for (const t of largeTargets)
+        callsPerSecond[t.name] = spread(largeSamples.filter((s) => s.kind === kind && s.target === t.name).map((s) => s.callsPerSecond));
       largeKinds[kind] = { callsPerSecond, vsBare: sideBySide(largeSamples, kind) };
     }
     const sidecarVsBare: McpResult['sidecarVsBare'] = {};
@@ -168,12 +201,24 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
           ratios.push(s.callsPerSecond / d.callsPerSecond);
           added.push(s.p99Ms - d.p99Ms);
         }
-        byTarget[t.name] = { callsPerSecond: spread(own.map((s) => s.callsPerSecond)), ratio: spread(ratios), proxyCpuUsPerCall: spread(own.map((s) => s.proxyCpuUsPerCall)), p99AddedMs: spread(added) };
+        byTarget[t.name] = {
+          callsPerSecond: spread(own.map((s) => s.callsPerSecond)),
+          ratio: spread(ratios),
+          proxyCpuUsPerCall: spread(own.map((s) => s.proxyCpuUsPerCall)),
+          p99AddedMs: spread(added),
+        };
       }
       kinds[kind] = byTarget;
     }
     const all = [...samples, ...largeSamples];
-    return { clients: MCP_CLIENTS, kinds, sidecarVsBare, large: { resultBytes, kinds: largeKinds }, samples: all, busyRuns: all.filter((s) => s.foreignShare > BUSY_SHARE).length };
+    return {
+      clients: MCP_CLIENTS,
+      kinds,
+      sidecarVsBare,
+      large: { resultBytes, kinds: largeKinds },
+      samples: all,
+      busyRuns: all.filter((s) => s.foreignShare > BUSY_SHARE).length,
+    };
   } finally {
     for (const t of targets.reverse()) await t.stop().catch(() => undefined);
     await sink?.stop().catch(() => undefined);

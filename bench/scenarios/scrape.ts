@@ -24,7 +24,8 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 export const ENDPOINTS = 72;
 const SCRAPES = 10;
 /** Prometheus's own `Accept` (OpenMetrics preferred). */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 /** One way of scraping: time to the last byte (client), bytes, CPU, and what the sidecar measured itself. */
 export interface ScrapeVariant {
@@ -127,7 +128,13 @@ export async function scrapeScenario(ctx: BenchContext): Promise<ScrapeResult> {
   const upstream = await startUpstream(ctx);
   let sidecar: Target | undefined;
   try {
-    sidecar = await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags, debugScrapeTiming: true });
+    sidecar = await startSidecar({
+      entry: ctx.sidecarEntry,
+      upstream: upstream.url,
+      cpus: ctx.serverCpus,
+      nodeFlags: ctx.sidecarNodeFlags,
+      debugScrapeTiming: true,
+    });
     const s = sidecar;
     await fillSeries(s);
     const first = await scrapeOnce(s, false);
@@ -137,15 +144,25 @@ export async function scrapeScenario(ctx: BenchContext): Promise<ScrapeResult> {
     const gz: OneScrape[] = [];
     const om: OneScrape[] = [];
     for (let i = 0; i < SCRAPES; i++) {
-      for (const [list, gzip, accept] of [[plain, false, undefined], [gz, true, undefined], [om, true, PROMETHEUS_ACCEPT]] as const) {
+      for (const [list, gzip, accept] of [
+        [plain, false, undefined],
+        [gz, true, undefined],
+        [om, true, PROMETHEUS_ACCEPT],
+      ] as const) {
         await fillSeries(s, 2);
         await sleep(20);
         list.push(await scrapeOnce(s, gzip, accept));
       }
     }
-    for (const [name, xs] of [['plain', plain], ['gzip', gz], ['openmetrics gzip', om]] as const) {
+    for (const [name, xs] of [
+      ['plain', plain],
+      ['gzip', gz],
+      ['openmetrics gzip', om],
+    ] as const) {
       const v = variant(xs);
-      ctx.log(`  scrape ${name}: ${fmt(v.ms)} ms, ${v.bytes} bytes, in the sidecar ${fmt(v.sidecarMs)} ms in ${v.slices} slices, longest event-loop turn ${fmt(v.longestTurnMs, 2)} ms`);
+      ctx.log(
+        `  scrape ${name}: ${fmt(v.ms)} ms, ${v.bytes} bytes, in the sidecar ${fmt(v.sidecarMs)} ms in ${v.slices} slices, longest event-loop turn ${fmt(v.longestTurnMs, 2)} ms`,
+      );
     }
 
     await s.stop();

@@ -44,7 +44,17 @@ export async function sseScenario(ctx: BenchContext): Promise<SseResult> {
     const starters: Starter[] = [
       { name: 'direct', start: async () => ({ ...upstream, stop: async () => undefined }) },
       { name: 'bare-undici', start: () => startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus) },
-      { name: 'sidecar', start: () => startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags, args: ['--memory-limit', manifest.limit] }) },
+      {
+        name: 'sidecar',
+        start: () =>
+          startSidecar({
+            entry: ctx.sidecarEntry,
+            upstream: upstream.url,
+            cpus: ctx.serverCpus,
+            nodeFlags: ctx.sidecarNodeFlags,
+            args: ['--memory-limit', manifest.limit],
+          }),
+      },
     ];
     const seconds = ctx.quick ? 5 : 10;
     const samples: SseSample[] = [];
@@ -95,8 +105,16 @@ export async function sseScenario(ctx: BenchContext): Promise<SseResult> {
       };
     }
     const sidecarPeakShare = spread(samples.filter((x) => x.target === 'sidecar').map((x) => (x.openRssMb * MB) / manifest.limitBytes));
-    ctx.log(`  sidecar peak RSS with ${SSE_STREAMS} streams: ${(sidecarPeakShare.median * 100).toFixed(0)} % of the manifest's ${manifest.limit} memory limit (must stay under 80 %)`);
-    return { streams: SSE_STREAMS, memoryLimit: { manifest: manifest.limit, bytes: manifest.limitBytes, sidecarPeakShare }, targets, samples, busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length };
+    ctx.log(
+      `  sidecar peak RSS with ${SSE_STREAMS} streams: ${(sidecarPeakShare.median * 100).toFixed(0)} % of the manifest's ${manifest.limit} memory limit (must stay under 80 %)`,
+    );
+    return {
+      streams: SSE_STREAMS,
+      memoryLimit: { manifest: manifest.limit, bytes: manifest.limitBytes, sidecarPeakShare },
+      targets,
+      samples,
+      busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length,
+    };
   } finally {
     await upstream.stop();
   }

@@ -67,7 +67,8 @@ export async function throughputScenario(ctx: BenchContext, method: 'GET' | 'POS
     else if (wanted(ctx, 'nginx')) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(upstream.url).port), ctx.serverCpus));
     if (wanted(ctx, 'bare-undici')) targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [upstream.url], ctx.serverCpus));
     if (wanted(ctx, 'http-proxy')) targets.push(await startNodeTarget('http-proxy', 'http-proxy.ts', [upstream.url], ctx.serverCpus));
-    if (wanted(ctx, 'sidecar')) targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
+    if (wanted(ctx, 'sidecar'))
+      targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     // Tracing on, with and without exemplars (GET only: the cost per request is the same for a POST).
     if (method === 'GET') {
       const traced = await startTracedVariants(ctx, upstream.url);
@@ -124,14 +125,26 @@ export async function throughputScenario(ctx: BenchContext, method: 'GET' | 'POS
       }
       return spread(xs);
     };
-    const ratios: Record<string, Spread> = { 'sidecar/bare-undici': ratio('sidecar', 'bare-undici'), 'sidecar/http-proxy': ratio('sidecar', 'http-proxy'), 'bare-undici/direct': ratio('bare-undici', 'direct') };
+    const ratios: Record<string, Spread> = {
+      'sidecar/bare-undici': ratio('sidecar', 'bare-undici'),
+      'sidecar/http-proxy': ratio('sidecar', 'http-proxy'),
+      'bare-undici/direct': ratio('bare-undici', 'direct'),
+    };
     if (targets.some((t) => t.name === 'nginx')) {
       ratios['sidecar/nginx'] = ratio('sidecar', 'nginx');
       ratios['bare-undici/nginx'] = ratio('bare-undici', 'nginx');
     }
     if (targets.some((t) => t.name === 'sidecar-traced')) ratios['sidecar-traced/sidecar'] = ratio('sidecar-traced', 'sidecar');
     if (targets.some((t) => t.name === 'sidecar-exemplars')) ratios['sidecar-exemplars/sidecar-traced'] = ratio('sidecar-exemplars', 'sidecar-traced');
-    return { method, upstream: upstream.kind, connections: CONNECTIONS, targets: summary, ratios, samples, busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length };
+    return {
+      method,
+      upstream: upstream.kind,
+      connections: CONNECTIONS,
+      targets: summary,
+      ratios,
+      samples,
+      busyRuns: samples.filter((s) => s.foreignShare > BUSY_SHARE).length,
+    };
   } finally {
     for (const t of targets.reverse()) await t.stop().catch(() => undefined);
     await sink?.stop().catch(() => undefined);

@@ -14,7 +14,17 @@ const upstream = process.argv[2] ?? 'http://127.0.0.1:8000';
 const pool = new Pool(upstream, { connections: null, pipelining: 1, keepAliveTimeout: 4000, keepAliveMaxTimeout: 600_000 });
 const host = new URL(upstream).host;
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+]);
 
 function requestHeaders(req: IncomingMessage): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

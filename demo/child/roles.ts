@@ -16,19 +16,11 @@ function text(t: string): CallToolResult {
 }
 
 function registerEcho(server: McpServer, id: string): void {
-  server.registerTool(
-    'echo',
-    { description: `Echo the text back (served by ${id})`, inputSchema: { text: z.string() } },
-    async ({ text: t }) => text(t),
-  );
+  server.registerTool('echo', { description: `Echo the text back (served by ${id})`, inputSchema: { text: z.string() } }, async ({ text: t }) => text(t));
 }
 
 function registerCalc(server: McpServer, id: string): void {
-  server.registerTool(
-    'add',
-    { description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() } },
-    async ({ a, b }) => text(String(a + b)),
-  );
+  server.registerTool('add', { description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => text(String(a + b)));
   registerEcho(server, id);
   server.registerTool(
     'fail',
@@ -51,17 +43,12 @@ function registerCalc(server: McpServer, id: string): void {
   );
   // Bench only (bench/scenarios/mcp.ts sets DEMO_BENCH_TOOLS=1): the demo's inventory is otherwise unchanged.
   if (process.env['DEMO_BENCH_TOOLS'] === '1') registerBlob(server);
-  server.registerPrompt(
-    'explain',
-    { description: 'Explain an arithmetic topic', argsSchema: { topic: z.string() } },
-    ({ topic }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Explain ${topic} in one paragraph.` } }] }),
-  );
-  server.registerResource(
-    'constants',
-    'calc://constants',
-    { description: 'Mathematical constants', mimeType: 'application/json' },
-    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ pi: Math.PI, e: Math.E }) }] }),
-  );
+  server.registerPrompt('explain', { description: 'Explain an arithmetic topic', argsSchema: { topic: z.string() } }, ({ topic }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Explain ${topic} in one paragraph.` } }],
+  }));
+  server.registerResource('constants', 'calc://constants', { description: 'Mathematical constants', mimeType: 'application/json' }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ pi: Math.PI, e: Math.E }) }],
+  }));
 }
 
 /** Rows of a JSON document about `bytes` long when serialised, built once per size. */
@@ -110,23 +97,18 @@ function registerClock(server: McpServer, id: string): void {
   );
   server.registerTool('now', { description: 'Current time (ISO 8601)' }, async () => text(new Date().toISOString()));
   registerEcho(server, id);
-  server.registerResource(
-    'timezone',
-    'clock://timezone',
-    { description: 'The clock server time zone', mimeType: 'text/plain' },
-    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'UTC' }] }),
-  );
+  server.registerResource('timezone', 'clock://timezone', { description: 'The clock server time zone', mimeType: 'text/plain' }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'UTC' }],
+  }));
   server.registerResource(
     'time-in-zone',
     new ResourceTemplate('clock://time/{zone}', { list: undefined }),
     { description: 'The time in a zone', mimeType: 'text/plain' },
     async (uri, vars) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: `${new Date().toISOString()} (${String(vars.zone)})` }] }),
   );
-  server.registerPrompt(
-    'schedule',
-    { description: 'Plan an event', argsSchema: { event: z.string() } },
-    ({ event }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Find a time for ${event}.` } }] }),
-  );
+  server.registerPrompt('schedule', { description: 'Plan an event', argsSchema: { event: z.string() } }, ({ event }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Find a time for ${event}.` } }],
+  }));
 }
 
 const FILES: Readonly<Record<string, { mimeType: string; text: string }>> = {
@@ -156,18 +138,17 @@ function registerFiles(server: McpServer): void {
       inputSchema: { name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/) },
     },
     async ({ name }) => {
-      if (added.has(name) || name === 'register_tool' || name === 'list_files') return { content: [{ type: 'text', text: `Tool ${name} already exists` }], isError: true };
+      if (added.has(name) || name === 'register_tool' || name === 'list_files')
+        return { content: [{ type: 'text', text: `Tool ${name} already exists` }], isError: true };
       added.add(name);
       server.registerTool(name, { description: `Echo added at run time`, inputSchema: { text: z.string() } }, async ({ text: t }) => text(t));
       logLine('INFO', `registered tool ${name}`);
       return text(`registered ${name}`);
     },
   );
-  server.registerPrompt(
-    'summarize',
-    { description: 'Summarize a demo file', argsSchema: { name: z.string() } },
-    ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Summarize file:///demo/${name}.` } }] }),
-  );
+  server.registerPrompt('summarize', { description: 'Summarize a demo file', argsSchema: { name: z.string() } }, ({ name }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Summarize file:///demo/${name}.` } }],
+  }));
 }
 
 /** Registers everything the role offers on `server`; false for an unknown role. */

@@ -72,7 +72,16 @@ export function addCapabilityRoutes(router: Router, ctx: ComposerContext): void 
     const q = listQuery(res, query);
     if (!q) return;
     const items = toolEntries(ctx.supervisor.list()).filter((e) => matches(q, e.serverId, e.tool.name, e.tool.description));
-    sendJson(res, 200, page('tools', items.map((e) => toolInfo(e, shape)), q.offset, q.limit));
+    sendJson(
+      res,
+      200,
+      page(
+        'tools',
+        items.map((e) => toolInfo(e, shape)),
+        q.offset,
+        q.limit,
+      ),
+    );
   });
   router.add('GET', '/api/v1/tools/{id}', ({ res, params }) => {
     const servers = ctx.supervisor.list();
@@ -86,7 +95,16 @@ export function addCapabilityRoutes(router: Router, ctx: ComposerContext): void 
     const q = listQuery(res, query);
     if (!q) return;
     const items = promptEntries(ctx.supervisor.list()).filter((e) => matches(q, e.serverId, e.prompt.name, e.prompt.description));
-    sendJson(res, 200, page('prompts', items.map((e) => promptInfo(e, shape)), q.offset, q.limit));
+    sendJson(
+      res,
+      200,
+      page(
+        'prompts',
+        items.map((e) => promptInfo(e, shape)),
+        q.offset,
+        q.limit,
+      ),
+    );
   });
   router.add('GET', '/api/v1/prompts/{id}', ({ res, params }) => {
     const entry = findPromptByRestId(ctx.supervisor.list(), params.id ?? '');
@@ -98,7 +116,16 @@ export function addCapabilityRoutes(router: Router, ctx: ComposerContext): void 
     const q = listQuery(res, query);
     if (!q) return;
     const items = resourceEntries(ctx.supervisor.list()).filter((e) => matches(q, e.serverId, e.uri, e.resource?.name ?? e.template?.name));
-    sendJson(res, 200, page('resources', items.map((e) => resourceInfo(e, shape)), q.offset, q.limit));
+    sendJson(
+      res,
+      200,
+      page(
+        'resources',
+        items.map((e) => resourceInfo(e, shape)),
+        q.offset,
+        q.limit,
+      ),
+    );
   });
   router.add('GET', '/api/v1/resources/{uri:path}', (rc) => read(ctx, rc));
 }

@@ -61,17 +61,22 @@ export function addConfigRoutes(router: Router, ctx: ComposerContext): void {
     sendJson(res, 200, { translators: [...translators.values()], total: translators.size });
   });
   for (const type of ['stdio-to-sse', 'sse-to-stdio'] as const) {
-    router.add('POST', `/api/v1/translators/${type}`, async (rc) => {
-      const body = await objectBody(rc);
-      if (!body) return;
-      if (typeof body.name !== 'string' || body.name === '') {
-        return sendJson(rc.res, 422, { detail: [{ type: 'missing', loc: ['body', 'name'], msg: 'Field required', input: body }] });
-      }
-      if (translators.has(body.name)) return sendDetail(rc.res, 400, `Translator '${body.name}' already exists`);
-      const t: Translator = { name: body.name, type, status: 'running', created_at: naiveIso(new Date()), config: body };
-      translators.set(t.name, t);
-      sendJson(rc.res, 200, t);
-    }, { resource: 'translators' });
+    router.add(
+      'POST',
+      `/api/v1/translators/${type}`,
+      async (rc) => {
+        const body = await objectBody(rc);
+        if (!body) return;
+        if (typeof body.name !== 'string' || body.name === '') {
+          return sendJson(rc.res, 422, { detail: [{ type: 'missing', loc: ['body', 'name'], msg: 'Field required', input: body }] });
+        }
+        if (translators.has(body.name)) return sendDetail(rc.res, 400, `Translator '${body.name}' already exists`);
+        const t: Translator = { name: body.name, type, status: 'running', created_at: naiveIso(new Date()), config: body };
+        translators.set(t.name, t);
+        sendJson(rc.res, 200, t);
+      },
+      { resource: 'translators' },
+    );
   }
   router.add('DELETE', '/api/v1/translators/{name}', ({ res, params }) => {
     const name = params.name ?? '';

@@ -12,7 +12,10 @@ function uptime(ctx: ComposerContext): number {
 }
 
 /** Gauge inputs for the catalog, from the supervisor. */
-export function inventoryFigures(ctx: ComposerContext): { servers: { id: string; state: string; tools: number; prompts: number; resources: number }[]; conflicts: number } {
+export function inventoryFigures(ctx: ComposerContext): {
+  servers: { id: string; state: string; tools: number; prompts: number; resources: number }[];
+  conflicts: number;
+} {
   const servers = ctx.supervisor.list();
   return {
     servers: servers.map((s) => ({ id: s.id, state: s.state, ...countsOf(s.inventory) })),
@@ -40,24 +43,34 @@ export function metricsSummary(ctx: ComposerContext): Record<string, number> {
 
 export function addStatusRoutes(router: Router, ctx: ComposerContext): void {
   const shape = ctx.options.apiShape;
-  router.add('GET', '/api/v1/health', ({ res }) => {
-    sendJson(res, 200, { status: 'healthy', version: ctx.version.version, timestamp: naiveIso(new Date()) });
-  }, { public: true });
+  router.add(
+    'GET',
+    '/api/v1/health',
+    ({ res }) => {
+      sendJson(res, 200, { status: 'healthy', version: ctx.version.version, timestamp: naiveIso(new Date()) });
+    },
+    { public: true },
+  );
 
-  router.add('GET', '/api/v1/health/detailed', ({ res }) => {
-    const servers = ctx.supervisor.list();
-    const running = servers.filter((s) => s.state === 'running').length;
-    const failed = servers.filter((s) => s.state === 'crashed').length;
-    sendJson(res, 200, {
-      status: failed > 0 ? 'degraded' : 'healthy',
-      version: ctx.version.version,
-      servers: Object.fromEntries(servers.map((s) => [s.id, s.state])),
-      uptime_seconds: uptime(ctx),
-      total_servers: servers.length,
-      running_servers: running,
-      failed_servers: failed,
-    });
-  }, { public: true });
+  router.add(
+    'GET',
+    '/api/v1/health/detailed',
+    ({ res }) => {
+      const servers = ctx.supervisor.list();
+      const running = servers.filter((s) => s.state === 'running').length;
+      const failed = servers.filter((s) => s.state === 'crashed').length;
+      sendJson(res, 200, {
+        status: failed > 0 ? 'degraded' : 'healthy',
+        version: ctx.version.version,
+        servers: Object.fromEntries(servers.map((s) => [s.id, s.state])),
+        uptime_seconds: uptime(ctx),
+        total_servers: servers.length,
+        running_servers: running,
+        failed_servers: failed,
+      });
+    },
+    { public: true },
+  );
 
   router.add('GET', '/api/v1/version', ({ res }) => sendJson(res, 200, ctx.version), { public: true });
 

@@ -40,7 +40,14 @@ function countBytes(res: ServerResponse): () => number {
   return () => bytes;
 }
 
-async function handleRest(deps: HttpDeps, limiter: RateLimiter, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+async function handleRest(
+  deps: HttpDeps,
+  limiter: RateLimiter,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+): Promise<void> {
   const { ctx } = deps;
   const method = req.method ?? 'GET';
   const started = performance.now();

@@ -66,7 +66,13 @@ export function resourceInfo(e: ResourceEntry, shape: ApiShape): Record<string, 
 }
 
 /** The result of reading a resource over REST. */
-export function resourceContent(uri: string, contents: readonly unknown[], mimeType: string | null, serverId: string, shape: ApiShape): Record<string, unknown> {
+export function resourceContent(
+  uri: string,
+  contents: readonly unknown[],
+  mimeType: string | null,
+  serverId: string,
+  shape: ApiShape,
+): Record<string, unknown> {
   return { uri, contents, mime_type: mimeType, [serverKey(shape)]: serverId };
 }
 

@@ -26,14 +26,22 @@ export function intQuery(res: ServerResponse, query: URLSearchParams, name: stri
 
 function typeOk(type: unknown, v: unknown): boolean {
   switch (type) {
-    case 'string': return typeof v === 'string';
-    case 'number': return typeof v === 'number';
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    case 'boolean': return typeof v === 'boolean';
-    case 'object': return isRecord(v);
-    case 'array': return Array.isArray(v);
-    case 'null': return v === null;
-    default: return true;
+    case 'string':
+      return typeof v === 'string';
+    case 'number':
+      return typeof v === 'number';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'object':
+      return isRecord(v);
+    case 'array':
+      return Array.isArray(v);
+    case 'null':
+      return v === null;
+    default:
+      return true;
   }
 }
 

@@ -25,8 +25,21 @@ export interface InventoryFigures {
 
 /** Words of /api/v1 paths that stay as they are; every other segment after /api/v1/<collection> becomes {id}. */
 const ROUTE_WORDS = new Set([
-  'start', 'stop', 'restart', 'logs', 'metrics', 'invoke', 'detailed', 'composition', 'prometheus', 'validate',
-  'reload', 'stdio-to-sse', 'sse-to-stdio', 'translate', 'events',
+  'start',
+  'stop',
+  'restart',
+  'logs',
+  'metrics',
+  'invoke',
+  'detailed',
+  'composition',
+  'prometheus',
+  'validate',
+  'reload',
+  'stdio-to-sse',
+  'sse-to-stdio',
+  'translate',
+  'events',
 ]);
 
 /** The composer's endpoint normalisation: /api/v1/servers/abc/logs → /api/v1/servers/{id}/logs. */
@@ -125,13 +138,31 @@ export class Catalog {
     this.uptime.set({}, (Date.now() - this.#started) / 1000);
     const count = (pred: (s: ServerFigures) => boolean): number => inv.servers.filter(pred).length;
     this.serversTotal.set({}, inv.servers.length);
-    this.serversRunning.set({}, count((s) => s.state === 'running'));
-    this.serversStopped.set({}, count((s) => s.state === 'stopped'));
-    this.serversFailed.set({}, count((s) => s.state === 'crashed'));
+    this.serversRunning.set(
+      {},
+      count((s) => s.state === 'running'),
+    );
+    this.serversStopped.set(
+      {},
+      count((s) => s.state === 'stopped'),
+    );
+    this.serversFailed.set(
+      {},
+      count((s) => s.state === 'crashed'),
+    );
     const sum = (f: (s: ServerFigures) => number): number => inv.servers.reduce((a, s) => a + f(s), 0);
-    this.toolsTotal.set({}, sum((s) => s.tools));
-    this.promptsTotal.set({}, sum((s) => s.prompts));
-    this.resourcesTotal.set({}, sum((s) => s.resources));
+    this.toolsTotal.set(
+      {},
+      sum((s) => s.tools),
+    );
+    this.promptsTotal.set(
+      {},
+      sum((s) => s.prompts),
+    );
+    this.resourcesTotal.set(
+      {},
+      sum((s) => s.resources),
+    );
     this.conflicts.set({}, inv.conflicts);
     for (const f of [this.toolsByServer, this.promptsByServer, this.resourcesByServer]) f.clear();
     for (const s of inv.servers) {

@@ -73,7 +73,17 @@ function panelJson(spec: PanelSpec, id: number, gridPos: { h: number; w: number;
       : type === 'stat'
         ? { reduceOptions: reduce, colorMode: 'value', graphMode: 'area', justifyMode: 'auto', orientation: 'auto', textMode: 'auto' }
         : { reduceOptions: reduce, displayMode: 'gradient', orientation: 'horizontal', showUnfilled: true };
-  const custom = type === 'timeseries' ? { custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: spec.stack === true ? 30 : 10, stacking: { mode: spec.stack === true ? 'normal' : 'none', group: 'A' } } } : {};
+  const custom =
+    type === 'timeseries'
+      ? {
+          custom: {
+            drawStyle: 'line',
+            lineWidth: 1,
+            fillOpacity: spec.stack === true ? 30 : 10,
+            stacking: { mode: spec.stack === true ? 'normal' : 'none', group: 'A' },
+          },
+        }
+      : {};
   return {
     id,
     type,
@@ -154,7 +164,17 @@ export function dashboardJson(spec: DashboardSpec): Record<string, unknown> {
   }
   return {
     annotations: {
-      list: [{ builtIn: 1, datasource: { type: 'grafana', uid: '-- Grafana --' }, enable: true, hide: true, iconColor: 'rgba(0, 211, 255, 1)', name: 'Annotations & Alerts', type: 'dashboard' }],
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+      ],
     },
     description: spec.description,
     editable: true,

@@ -85,18 +85,23 @@ const restRandomPath: Action = async ({ base, auth, random }) => {
     () => `/api/v1/resources/${encodeURIComponent(`file:///demo/notes/${hex(random, 6)}?token=${hex(random, 10)}`)}`,
     () => `/random/${hex(random, 4)}/${Math.floor(random() * 1e6)}/${pick(random, ['a', 'b', 'word', 'x1y2z3'])}`,
     () => `/${Array.from({ length: 1 + Math.floor(random() * 12) }, () => hex(random, 1 + Math.floor(random() * 6))).join('/')}`,
-    () => `/api/v1/${pick(random, ['tools', 'prompts', 'resources', 'servers', 'status', 'version', 'composition', 'health'])}?page=${Math.floor(random() * 9)}&secret=${hex(random, 8)}`,
+    () =>
+      `/api/v1/${pick(random, ['tools', 'prompts', 'resources', 'servers', 'status', 'version', 'composition', 'health'])}?page=${Math.floor(random() * 9)}&secret=${hex(random, 8)}`,
   ];
   await drain(await timedFetch(`${base}${pick(random, paths)()}`, { headers: auth }, 10_000));
 };
 
 const restInvoke: Action = async ({ base, auth, random }) => {
   const tool = pick(random, ['calc.add', 'calc.echo', 'calc.fail', 'calc.nope', 'clock.now']);
-  const res = await timedFetch(`${base}/api/v1/tools/${tool}/invoke`, {
-    method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ arguments: { a: 1, b: 2, text: hex(random, 12), message: 'soak' } }),
-  }, 30_000);
+  const res = await timedFetch(
+    `${base}/api/v1/tools/${tool}/invoke`,
+    {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ arguments: { a: 1, b: 2, text: hex(random, 12), message: 'soak' } }),
+    },
+    30_000,
+  );
   await drain(res);
 };
 
@@ -119,11 +124,14 @@ const sseChurn: Action = async ({ base, auth, random }) => {
 const wsChurn: Action = async ({ base, auth, random }) => {
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${pick(random, ['/ws/metrics', '/ws/logs'])}`, { headers: auth });
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      if (random() < 0.5) ws.terminate();
-      else ws.close(1000);
-      resolve();
-    }, 100 + random() * 1500);
+    const timer = setTimeout(
+      () => {
+        if (random() < 0.5) ws.terminate();
+        else ws.close(1000);
+        resolve();
+      },
+      100 + random() * 1500,
+    );
     const done = (): void => {
       clearTimeout(timer);
       resolve();
@@ -134,7 +142,11 @@ const wsChurn: Action = async ({ base, auth, random }) => {
   ws.terminate();
 };
 
-async function withMcp(kind: 'sse' | 'streamable_http', base: string, use: (client: Client, transport: SSEClientTransport | StreamableHTTPClientTransport) => Promise<void>): Promise<void> {
+async function withMcp(
+  kind: 'sse' | 'streamable_http',
+  base: string,
+  use: (client: Client, transport: SSEClientTransport | StreamableHTTPClientTransport) => Promise<void>,
+): Promise<void> {
   const transport = kind === 'sse' ? new SSEClientTransport(new URL(`${base}/sse`)) : new StreamableHTTPClientTransport(new URL(`${base}/mcp`));
   const client = new Client({ name: 'soak', version: '1.0.0' });
   try {

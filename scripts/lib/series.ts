@@ -33,7 +33,8 @@ export async function knownLabelValues(composerUrl: string, token?: string): Pro
   if (token !== undefined) {
     const get = async (path: string): Promise<unknown> =>
       (await fetch(new URL(path, composerUrl), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) })).json();
-    for (const kind of ['tools', 'prompts', 'resources'] as const) for (const n of parseListPage(await get(`/api/v1/${kind}?limit=1000`), kind)?.names ?? []) names[kind].add(n);
+    for (const kind of ['tools', 'prompts', 'resources'] as const)
+      for (const n of parseListPage(await get(`/api/v1/${kind}?limit=1000`), kind)?.names ?? []) names[kind].add(n);
     for (const s of parseServers(await get('/api/v1/servers')) ?? []) names.servers.add(s.id);
   }
   const endpoints = new Set(ROUTE_TEMPLATES);

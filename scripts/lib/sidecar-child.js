@@ -32,7 +32,15 @@ process.on('message', (/** @type {{ type?: string }} */ msg) => {
     const before = process.memoryUsage();
     gc?.();
     const after = process.memoryUsage();
-    send({ type: 'memory', rss: before.rss, heapUsed: before.heapUsed, heapTotal: before.heapTotal, external: before.external, heapAfterGc: after.heapUsed, rssAfterGc: after.rss });
+    send({
+      type: 'memory',
+      rss: before.rss,
+      heapUsed: before.heapUsed,
+      heapTotal: before.heapTotal,
+      external: before.external,
+      heapAfterGc: after.heapUsed,
+      rssAfterGc: after.rss,
+    });
   } else if (msg.type === 'stop') {
     void sidecar.shutdown().then(() => {
       flushLogger(logger);

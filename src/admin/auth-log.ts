@@ -45,7 +45,10 @@ export class AuthFailureLog {
   /** Logs the failures not yet reported. */
   flush(): void {
     if (this.#suppressed === 0) return;
-    this.#logger.warn({ event: 'metrics_auth_failed', remoteAddress: this.#lastAddress, suppressedSinceLastLine: this.#suppressed }, 'rejected /metrics requests');
+    this.#logger.warn(
+      { event: 'metrics_auth_failed', remoteAddress: this.#lastAddress, suppressedSinceLastLine: this.#suppressed },
+      'rejected /metrics requests',
+    );
     this.#suppressed = 0;
   }
 }

@@ -99,10 +99,13 @@ const READY = { status: 200, body: 'ready\n' } as const;
 function refuseConnection(socket: Duplex, answer: ErrorAnswer, flushMs: number): void {
   const timer = setTimeout(() => socket.destroy(), flushMs);
   timer.unref();
-  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(answer.body)}\r\n\r\n${answer.body}`, () => {
-    clearTimeout(timer);
-    socket.destroy();
-  });
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(answer.body)}\r\n\r\n${answer.body}`,
+    () => {
+      clearTimeout(timer);
+      socket.destroy();
+    },
+  );
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -119,7 +122,8 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
   function refused(req: IncomingMessage): AuthFailureReason | undefined {
     let reason: AuthFailureReason | undefined;
     if (requireClientCert && (req.socket as TLSSocket).authorized !== true) reason = 'client_certificate';
-    else if (opts.token !== null && !verifyBearer(req.headers.authorization, opts.token)) reason = req.headers.authorization === undefined ? 'missing' : 'invalid';
+    else if (opts.token !== null && !verifyBearer(req.headers.authorization, opts.token))
+      reason = req.headers.authorization === undefined ? 'missing' : 'invalid';
     if (reason !== undefined) opts.onAuthFailure?.(req.socket.remoteAddress, reason);
     return reason;
   }
@@ -182,7 +186,11 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
     if (statusPath && path !== STATUS_JSON_PATH) return serveStatusAsset(req, res, path);
     if (status !== undefined && path === STATUS_JSON_PATH) {
       const reason = refused(req);
-      if (reason !== undefined) return refuseStatusJson(res, reason === 'client_certificate' ? ErrorAnswers.SIDECAR_E_STATUS_CLIENT_CERTIFICATE_REQUIRED : ErrorAnswers.SIDECAR_E_STATUS_UNAUTHORIZED);
+      if (reason !== undefined)
+        return refuseStatusJson(
+          res,
+          reason === 'client_certificate' ? ErrorAnswers.SIDECAR_E_STATUS_CLIENT_CERTIFICATE_REQUIRED : ErrorAnswers.SIDECAR_E_STATUS_UNAUTHORIZED,
+        );
       status()
         .then((snapshot) => serveStatusJson(req, res, snapshot, acceptsGzip(req)))
         .catch((err: unknown) => {

@@ -94,7 +94,12 @@ export function serveStatusAsset(req: IncomingMessage, res: ServerResponse, path
 /** Answers `/status.json` with a snapshot (gzip when the client asks, as /metrics does). */
 export async function serveStatusJson(req: IncomingMessage, res: ServerResponse, snapshot: unknown, gzipOk: boolean): Promise<void> {
   const text = JSON.stringify(snapshot);
-  const headers: Record<string, string> = { ...STATUS_SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: 'Accept-Encoding' };
+  const headers: Record<string, string> = {
+    ...STATUS_SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    vary: 'Accept-Encoding',
+  };
   let body: Buffer | string = text;
   if (gzipOk) {
     body = await gzipAsync(text);

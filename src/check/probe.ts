@@ -75,7 +75,13 @@ function asker(origin: string, timeoutMs: number): { ask: Ask; close: () => Prom
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
     try {
-      const res = await client.request({ method, path, headers: { 'user-agent': 'mcp-composer-sidecar-check', ...headers }, body: body ?? null, signal: ac.signal });
+      const res = await client.request({
+        method,
+        path,
+        headers: { 'user-agent': 'mcp-composer-sidecar-check', ...headers },
+        body: body ?? null,
+        signal: ac.signal,
+      });
       // Only the status matters; streams (SSE) never end by themselves, so the body is dropped at once.
       res.body.on('error', () => undefined);
       res.body.destroy();
@@ -129,13 +135,17 @@ export async function probeComposer(opts: ProbeOptions): Promise<ProbeResults> {
     const [probePath, { surfaces: detected }] = await Promise.all([
       ask('GET', opts.probePath, { accept: 'application/json' }),
       detectSources({
-        origin: opts.origin, eventsPath: opts.eventsPath, mcpPathPrefix: opts.mcpPathPrefix, timeoutMs: opts.timeoutMs,
+        origin: opts.origin,
+        eventsPath: opts.eventsPath,
+        mcpPathPrefix: opts.mcpPathPrefix,
+        timeoutMs: opts.timeoutMs,
         ...(opts.token === undefined ? {} : { token: () => opts.token }),
       }),
     ]);
     const reachable = probePath.status !== undefined || Object.keys(detected).length > 0;
     const restAnonymous = detected.rest === true ? await ask('GET', '/api/v1/status', { accept: 'application/json' }) : undefined;
-    const restWithToken = detected.rest === true && opts.token !== undefined ? await ask('GET', '/api/v1/status', { accept: 'application/json', ...auth }) : undefined;
+    const restWithToken =
+      detected.rest === true && opts.token !== undefined ? await ask('GET', '/api/v1/status', { accept: 'application/json', ...auth }) : undefined;
     const events = detected.events === true ? await ask('GET', opts.eventsPath, { accept: 'text/event-stream', ...auth }) : undefined;
     const mcp: Partial<Record<'sse' | 'streamable_http', McpProbe>> = {};
     const host = opts.origin.host;
@@ -143,7 +153,18 @@ export async function probeComposer(opts: ProbeOptions): Promise<ProbeResults> {
     if (detected.sse === true) mcp.sse = await probeMcp(ask, `${joinPath(opts.mcpPathPrefix, '/messages/')}?session_id=${NO_SESSION}`, host);
     const loopback = isLoopbackHost(opts.origin.hostname);
     const elsewhere = loopback && reachable ? await probeElsewhere(opts) : [];
-    return { reachable, unreachableBecause: reachable ? undefined : probePath.error, probePath, detected, restAnonymous, restWithToken, events, mcp, loopback, elsewhere };
+    return {
+      reachable,
+      unreachableBecause: reachable ? undefined : probePath.error,
+      probePath,
+      detected,
+      restAnonymous,
+      restWithToken,
+      events,
+      mcp,
+      loopback,
+      elsewhere,
+    };
   } finally {
     await close();
   }

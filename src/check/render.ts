@@ -28,7 +28,16 @@ export function renderReport(r: CheckReport): string {
   }
   const fed = r.families.filter((f) => f.fed);
   lines.push('', `The composer's ${r.families.length} catalog families: ${fed.length} fed, ${r.families.length - fed.length} absent from the scrape:`);
-  lines.push(...table([['family', 'fed', 'from'], ...r.families.map((f) => [f.family, f.fed ? 'yes' : 'no', f.fed ? f.from.join(', ') : f.missing.length > 0 ? `(would need: ${f.missing.join(', ')})` : '–'])]));
+  lines.push(
+    ...table([
+      ['family', 'fed', 'from'],
+      ...r.families.map((f) => [
+        f.family,
+        f.fed ? 'yes' : 'no',
+        f.fed ? f.from.join(', ') : f.missing.length > 0 ? `(would need: ${f.missing.join(', ')})` : '–',
+      ]),
+    ]),
+  );
   lines.push('  where', ...feedLegend(r.families.flatMap((f) => [...f.from, ...f.missing])).map((l) => `    ${l}`));
   lines.push('', 'Findings:');
   if (r.findings.length === 0) lines.push('  none');

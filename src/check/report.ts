@@ -114,44 +114,91 @@ function findings(p: ProbeResults, c: CheckConfig, used: SurfaceSet): Finding[] 
   const out: Finding[] = [];
   const add = (level: Level, code: string, message: string) => out.push({ level, code, message });
   if (!p.reachable) {
-    add('problem', 'upstream_unreachable', `the composer at ${c.upstream} did not answer (${p.unreachableBecause ?? 'no answer'}): the sidecar would answer 502 and /readyz 503`);
+    add(
+      'problem',
+      'upstream_unreachable',
+      `the composer at ${c.upstream} did not answer (${p.unreachableBecause ?? 'no answer'}): the sidecar would answer 502 and /readyz 503`,
+    );
   } else if (!SURFACES.some((s) => p.detected[s] === true)) {
-    add('problem', 'nothing_recognised', `${c.upstream} answers HTTP but serves none of the composer's surfaces (REST, event stream, MCP, GET /tools): is it the composer?`);
+    add(
+      'problem',
+      'nothing_recognised',
+      `${c.upstream} answers HTTP but serves none of the composer's surfaces (REST, event stream, MCP, GET /tools): is it the composer?`,
+    );
   }
-  if (c.metricsAuth === 'missing') add('problem', 'metrics_token_missing', 'no metrics token configured: the sidecar would refuse to start; give --metrics-token-file PATH (or --no-metrics-auth to serve /metrics to anyone)');
-  if (c.metricsAuth === 'none') add('warning', 'metrics_auth_disabled', '--no-metrics-auth: anyone who reaches the metrics port reads /metrics and /status.json');
+  if (c.metricsAuth === 'missing')
+    add(
+      'problem',
+      'metrics_token_missing',
+      'no metrics token configured: the sidecar would refuse to start; give --metrics-token-file PATH (or --no-metrics-auth to serve /metrics to anyone)',
+    );
+  if (c.metricsAuth === 'none')
+    add('warning', 'metrics_auth_disabled', '--no-metrics-auth: anyone who reaches the metrics port reads /metrics and /status.json');
   if (p.restAnonymous !== undefined && refused(p.restAnonymous)) {
     if (p.restWithToken === undefined) {
-      add('problem', 'rest_needs_token', `the REST API answers ${p.restAnonymous.status} without a token and no --upstream-token-file is configured: inventory polls fail, the inventory and lifecycle families stay absent`);
+      add(
+        'problem',
+        'rest_needs_token',
+        `the REST API answers ${p.restAnonymous.status} without a token and no --upstream-token-file is configured: inventory polls fail, the inventory and lifecycle families stay absent`,
+      );
     } else if (refused(p.restWithToken)) {
       add('problem', 'upstream_token_refused', `the REST API refuses the token of --upstream-token-file (${p.restWithToken.status})`);
     }
   }
   if (p.events !== undefined && refused(p.events) && c.events === 'on') {
-    add('problem', 'events_refused', `the event stream answers ${p.events.status}${c.upstreamToken ? ' to the upstream token' : ' without a token (no --upstream-token-file)'}: lifecycle comes from polling only`);
+    add(
+      'problem',
+      'events_refused',
+      `the event stream answers ${p.events.status}${c.upstreamToken ? ' to the upstream token' : ' without a token (no --upstream-token-file)'}: lifecycle comes from polling only`,
+    );
   }
-  if (p.detected.events === true && c.events === 'off') add('note', 'events_disabled', 'the composer serves its event stream but --no-events is set: lifecycle comes from polling and REST calls only');
+  if (p.detected.events === true && c.events === 'off')
+    add('note', 'events_disabled', 'the composer serves its event stream but --no-events is set: lifecycle comes from polling and REST calls only');
   for (const kind of ['streamable_http', 'sse'] as const) {
     const m = p.mcp[kind];
     if (m === undefined) continue;
     const name = SURFACE_NAMES[kind];
     if (m.foreignHost.status === 421) {
-      if (c.preserveHost) add('problem', 'preserve_host_breaks_mcp', `${name} refuses a foreign Host (421, DNS-rebinding protection) and --preserve-host forwards the client's Host: every MCP session through the sidecar would fail`);
-      else add('note', 'dns_rebinding_protection', `${name} refuses a foreign Host (421, DNS-rebinding protection); the sidecar sends the upstream's own Host, so MCP works through it`);
+      if (c.preserveHost)
+        add(
+          'problem',
+          'preserve_host_breaks_mcp',
+          `${name} refuses a foreign Host (421, DNS-rebinding protection) and --preserve-host forwards the client's Host: every MCP session through the sidecar would fail`,
+        );
+      else
+        add(
+          'note',
+          'dns_rebinding_protection',
+          `${name} refuses a foreign Host (421, DNS-rebinding protection); the sidecar sends the upstream's own Host, so MCP works through it`,
+        );
     }
-    if (m.foreignOrigin.status === 403) add('note', 'origin_checked', `${name} refuses a foreign Origin (403): browser clients of other origins are refused by the composer itself`);
+    if (m.foreignOrigin.status === 403)
+      add('note', 'origin_checked', `${name} refuses a foreign Origin (403): browser clients of other origins are refused by the composer itself`);
   }
   const around = p.elsewhere.filter((e) => e.answer.status !== undefined && e.answer.status === p.probePath.status);
   if (around.length > 0) {
-    add('problem', 'reachable_around_sidecar', `the composer also answers on ${around.map((e) => e.url).join(', ')} (a non-loopback address of this host): clients can reach it around the sidecar, unseen and unprotected; bind it to 127.0.0.1`);
+    add(
+      'problem',
+      'reachable_around_sidecar',
+      `the composer also answers on ${around.map((e) => e.url).join(', ')} (a non-loopback address of this host): clients can reach it around the sidecar, unseen and unprotected; bind it to 127.0.0.1`,
+    );
   } else if (p.reachable && !p.loopback) {
-    add('warning', 'upstream_not_loopback', `the upstream ${c.upstream} is not on loopback: clients that can reach it there bypass the sidecar unless a network policy prevents it (this host cannot check that)`);
+    add(
+      'warning',
+      'upstream_not_loopback',
+      `the upstream ${c.upstream} is not on loopback: clients that can reach it there bypass the sidecar unless a network policy prevents it (this host cannot check that)`,
+    );
   } else if (p.reachable && p.elsewhere.length > 0) {
-    add('note', 'loopback_only', `the composer does not answer on this host's other addresses (${p.elsewhere.map((e) => new URL(e.url).hostname).join(', ')}): clients cannot reach it around the sidecar from there`);
+    add(
+      'note',
+      'loopback_only',
+      `the composer does not answer on this host's other addresses (${p.elsewhere.map((e) => new URL(e.url).hostname).join(', ')}): clients cannot reach it around the sidecar from there`,
+    );
   } else if (p.reachable) {
     add('note', 'bypass_not_checked', 'this host has no non-loopback address: whether the composer listens on 0.0.0.0 could not be checked');
   }
-  if (p.reachable && !used.rest && !used.events) add('note', 'lifecycle_blind', 'neither REST nor the event stream: server starts, stops, restarts and crashes cannot be seen');
+  if (p.reachable && !used.rest && !used.events)
+    add('note', 'lifecycle_blind', 'neither REST nor the event stream: server starts, stops, restarts and crashes cannot be seen');
   return out;
 }
 
@@ -172,7 +219,12 @@ export function buildReport(p: ProbeResults, c: CheckConfig): CheckReport {
     sources: used,
     sees: p.reachable ? d.sees : [],
     blind: p.reachable ? d.blind : [],
-    families: familyCoverage(used).map((f) => ({ family: f.family, fed: p.reachable && f.fedBy.length > 0, from: p.reachable ? f.fedBy : [], missing: f.missing })),
+    families: familyCoverage(used).map((f) => ({
+      family: f.family,
+      fed: p.reachable && f.fedBy.length > 0,
+      from: p.reachable ? f.fedBy : [],
+      missing: f.missing,
+    })),
     findings: all,
     exitCode: all.some((f) => f.level === 'problem') ? 1 : 0,
   };
@@ -182,4 +234,3 @@ export function buildReport(p: ProbeResults, c: CheckConfig): CheckReport {
 export function feedLegend(feeds: Iterable<Feed>): string[] {
   return [...new Set(feeds)].map((f) => `${f}: ${FEEDS[f].what}`);
 }
-

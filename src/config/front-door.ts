@@ -72,7 +72,10 @@ export function serializeOrigin(text: string): string | undefined {
 }
 
 function listEntries(raw: string): string[] {
-  return raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 }
 
 /**

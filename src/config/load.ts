@@ -13,13 +13,17 @@ import { parseToken } from './values.ts';
 import { readTlsMaterial, type TlsPaths } from './tls-material.ts';
 
 /** How /metrics is protected: a token (from a file, re-read on change, or given inline) or nothing. */
-export type MetricsAuth =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'inline'; readonly token: string }
-  | { readonly kind: 'none' };
+export type MetricsAuth = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly token: string } | { readonly kind: 'none' };
 
 /** The rows the loader resolves into {@link MetricsAuth} and {@link TlsPaths}: they are not fields of the configuration. */
-const RESOLVED = ['metricsAuth', 'metricsToken', 'metricsTokenFile', 'metricsTlsCert', 'metricsTlsKey', 'metricsClientCa'] as const satisfies readonly OptionKey[];
+const RESOLVED = [
+  'metricsAuth',
+  'metricsToken',
+  'metricsTokenFile',
+  'metricsTlsCert',
+  'metricsTlsKey',
+  'metricsClientCa',
+] as const satisfies readonly OptionKey[];
 
 /**
  * The sidecar's configuration: every row of the option table (config/options.ts) under its key, with the
@@ -49,7 +53,7 @@ function parseFlags(argv: readonly string[]): Map<OptionKey, string> {
   try {
     flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     throw new ConfigError('arguments', `${message} (see --help)`);
   }
   const raw = new Map<OptionKey, string>();
@@ -100,10 +104,16 @@ export function loadConfig(argv: readonly string[], env: Env): SidecarConfig {
   const { metricsAuth: _auth, metricsToken, metricsTokenFile, metricsTlsCert, metricsTlsKey, metricsClientCa, ...rest } = values;
   const { listen, metricsListen } = rest;
   if (listen.port !== 0 && listen.port === metricsListen.port && sameHostFamily(listen.host, metricsListen.host)) {
-    throw new ConfigError('--metrics-listen / SIDECAR_METRICS_LISTEN', `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`);
+    throw new ConfigError(
+      '--metrics-listen / SIDECAR_METRICS_LISTEN',
+      `--metrics-listen: port ${listen.port} is also the proxy's --listen port; the metrics port must be its own`,
+    );
   }
   if (rest.clientRequestTimeoutMs !== 0 && rest.clientHeadersTimeoutMs > rest.clientRequestTimeoutMs) {
-    throw new ConfigError('--client-headers-timeout / SIDECAR_CLIENT_HEADERS_TIMEOUT', '--client-headers-timeout: must not be longer than --client-request-timeout');
+    throw new ConfigError(
+      '--client-headers-timeout / SIDECAR_CLIENT_HEADERS_TIMEOUT',
+      '--client-headers-timeout: must not be longer than --client-request-timeout',
+    );
   }
   if (rest.upstreamTokenFile !== undefined) readTokenFile(rest.upstreamTokenFile, '--upstream-token-file');
   if (rest.userIdKeyFile !== undefined) {
@@ -138,7 +148,11 @@ function sameHostFamily(a: string, b: string): boolean {
 
 function resolveMetricsTls(cert: string | undefined, key: string | undefined, clientCa: string | undefined): TlsPaths | undefined {
   if (cert === undefined && key === undefined) {
-    if (clientCa !== undefined) throw new ConfigError('--metrics-client-ca / SIDECAR_METRICS_CLIENT_CA', '--metrics-client-ca needs TLS: give --metrics-tls-cert and --metrics-tls-key too');
+    if (clientCa !== undefined)
+      throw new ConfigError(
+        '--metrics-client-ca / SIDECAR_METRICS_CLIENT_CA',
+        '--metrics-client-ca needs TLS: give --metrics-tls-cert and --metrics-tls-key too',
+      );
     return undefined;
   }
   if (cert === undefined || cert === '' || key === undefined || key === '') {

@@ -62,7 +62,22 @@ export const MIN_MEMORY_LIMIT_MIB = 160;
 const V1_UNLIMITED = 2 ** 62;
 
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(b|k|ki|kb|kib|mi|mb|mib|gi|gb|gib|ti|tb|tib)?$/;
-const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, k: 1024, ki: 1024, kb: 1024, kib: 1024, mi: MiB, mb: MiB, mib: MiB, gi: 1024 * MiB, gb: 1024 * MiB, gib: 1024 * MiB, ti: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  k: 1024,
+  ki: 1024,
+  kb: 1024,
+  kib: 1024,
+  mi: MiB,
+  mb: MiB,
+  mib: MiB,
+  gi: 1024 * MiB,
+  gb: 1024 * MiB,
+  gib: 1024 * MiB,
+  ti: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /**
  * Parses `--memory-limit`: `auto` (the cgroup's limit), `none` (V8's defaults), or a size in binary units
@@ -125,7 +140,8 @@ export function cgroupMemoryLimit(read: ReadFile): { readonly bytes: number; rea
     else if (controllers?.split(',').includes('memory') === true) v1Path = path;
   }
   const candidates: Array<[path: string, parse: (t: string) => number | undefined]> = [];
-  const under = (root: string, path: string | undefined, file: string): string[] => (path === undefined || path === '/' ? [`${root}/${file}`] : [`${root}${path}/${file}`, `${root}/${file}`]);
+  const under = (root: string, path: string | undefined, file: string): string[] =>
+    path === undefined || path === '/' ? [`${root}/${file}`] : [`${root}${path}/${file}`, `${root}/${file}`];
   for (const p of under('/sys/fs/cgroup', v2Path, 'memory.max')) candidates.push([p, parseCgroupV2Max]);
   for (const p of under('/sys/fs/cgroup/memory', v1Path, 'memory.limit_in_bytes')) candidates.push([p, parseCgroupV1Limit]);
   for (const [path, parse] of candidates) {
@@ -149,7 +165,9 @@ function floorPow2(n: number): number {
 export function deriveBudget(limitBytes: number, source: string): MemoryBudget {
   const limitMiB = limitBytes / MiB;
   if (limitMiB < MIN_MEMORY_LIMIT_MIB) {
-    throw new Error(`${formatMiB(limitBytes)} (${source}) is too small for the sidecar: it needs at least ${MIN_MEMORY_LIMIT_MIB} MiB (its live heap alone is ~30 MiB, Node itself ~40 MiB); raise the limit or pass --memory-limit none`);
+    throw new Error(
+      `${formatMiB(limitBytes)} (${source}) is too small for the sidecar: it needs at least ${MIN_MEMORY_LIMIT_MIB} MiB (its live heap alone is ~30 MiB, Node itself ~40 MiB); raise the limit or pass --memory-limit none`,
+    );
   }
   const semiSpaceMiB = Math.min(32, Math.max(1, floorPow2(limitMiB / 16)));
   const heapLimitMiB = Math.floor(limitMiB * HEAP_SHARE);
@@ -219,7 +237,12 @@ export type MemoryPlan =
  * Decides whether Node must be started again for a budget. `applied` is the {@link HEAP_FLAGS_ENV} value
  * this process was started with: once set, Node is never started again (no loop, whatever it says).
  */
-export function planMemory(budget: MemoryBudget | undefined, execArgv: readonly string[], nodeOptions: string | undefined, applied: string | undefined): MemoryPlan {
+export function planMemory(
+  budget: MemoryBudget | undefined,
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+  applied: string | undefined,
+): MemoryPlan {
   if (budget === undefined) return { action: 'none' };
   const flags = heapFlags(budget);
   if (applied !== undefined) return { action: 'applied', budget, flags };

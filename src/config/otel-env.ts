@@ -18,13 +18,7 @@ import { ConfigError } from '../errors.ts';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type OtlpCompression = 'gzip' | 'none';
 export type MetricsTemporality = 'cumulative' | 'delta' | 'lowmemory';
-export type SamplerName =
-  | 'always_on'
-  | 'always_off'
-  | 'traceidratio'
-  | 'parentbased_always_on'
-  | 'parentbased_always_off'
-  | 'parentbased_traceidratio';
+export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
 export type SdkLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 /**
  * `OTEL_METRICS_EXEMPLAR_FILTER`: which measurements may become exemplars — those taken inside a sampled
@@ -102,7 +96,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const DEFAULT_SERVICE_NAME = 'mcp-composer-sidecar';
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const SAMPLERS: readonly SamplerName[] = [
-  'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
 ];
 const SDK_LOG_LEVELS: readonly SdkLogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
 const EXEMPLAR_FILTERS: readonly ExemplarFilter[] = ['trace_based', 'always_on', 'always_off'];
@@ -134,7 +133,10 @@ function choice<T extends string>(env: Env, name: string, choices: readonly T[],
 function list(env: Env, name: string): string[] | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
-  return raw.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+  return raw
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '');
 }
 
 /**
@@ -180,9 +182,10 @@ function signalUrl(env: Env, signal: 'METRICS' | 'TRACES', protocol: OtlpProtoco
   const ownRaw = read(env, own);
   if (ownRaw !== undefined) return parseEndpoint(ownRaw, own).href;
   const baseRaw = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  const base = baseRaw === undefined
-    ? new URL(protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')
-    : parseEndpoint(baseRaw, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const base =
+    baseRaw === undefined
+      ? new URL(protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318')
+      : parseEndpoint(baseRaw, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (protocol === 'grpc') return base.href;
   const path = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
   return new URL(`${path}v1/${signal.toLowerCase()}`, base).href;
@@ -266,11 +269,11 @@ export function loadOtelConfig(env: Env): OtelConfig {
   const tracesExporters = exporterList(env, 'OTEL_TRACES_EXPORTER', ['otlp', 'none']);
   const logsExporters = list(env, 'OTEL_LOGS_EXPORTER') ?? [];
   if (logsExporters.some((v) => v !== 'none')) {
-    notes.push('OTEL_LOGS_EXPORTER is not supported: logs are JSON lines on stdout (collect them with the collector\'s filelog receiver)');
+    notes.push("OTEL_LOGS_EXPORTER is not supported: logs are JSON lines on stdout (collect them with the collector's filelog receiver)");
   }
   const propagators = exporterList(env, 'OTEL_PROPAGATORS', ['tracecontext', 'baggage', 'none']);
   const propagateTraceContext = propagators.length === 0 || propagators.includes('tracecontext');
-  if (propagators.includes('baggage')) notes.push('OTEL_PROPAGATORS=baggage: the proxy forwards the client\'s baggage header unchanged; the sidecar adds none');
+  if (propagators.includes('baggage')) notes.push("OTEL_PROPAGATORS=baggage: the proxy forwards the client's baggage header unchanged; the sidecar adds none");
 
   const wantsMetrics = metricsExporters.includes('otlp');
   const wantsTraces = tracesExporters.includes('otlp');

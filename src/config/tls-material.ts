@@ -35,7 +35,9 @@ export function readTlsMaterial(paths: TlsPaths): SecureContextOptions {
   } catch (err) {
     // OpenSSL's reason ("key values mismatch", "no start line") names no secret.
     const reason = (err as { reason?: unknown }).reason;
-    throw new Error(`--metrics-tls-cert / --metrics-tls-key: not a valid certificate and key (${typeof reason === 'string' ? reason : (err as Error).message})`);
+    throw new Error(
+      `--metrics-tls-cert / --metrics-tls-key: not a valid certificate and key (${typeof reason === 'string' ? reason : (err as Error).message})`,
+    );
   }
   return options;
 }

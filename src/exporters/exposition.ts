@@ -83,7 +83,12 @@ export function leValues(boundaries: readonly number[]): readonly string[] {
  * The cumulative `_bucket` lines of one histogram data point, `{le="…"}` last among its labels (`open`:
  * {@link labelsOpen} of its attributes), each followed by `after(i)` when given (OpenMetrics: its exemplar).
  */
-export function bucketLines(name: string, open: string, buckets: { readonly boundaries: readonly number[]; readonly counts: readonly number[] }, after?: (i: number) => string): string {
+export function bucketLines(
+  name: string,
+  open: string,
+  buckets: { readonly boundaries: readonly number[]; readonly counts: readonly number[] },
+  after?: (i: number) => string,
+): string {
   const prefix = open === '' ? `${name}_bucket{le="` : `${name}_bucket${open},le="`;
   const le = leValues(buckets.boundaries);
   const counts = buckets.counts;

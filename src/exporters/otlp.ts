@@ -62,7 +62,11 @@ export interface OtlpMetricReaderOptions {
 }
 
 /** The OTLP push reader; its export results go to `health`. */
-export async function createOtlpMetricReader(cfg: OtlpMetricsConfig, health: ExportHealth, opts: OtlpMetricReaderOptions): Promise<PeriodicExportingMetricReader> {
+export async function createOtlpMetricReader(
+  cfg: OtlpMetricsConfig,
+  health: ExportHealth,
+  opts: OtlpMetricReaderOptions,
+): Promise<PeriodicExportingMetricReader> {
   const exporter = await createMetricExporter(cfg);
   health.register('metrics', loggableEndpoint(cfg.exporter.url));
   return new PeriodicExportingMetricReader({

@@ -226,7 +226,10 @@ export class Inventory implements ReadonlyInventory, InventoryWriter {
   #applyServers(list: readonly ServerInfo[], inferFacts: boolean, takenAfter: number): LifecycleFact[] {
     const facts: LifecycleFact[] = [];
     const seen = new Set<string>();
-    this.#known.add('servers', list.map((s) => s.id));
+    this.#known.add(
+      'servers',
+      list.map((s) => s.id),
+    );
     const newer = (id: string) => (this.#writtenAt.get(id) ?? 0) > takenAfter;
     const applied = new Set<string>();
     for (const s of list) {
@@ -251,7 +254,8 @@ export class Inventory implements ReadonlyInventory, InventoryWriter {
     // A call explains changes until its server is seen settled after it: the composer may answer a
     // restart while the server is still `starting`, and the new pid and restart count appear later.
     for (const [id, c] of this.#calls) {
-      if (c.inFlight === 0 && c.endedAt <= takenAfter && (applied.has(id) || !this.#memory.has(id)) && SETTLED.has(this.#memory.get(id)?.state ?? 'gone')) this.#calls.delete(id);
+      if (c.inFlight === 0 && c.endedAt <= takenAfter && (applied.has(id) || !this.#memory.has(id)) && SETTLED.has(this.#memory.get(id)?.state ?? 'gone'))
+        this.#calls.delete(id);
     }
     return facts;
   }

@@ -38,7 +38,9 @@ export function diffServer(
     // Nothing is inferred, but a crash already counted stays pending until the view shows it resolved
     // (restarted, or stopped): a snapshot taken while the supervisor is `starting` it must not let the
     // poll that sees the restart count the crash again.
-    const resolved = next.state === 'stopped' || (next.restartCount !== undefined && prev.restartCount !== undefined ? next.restartCount > prev.restartCount : next.state === 'running');
+    const resolved =
+      next.state === 'stopped' ||
+      (next.restartCount !== undefined && prev.restartCount !== undefined ? next.restartCount > prev.restartCount : next.state === 'running');
     return { facts, memory: { ...next, crashCounted: failedNow || (prev.crashCounted && !resolved) } };
   }
   let crashCounted = prev.crashCounted;

@@ -253,19 +253,22 @@ export class ObservationBus<Op extends object = object> implements ObserverRegis
   /** A request body chunk on its way upstream (call only when `ex.taps` is set). */
   tapRequestBody(ex: Exchange, chunk: Buffer): void {
     const taps = ex.taps;
-    if (taps !== undefined) for (const t of taps) if (t.tap.onRequestBody !== undefined) this.#guard(t.owner, 'tap.request_body', t.tap.onRequestBody, chunk, t.tap);
+    if (taps !== undefined)
+      for (const t of taps) if (t.tap.onRequestBody !== undefined) this.#guard(t.owner, 'tap.request_body', t.tap.onRequestBody, chunk, t.tap);
   }
 
   /** The upstream's response head went out (call only when `ex.taps` is set, before `response`). */
   tapResponseStart(ex: Exchange): void {
     const taps = ex.taps;
-    if (taps !== undefined) for (const t of taps) if (t.tap.onResponseStart !== undefined) this.#guard(t.owner, 'tap.response_start', t.tap.onResponseStart, ex, t.tap);
+    if (taps !== undefined)
+      for (const t of taps) if (t.tap.onResponseStart !== undefined) this.#guard(t.owner, 'tap.response_start', t.tap.onResponseStart, ex, t.tap);
   }
 
   /** A response body chunk on its way to the client (call only when `ex.taps` is set). */
   tapResponseBody(ex: Exchange, chunk: Buffer): void {
     const taps = ex.taps;
-    if (taps !== undefined) for (const t of taps) if (t.tap.onResponseBody !== undefined) this.#guard(t.owner, 'tap.response_body', t.tap.onResponseBody, chunk, t.tap);
+    if (taps !== undefined)
+      for (const t of taps) if (t.tap.onResponseBody !== undefined) this.#guard(t.owner, 'tap.response_body', t.tap.onResponseBody, chunk, t.tap);
   }
 
   // The MCP tap's side ----------------------------------------------------------------------------------

@@ -25,13 +25,7 @@ import type { AttachedTap } from './bus.ts';
  * - `upstream_aborted`: the upstream failed mid-body; the client connection was destroyed.
  * - `bad_request`: the request could not be forwarded (e.g. its body did not match Content-Length).
  */
-export type ExchangeOutcome =
-  | 'ok'
-  | 'client_abort'
-  | 'upstream_unavailable'
-  | 'upstream_timeout'
-  | 'upstream_aborted'
-  | 'bad_request';
+export type ExchangeOutcome = 'ok' | 'client_abort' | 'upstream_unavailable' | 'upstream_timeout' | 'upstream_aborted' | 'bad_request';
 
 /** What kind of long-lived response an exchange became, if any. */
 export type StreamKind = 'sse' | 'websocket';

@@ -27,7 +27,8 @@ const REQUEST_OWNED = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded
 /** Tokens of a `Connection` header value that name further hop-by-hop headers. */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   // The values almost every message carries name no further header: answer them without splitting.
-  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Upgrade' || value === 'upgrade') return undefined;
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Upgrade' || value === 'upgrade')
+    return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   let tokens: Set<string> | undefined;
   for (const part of text.split(',')) {

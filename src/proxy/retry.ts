@@ -51,7 +51,14 @@ export class RetryOnReset implements Dispatcher.DispatchHandler {
   #responded = false;
   #retried = false;
 
-  constructor(inner: Dispatcher.DispatchHandler, dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, req: IncomingMessage, res: ServerResponse, state: ProxyState) {
+  constructor(
+    inner: Dispatcher.DispatchHandler,
+    dispatcher: Dispatcher,
+    options: Dispatcher.DispatchOptions,
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: ProxyState,
+  ) {
     this.#inner = inner;
     this.#dispatcher = dispatcher;
     this.#options = options;

@@ -78,7 +78,9 @@ function rawReject(socket: Duplex, status: number, extra = '', body = ''): void 
   const type = body === '' ? '' : 'content-type: application/json\r\n';
   // Once the answer is flushed, close both directions: a client that keeps sending on a half-closed
   // connection (a slowloris trickle) must not be parsed again.
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}${type}connection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`, () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}${type}connection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`, () =>
+    socket.destroy(),
+  );
 }
 
 /** Answers a refused request on its response and closes the connection (its body, if any, is never read). */
@@ -160,7 +162,13 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     try {
       dispatcher.dispatch(
         // Only WebSocket upgrades get here (shouldUpgradeCallback); others are ordinary requests.
-        { path: url, method, headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders), upgrade: 'websocket', body: null },
+        {
+          path: url,
+          method,
+          headers: withOverrides(upstreamRequestHeaders(req.rawHeaders, forwardContext(req)), ex.upstreamHeaders),
+          upgrade: 'websocket',
+          body: null,
+        },
         handler,
       );
     } catch (err) {

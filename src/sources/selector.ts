@@ -155,8 +155,13 @@ export class SourceSelector {
     const blind = d.blind.length > 0 ? `; it cannot see ${d.blind.join('; ')}` : '';
     this.#opts.logger.info(
       {
-        event: 'sources_detected', found: d.found, missing: d.missing, sees: d.sees, blind: d.blind,
-        sources: running.map((s) => s.name), feeds: feedsSeen(running, surfaces),
+        event: 'sources_detected',
+        found: d.found,
+        missing: d.missing,
+        sees: d.sees,
+        blind: d.blind,
+        sources: running.map((s) => s.name),
+        feeds: feedsSeen(running, surfaces),
       },
       `composer serves: ${d.found.join(', ') || 'nothing the sidecar recognises'}; the sidecar sees ${d.sees.join('; ')}${blind}`,
     );

@@ -37,11 +37,15 @@ export const FEEDS: Readonly<Record<Feed, FeedSpec>> = {
   poll_differences: { what: 'differences between two REST polls of /servers', by: 'rest_poller', needs: 'REST', available: (s) => s.rest },
   // The selector runs the MCP inventory only where there is no REST; it reads `GET /tools` only without an MCP transport either.
   mcp_listing: {
-    what: "the sidecar's own MCP listing of tools, prompts and resources", by: 'mcp_inventory', needs: 'an MCP transport and no REST',
+    what: "the sidecar's own MCP listing of tools, prompts and resources",
+    by: 'mcp_inventory',
+    needs: 'an MCP transport and no REST',
     available: (s) => !s.rest && hasMcp(s),
   },
   tools_list: {
-    what: 'the plain GET /tools list', by: 'mcp_inventory', needs: 'GET /tools and no REST or MCP transport',
+    what: 'the plain GET /tools list',
+    by: 'mcp_inventory',
+    needs: 'GET /tools and no REST or MCP transport',
     available: (s) => !s.rest && !hasMcp(s) && s.tools_list,
   },
   event_stream: { what: "the composer's event stream", by: 'event_stream', needs: 'event stream', available: (s) => s.events },

@@ -34,7 +34,12 @@ export function describeSources(s: SurfaceSet): Described {
   const sees = ['HTTP traffic'];
   const blind: string[] = [];
   if (s.sse || s.streamable_http) sees.push('MCP tool calls, resource reads and prompts');
-  if (s.rest) sees.push('REST tool invokes, auth and rate limits', 'inventory (version, uptime, servers, capabilities)', 'lifecycle from REST calls and poll differences');
+  if (s.rest)
+    sees.push(
+      'REST tool invokes, auth and rate limits',
+      'inventory (version, uptime, servers, capabilities)',
+      'lifecycle from REST calls and poll differences',
+    );
   else if (s.sse || s.streamable_http || s.tools_list) sees.push('inventory from MCP (tools, prompts, resources)');
   if (s.events) sees.push('lifecycle the moment it happens (event stream)');
   if (!s.rest && !s.events) blind.push('server lifecycle (starts, stops, restarts, crashes)', 'server counts, version and uptime');

@@ -24,7 +24,14 @@ import { vocabulary, type BoundedLabel, type HistogramOf, type Instruments } fro
 /** Every `method` of the auth families (sources/rest/auth.ts). */
 const AUTH_SCHEMES = vocabulary<AuthScheme>({ bearer: true, api_key: true, basic: true, oauth2: true, none: true });
 /** The `reason`s of `mcp_auth_failures_total` that sources/rest/auth.ts `authFailureReason` gives (never `unknown`). */
-const AUTH_FAILURE_REASONS = vocabulary<AuthFailureReason>({ missing: true, invalid_token: true, invalid_api_key: true, invalid_credentials: true, expired: true, unknown: false });
+const AUTH_FAILURE_REASONS = vocabulary<AuthFailureReason>({
+  missing: true,
+  invalid_token: true,
+  invalid_api_key: true,
+  invalid_credentials: true,
+  expired: true,
+  unknown: false,
+});
 const RESTART_REASONS = vocabulary<Extract<LifecycleFact, { kind: 'restart' }>['reason']>({ manual: true, crash: true, config_change: true });
 const UNCLASSIFIED_REASONS = vocabulary<Extract<RequestFact, { kind: 'unclassified' }>['reason']>({ too_large: true, not_json: true });
 
@@ -130,12 +137,15 @@ export class CatalogRecorder implements CatalogSink {
     this.#crashes = counter('mcp_server_crashes_total', ['server_id']);
     this.#reloads = counter('mcp_config_reloads_total');
     this.#validationErrors = counter('mcp_config_validation_errors_total', ['error_type']);
-    this.#exemplars = exemplars === undefined ? undefined : {
-      exemplars,
-      toolDuration: exemplars.histogram('mcp_tool_invocation_duration_seconds'),
-      toolCalls: exemplars.counter('mcp_tool_invocations_total'),
-      readDuration: exemplars.histogram('mcp_resource_read_duration_seconds'),
-    };
+    this.#exemplars =
+      exemplars === undefined
+        ? undefined
+        : {
+            exemplars,
+            toolDuration: exemplars.histogram('mcp_tool_invocation_duration_seconds'),
+            toolCalls: exemplars.counter('mcp_tool_invocations_total'),
+            readDuration: exemplars.histogram('mcp_resource_read_duration_seconds'),
+          };
 
     for (const status of ['success', 'failed']) this.#reloads.startAtZero({ status });
     for (const method of AUTH_SCHEMES) {

@@ -72,12 +72,25 @@ function catalogFamily<const N extends string, const K extends InstrumentKind, c
   const spec = { name, kind, help, labels, catalog: true, ...(buckets === undefined ? {} : { buckets }) };
   return bounded === undefined ? spec : { ...spec, bounded };
 }
-const c = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(name: N, help: string, labels: L, bounded?: B) =>
-  catalogFamily(name, 'counter', help, labels, bounded);
-const g = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(name: N, help: string, labels: L, bounded?: B) =>
-  catalogFamily(name, 'gauge', help, labels, bounded);
-const h = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(name: N, help: string, labels: L, buckets: readonly number[], bounded?: B) =>
-  catalogFamily(name, 'histogram', help, labels, bounded, buckets);
+const c = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(
+  name: N,
+  help: string,
+  labels: L,
+  bounded?: B,
+) => catalogFamily(name, 'counter', help, labels, bounded);
+const g = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(
+  name: N,
+  help: string,
+  labels: L,
+  bounded?: B,
+) => catalogFamily(name, 'gauge', help, labels, bounded);
+const h = <const N extends string, const L extends readonly string[], const B extends readonly L[number][] = readonly []>(
+  name: N,
+  help: string,
+  labels: L,
+  buckets: readonly number[],
+  bounded?: B,
+) => catalogFamily(name, 'histogram', help, labels, bounded, buckets);
 
 const CATALOG_TABLE = [
   g('mcp_composer_info', 'MCP Server Composer information', ['version', 'platform']),
@@ -118,60 +131,153 @@ const CATALOG_TABLE = [
 const s = <const F extends Omit<FamilySpec, 'catalog'>>(spec: F): F & { readonly catalog: false } => ({ ...spec, catalog: false });
 
 const SELF_TABLE = [
-  s({ name: 'sidecar_upstream_up', kind: 'gauge', help: 'Whether the upstream composer answered the last probe or proxied request (1) or not (0)', labels: [] }),
-  s({ name: 'sidecar_proxy_errors_total', kind: 'counter', help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, upstream_retried, bad_request, client_error, connection_limit, origin_not_allowed, host_not_allowed)', labels: ['kind'] }),
-  s({ name: 'sidecar_proxy_open_streams', kind: 'updown', help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)', labels: ['kind'] }),
-  s({ name: 'sidecar_rest_unclassified_total', kind: 'counter', help: 'Proxied REST responses the sidecar needed to read but could not (reason: too_large, not_json); they passed through unchanged', labels: ['reason'] }),
-  s({ name: 'sidecar_source_available', kind: 'gauge', help: 'Surfaces the composer serves, as last detected (rest, events, sse, streamable_http, tools_list)', labels: ['source'] }),
-  s({ name: 'sidecar_inventory_poll_up', kind: 'gauge', help: 'Whether the last inventory poll of the composer REST API succeeded (1) or not (0)', labels: [] }),
-  s({ name: 'sidecar_inventory_polls_total', kind: 'counter', help: 'Inventory polls of the composer REST API by outcome (ok, unauthorized, no_rest, unreachable, bad_response)', labels: ['outcome'] }),
+  s({
+    name: 'sidecar_upstream_up',
+    kind: 'gauge',
+    help: 'Whether the upstream composer answered the last probe or proxied request (1) or not (0)',
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_proxy_errors_total',
+    kind: 'counter',
+    help: 'Proxy failures by kind (upstream_unavailable, upstream_timeout, upstream_aborted, upstream_retried, bad_request, client_error, connection_limit, origin_not_allowed, host_not_allowed)',
+    labels: ['kind'],
+  }),
+  s({
+    name: 'sidecar_proxy_open_streams',
+    kind: 'updown',
+    help: 'Long-lived proxied responses open now (SSE streams and WebSocket connections)',
+    labels: ['kind'],
+  }),
+  s({
+    name: 'sidecar_rest_unclassified_total',
+    kind: 'counter',
+    help: 'Proxied REST responses the sidecar needed to read but could not (reason: too_large, not_json); they passed through unchanged',
+    labels: ['reason'],
+  }),
+  s({
+    name: 'sidecar_source_available',
+    kind: 'gauge',
+    help: 'Surfaces the composer serves, as last detected (rest, events, sse, streamable_http, tools_list)',
+    labels: ['source'],
+  }),
+  s({
+    name: 'sidecar_inventory_poll_up',
+    kind: 'gauge',
+    help: 'Whether the last inventory poll of the composer REST API succeeded (1) or not (0)',
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_inventory_polls_total',
+    kind: 'counter',
+    help: 'Inventory polls of the composer REST API by outcome (ok, unauthorized, no_rest, unreachable, bad_response)',
+    labels: ['outcome'],
+  }),
   s({ name: 'sidecar_event_stream_connected', kind: 'gauge', help: "Whether the composer's event stream is connected (1) or not (0)", labels: [] }),
   s({ name: 'sidecar_event_stream_reconnects_total', kind: 'counter', help: 'Reconnections of the event stream after it was connected once', labels: [] }),
   s({ name: 'sidecar_events_received_total', kind: 'counter', help: 'Valid events received from the composer, by type', labels: ['type'] }),
-  s({ name: 'sidecar_events_invalid_total', kind: 'counter', help: 'Events skipped: invalid (malformed_json, bad_envelope, unknown_type, bad_data) or not new (duplicate_id, out_of_order_id, repeated_snapshot)', labels: ['reason'] }),
-  s({ name: 'sidecar_event_gaps_total', kind: 'counter', help: 'Gaps in the event stream that could not be replayed (reset, composer restart, an id going backwards); their events are not guessed', labels: [] }),
   s({
-    name: 'sidecar_label_overflow_total', kind: 'counter', labels: ['family', 'label', 'reason'],
+    name: 'sidecar_events_invalid_total',
+    kind: 'counter',
+    help: 'Events skipped: invalid (malformed_json, bad_envelope, unknown_type, bad_data) or not new (duplicate_id, out_of_order_id, repeated_snapshot)',
+    labels: ['reason'],
+  }),
+  s({
+    name: 'sidecar_event_gaps_total',
+    kind: 'counter',
+    help: 'Gaps in the event stream that could not be replayed (reset, composer restart, an id going backwards); their events are not guessed',
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_label_overflow_total',
+    kind: 'counter',
+    labels: ['family', 'label', 'reason'],
     help: 'Label values recorded as the overflow value: the family had its bound of distinct values from traffic (reason limit), or the value was longer than its label allows (reason too_long)',
   }),
   s({
-    name: 'sidecar_otlp_export_failures_total', kind: 'counter', labels: ['signal'],
+    name: 'sidecar_otlp_export_failures_total',
+    kind: 'counter',
+    labels: ['signal'],
     help: 'OTLP exports that failed after the SDK retries, by signal (metrics, traces); present only for signals pushed over OTLP',
   }),
-  s({ name: 'sidecar_mcp_sessions_active', kind: 'gauge', help: 'MCP sessions open now through the sidecar, by transport (sse, streamable_http)', labels: ['transport'] }),
+  s({
+    name: 'sidecar_mcp_sessions_active',
+    kind: 'gauge',
+    help: 'MCP sessions open now through the sidecar, by transport (sse, streamable_http)',
+    labels: ['transport'],
+  }),
   s({ name: 'sidecar_mcp_pending_requests', kind: 'gauge', help: 'MCP requests waiting for their response now, by transport', labels: ['transport'] }),
   s({
-    name: 'sidecar_mcp_unparsed_total', kind: 'counter', labels: ['reason'],
+    name: 'sidecar_mcp_unparsed_total',
+    kind: 'counter',
+    labels: ['reason'],
     help: 'MCP messages the sidecar could not read (reason: too_large, not_json, not_jsonrpc, stream_cut, unknown_session, session_limit, internal); they passed through unchanged',
   }),
   s({
-    name: 'sidecar_mcp_scan_fallbacks_total', kind: 'counter', labels: ['reason'],
+    name: 'sidecar_mcp_scan_fallbacks_total',
+    kind: 'counter',
+    labels: ['reason'],
     help: 'MCP bodies and events the envelope scanner left to the full JSON parser (reason: list_result, initialize and list cursors included, which the inventory reads; duplicate_key, depth, long_value, replacement_char, internal); counted the same either way',
   }),
   s({
-    name: 'sidecar_mcp_pending_dropped_total', kind: 'counter', labels: ['reason'],
+    name: 'sidecar_mcp_pending_dropped_total',
+    kind: 'counter',
+    labels: ['reason'],
     help: 'MCP requests that stopped being tracked without a response (timeout, session_closed, client_gone) or were never tracked (limit, duplicate_id)',
   }),
-  s({ name: 'sidecar_mcp_unmatched_responses_total', kind: 'counter', help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)', labels: [] }),
   s({
-    name: 'sidecar_mcp_own_responses_seen_total', kind: 'counter', labels: [],
+    name: 'sidecar_mcp_unmatched_responses_total',
+    kind: 'counter',
+    help: 'MCP responses no tracked request waited for (late after a timeout or cancellation, or for an untracked request)',
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_mcp_own_responses_seen_total',
+    kind: 'counter',
+    labels: [],
     help: "Answers to the sidecar's own MCP requests seen on a client's stream: the upstream sends every message to every session (a broadcasting gateway)",
   }),
-  s({ name: 'sidecar_mcp_inventory_session', kind: 'gauge', help: 'Whether the sidecar holds an MCP session of its own for the inventory now (1) or not (0); absent with --mcp-inventory off', labels: [] }),
-  s({ name: 'sidecar_metrics_port_connections', kind: 'gauge', help: 'Connections the metrics port holds now (at most 256; at the limit the oldest idle one gives way to a new one)', labels: [] }),
   s({
-    name: 'sidecar_metrics_port_connections_shed_total', kind: 'counter', labels: ['reason'],
+    name: 'sidecar_mcp_inventory_session',
+    kind: 'gauge',
+    help: 'Whether the sidecar holds an MCP session of its own for the inventory now (1) or not (0); absent with --mcp-inventory off',
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_metrics_port_connections',
+    kind: 'gauge',
+    help: 'Connections the metrics port holds now (at most 256; at the limit the oldest idle one gives way to a new one)',
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_metrics_port_connections_shed_total',
+    kind: 'counter',
+    labels: ['reason'],
     help: 'Metrics-port connections closed because the port held its maximum: the oldest idle one to admit a new one (evicted), or a new one while every held connection was answering (refused)',
   }),
   s({
-    name: 'sidecar_observer_errors_total', kind: 'counter', labels: ['observer'],
+    name: 'sidecar_observer_errors_total',
+    kind: 'counter',
+    labels: ['observer'],
     help: `Exceptions thrown by an internal observer of the proxied traffic, caught by the observation bus (the exchange went on unchanged); ${OBSERVER_FAILURE_LIMIT} detach the observer`,
   }),
-  s({ name: 'sidecar_memory_resident_bytes', kind: 'gauge', help: "The sidecar process's resident set size (what a container memory limit counts), bytes", labels: [] }),
-  s({ name: 'sidecar_memory_heap_used_bytes', kind: 'gauge', help: "Bytes used in the sidecar's V8 heap", labels: [] }),
-  s({ name: 'sidecar_memory_limit_bytes', kind: 'gauge', help: "The memory limit the sidecar sized its heap from (--memory-limit, or its cgroup's), bytes; absent without a limit", labels: [] }),
   s({
-    name: 'sidecar_exposition_conflicts_total', kind: 'counter', labels: [],
+    name: 'sidecar_memory_resident_bytes',
+    kind: 'gauge',
+    help: "The sidecar process's resident set size (what a container memory limit counts), bytes",
+    labels: [],
+  }),
+  s({ name: 'sidecar_memory_heap_used_bytes', kind: 'gauge', help: "Bytes used in the sidecar's V8 heap", labels: [] }),
+  s({
+    name: 'sidecar_memory_limit_bytes',
+    kind: 'gauge',
+    help: "The memory limit the sidecar sized its heap from (--memory-limit, or its cgroup's), bytes; absent without a limit",
+    labels: [],
+  }),
+  s({
+    name: 'sidecar_exposition_conflicts_total',
+    kind: 'counter',
+    labels: [],
     help: 'Metric families left out of a scrape because another family has their exposition name with another type (one per family per scrape; a bug of the sidecar, logged once per family)',
   }),
 ];
@@ -180,24 +286,41 @@ const SELF_TABLE = [
 export const SEMCONV_HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
 
 const MCP_OPERATION_LABELS = [
-  'mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'gen_ai.operation.name', 'error.type',
-  'rpc.response.status_code', 'network.transport', 'network.protocol.name', 'mcp.protocol.version',
+  'mcp.method.name',
+  'gen_ai.tool.name',
+  'gen_ai.prompt.name',
+  'gen_ai.operation.name',
+  'error.type',
+  'rpc.response.status_code',
+  'network.transport',
+  'network.protocol.name',
+  'mcp.protocol.version',
 ] as const;
 
 const SEMCONV_TABLE = [
   s({
-    name: 'http.server.request.duration', kind: 'histogram', unit: 's', help: 'Duration of HTTP server requests.',
+    name: 'http.server.request.duration',
+    kind: 'histogram',
+    unit: 's',
+    help: 'Duration of HTTP server requests.',
     labels: ['http.request.method', 'url.scheme', 'http.route', 'http.response.status_code', 'network.protocol.version', 'error.type'],
-    buckets: SEMCONV_HTTP_DURATION_BUCKETS, bounded: ['http.route'],
+    buckets: SEMCONV_HTTP_DURATION_BUCKETS,
+    bounded: ['http.route'],
   }),
   s({
-    name: 'mcp.server.operation.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
+    name: 'mcp.server.operation.duration',
+    kind: 'histogram',
+    unit: 's',
+    buckets: MCP_SEMCONV_BUCKETS,
     help: 'MCP request duration as observed by the sidecar, from the request to its correlated response',
     labels: MCP_OPERATION_LABELS,
     bounded: ['mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'error.type', 'rpc.response.status_code', 'mcp.protocol.version'],
   }),
   s({
-    name: 'mcp.server.session.duration', kind: 'histogram', unit: 's', buckets: MCP_SEMCONV_BUCKETS,
+    name: 'mcp.server.session.duration',
+    kind: 'histogram',
+    unit: 's',
+    buckets: MCP_SEMCONV_BUCKETS,
     help: 'MCP session duration as observed by the sidecar',
     labels: ['mcp.protocol.version', 'network.transport', 'network.protocol.name', 'error.type'],
     bounded: ['mcp.protocol.version'],

@@ -10,8 +10,13 @@ import { vocabulary, type Instruments } from './instruments.ts';
 
 /** Every reason an event is skipped (sources/events/sequence.ts): each `sidecar_events_invalid_total{reason}` starts at 0. */
 const INVALID_REASONS = vocabulary<SkipReason>({
-  malformed_json: true, bad_envelope: true, unknown_type: true, bad_data: true,
-  duplicate_id: true, out_of_order_id: true, repeated_snapshot: true,
+  malformed_json: true,
+  bad_envelope: true,
+  unknown_type: true,
+  bad_data: true,
+  duplicate_id: true,
+  out_of_order_id: true,
+  repeated_snapshot: true,
 });
 
 export class EventMetrics implements EventStreamMetrics {

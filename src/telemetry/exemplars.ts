@@ -155,7 +155,12 @@ export interface ExemplarsOptions {
 }
 
 /** The histogram families with exemplars, by instrument name. */
-const HISTOGRAMS = new Set<FamilyName<'histogram'>>(['mcp_tool_invocation_duration_seconds', 'mcp_resource_read_duration_seconds', 'mcp_http_request_duration_seconds', 'mcp.server.operation.duration']);
+const HISTOGRAMS = new Set<FamilyName<'histogram'>>([
+  'mcp_tool_invocation_duration_seconds',
+  'mcp_resource_read_duration_seconds',
+  'mcp_http_request_duration_seconds',
+  'mcp.server.operation.duration',
+]);
 /** The counter families with exemplars. */
 const COUNTERS = new Set<FamilyName<'counter'>>(['mcp_tool_invocations_total']);
 

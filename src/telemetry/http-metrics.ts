@@ -34,8 +34,15 @@ export interface UpstreamUp {
 
 /** Every kind of `sidecar_proxy_errors_total`, exported at 0 from start-up. */
 const PROXY_ERROR_KINDS = vocabulary<ProxyErrorKind>({
-  upstream_unavailable: true, upstream_timeout: true, upstream_aborted: true, bad_request: true, client_error: true, connection_limit: true, upstream_retried: true,
-  origin_not_allowed: true, host_not_allowed: true,
+  upstream_unavailable: true,
+  upstream_timeout: true,
+  upstream_aborted: true,
+  bad_request: true,
+  client_error: true,
+  connection_limit: true,
+  upstream_retried: true,
+  origin_not_allowed: true,
+  host_not_allowed: true,
 });
 
 /** The series of one family by (method, endpoint label value), created on first use; both keys are bounded. */

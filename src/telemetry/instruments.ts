@@ -179,10 +179,7 @@ export class Instruments {
           this.#counters.set(f.name, meter.createCounter(f.name, options));
           break;
         case 'histogram':
-          this.#histograms.set(
-            f.name,
-            meter.createHistogram(f.name, { ...options, advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] } }),
-          );
+          this.#histograms.set(f.name, meter.createHistogram(f.name, { ...options, advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] } }));
           break;
         case 'updown':
           this.#updowns.set(f.name, meter.createUpDownCounter(f.name, options));

@@ -22,14 +22,38 @@ import { vocabulary, type Instruments } from './instruments.ts';
 
 /** The request methods of the MCP specification. */
 export const MCP_METHODS: readonly string[] = [
-  'initialize', 'ping', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read',
-  'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete', 'logging/setLevel',
-  'roots/list', 'sampling/createMessage', 'elicitation/create',
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+  'roots/list',
+  'sampling/createMessage',
+  'elicitation/create',
 ];
 
 const ERROR_TYPES = vocabulary<ErrorType>({
-  tool_error: true, not_found: true, validation: true, timeout: true, cancelled: true, upstream_unavailable: true, internal: true,
-  parse_error: true, invalid_request: true, method_not_found: true, invalid_params: true, internal_error: true, resource_not_found: true,
+  tool_error: true,
+  not_found: true,
+  validation: true,
+  timeout: true,
+  cancelled: true,
+  upstream_unavailable: true,
+  internal: true,
+  parse_error: true,
+  invalid_request: true,
+  method_not_found: true,
+  invalid_params: true,
+  internal_error: true,
+  resource_not_found: true,
   jsonrpc_error: true,
 });
 

@@ -27,10 +27,21 @@ const SESSION = 'mcp.server.session.duration';
 
 /** The reasons of the `sidecar_mcp_*` counters, exported at 0 from start-up. */
 const UNPARSED_REASONS = vocabulary<UnparsedReason>({
-  too_large: true, not_json: true, not_jsonrpc: true, stream_cut: true, unknown_session: true, session_limit: true, internal: true,
+  too_large: true,
+  not_json: true,
+  not_jsonrpc: true,
+  stream_cut: true,
+  unknown_session: true,
+  session_limit: true,
+  internal: true,
 });
 const SCAN_FALLBACK_REASONS = vocabulary<ScanFallbackReason>({
-  duplicate_key: true, depth: true, list_result: true, long_value: true, replacement_char: true, internal: true,
+  duplicate_key: true,
+  depth: true,
+  list_result: true,
+  long_value: true,
+  replacement_char: true,
+  internal: true,
 });
 const DROP_REASONS = vocabulary<DropReason>({ timeout: true, session_closed: true, client_gone: true, limit: true, duplicate_id: true });
 

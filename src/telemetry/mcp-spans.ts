@@ -131,7 +131,11 @@ export class McpSpans {
     if (typeof op.resourceUri === 'string') attrs['mcp.resource.uri'] = safeResourceUri(op.resourceUri);
     if (typeof op.protocolVersion === 'string') attrs['mcp.protocol.version'] = op.protocolVersion;
 
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: op.startTime, attributes: attrs, ...(links !== undefined ? { links } : {}) }, parent);
+    const span = this.#tracer.startSpan(
+      name,
+      { kind: SpanKind.SERVER, startTime: op.startTime, attributes: attrs, ...(links !== undefined ? { links } : {}) },
+      parent,
+    );
     this.#spans.set(op, span);
   }
 

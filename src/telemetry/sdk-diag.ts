@@ -19,10 +19,12 @@ const LEVELS: Record<Exclude<SdkLogLevel, 'none'>, DiagLogLevel> = {
 };
 
 function fields(args: unknown[]): Record<string, unknown> {
-  const errors = args.filter((a) => a instanceof Error).map((e) => {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === 'string' || typeof code === 'number' ? String(code) : scrubUrls(e.message).slice(0, 120);
-  });
+  const errors = args
+    .filter((a) => a instanceof Error)
+    .map((e) => {
+      const code = (e as { code?: unknown }).code;
+      return typeof code === 'string' || typeof code === 'number' ? String(code) : scrubUrls(e.message).slice(0, 120);
+    });
   return errors.length === 0 ? { event: 'otel_sdk' } : { event: 'otel_sdk', errors };
 }
 

@@ -48,7 +48,8 @@ export function target<Ts extends [unknown, ...unknown[]]>(
 ): FuzzTarget {
   return {
     name,
-    property: () => fc.property(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), predicate as (...a: unknown[]) => void) as unknown as fc.IProperty<never>,
+    property: () =>
+      fc.property(...(arbitraries as unknown as [fc.Arbitrary<unknown>]), predicate as (...a: unknown[]) => void) as unknown as fc.IProperty<never>,
   };
 }
 
@@ -85,5 +86,8 @@ export const anyText = (maxLength = 200): fc.Arbitrary<string> =>
   fc.oneof(
     fc.string({ unit: 'binary', maxLength }),
     fc.string({ unit: 'grapheme-ascii', maxLength }),
-    fc.string({ unit: fc.constantFrom('\r', '\n', ':', ' ', '/', '?', '#', '%', '.', '"', '\\', '{', '}', '[', ']', ',', '\0', '\u2028', 'a', '1', 'é', '\ud800'), maxLength }),
+    fc.string({
+      unit: fc.constantFrom('\r', '\n', ':', ' ', '/', '?', '#', '%', '.', '"', '\\', '{', '}', '[', ']', ',', '\0', '\u2028', 'a', '1', 'é', '\ud800'),
+      maxLength,
+    }),
   );

@@ -7,7 +7,17 @@ import fc from 'fast-check';
 import { EVENT_TYPES, mapEvent } from '../../src/sources/events/event-map.ts';
 import { normalizeEndpoint, normalizeEndpointUncached } from '../../src/ledger/endpoint.ts';
 import { classifyMessage, MAX_NAME_LENGTH, MAX_URI_LENGTH, parseMessages, type McpMessage } from '../../src/sources/mcp/jsonrpc.ts';
-import { LIST_KINDS, ListingAssembler, listPageOf, MAX_CURSOR_LENGTH, MAX_ITEM_NAME, MAX_ITEM_URI, MAX_LISTING_ITEMS, type ListPage, type ServerIdentity } from '../../src/sources/mcp/listing.ts';
+import {
+  LIST_KINDS,
+  ListingAssembler,
+  listPageOf,
+  MAX_CURSOR_LENGTH,
+  MAX_ITEM_NAME,
+  MAX_ITEM_URI,
+  MAX_LISTING_ITEMS,
+  type ListPage,
+  type ServerIdentity,
+} from '../../src/sources/mcp/listing.ts';
 import { looksLikeUnknownTool, responseOutcome, type ResponseInfo } from '../../src/sources/mcp/outcome.ts';
 import { SseFeed } from '../../src/sources/mcp/sse-feed.ts';
 import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
@@ -16,14 +26,45 @@ import { anyText, check, run, target, type FuzzTarget } from './harness.ts';
 export const USERINFO = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
 
 export const ERROR_TYPES = new Set([
-  'tool_error', 'not_found', 'validation', 'timeout', 'cancelled', 'upstream_unavailable', 'internal',
-  'parse_error', 'invalid_request', 'method_not_found', 'invalid_params', 'internal_error', 'resource_not_found', 'jsonrpc_error',
+  'tool_error',
+  'not_found',
+  'validation',
+  'timeout',
+  'cancelled',
+  'upstream_unavailable',
+  'internal',
+  'parse_error',
+  'invalid_request',
+  'method_not_found',
+  'invalid_params',
+  'internal_error',
+  'resource_not_found',
+  'jsonrpc_error',
 ]);
 
 // ---------------------------------------------------------------------------------------------------------
 // ledger/endpoint
 
-const ROUTE_WORDS = ['api', 'v1', 'tools', 'servers', 'resources', 'invoke', 'start', 'stop', 'restart', 'mcp', 'sse', 'messages', 'config', 'translators', 'ws', 'logs', 'health', ''];
+const ROUTE_WORDS = [
+  'api',
+  'v1',
+  'tools',
+  'servers',
+  'resources',
+  'invoke',
+  'start',
+  'stop',
+  'restart',
+  'mcp',
+  'sse',
+  'messages',
+  'config',
+  'translators',
+  'ws',
+  'logs',
+  'health',
+  '',
+];
 const segment = fc.oneof(
   fc.constantFrom(...ROUTE_WORDS),
   fc.uuid(),
@@ -34,7 +75,9 @@ const segment = fc.oneof(
   fc.string({ maxLength: 20 }).map((s) => encodeURIComponent(s)),
 );
 const requestTarget = fc.oneof(
-  fc.tuple(fc.array(segment, { maxLength: 14 }), fc.option(anyText(60)), fc.boolean()).map(([segs, q, slash]) => `/${segs.join('/')}${slash ? '/' : ''}${q === null ? '' : `?${q}`}`),
+  fc
+    .tuple(fc.array(segment, { maxLength: 14 }), fc.option(anyText(60)), fc.boolean())
+    .map(([segs, q, slash]) => `/${segs.join('/')}${slash ? '/' : ''}${q === null ? '' : `?${q}`}`),
   anyText(300),
   fc.webPath(),
 );
@@ -52,7 +95,10 @@ const endpoint = target('ledger/endpoint: normalizeEndpoint', [requestTarget], (
   check(!out.includes('?'), 'carries a query string');
   const segs = out.split('/').slice(1);
   check(segs.length <= 9, `deeper than the bound: ${segs.length}`);
-  check(segs.every((s) => OUTPUT_SEGMENT.test(s) || s === 'stdio-to-sse' || s === 'sse-to-stdio'), () => `a segment outside the label vocabulary: ${JSON.stringify(out)}`);
+  check(
+    segs.every((s) => OUTPUT_SEGMENT.test(s) || s === 'stdio-to-sse' || s === 'sse-to-stdio'),
+    () => `a segment outside the label vocabulary: ${JSON.stringify(out)}`,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -63,12 +109,22 @@ const params = fc.oneof(
   fc.record(
     {
       name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)),
-      uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 }), fc.integer()),
+      uri: fc.oneof(
+        fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }),
+        fc.string({ maxLength: 1100 }),
+        fc.integer(),
+      ),
       arguments: fc.jsonValue(),
       requestId: jsonRpcId,
       cursor: fc.oneof(fc.string({ maxLength: 1100 }), fc.jsonValue()),
       _meta: fc.oneof(
-        fc.record({ traceparent: fc.oneof(fc.stringMatching(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/), fc.string()), tracestate: fc.string({ maxLength: 600 }) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            traceparent: fc.oneof(fc.stringMatching(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/), fc.string()),
+            tracestate: fc.string({ maxLength: 600 }),
+          },
+          { requiredKeys: [] },
+        ),
         fc.jsonValue(),
       ),
     },
@@ -77,18 +133,40 @@ const params = fc.oneof(
   fc.jsonValue(),
 );
 const listItem = fc.oneof(
-  fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 })), description: fc.string(), inputSchema: fc.jsonValue() }, { requiredKeys: [] }),
+  fc.record(
+    {
+      name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
+      uri: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withUserInfo: true } }), fc.string({ maxLength: 1100 })),
+      description: fc.string(),
+      inputSchema: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  ),
   fc.jsonValue(),
 );
 const listResult = fc.record(
-  { tools: fc.array(listItem, { maxLength: 8 }), prompts: fc.array(listItem, { maxLength: 8 }), resources: fc.array(listItem, { maxLength: 8 }), nextCursor: fc.oneof(fc.string({ maxLength: 1100 }), fc.jsonValue()) },
+  {
+    tools: fc.array(listItem, { maxLength: 8 }),
+    prompts: fc.array(listItem, { maxLength: 8 }),
+    resources: fc.array(listItem, { maxLength: 8 }),
+    nextCursor: fc.oneof(fc.string({ maxLength: 1100 }), fc.jsonValue()),
+  },
   { requiredKeys: [] },
 );
 const initializeResult = fc.record(
   {
     protocolVersion: fc.string({ maxLength: 40 }),
-    serverInfo: fc.oneof(fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), version: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
-    capabilities: fc.oneof(fc.dictionary(fc.constantFrom('tools', 'prompts', 'resources', 'logging'), fc.oneof(fc.record({ listChanged: fc.jsonValue() }, { requiredKeys: [] }), fc.jsonValue())), fc.jsonValue()),
+    serverInfo: fc.oneof(
+      fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()), version: fc.string() }, { requiredKeys: [] }),
+      fc.jsonValue(),
+    ),
+    capabilities: fc.oneof(
+      fc.dictionary(
+        fc.constantFrom('tools', 'prompts', 'resources', 'logging'),
+        fc.oneof(fc.record({ listChanged: fc.jsonValue() }, { requiredKeys: [] }), fc.jsonValue()),
+      ),
+      fc.jsonValue(),
+    ),
     instructions: fc.string(),
   },
   { requiredKeys: [] },
@@ -97,10 +175,41 @@ const rpcMessage = fc.record(
   {
     jsonrpc: fc.oneof(fc.constant('2.0'), fc.constant('2.0'), fc.constant('1.0'), fc.jsonValue()),
     id: jsonRpcId,
-    method: fc.oneof(fc.constantFrom('tools/call', 'prompts/get', 'resources/read', 'notifications/cancelled', 'initialize', 'ping', 'tools/list', 'prompts/list', 'resources/list'), fc.string({ maxLength: 300 })),
+    method: fc.oneof(
+      fc.constantFrom(
+        'tools/call',
+        'prompts/get',
+        'resources/read',
+        'notifications/cancelled',
+        'initialize',
+        'ping',
+        'tools/list',
+        'prompts/list',
+        'resources/list',
+      ),
+      fc.string({ maxLength: 300 }),
+    ),
     params,
-    result: fc.oneof(fc.record({ isError: fc.oneof(fc.boolean(), fc.jsonValue()), content: fc.array(fc.record({ type: fc.constant('text'), text: fc.oneof(fc.constantFrom('Unknown tool: x', 'Tool x not found'), fc.string({ maxLength: 400 })) }), { maxLength: 5 }), protocolVersion: fc.string({ maxLength: 40 }) }, { requiredKeys: [] }), listResult, initializeResult, fc.jsonValue()),
-    error: fc.oneof(fc.record({ code: fc.oneof(fc.integer({ min: -32800, max: -31000 }), fc.double(), fc.string()), message: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
+    result: fc.oneof(
+      fc.record(
+        {
+          isError: fc.oneof(fc.boolean(), fc.jsonValue()),
+          content: fc.array(
+            fc.record({ type: fc.constant('text'), text: fc.oneof(fc.constantFrom('Unknown tool: x', 'Tool x not found'), fc.string({ maxLength: 400 })) }),
+            { maxLength: 5 },
+          ),
+          protocolVersion: fc.string({ maxLength: 40 }),
+        },
+        { requiredKeys: [] },
+      ),
+      listResult,
+      initializeResult,
+      fc.jsonValue(),
+    ),
+    error: fc.oneof(
+      fc.record({ code: fc.oneof(fc.integer({ min: -32800, max: -31000 }), fc.double(), fc.string()), message: fc.string() }, { requiredKeys: [] }),
+      fc.jsonValue(),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -122,19 +231,31 @@ const boundedName = (n: unknown) => typeof n === 'string' && n.length <= MAX_ITE
 
 /** What a list page keeps: counts, bounded names, reduced URIs and a bounded cursor — nothing else. */
 function checkPage(p: ListPage): void {
-  check(Object.keys(p).every((k) => PAGE_KEYS.has(k)), () => `a page keeps more than names: ${Object.keys(p).join(',')}`);
+  check(
+    Object.keys(p).every((k) => PAGE_KEYS.has(k)),
+    () => `a page keeps more than names: ${Object.keys(p).join(',')}`,
+  );
   check((LIST_KINDS as readonly string[]).includes(p.kind), 'a page of an unknown kind');
   check(p.items.length <= MAX_LISTING_ITEMS && p.items.length <= p.count, 'more items than the page had, or than the bound');
   for (const item of p.items) {
-    check(Object.keys(item).every((k) => k === 'name' || k === 'uri'), () => `an item keeps more than its name and URI: ${Object.keys(item).join(',')}`);
+    check(
+      Object.keys(item).every((k) => k === 'name' || k === 'uri'),
+      () => `an item keeps more than its name and URI: ${Object.keys(item).join(',')}`,
+    );
     check(boundedName(item.name), 'an unbounded item name');
-    check(item.uri === undefined || (item.uri.length <= MAX_ITEM_URI && !/[?#]/.test(item.uri) && !USERINFO.test(item.uri)), () => `an unbounded URI, or one with a query or credentials: ${item.uri}`);
+    check(
+      item.uri === undefined || (item.uri.length <= MAX_ITEM_URI && !/[?#]/.test(item.uri) && !USERINFO.test(item.uri)),
+      () => `an unbounded URI, or one with a query or credentials: ${item.uri}`,
+    );
   }
   check(p.nextCursor === undefined || p.nextCursor === false || (p.nextCursor.length > 0 && p.nextCursor.length <= MAX_CURSOR_LENGTH), 'an unbounded cursor');
 }
 
 function checkServer(s: ServerIdentity): void {
-  check(Object.keys(s).every((k) => SERVER_KEYS.has(k)), () => `a server identity keeps more than its name and kinds: ${Object.keys(s).join(',')}`);
+  check(
+    Object.keys(s).every((k) => SERVER_KEYS.has(k)),
+    () => `a server identity keeps more than its name and kinds: ${Object.keys(s).join(',')}`,
+  );
   check(s.name === undefined || boundedName(s.name), 'an unbounded server name');
   for (const k of [...(s.kinds ?? []), ...s.listChanged]) check((LIST_KINDS as readonly string[]).includes(k), 'an unknown capability kind');
 }
@@ -150,12 +271,18 @@ const KEPT_URI = MAX_URI_LENGTH + 1;
 function checkMessage(m: McpMessage): void {
   const keys = new Set(Object.keys(m));
   const allowed = m.kind === 'request' ? REQUEST_KEYS : m.kind === 'notification' ? NOTIFICATION_KEYS : RESPONSE_KEYS;
-  check([...keys].every((k) => allowed.has(k)), () => `keeps a field it must not (arguments, results, messages): ${[...keys].join(',')}`);
+  check(
+    [...keys].every((k) => allowed.has(k)),
+    () => `keeps a field it must not (arguments, results, messages): ${[...keys].join(',')}`,
+  );
   if (m.kind === 'request') {
     check(validId(m.id), 'an invalid request id');
     check(m.method.length <= KEPT_NAME, 'an unbounded method');
     for (const name of [m.toolName, m.promptName]) check(name === undefined || name.length <= KEPT_NAME, 'an unbounded name');
-    check(m.resourceUri === undefined || (m.resourceUri.length <= KEPT_URI && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)), () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`);
+    check(
+      m.resourceUri === undefined || (m.resourceUri.length <= KEPT_URI && !/[?#]/.test(m.resourceUri) && !USERINFO.test(m.resourceUri)),
+      () => `an unbounded URI, or one with a query or credentials: ${m.resourceUri}`,
+    );
     check(m.traceparent === undefined || /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(m.traceparent), 'an invalid traceparent kept');
     check(m.tracestate === undefined || m.tracestate.length <= 512, 'an unbounded tracestate');
     check(m.cursor === undefined || m.cursor === false || m.cursor.length <= MAX_CURSOR_LENGTH, 'an unbounded cursor');
@@ -164,7 +291,10 @@ function checkMessage(m: McpMessage): void {
     check(m.cancelledId === undefined || validId(m.cancelledId), 'an invalid cancelled id');
   } else {
     check(m.id === null || validId(m.id), 'an invalid response id');
-    check(Object.keys(m.response).every((k) => INFO_KEYS.has(k)), 'a response keeps more than its outcome');
+    check(
+      Object.keys(m.response).every((k) => INFO_KEYS.has(k)),
+      'a response keeps more than its outcome',
+    );
     if (m.response.kind === 'error') check(m.response.code === undefined || Number.isInteger(m.response.code), 'a non-integer error code');
     else {
       check(m.response.protocolVersion === undefined || m.response.protocolVersion.length <= 32, 'an unbounded protocol version');
@@ -188,22 +318,41 @@ const jsonrpc = target('sources/mcp/jsonrpc: parseMessages, classifyMessage', [r
   for (const m of parsed.messages) checkMessage(m);
 });
 
-const classify = target('sources/mcp/jsonrpc: classifyMessage (any value)', [fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true })], (value) => {
-  const m = run('classifyMessage', () => classifyMessage(value));
-  if (m !== undefined) checkMessage(m);
-});
+const classify = target(
+  'sources/mcp/jsonrpc: classifyMessage (any value)',
+  [
+    fc.anything({
+      withObjectString: true,
+      withNullPrototype: true,
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+    }),
+  ],
+  (value) => {
+    const m = run('classifyMessage', () => classifyMessage(value));
+    if (m !== undefined) checkMessage(m);
+  },
+);
 
 const responseInfo: fc.Arbitrary<ResponseInfo> = fc.oneof(
   fc.record({ kind: fc.constant('result' as const), isError: fc.boolean(), unknownTool: fc.boolean() }),
   fc.record({ kind: fc.constant('error' as const), code: fc.option(fc.integer(), { nil: undefined }) }),
 );
-const outcome = target('sources/mcp/outcome: responseOutcome, looksLikeUnknownTool', [fc.string({ maxLength: 300 }), responseInfo, fc.dictionary(fc.string(), fc.jsonValue())], (method, info, result) => {
-  const o = run('responseOutcome', () => responseOutcome(method, info));
-  check(['ok', 'error', 'timeout', 'cancelled'].includes(o.outcome), `outcome ${o.outcome}`);
-  check(o.outcome === 'ok' || (o.errorType !== undefined && ERROR_TYPES.has(o.errorType)), `error_type outside the vocabulary: ${o.errorType}`);
-  check(o.semconvErrorType === undefined || o.semconvErrorType.length <= 24, 'an unbounded error.type');
-  check(typeof run('looksLikeUnknownTool', () => looksLikeUnknownTool(result)) === 'boolean', 'not a boolean');
-});
+const outcome = target(
+  'sources/mcp/outcome: responseOutcome, looksLikeUnknownTool',
+  [fc.string({ maxLength: 300 }), responseInfo, fc.dictionary(fc.string(), fc.jsonValue())],
+  (method, info, result) => {
+    const o = run('responseOutcome', () => responseOutcome(method, info));
+    check(['ok', 'error', 'timeout', 'cancelled'].includes(o.outcome), `outcome ${o.outcome}`);
+    check(o.outcome === 'ok' || (o.errorType !== undefined && ERROR_TYPES.has(o.errorType)), `error_type outside the vocabulary: ${o.errorType}`);
+    check(o.semconvErrorType === undefined || o.semconvErrorType.length <= 24, 'an unbounded error.type');
+    check(typeof run('looksLikeUnknownTool', () => looksLikeUnknownTool(result)) === 'boolean', 'not a boolean');
+  },
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // sources/mcp/sse-feed
@@ -215,9 +364,9 @@ const sseLine = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('id: 7', 'retry: 100', ': ping', 'data', 'data:', 'bogus: x', '') },
   { weight: 1, arbitrary: anyText(40).map((s) => s.replace(/[\r\n]/g, '')) },
 );
-const sseStream = fc.tuple(fc.array(sseLine, { maxLength: 30 }), fc.array(fc.constantFrom('\n', '\r\n', '\r'), { minLength: 1, maxLength: 30 })).map(([lines, ends]) =>
-  lines.map((l, i) => `${l}${ends[i % ends.length]}`).join(''),
-);
+const sseStream = fc
+  .tuple(fc.array(sseLine, { maxLength: 30 }), fc.array(fc.constantFrom('\n', '\r\n', '\r'), { minLength: 1, maxLength: 30 }))
+  .map(([lines, ends]) => lines.map((l, i) => `${l}${ends[i % ends.length]}`).join(''));
 
 function feedAll(limit: number, bytes: Buffer, cuts: number[]): { events: Array<[string, string]>; problems: string[] } {
   const events: Array<[string, string]> = [];
@@ -233,30 +382,45 @@ function feedAll(limit: number, bytes: Buffer, cuts: number[]): { events: Array<
   return { events, problems };
 }
 
-const sseFeed = target('sources/mcp/sse-feed: SseFeed (any chunking)', [sseStream, fc.integer({ min: 16, max: 512 }), fc.array(fc.nat({ max: 3000 }), { maxLength: 20 })], (text, limit, cuts) => {
-  const bytes = Buffer.from(text, 'utf8');
-  const whole = run('SseFeed', () => feedAll(limit, bytes, []));
-  const chunked = run('SseFeed', () => feedAll(limit, bytes, cuts));
-  for (const [, data] of chunked.events) check(data.length <= Math.max(16, limit), 'delivered an event over the bound');
-  const reference: Array<[string, string]> = [];
-  const p = createParser({ onEvent: (e) => void (e.data.trim() !== '' && reference.push([e.event ?? '', e.data])) });
-  p.feed(bytes.toString('utf8'));
-  // The feed bounds bytes exactly: chunking never changes what is read, even at the bound, and without a
-  // problem it reads exactly what eventsource-parser (a browser's framing) reads.
-  check(JSON.stringify(whole) === JSON.stringify(chunked), () => `chunking changed what was read: ${JSON.stringify(whole)} vs ${JSON.stringify(chunked)}`);
-  if (whole.problems.length === 0) check(JSON.stringify(whole.events) === JSON.stringify(reference), () => `differs from eventsource-parser: ${JSON.stringify(whole.events)} vs ${JSON.stringify(reference)}`);
-});
+const sseFeed = target(
+  'sources/mcp/sse-feed: SseFeed (any chunking)',
+  [sseStream, fc.integer({ min: 16, max: 512 }), fc.array(fc.nat({ max: 3000 }), { maxLength: 20 })],
+  (text, limit, cuts) => {
+    const bytes = Buffer.from(text, 'utf8');
+    const whole = run('SseFeed', () => feedAll(limit, bytes, []));
+    const chunked = run('SseFeed', () => feedAll(limit, bytes, cuts));
+    for (const [, data] of chunked.events) check(data.length <= Math.max(16, limit), 'delivered an event over the bound');
+    const reference: Array<[string, string]> = [];
+    const p = createParser({ onEvent: (e) => void (e.data.trim() !== '' && reference.push([e.event ?? '', e.data])) });
+    p.feed(bytes.toString('utf8'));
+    // The feed bounds bytes exactly: chunking never changes what is read, even at the bound, and without a
+    // problem it reads exactly what eventsource-parser (a browser's framing) reads.
+    check(JSON.stringify(whole) === JSON.stringify(chunked), () => `chunking changed what was read: ${JSON.stringify(whole)} vs ${JSON.stringify(chunked)}`);
+    if (whole.problems.length === 0)
+      check(
+        JSON.stringify(whole.events) === JSON.stringify(reference),
+        () => `differs from eventsource-parser: ${JSON.stringify(whole.events)} vs ${JSON.stringify(reference)}`,
+      );
+  },
+);
 
-const boundary = target('sources/mcp/sse-feed: line ends (CR, LF, CRLF) split anywhere', [fc.array(fc.constantFrom('\r', '\n', 'a', 'data: x', 'event: e'), { maxLength: 30 }), fc.nat({ max: 200 })], (units, cut) => {
-  // A line end is CRLF, a CR not followed by LF, or LF, whichever chunk each byte arrives in; a blank line
-  // ends an event. The feed, cut in two anywhere, reads what eventsource-parser reads of the whole.
-  const bytes = Buffer.from(units.join(''), 'utf8');
-  const reference: Array<[string, string]> = [];
-  const p = createParser({ onEvent: (e) => void (e.data.trim() !== '' && reference.push([e.event ?? '', e.data])) });
-  p.feed(bytes.toString('utf8'));
-  const split = run('SseFeed', () => feedAll(1024, bytes, [cut % (bytes.length + 1)]));
-  check(JSON.stringify(split.events) === JSON.stringify(reference), () => `${JSON.stringify(units.join(''))} cut at ${cut}: ${JSON.stringify(split.events)} vs ${JSON.stringify(reference)}`);
-});
+const boundary = target(
+  'sources/mcp/sse-feed: line ends (CR, LF, CRLF) split anywhere',
+  [fc.array(fc.constantFrom('\r', '\n', 'a', 'data: x', 'event: e'), { maxLength: 30 }), fc.nat({ max: 200 })],
+  (units, cut) => {
+    // A line end is CRLF, a CR not followed by LF, or LF, whichever chunk each byte arrives in; a blank line
+    // ends an event. The feed, cut in two anywhere, reads what eventsource-parser reads of the whole.
+    const bytes = Buffer.from(units.join(''), 'utf8');
+    const reference: Array<[string, string]> = [];
+    const p = createParser({ onEvent: (e) => void (e.data.trim() !== '' && reference.push([e.event ?? '', e.data])) });
+    p.feed(bytes.toString('utf8'));
+    const split = run('SseFeed', () => feedAll(1024, bytes, [cut % (bytes.length + 1)]));
+    check(
+      JSON.stringify(split.events) === JSON.stringify(reference),
+      () => `${JSON.stringify(units.join(''))} cut at ${cut}: ${JSON.stringify(split.events)} vs ${JSON.stringify(reference)}`,
+    );
+  },
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // sources/events/event-map
@@ -276,58 +440,87 @@ const eventData = fc.record(
     prompts: fc.oneof(fc.nat(), fc.jsonValue()),
     resources: fc.oneof(fc.nat(), fc.jsonValue()),
     conflicts: fc.oneof(fc.nat(), fc.array(fc.jsonValue(), { maxLength: 3 })),
-    servers: fc.array(fc.record({ id: fc.string({ maxLength: 140 }), status: fc.string({ maxLength: 40 }), pid: fc.jsonValue(), restart_count: fc.oneof(fc.nat(), fc.double()) }, { requiredKeys: [] }), { maxLength: 5 }),
+    servers: fc.array(
+      fc.record(
+        { id: fc.string({ maxLength: 140 }), status: fc.string({ maxLength: 40 }), pid: fc.jsonValue(), restart_count: fc.oneof(fc.nat(), fc.double()) },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 5 },
+    ),
     per_server: fc.dictionary(fc.string({ maxLength: 20 }), fc.record({ tools: fc.nat(), prompts: fc.nat(), resources: fc.nat() }), { maxKeys: 4 }),
     last_event_id: fc.oneof(fc.nat(), fc.double(), fc.string()),
   },
   { requiredKeys: [] },
 );
 const eventType = fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string({ maxLength: 70 }));
-const envelope = fc.record({ type: eventType, time: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()), composer: fc.string(), data: fc.oneof(eventData, fc.jsonValue()) }, { requiredKeys: [] });
+const envelope = fc.record(
+  {
+    type: eventType,
+    time: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.string(),
+    ),
+    composer: fc.string(),
+    data: fc.oneof(eventData, fc.jsonValue()),
+  },
+  { requiredKeys: [] },
+);
 
-const event = target('sources/events/event-map: mapEvent', [fc.option(eventType, { nil: undefined }), fc.oneof(envelope.map((e) => JSON.stringify(e)), fc.json(), anyText(100))], (sseType, raw) => {
-  const m = run('mapEvent', () => mapEvent(sseType, raw));
-  check(m.type === undefined || (EVENT_TYPES as readonly string[]).includes(m.type), `type outside the vocabulary: ${m.type}`);
-  check(m.time === undefined || Number.isFinite(m.time), 'a non-finite time');
-  const o = m.outcome;
-  const bounded = (s: string | undefined, max: number, what: string) => check(s === undefined || (s.length > 0 && s.length <= max), () => `${what} unbounded: ${s?.length}`);
-  switch (o.kind) {
-    case 'invalid':
-      check(['malformed_json', 'bad_envelope', 'unknown_type', 'bad_data'].includes(o.reason), o.reason);
-      break;
-    case 'reset':
-      bounded(o.reason, 64, 'reset reason');
-      break;
-    case 'snapshot':
-      for (const s of o.servers) {
-        bounded(s.id, 128, 'server id');
-        bounded(s.state, 32, 'state');
-        check(s.pid === undefined || (Number.isFinite(s.pid) && s.pid >= 0), 'a bad pid');
-      }
-      check(o.lastEventId === undefined || (Number.isInteger(o.lastEventId) && o.lastEventId >= 0), 'a bad last_event_id');
-      break;
-    case 'lifecycle':
-      if (o.note !== undefined) bounded(o.note.serverId, 128, 'server id');
-      if (o.fact !== undefined && 'serverId' in o.fact) bounded(o.fact.serverId, 128, 'server id');
-      if (o.fact?.kind === 'config_validation_error') bounded(o.fact.errorType, 40, 'error_type');
-      break;
-    case 'capabilities':
-      bounded(o.serverId, 128, 'server id');
-      for (const n of [o.counts.tools, o.counts.prompts, o.counts.resources]) check(Number.isInteger(n) && n >= 0, 'a bad count');
-      break;
-    case 'tool_call':
-      bounded(o.fact.toolId, 200, 'tool_id');
-      bounded(o.fact.transport, 40, 'transport');
-      check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
-      check(o.fact.errorType === undefined || o.fact.errorType.length <= 40, 'an unbounded error_type');
-      break;
-    case 'resource_read':
-      bounded(o.fact.resourceUri, 2048, 'resource_uri');
-      check(!o.fact.resourceUri.includes('?') && !USERINFO.test(o.fact.resourceUri), 'a resource URI with a query or credentials');
-      check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
-      break;
-  }
-});
+const event = target(
+  'sources/events/event-map: mapEvent',
+  [
+    fc.option(eventType, { nil: undefined }),
+    fc.oneof(
+      envelope.map((e) => JSON.stringify(e)),
+      fc.json(),
+      anyText(100),
+    ),
+  ],
+  (sseType, raw) => {
+    const m = run('mapEvent', () => mapEvent(sseType, raw));
+    check(m.type === undefined || (EVENT_TYPES as readonly string[]).includes(m.type), `type outside the vocabulary: ${m.type}`);
+    check(m.time === undefined || Number.isFinite(m.time), 'a non-finite time');
+    const o = m.outcome;
+    const bounded = (s: string | undefined, max: number, what: string) =>
+      check(s === undefined || (s.length > 0 && s.length <= max), () => `${what} unbounded: ${s?.length}`);
+    switch (o.kind) {
+      case 'invalid':
+        check(['malformed_json', 'bad_envelope', 'unknown_type', 'bad_data'].includes(o.reason), o.reason);
+        break;
+      case 'reset':
+        bounded(o.reason, 64, 'reset reason');
+        break;
+      case 'snapshot':
+        for (const s of o.servers) {
+          bounded(s.id, 128, 'server id');
+          bounded(s.state, 32, 'state');
+          check(s.pid === undefined || (Number.isFinite(s.pid) && s.pid >= 0), 'a bad pid');
+        }
+        check(o.lastEventId === undefined || (Number.isInteger(o.lastEventId) && o.lastEventId >= 0), 'a bad last_event_id');
+        break;
+      case 'lifecycle':
+        if (o.note !== undefined) bounded(o.note.serverId, 128, 'server id');
+        if (o.fact !== undefined && 'serverId' in o.fact) bounded(o.fact.serverId, 128, 'server id');
+        if (o.fact?.kind === 'config_validation_error') bounded(o.fact.errorType, 40, 'error_type');
+        break;
+      case 'capabilities':
+        bounded(o.serverId, 128, 'server id');
+        for (const n of [o.counts.tools, o.counts.prompts, o.counts.resources]) check(Number.isInteger(n) && n >= 0, 'a bad count');
+        break;
+      case 'tool_call':
+        bounded(o.fact.toolId, 200, 'tool_id');
+        bounded(o.fact.transport, 40, 'transport');
+        check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
+        check(o.fact.errorType === undefined || o.fact.errorType.length <= 40, 'an unbounded error_type');
+        break;
+      case 'resource_read':
+        bounded(o.fact.resourceUri, 2048, 'resource_uri');
+        check(!o.fact.resourceUri.includes('?') && !USERINFO.test(o.fact.resourceUri), 'a resource URI with a query or credentials');
+        check(Number.isFinite(o.fact.durationSeconds) && o.fact.durationSeconds >= 0, 'a bad duration');
+        break;
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // mcp/listing: pagination
@@ -342,8 +535,14 @@ const pageStep = fc.record({
       tools: fc.array(fc.oneof(fc.record({ name: fc.string({ maxLength: 6 }) }), fc.jsonValue({ maxDepth: 1 })), { maxLength: 4 }),
       nextCursor: fc.oneof(cursorWord, fc.constant(undefined), fc.constant(''), fc.integer()),
     }),
-    fc.record({ prompts: fc.array(fc.record({ name: fc.string({ maxLength: 6 }) }), { maxLength: 3 }), nextCursor: fc.oneof(cursorWord, fc.constant(undefined)) }),
-    fc.record({ resources: fc.array(fc.record({ name: fc.string({ maxLength: 6 }), uri: fc.webUrl({ withQueryParameters: true }) }), { maxLength: 3 }), nextCursor: fc.oneof(cursorWord, fc.constant(undefined)) }),
+    fc.record({
+      prompts: fc.array(fc.record({ name: fc.string({ maxLength: 6 }) }), { maxLength: 3 }),
+      nextCursor: fc.oneof(cursorWord, fc.constant(undefined)),
+    }),
+    fc.record({
+      resources: fc.array(fc.record({ name: fc.string({ maxLength: 6 }), uri: fc.webUrl({ withQueryParameters: true }) }), { maxLength: 3 }),
+      nextCursor: fc.oneof(cursorWord, fc.constant(undefined)),
+    }),
   ),
   at: fc.integer({ min: 0, max: 1_000_000 }),
 });

@@ -26,7 +26,17 @@ describe('against the demo composer with a real Prometheus and promtool', () => 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sidecar-prom-catalog-'));
     writeFileSync(join(dir, 'token'), FULL_TOKEN, { mode: 0o600 });
-    composer = await startDemoComposer(['--no-events', '--auth-token', FULL_TOKEN, '--readonly-token', READONLY_TOKEN, '--rate-limit', '200', '--restart-backoff', '300ms']);
+    composer = await startDemoComposer([
+      '--no-events',
+      '--auth-token',
+      FULL_TOKEN,
+      '--readonly-token',
+      READONLY_TOKEN,
+      '--rate-limit',
+      '200',
+      '--restart-backoff',
+      '300ms',
+    ]);
     sidecar = await startSidecar(composer.url, ['--upstream-token-file', join(dir, 'token'), '--poll-interval', '250ms']);
     await runScriptedMix(sidecar.proxyUrl, composer.url);
   }, 90_000);
@@ -37,32 +47,45 @@ describe('against the demo composer with a real Prometheus and promtool', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(PROMTOOL === undefined)(`promtool finds nothing but the _total suffix of the five catalog gauges${PROMTOOL === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`, async () => {
-    const { output } = promtoolCheckMetrics(await scrapeText(sidecar.metricsUrl));
-    const lines = output.trim().split('\n').filter((l) => l !== '');
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) {
-      expect(line).toMatch(/non-counter metrics should not have "_total" suffix$/);
-      expect(TOTAL_GAUGES.some((g) => line.startsWith(`${g} `))).toBe(true);
-    }
-    expect(new Set(lines.map((l) => l.split(' ')[0]))).toEqual(new Set(TOTAL_GAUGES));
-  });
-
-  it.skipIf(PROMETHEUS === undefined)(`each of the seed's seven Grafana queries returns data from a real Prometheus${PROMETHEUS === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`, async () => {
-    const target = new URL(sidecar.metricsUrl).host;
-    const prom: TestPrometheus = await startPrometheus({ target, token: TEST_TOKEN });
-    try {
-      for (const q of SEED_QUERIES) {
-        const result = await waitFor(async () => {
-          const r = await prom.query(q);
-          return r.length > 0 ? r : undefined;
-        }, { what: `a result for ${q}`, timeoutMs: 30_000, intervalMs: 250 });
-        expect(result.length, q).toBeGreaterThan(0);
+  it.skipIf(PROMTOOL === undefined)(
+    `promtool finds nothing but the _total suffix of the five catalog gauges${PROMTOOL === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`,
+    async () => {
+      const { output } = promtoolCheckMetrics(await scrapeText(sidecar.metricsUrl));
+      const lines = output
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect(line).toMatch(/non-counter metrics should not have "_total" suffix$/);
+        expect(TOTAL_GAUGES.some((g) => line.startsWith(`${g} `))).toBe(true);
       }
-      const up = await prom.query('up{job="mcp-composer-sidecar"}');
-      expect((up[0] as { value: [number, string] }).value[1]).toBe('1');
-    } finally {
-      await prom.close();
-    }
-  }, 60_000);
+      expect(new Set(lines.map((l) => l.split(' ')[0]))).toEqual(new Set(TOTAL_GAUGES));
+    },
+  );
+
+  it.skipIf(PROMETHEUS === undefined)(
+    `each of the seed's seven Grafana queries returns data from a real Prometheus${PROMETHEUS === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`,
+    async () => {
+      const target = new URL(sidecar.metricsUrl).host;
+      const prom: TestPrometheus = await startPrometheus({ target, token: TEST_TOKEN });
+      try {
+        for (const q of SEED_QUERIES) {
+          const result = await waitFor(
+            async () => {
+              const r = await prom.query(q);
+              return r.length > 0 ? r : undefined;
+            },
+            { what: `a result for ${q}`, timeoutMs: 30_000, intervalMs: 250 },
+          );
+          expect(result.length, q).toBeGreaterThan(0);
+        }
+        const up = await prom.query('up{job="mcp-composer-sidecar"}');
+        expect((up[0] as { value: [number, string] }).value[1]).toBe('1');
+      } finally {
+        await prom.close();
+      }
+    },
+    60_000,
+  );
 });

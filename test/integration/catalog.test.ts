@@ -41,17 +41,36 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
     writeFileSync(tokenFile, FULL_TOKEN, { mode: 0o600 });
     writeFileSync(join(dir, 'user-id-key'), `${USER_ID_KEY}\n`, { mode: 0o600 });
     composer = await startDemoComposer([
-      '--no-events', '--api-shape', shape, '--auth-token', FULL_TOKEN, '--readonly-token', READONLY_TOKEN,
-      '--rate-limit', '200', '--restart-backoff', '300ms',
+      '--no-events',
+      '--api-shape',
+      shape,
+      '--auth-token',
+      FULL_TOKEN,
+      '--readonly-token',
+      READONLY_TOKEN,
+      '--rate-limit',
+      '200',
+      '--restart-backoff',
+      '300ms',
     ]);
-    sidecar = await startSidecar(composer.url, ['--upstream-token-file', tokenFile, '--user-id-key-file', join(dir, 'user-id-key'), '--poll-interval', '200ms']);
+    sidecar = await startSidecar(composer.url, [
+      '--upstream-token-file',
+      tokenFile,
+      '--user-id-key-file',
+      join(dir, 'user-id-key'),
+      '--poll-interval',
+      '200ms',
+    ]);
     await waitFor(async () => value(await scrape(sidecar.metricsUrl), 'mcp_servers_running') === 3, { what: 'the first poll' });
     mix = await runScriptedMix(sidecar.proxyUrl, composer.url);
     // The crash is seen by a poll difference: wait for it, and for a poll after the last lifecycle change.
-    m = await waitFor(async () => {
-      const s = await scrape(sidecar.metricsUrl);
-      return value(s, 'mcp_server_restarts_total', { server_id: 'calc', reason: 'crash' }) >= 1 && value(s, 'mcp_servers_running') === 3 ? s : undefined;
-    }, { what: 'the crash to be counted', timeoutMs: 15_000 });
+    m = await waitFor(
+      async () => {
+        const s = await scrape(sidecar.metricsUrl);
+        return value(s, 'mcp_server_restarts_total', { server_id: 'calc', reason: 'crash' }) >= 1 && value(s, 'mcp_servers_running') === 3 ? s : undefined;
+      },
+      { what: 'the crash to be counted', timeoutMs: 15_000 },
+    );
     await new Promise((r) => setTimeout(r, 600));
     m = await scrape(sidecar.metricsUrl);
   }, 90_000);
@@ -114,7 +133,9 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
   it('counts 429s with a non-secret user id and the normalised endpoint', () => {
     expect(mix.rateLimited).toBeGreaterThanOrEqual(5);
     expect(value(m, 'mcp_rate_limit_exceeded_total')).toBe(mix.rateLimited);
-    expect(value(m, 'mcp_rate_limit_exceeded_total', { endpoint: '/api/v1/health', user_id: `h:${new SecretIds(Buffer.from(USER_ID_KEY)).of(READONLY_TOKEN)}` })).toBe(mix.rateLimited);
+    expect(
+      value(m, 'mcp_rate_limit_exceeded_total', { endpoint: '/api/v1/health', user_id: `h:${new SecretIds(Buffer.from(USER_ID_KEY)).of(READONLY_TOKEN)}` }),
+    ).toBe(mix.rateLimited);
   });
 
   it('counts lifecycle calls from REST and the kill -9 from poll differences, once each', () => {
@@ -145,7 +166,10 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
     const uptime = value(m, 'mcp_composer_uptime_seconds');
     expect(uptime).toBeGreaterThan(0);
     const status = await composerGet(composer, '/api/v1/status');
-    const servers = shape === 'code' ? (status['servers'] as Record<string, number>) : { total: status['servers_total'], running: status['servers_running'], stopped: status['servers_stopped'] };
+    const servers =
+      shape === 'code'
+        ? (status['servers'] as Record<string, number>)
+        : { total: status['servers_total'], running: status['servers_running'], stopped: status['servers_stopped'] };
     expect(value(m, 'mcp_servers_total')).toBe(servers['total']);
     expect(value(m, 'mcp_servers_running')).toBe(servers['running']);
     expect(value(m, 'mcp_servers_stopped')).toBe(servers['stopped']);

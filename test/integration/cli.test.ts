@@ -39,12 +39,22 @@ describe('configuration errors exit 2 with a one-line message naming the field',
   };
   const cases: Array<[string, () => string[], NodeJS.ProcessEnv, RegExp]> = [
     ['no token and no opt-out', () => [...LOCAL], {}, /--metrics-token-file.*--no-metrics-auth/],
-    ['a non-http upstream scheme', () => ['--upstream', 'ftp://composer:21', '--metrics-token', 'x', ...LOCAL], {}, /--upstream: scheme "ftp" is not supported/],
+    [
+      'a non-http upstream scheme',
+      () => ['--upstream', 'ftp://composer:21', '--metrics-token', 'x', ...LOCAL],
+      {},
+      /--upstream: scheme "ftp" is not supported/,
+    ],
     ['an upstream that is not a URL', () => ['--upstream', 'not a url', '--metrics-token', 'x', ...LOCAL], {}, /--upstream: "not a url" is not a URL/],
     ['an upstream with a path', () => ['--upstream', 'http://composer:8000/api', '--metrics-token', 'x', ...LOCAL], {}, /--upstream: must be an origin/],
     ['a port out of range', () => ['--listen', '127.0.0.1:70000', '--metrics-token', 'x'], {}, /--listen: port 70000 is out of range/],
     ['an address without a port', () => ['--listen', 'localhost', '--metrics-token', 'x'], {}, /--listen: "localhost" is not HOST:PORT/],
-    ['an unreadable token file', () => ['--metrics-token-file', join(dir, 'missing'), ...LOCAL], {}, /--metrics-token-file: cannot read token file .*missing \(ENOENT\)/],
+    [
+      'an unreadable token file',
+      () => ['--metrics-token-file', join(dir, 'missing'), ...LOCAL],
+      {},
+      /--metrics-token-file: cannot read token file .*missing \(ENOENT\)/,
+    ],
     ['an empty token file', () => ['--metrics-token-file', emptyFile(), ...LOCAL], {}, /--metrics-token-file: token file .* the token is empty/],
     ['an empty inline token', () => ['--metrics-token', '', ...LOCAL], {}, /--metrics-token: the token is empty/],
     ['a bad duration', () => ['--shutdown-grace', '5x', '--metrics-token', 'x', ...LOCAL], {}, /--shutdown-grace: "5x" is not a duration/],
@@ -52,7 +62,12 @@ describe('configuration errors exit 2 with a one-line message naming the field',
     ['an unknown flag', () => ['--bogus', '--metrics-token', 'x'], {}, /Unknown option '--bogus'/],
     ['an invalid environment variable', () => ['--metrics-token', 'x'], { SIDECAR_LISTEN: 'nonsense' }, /SIDECAR_LISTEN: "nonsense" is not HOST:PORT/],
     ['an invalid log level', () => ['--metrics-token', 'x', ...LOCAL], { LOG_LEVEL: 'loud' }, /LOG_LEVEL: "loud" is not one of/],
-    ['metrics and proxy on the same port', () => ['--listen', '127.0.0.1:9999', '--metrics-listen', '127.0.0.1:9999', '--metrics-token', 'x'], {}, /--metrics-listen: port 9999 is also the proxy's --listen port/],
+    [
+      'metrics and proxy on the same port',
+      () => ['--listen', '127.0.0.1:9999', '--metrics-listen', '127.0.0.1:9999', '--metrics-token', 'x'],
+      {},
+      /--metrics-listen: port 9999 is also the proxy's --listen port/,
+    ],
   ];
   for (const [what, args, env, message] of cases) {
     it(`rejects ${what}`, async () => {

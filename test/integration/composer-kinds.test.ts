@@ -38,14 +38,39 @@ const PROFILES: readonly Profile[] = [
     name: 'released',
     sources: { rest: 0, events: 0, sse: 1, streamable_http: 0, tools_list: 1 },
     transports: ['sse'],
-    present: ['mcp_tools_total', 'mcp_prompts_total', 'mcp_resources_total', 'mcp_tools_by_server', 'mcp_prompts_by_server', 'mcp_tool_invocations_total', 'mcp_http_requests_total'],
-    absent: ['mcp_composer_info', 'mcp_composer_uptime_seconds', 'mcp_servers_total', 'mcp_servers_running', 'mcp_servers_failed', 'mcp_tool_conflicts_total', 'mcp_server_crashes_total', 'sidecar_inventory_poll_up'],
+    present: [
+      'mcp_tools_total',
+      'mcp_prompts_total',
+      'mcp_resources_total',
+      'mcp_tools_by_server',
+      'mcp_prompts_by_server',
+      'mcp_tool_invocations_total',
+      'mcp_http_requests_total',
+    ],
+    absent: [
+      'mcp_composer_info',
+      'mcp_composer_uptime_seconds',
+      'mcp_servers_total',
+      'mcp_servers_running',
+      'mcp_servers_failed',
+      'mcp_tool_conflicts_total',
+      'mcp_server_crashes_total',
+      'sidecar_inventory_poll_up',
+    ],
   },
   {
     name: 'rest',
     sources: { rest: 1, events: 0, sse: 1, streamable_http: 1, tools_list: 1 },
     transports: ['sse', 'streamable_http'],
-    present: ['mcp_composer_info', 'mcp_servers_total', 'mcp_tools_total', 'mcp_tools_by_server', 'mcp_tool_conflicts_total', 'mcp_tool_invocations_total', 'sidecar_inventory_poll_up'],
+    present: [
+      'mcp_composer_info',
+      'mcp_servers_total',
+      'mcp_tools_total',
+      'mcp_tools_by_server',
+      'mcp_tool_conflicts_total',
+      'mcp_tool_invocations_total',
+      'sidecar_inventory_poll_up',
+    ],
     absent: [],
   },
   {
@@ -58,17 +83,23 @@ const PROFILES: readonly Profile[] = [
 ];
 
 async function scrapeWhen(ready: (m: Map<string, Family>) => boolean, what: string): Promise<Map<string, Family>> {
-  return waitFor(async () => {
-    const m = await scrape(sidecar!.metricsUrl);
-    return ready(m) ? m : undefined;
-  }, { what, timeoutMs: 15_000 });
+  return waitFor(
+    async () => {
+      const m = await scrape(sidecar!.metricsUrl);
+      return ready(m) ? m : undefined;
+    },
+    { what, timeoutMs: 15_000 },
+  );
 }
 
 describe.each(PROFILES)('a composer of profile $name', (p) => {
   it('is detected as such, serves what its surfaces can feed and nothing else, and counts MCP tool calls exactly', async () => {
     composer = await startDemoComposer(['--profile', p.name]);
     sidecar = await startSidecar(composer.url, ['--poll-interval', '300ms']);
-    let m = await scrapeWhen((x) => (x.get('sidecar_source_available')?.samples.length ?? 0) === 5 && value(x, 'mcp_tools_total') > 0, 'detection and inventory');
+    let m = await scrapeWhen(
+      (x) => (x.get('sidecar_source_available')?.samples.length ?? 0) === 5 && value(x, 'mcp_tools_total') > 0,
+      'detection and inventory',
+    );
     for (const [source, v] of Object.entries(p.sources)) expect(value(m, 'sidecar_source_available', { source }), source).toBe(v);
     const detected = sidecar.logs.find((l) => l.event === 'sources_detected');
     expect(detected?.['found']).toEqual(Object.keys(p.sources).filter((k) => p.sources[k] === 1));
@@ -132,17 +163,24 @@ describe('MCP-native inventory', () => {
     const c = await connectMcp('sse', sidecar.proxyUrl);
     clients.push(c);
     await c.client.callTool({ name: 'files_register_tool', arguments: { name: 'extra' } });
-    const m = await waitFor(async () => {
-      const x = await scrape(sidecar!.metricsUrl);
-      return value(x, 'mcp_tools_total') === before + 1 ? x : undefined;
-    }, { what: 'the new tool to be counted', timeoutMs: 1000, intervalMs: 20 });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(sidecar!.metricsUrl);
+        return value(x, 'mcp_tools_total') === before + 1 ? x : undefined;
+      },
+      { what: 'the new tool to be counted', timeoutMs: 1000, intervalMs: 20 },
+    );
     expect(value(m, 'mcp_tools_by_server', { server_id: 'files' })).toBe(filesBefore + 1);
   });
 });
 
 describe('a composer with nothing but the plain GET /tools', () => {
   it('takes the tool inventory from GET /tools and serves nothing else it cannot know', async () => {
-    const tools = ['calc_add', 'calc_echo', 'clock_now', 'clock_echo', 'files_list_files'].map((name) => ({ name, description: '', inputSchema: { type: 'object' } }));
+    const tools = ['calc_add', 'calc_echo', 'clock_now', 'clock_echo', 'files_list_files'].map((name) => ({
+      name,
+      description: '',
+      inputSchema: { type: 'object' },
+    }));
     const upstream = await startUpstream((req, res) => {
       if (req.method === 'GET' && req.url === '/tools') {
         res.writeHead(200, { 'content-type': 'application/json' });

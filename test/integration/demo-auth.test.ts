@@ -57,7 +57,11 @@ describe('demo composer auth', () => {
     expect((await get('/api/v1/tools', { authorization: `Bearer ${READONLY}` })).status).toBe(200);
     const r = await requestJson(`${composer.url}/api/v1/servers/calc/restart`, { method: 'POST', headers: { authorization: `Bearer ${READONLY}` } });
     expect(r.status).toBe(403);
-    expect(r.body).toEqual({ error: 'insufficient_permissions', message: "Insufficient permissions: 'servers:write' scope required", required_scopes: ['servers:write'] });
+    expect(r.body).toEqual({
+      error: 'insufficient_permissions',
+      message: "Insufficient permissions: 'servers:write' scope required",
+      required_scopes: ['servers:write'],
+    });
   });
 
   it('health, version, /tools, /sse and unknown routes need no credentials (and /__demo/ is absent without --test-control)', async () => {

@@ -25,15 +25,24 @@ describe('demo composer bad input', () => {
   });
 
   it('a missing or non-object body answers 422', async () => {
-    expect(await send('POST', '/api/v1/config/validate')).toMatchObject({ status: 422, body: { detail: [{ type: 'missing', loc: ['body'], msg: 'Field required' }] } });
-    expect(await send('POST', '/api/v1/tools/calc.add/invoke', '[1,2]')).toMatchObject({ status: 422, body: { detail: [{ type: 'dict_type', loc: ['body'] }] } });
+    expect(await send('POST', '/api/v1/config/validate')).toMatchObject({
+      status: 422,
+      body: { detail: [{ type: 'missing', loc: ['body'], msg: 'Field required' }] },
+    });
+    expect(await send('POST', '/api/v1/tools/calc.add/invoke', '[1,2]')).toMatchObject({
+      status: 422,
+      body: { detail: [{ type: 'dict_type', loc: ['body'] }] },
+    });
   });
 
   it('unknown tools, prompts and resources answer 404 with a detail', async () => {
     expect(await send('GET', '/api/v1/tools/calc.nope')).toMatchObject({ status: 404, body: { detail: "Tool 'calc.nope' not found" } });
     expect(await send('POST', '/api/v1/tools/nope/invoke', '{}')).toMatchObject({ status: 404, body: { detail: "Tool 'nope' not found" } });
     expect(await send('GET', '/api/v1/prompts/calc.nope')).toMatchObject({ status: 404, body: { detail: "Prompt 'calc.nope' not found" } });
-    expect(await send('GET', `/api/v1/resources/${encodeURIComponent('file:///nope')}`)).toMatchObject({ status: 404, body: { detail: "Resource 'file:///nope' not found" } });
+    expect(await send('GET', `/api/v1/resources/${encodeURIComponent('file:///nope')}`)).toMatchObject({
+      status: 404,
+      body: { detail: "Resource 'file:///nope' not found" },
+    });
   });
 
   it('arguments that break the tool schema answer 400', async () => {
@@ -42,8 +51,14 @@ describe('demo composer bad input', () => {
   });
 
   it('bad pagination answers 422 with the query location', async () => {
-    expect(await send('GET', '/api/v1/tools?limit=abc')).toMatchObject({ status: 422, body: { detail: [{ type: 'int_parsing', loc: ['query', 'limit'], input: 'abc' }] } });
-    expect(await send('GET', '/api/v1/tools?limit=0')).toMatchObject({ status: 422, body: { detail: [{ type: 'greater_than_equal', loc: ['query', 'limit'], ctx: { ge: 1 } }] } });
+    expect(await send('GET', '/api/v1/tools?limit=abc')).toMatchObject({
+      status: 422,
+      body: { detail: [{ type: 'int_parsing', loc: ['query', 'limit'], input: 'abc' }] },
+    });
+    expect(await send('GET', '/api/v1/tools?limit=0')).toMatchObject({
+      status: 422,
+      body: { detail: [{ type: 'greater_than_equal', loc: ['query', 'limit'], ctx: { ge: 1 } }] },
+    });
     expect(await send('GET', '/api/v1/prompts?offset=-1')).toMatchObject({ status: 422, body: { detail: [{ loc: ['query', 'offset'] }] } });
   });
 
@@ -61,7 +76,8 @@ describe('demo composer bad input', () => {
     expect(r.status).toBe(400);
     expect(r.body).toEqual({
       error: 'configuration_error',
-      message: 'Invalid configuration: servers.0.id: "bad id" must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$; servers.0.command: field required (a non-empty string)',
+      message:
+        'Invalid configuration: servers.0.id: "bad id" must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$; servers.0.command: field required (a non-empty string)',
     });
     expect((await send('GET', '/api/v1/config')).body).toEqual(before.body);
     const validate = await send('POST', '/api/v1/config/validate', JSON.stringify({ servers: 'x' }));
@@ -78,7 +94,10 @@ describe('demo composer bad input', () => {
       const failed = await stream.next((e) => e.event === 'config.reloaded');
       expect((failed.json as { data: unknown }).data).toMatchObject({ success: false, trigger: 'file_watch' });
       const r = await send('POST', '/api/v1/config/reload');
-      expect(r).toMatchObject({ status: 400, body: { error: 'configuration_error', message: 'Invalid configuration: servers.0.command: field required (a non-empty string)' } });
+      expect(r).toMatchObject({
+        status: 400,
+        body: { error: 'configuration_error', message: 'Invalid configuration: servers.0.command: field required (a non-empty string)' },
+      });
       const api = await stream.next((e) => e.event === 'config.reloaded' && (e.json as { data: { trigger: string } }).data.trigger === 'api');
       expect((api.json as { data: unknown }).data).toMatchObject({ success: false, trigger: 'api', error: expect.stringContaining('servers.0.command') });
       expect(stream.events.filter((e) => e.event === 'config.validation_failed').map((e) => (e.json as { data: unknown }).data)).toEqual([

@@ -20,11 +20,16 @@ describe('demo composer command line', () => {
   it('--help lists the flags and exits 0', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--port', '--profile', '--api-shape', '--auth-token', '--rate-limit', '--test-control', '--keepalive-interval']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--port', '--profile', '--api-shape', '--auth-token', '--rate-limit', '--test-control', '--keepalive-interval'])
+      expect(r.stdout).toContain(flag);
   });
 
   it('bad flags exit 2 with one line on stderr that names the flag', () => {
-    for (const [args, flag] of [[['--port', 'x'], '--port'], [['--nope'], '--nope'], [['--profile', 'x'], '--profile']] as const) {
+    for (const [args, flag] of [
+      [['--port', 'x'], '--port'],
+      [['--nope'], '--nope'],
+      [['--profile', 'x'], '--profile'],
+    ] as const) {
       const r = run([...args]);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -29,7 +29,17 @@ describe('demo composer event stream', () => {
 
   beforeAll(async () => {
     composer = await startDemoComposer([
-      '--servers', '2', '--test-control', '--keepalive-interval', '100ms', '--event-buffer', '20', '--event-retry', '250ms', '--composer-name', 'ev-test',
+      '--servers',
+      '2',
+      '--test-control',
+      '--keepalive-interval',
+      '100ms',
+      '--event-buffer',
+      '20',
+      '--event-retry',
+      '250ms',
+      '--composer-name',
+      'ev-test',
     ]);
   });
   afterEach(() => {

@@ -65,7 +65,10 @@ describe('demo composer MCP', () => {
         const client = await connect(kind);
         const uris = (await client.listResources()).resources.map((r) => r.uri);
         expect(uris).toEqual(expect.arrayContaining(['calc://constants', 'file:///demo/readme.txt']));
-        expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['clock://time/{zone}', 'file:///demo/notes/{name}']);
+        expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+          'clock://time/{zone}',
+          'file:///demo/notes/{name}',
+        ]);
         const read = await client.readResource({ uri: 'file:///demo/notes/todo' });
         expect(read.contents[0]).toMatchObject({ uri: 'file:///demo/notes/todo', text: 'Note todo' });
         const err = await client.readResource({ uri: 'file:///nowhere' }).catch((e: unknown) => e);
@@ -124,9 +127,16 @@ describe('demo composer MCP', () => {
 
   it('bad transport input gets the SDK and Starlette answers, and the composer stays up', async () => {
     const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-      requestJson(`${composer.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } });
+      requestJson(`${composer.url}${path}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      });
     expect(await post('/mcp', '{not json')).toMatchObject({ status: 400, body: { jsonrpc: '2.0', error: { code: -32700 }, id: null } });
-    expect(await post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', { 'mcp-session-id': 'unknown' })).toMatchObject({ status: 404, body: { error: { code: -32001 } } });
+    expect(await post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', { 'mcp-session-id': 'unknown' })).toMatchObject({
+      status: 404,
+      body: { error: { code: -32001 } },
+    });
     expect((await post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')).status).toBe(400);
     expect(await post('/messages/', '{}')).toMatchObject({ status: 400, text: 'session_id is required' });
     expect(await post('/messages/?session_id=00000000-0000-0000-0000-000000000000', '{}')).toMatchObject({ status: 404, text: 'Could not find session' });
@@ -136,7 +146,10 @@ describe('demo composer MCP', () => {
   it('a stdio client call (test control) is announced with transport stdio', async () => {
     stream = await openEventStream(`${composer.url}/api/v1/events`);
     await stream.next((e) => e.event === 'snapshot');
-    const r = await requestJson(`${composer.url}/__demo/stdio/tools/call`, { method: 'POST', body: JSON.stringify({ name: 'calc_add', arguments: { a: 1, b: 2 } }) });
+    const r = await requestJson(`${composer.url}/__demo/stdio/tools/call`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'calc_add', arguments: { a: 1, b: 2 } }),
+    });
     expect(r.body).toMatchObject({ success: true, result: { content: [{ text: '3' }] } });
     const e = await stream.next((x) => x.event === 'tool.invoked');
     expect((e.json as { data: unknown }).data).toMatchObject({ tool_id: 'calc_add', success: true, transport: 'stdio' });

@@ -66,7 +66,9 @@ describe('profile released (the real `serve` command)', () => {
   it('leaves a crashed child crashed: no restart is scheduled, its tools fail', async () => {
     const calc = (await demoState(composer.url)).servers.find((s) => s.id === 'calc');
     process.kill(calc?.pid ?? 0, 'SIGKILL');
-    const after = await waitFor(async () => (await demoState(composer.url)).servers.find((s) => s.id === 'calc' && s.state === 'crashed'), { what: 'calc crashed' });
+    const after = await waitFor(async () => (await demoState(composer.url)).servers.find((s) => s.id === 'calc' && s.state === 'crashed'), {
+      what: 'calc crashed',
+    });
     expect(after).toMatchObject({ state: 'crashed', pid: null, restart_count: 0, restart_pending: false });
     const client = new Client({ name: 'released-test', version: '1.0.0' });
     await client.connect(new SSEClientTransport(new URL(`${composer.url}/sse`)));

@@ -61,7 +61,9 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/^what the sidecar measured \(from its \/status\.json\):$/m);
     expect(stdout).toMatch(/^ {2}tool +calls +errors +p95 \(5 min\)$/m);
     expect(stdout).toMatch(/^ {2}crashes seen: \d+/m);
-    const summary = lines.find((l) => l.event === 'demo.summary') as { tools: { name: string; calls: number; errorPct: number; p95Seconds: number | null }[]; crashes: number; crashesByServer: Record<string, number> } | undefined;
+    const summary = lines.find((l) => l.event === 'demo.summary') as
+      | { tools: { name: string; calls: number; errorPct: number; p95Seconds: number | null }[]; crashes: number; crashesByServer: Record<string, number> }
+      | undefined;
     expect(summary?.tools.length).toBeGreaterThan(0);
     expect(summary?.tools.length).toBeLessThanOrEqual(5);
     for (const t of summary?.tools ?? []) {

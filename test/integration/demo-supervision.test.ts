@@ -4,8 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoState, isAlive, requestJson, serverState, startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { openEventStream, type EventStreamReader, type SseEvent } from '../fixtures/event-stream.ts';
 
-const dataOf = (e: SseEvent): Record<string, unknown> => ((e.json as { data?: Record<string, unknown> }).data ?? {});
-const about = (id: string) => (e: SseEvent): boolean => dataOf(e).server_id === id;
+const dataOf = (e: SseEvent): Record<string, unknown> => (e.json as { data?: Record<string, unknown> }).data ?? {};
+const about =
+  (id: string) =>
+  (e: SseEvent): boolean =>
+    dataOf(e).server_id === id;
 
 describe('demo composer supervision', () => {
   let composer: DemoComposer;
@@ -38,7 +41,10 @@ describe('demo composer supervision', () => {
     expect(dataOf(restarted)).toEqual({ server_id: 'clock', reason: 'crash', pid: after.pid });
     expect(isAlive(before.pid ?? 0)).toBe(false);
 
-    const sequence = stream.events.slice(from).filter(about('clock')).map((e) => e.event);
+    const sequence = stream.events
+      .slice(from)
+      .filter(about('clock'))
+      .map((e) => e.event);
     expect(sequence).toEqual(['server.crashed', 'server.starting', 'server.started', 'server.restarted']);
     const started = stream.events.slice(from).find((e) => e.event === 'server.started' && about('clock')(e));
     expect(dataOf(started as SseEvent)).toEqual({ server_id: 'clock', pid: after.pid, trigger: 'supervisor' });
@@ -56,10 +62,13 @@ describe('demo composer supervision', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ success: false, tool_id: 'calc.crash' });
     expect(isAlive(before.pid ?? 0)).toBe(false);
-    const after = await waitFor(async () => {
-      const s = await serverState(composer.url, 'calc');
-      return s.state === 'running' && s.pid !== before.pid ? s : undefined;
-    }, { what: 'calc restarted' });
+    const after = await waitFor(
+      async () => {
+        const s = await serverState(composer.url, 'calc');
+        return s.state === 'running' && s.pid !== before.pid ? s : undefined;
+      },
+      { what: 'calc restarted' },
+    );
     expect(after.restartCount).toBe(before.restartCount + 1);
   });
 
@@ -86,7 +95,10 @@ describe('demo composer supervision', () => {
     expect(after.pid).not.toBe(before.pid);
 
     await stream.next((e) => e.event === 'server.restarted' && about('files')(e), { from });
-    const seen = stream.events.slice(from).filter(about('files')).map((e) => [e.event, dataOf(e).trigger ?? dataOf(e).reason]);
+    const seen = stream.events
+      .slice(from)
+      .filter(about('files'))
+      .map((e) => [e.event, dataOf(e).trigger ?? dataOf(e).reason]);
     expect(seen).toEqual([
       ['server.stopped', 'api'],
       ['server.starting', undefined],
@@ -99,7 +111,15 @@ describe('demo composer supervision', () => {
   });
 
   it('unknown server ids answer 404 with a detail', async () => {
-    for (const [method, path] of [['GET', 'nope'], ['POST', 'nope/start'], ['POST', 'nope/stop'], ['POST', 'nope/restart'], ['DELETE', 'nope'], ['GET', 'nope/metrics'], ['GET', 'nope/logs']] as const) {
+    for (const [method, path] of [
+      ['GET', 'nope'],
+      ['POST', 'nope/start'],
+      ['POST', 'nope/stop'],
+      ['POST', 'nope/restart'],
+      ['DELETE', 'nope'],
+      ['GET', 'nope/metrics'],
+      ['GET', 'nope/logs'],
+    ] as const) {
       const r = await requestJson(`${composer.url}/api/v1/servers/${path}`, { method });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.body).toEqual({ detail: "Server 'nope' not found" });

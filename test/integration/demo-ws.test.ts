@@ -41,9 +41,13 @@ describe('demo composer WebSocket streams', () => {
   });
 
   it('/ws/logs streams the log lines of the servers', async () => {
-    const m = await firstMessage(`${composer.url.replace('http', 'ws')}/ws/logs?server_id=calc`, (x) => String(x.message).includes('fail tool called'), () => {
-      void requestJson(`${composer.url}/api/v1/tools/calc.fail/invoke`, { method: 'POST', body: '{"arguments":{}}' });
-    });
+    const m = await firstMessage(
+      `${composer.url.replace('http', 'ws')}/ws/logs?server_id=calc`,
+      (x) => String(x.message).includes('fail tool called'),
+      () => {
+        void requestJson(`${composer.url}/api/v1/tools/calc.fail/invoke`, { method: 'POST', body: '{"arguments":{}}' });
+      },
+    );
     expect(m).toMatchObject({ type: 'log', server_id: 'calc', level: 'WARNING' });
   });
 

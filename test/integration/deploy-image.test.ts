@@ -19,7 +19,10 @@ const TOKEN = 'image-layout-token-0123456789';
 function productionPackages(): string[] {
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
   return Object.entries(lock.packages)
-    .filter(([path, p]) => path.startsWith('node_modules/') && !path.slice('node_modules/'.length).includes('node_modules/') && p.dev !== true && p.devOptional !== true)
+    .filter(
+      ([path, p]) =>
+        path.startsWith('node_modules/') && !path.slice('node_modules/'.length).includes('node_modules/') && p.dev !== true && p.devOptional !== true,
+    )
     .map(([path]) => path);
 }
 
@@ -38,7 +41,21 @@ describe('the image layout (deploy/docker/Dockerfile final stage)', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'sidecar-image-'));
     app = join(tmp, 'app');
-    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist'), '--sourceMap', 'false', '--declaration', 'false'], { cwd: ROOT, encoding: 'utf8' });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        join(app, 'dist'),
+        '--sourceMap',
+        'false',
+        '--declaration',
+        'false',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     if (tsc.status !== 0) throw new Error(`npm run build failed: ${tsc.stdout}${tsc.stderr}`);
     // As `npm run build` does: the status page's files are not TypeScript, tsc does not emit them.
     cpSync(join(ROOT, 'src/admin/status'), join(app, 'dist/admin/status'), { recursive: true });
@@ -64,7 +81,11 @@ describe('the image layout (deploy/docker/Dockerfile final stage)', () => {
   });
 
   it('prints the package version with --version', () => {
-    const r = spawnSync(process.execPath, [join(app, 'bin/mcp-composer-sidecar.js'), '--version'], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const r = spawnSync(process.execPath, [join(app, 'bin/mcp-composer-sidecar.js'), '--version'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
@@ -72,7 +93,17 @@ describe('the image layout (deploy/docker/Dockerfile final stage)', () => {
 
   it('proxies, serves /healthz and a token-protected /metrics, writes nothing into its folder, and exits 0 on SIGTERM', async () => {
     const before = files(app);
-    const args = ['--upstream', upstream.url, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--metrics-token-file', join(tmp, 'token'), '--no-events'];
+    const args = [
+      '--upstream',
+      upstream.url,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-listen',
+      '127.0.0.1:0',
+      '--metrics-token-file',
+      join(tmp, 'token'),
+      '--no-events',
+    ];
     const sidecar = await spawnSidecar(args, {}, true, join(app, 'bin/mcp-composer-sidecar.js'));
     try {
       expect(await (await fetch(`${sidecar.proxyUrl}/api/v1/health`)).text()).toBe('from the composer');

@@ -14,7 +14,11 @@ import { allContainers, matchesLabels, only, podTemplate, resolvePort, validateS
 
 const SIDECAR = 'mcp-composer-sidecar';
 const BUILDS = { base: 'native', 'overlays/default': 'native', 'overlays/classic': 'classic', 'overlays/podmonitor': 'native' } as const;
-const MONITORED: Record<string, 'ServiceMonitor' | 'PodMonitor'> = { 'overlays/default': 'ServiceMonitor', 'overlays/classic': 'ServiceMonitor', 'overlays/podmonitor': 'PodMonitor' };
+const MONITORED: Record<string, 'ServiceMonitor' | 'PodMonitor'> = {
+  'overlays/default': 'ServiceMonitor',
+  'overlays/classic': 'ServiceMonitor',
+  'overlays/podmonitor': 'PodMonitor',
+};
 
 let dir: string;
 beforeAll(() => {
@@ -74,18 +78,23 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       if (path !== 'base') for (const o of objects) expect(o.metadata.namespace).toBe('mcp-composer');
     });
 
-    it(shape === 'native' ? 'runs the sidecar as a native sidecar: an init container with restartPolicy Always' : 'runs the sidecar as a second ordinary container', () => {
-      const names = (cs: Container[] | undefined) => (cs ?? []).map((c) => c.name);
-      if (shape === 'native') {
-        expect(names(spec.initContainers)).toEqual([SIDECAR]);
-        expect(spec.initContainers![0]!.restartPolicy).toBe('Always');
-        expect(names(spec.containers)).toEqual(['composer']);
-      } else {
-        expect(spec.initContainers ?? []).toEqual([]);
-        expect(names(spec.containers).sort()).toEqual(['composer', SIDECAR].sort());
-        for (const c of spec.containers) expect(c.restartPolicy).toBeUndefined();
-      }
-    });
+    it(
+      shape === 'native'
+        ? 'runs the sidecar as a native sidecar: an init container with restartPolicy Always'
+        : 'runs the sidecar as a second ordinary container',
+      () => {
+        const names = (cs: Container[] | undefined) => (cs ?? []).map((c) => c.name);
+        if (shape === 'native') {
+          expect(names(spec.initContainers)).toEqual([SIDECAR]);
+          expect(spec.initContainers![0]!.restartPolicy).toBe('Always');
+          expect(names(spec.containers)).toEqual(['composer']);
+        } else {
+          expect(spec.initContainers ?? []).toEqual([]);
+          expect(names(spec.containers).sort()).toEqual(['composer', SIDECAR].sort());
+          for (const c of spec.containers) expect(c.restartPolicy).toBeUndefined();
+        }
+      },
+    );
 
     it('runs every container non-root, read-only, without privilege escalation or capabilities, under RuntimeDefault seccomp, with requests and limits', () => {
       expect(spec.securityContext?.runAsNonRoot).toBe(true);
@@ -102,7 +111,8 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
         expect(sc.capabilities?.drop, c.name).toContain('ALL');
         expect(sc.capabilities?.add ?? [], c.name).toEqual([]);
         expect(sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type, c.name).toBe('RuntimeDefault');
-        for (const kind of ['requests', 'limits'] as const) for (const r of ['cpu', 'memory']) expect(c.resources?.[kind]?.[r], `${c.name} ${kind}.${r}`).toBeDefined();
+        for (const kind of ['requests', 'limits'] as const)
+          for (const r of ['cpu', 'memory']) expect(c.resources?.[kind]?.[r], `${c.name} ${kind}.${r}`).toBeDefined();
       }
     });
 
@@ -122,7 +132,10 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       // No token or secret reaches any container through arguments or variables.
       for (const c of allContainers(spec)) {
         const argv = [...(c.command ?? []), ...(c.args ?? [])];
-        expect(argv.some((a) => a === '--metrics-token' || a.startsWith('--metrics-token=') || a === '--no-metrics-auth'), c.name).toBe(false);
+        expect(
+          argv.some((a) => a === '--metrics-token' || a.startsWith('--metrics-token=') || a === '--no-metrics-auth'),
+          c.name,
+        ).toBe(false);
         expect(c.envFrom ?? [], c.name).toEqual([]);
         for (const e of c.env ?? []) {
           expect(e.valueFrom, `${c.name} ${e.name}`).toBeUndefined();
@@ -159,7 +172,7 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       expect(spec.terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(config.shutdownGraceMs + 10_000);
     });
 
-    it('sends Service traffic to the sidecar\'s proxy port, never to the composer', () => {
+    it("sends Service traffic to the sidecar's proxy port, never to the composer", () => {
       const svc = only(objects, 'Service').spec as { selector: Record<string, string>; ports: Array<{ name: string; targetPort: number | string }> };
       expect(matchesLabels(svc.selector, labels)).toBe(true);
       const sidecar = sidecarOf(spec);
@@ -205,7 +218,14 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       };
       const endpoints = monitor.endpoints ?? monitor.podMetricsEndpoints ?? [];
       expect(endpoints).toHaveLength(1);
-      const ep = endpoints[0]! as { port: string; path: string; authorization: unknown; bearerTokenSecret?: unknown; bearerTokenFile?: unknown; basicAuth?: unknown };
+      const ep = endpoints[0]! as {
+        port: string;
+        path: string;
+        authorization: unknown;
+        bearerTokenSecret?: unknown;
+        bearerTokenFile?: unknown;
+        basicAuth?: unknown;
+      };
       expect(ep.path).toBe('/metrics');
       expect(ep.authorization).toEqual({ type: 'Bearer', credentials: { name: 'mcp-composer-sidecar-metrics-token', key: 'token' } });
       for (const k of ['bearerTokenSecret', 'bearerTokenFile', 'basicAuth'] as const) expect(ep[k]).toBeUndefined();
@@ -235,7 +255,15 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       const components = [`${rel}/components/stable-user-ids`, ...(classic ? [`${rel}/components/classic-sidecar`] : [])];
       writeFileSync(
         join(overlay, 'kustomization.yaml'),
-        ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'resources:', `  - ${rel}/base`, 'components:', ...components.map((c) => `  - ${c}`), ''].join('\n'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          'resources:',
+          `  - ${rel}/base`,
+          'components:',
+          ...components.map((c) => `  - ${c}`),
+          '',
+        ].join('\n'),
       );
       const objects = kustomize(overlay);
       return { objects, ...podTemplate(only(objects, 'Deployment')) };
@@ -256,7 +284,10 @@ describe.skipIf(KUBECTL === undefined)(`deploy/kubernetes${KUBECTL === undefined
       // The metrics token stays as it was, and the sidecar's own parser takes the variable.
       const local = join(dir, 'user-id-key');
       writeFileSync(local, 'k'.repeat(32));
-      const { config } = sidecarConfig({ ...sidecar, env: (sidecar.env ?? []).map((e) => (e.name === 'SIDECAR_USER_ID_KEY_FILE' ? { ...e, value: local } : e)) });
+      const { config } = sidecarConfig({
+        ...sidecar,
+        env: (sidecar.env ?? []).map((e) => (e.name === 'SIDECAR_USER_ID_KEY_FILE' ? { ...e, value: local } : e)),
+      });
       expect(config.userIdKeyFile).toBe(local);
       expect(config.metricsAuth.kind).toBe('file');
       expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);

@@ -20,7 +20,8 @@ import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix } from '../fixtures/rest-tra
 import { scrape, value, type Family } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 
-const post = (url: string, body: unknown = {}) => requestJson(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+const post = (url: string, body: unknown = {}) =>
+  requestJson(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
 /** A request line in absolute form, which the proxy refuses (400, `sidecar_proxy_errors_total{kind="bad_request"}`). */
 function absoluteFormRequest(proxyUrl: string): Promise<void> {
@@ -51,12 +52,33 @@ describe('metric names in deploy/', () => {
     dir = mkdtempSync(join(tmpdir(), 'sidecar-deploy-names-'));
     writeFileSync(join(dir, 'token'), FULL_TOKEN, { mode: 0o600 });
     composer = await startDemoComposer([
-      '--test-control', '--auth-token', FULL_TOKEN, '--readonly-token', READONLY_TOKEN, '--rate-limit', '200',
-      '--restart-backoff', '300ms', '--keepalive-interval', '200ms', '--event-buffer', '6',
+      '--test-control',
+      '--auth-token',
+      FULL_TOKEN,
+      '--readonly-token',
+      READONLY_TOKEN,
+      '--rate-limit',
+      '200',
+      '--restart-backoff',
+      '300ms',
+      '--keepalive-interval',
+      '200ms',
+      '--event-buffer',
+      '6',
     ]);
     sidecar = await startSidecar(composer.url, [
-      '--upstream-token-file', join(dir, 'token'), '--poll-interval', '250ms', '--events-idle-timeout', '2s', '--max-label-values', '3',
-      '--mcp-pending-timeout', '300ms', '--memory-limit', '1Gi',
+      '--upstream-token-file',
+      join(dir, 'token'),
+      '--poll-interval',
+      '250ms',
+      '--events-idle-timeout',
+      '2s',
+      '--max-label-values',
+      '3',
+      '--mcp-pending-timeout',
+      '300ms',
+      '--memory-limit',
+      '1Gi',
     ]);
     await waitFor(async () => value(await scrape(sidecar.metricsUrl), 'sidecar_event_stream_connected') === 1, { what: 'the event stream to connect' });
     await runScriptedMix(sidecar.proxyUrl, composer.url);
@@ -67,7 +89,13 @@ describe('metric names in deploy/', () => {
     const mcp = await connectMcp('sse', sidecar.proxyUrl);
     await mcp.client.callTool({ name: 'clock_sleep', arguments: { ms: 700 } });
     await mcp.client.close();
-    await (await fetch(`${sidecar.proxyUrl}/mcp`, { method: 'POST', body: 'not json', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } })).text();
+    await (
+      await fetch(`${sidecar.proxyUrl}/mcp`, {
+        method: 'POST',
+        body: 'not json',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      })
+    ).text();
     await openAndCloseSse(sidecar.proxyUrl);
     await absoluteFormRequest(sidecar.proxyUrl);
     await post(`${composer.url}/__demo/events/inject`, { type: 'server.crashed', raw: '{"not json' });
@@ -78,13 +106,18 @@ describe('metric names in deploy/', () => {
     // Cut the stream and emit more events than the composer keeps: the reconnection finds a gap.
     await post(`${composer.url}/__demo/events/disconnect`);
     await post(`${composer.url}/__demo/events/fill`, { count: 50 });
-    families = await waitFor(async () => {
-      const m = await scrape(sidecar.metricsUrl);
-      const ready =
-        value(m, 'sidecar_event_gaps_total') >= 1 && value(m, 'sidecar_event_stream_connected') === 1 && value(m, 'sidecar_events_invalid_total') >= 1 &&
-        value(m, 'sidecar_mcp_pending_dropped_total', { reason: 'timeout' }) >= 1;
-      return ready ? m : undefined;
-    }, { what: 'the gap to be counted and the stream to reconnect', timeoutMs: 20_000 });
+    families = await waitFor(
+      async () => {
+        const m = await scrape(sidecar.metricsUrl);
+        const ready =
+          value(m, 'sidecar_event_gaps_total') >= 1 &&
+          value(m, 'sidecar_event_stream_connected') === 1 &&
+          value(m, 'sidecar_events_invalid_total') >= 1 &&
+          value(m, 'sidecar_mcp_pending_dropped_total', { reason: 'timeout' }) >= 1;
+        return ready ? m : undefined;
+      },
+      { what: 'the gap to be counted and the stream to reconnect', timeoutMs: 20_000 },
+    );
   }, 120_000);
 
   afterAll(async () => {

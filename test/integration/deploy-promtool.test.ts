@@ -18,7 +18,10 @@ function promtool(args: readonly string[], cwd?: string): { status: number; outp
 
 /** A dashboard query with Grafana's variables replaced by values PromQL accepts. */
 const substitute = (expr: string) =>
-  expr.replaceAll('$__rate_interval', '2m').replaceAll('$__range', '6h').replace(/\$\{?(\w+)\}?/g, (_, name: string) => (name === 'job' ? 'mcp-composer' : '.*'));
+  expr
+    .replaceAll('$__rate_interval', '2m')
+    .replaceAll('$__range', '6h')
+    .replace(/\$\{?(\w+)\}?/g, (_, name: string) => (name === 'job' ? 'mcp-composer' : '.*'));
 
 describe.skipIf(PROMTOOL === undefined)(`promtool on deploy/${PROMTOOL === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`, () => {
   let dir: string;
@@ -42,7 +45,10 @@ describe.skipIf(PROMTOOL === undefined)(`promtool on deploy/${PROMTOOL === undef
   });
 
   it('check config: prometheus.yml is valid, with its rule file and a bearer token read from a file', () => {
-    const config = parseYaml<{ rule_files: string[]; scrape_configs: Array<Record<string, unknown>> }>(readFileSync(DEPLOY_PATHS.prometheusConfig, 'utf8'), 'prometheus.yml');
+    const config = parseYaml<{ rule_files: string[]; scrape_configs: Array<Record<string, unknown>> }>(
+      readFileSync(DEPLOY_PATHS.prometheusConfig, 'utf8'),
+      'prometheus.yml',
+    );
     const job = config.scrape_configs.find((j) => j['job_name'] === 'mcp-composer')!;
     expect(job['authorization']).toEqual({ type: 'Bearer', credentials_file: expect.stringMatching(/^\//) });
     // Debian's promtool is built without Kubernetes discovery: check the rest with a static target, and the

@@ -18,11 +18,14 @@ afterEach(async () => {
 async function lines(profile: 'released' | 'rest'): Promise<{ unavailable: LogLine; detected: LogLine }> {
   composer = await startDemoComposer(['--servers', '1', '--profile', profile]);
   const s = (sidecar = await startSidecar(composer.url));
-  return waitFor(() => {
-    const unavailable = s.logs.find((l) => l.event === 'event_stream_unavailable');
-    const detected = s.logs.find((l) => l.event === 'sources_detected');
-    return unavailable !== undefined && detected !== undefined ? { unavailable, detected } : undefined;
-  }, { what: 'event_stream_unavailable and sources_detected' });
+  return waitFor(
+    () => {
+      const unavailable = s.logs.find((l) => l.event === 'event_stream_unavailable');
+      const detected = s.logs.find((l) => l.event === 'sources_detected');
+      return unavailable !== undefined && detected !== undefined ? { unavailable, detected } : undefined;
+    },
+    { what: 'event_stream_unavailable and sources_detected' },
+  );
 }
 
 describe('event_stream_unavailable agrees with sources_detected', () => {

@@ -57,10 +57,13 @@ async function killAndAwaitRestart(c: DemoComposer, id: string): Promise<void> {
   const before = await serverState(c.url, id);
   if (before.pid === null) throw new Error(`${id} has no pid`);
   process.kill(before.pid, 'SIGKILL');
-  await waitFor(async () => {
-    const s = await serverState(c.url, id);
-    return s.state === 'running' && s.restartCount === before.restartCount + 1;
-  }, { what: `${id} to come back`, timeoutMs: 15_000 });
+  await waitFor(
+    async () => {
+      const s = await serverState(c.url, id);
+      return s.state === 'running' && s.restartCount === before.restartCount + 1;
+    },
+    { what: `${id} to come back`, timeoutMs: 15_000 },
+  );
 }
 
 describe('a stalled reconnection (the answer held while a child crashes)', () => {
@@ -76,7 +79,9 @@ describe('a stalled reconnection (the answer held while a child crashes)', () =>
       // Polls see the crash and the restart while the stream is down: inference counts them.
       await waitFor(async () => value(await metrics(), 'mcp_server_restarts_total', { server_id: 'calc', reason: 'crash' }) >= round, { what: 'inference' });
       r.resume();
-      const m = await settled((x) => value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'sidecar_events_received_total', { type: 'server.restarted' }) >= round);
+      const m = await settled(
+        (x) => value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'sidecar_events_received_total', { type: 'server.restarted' }) >= round,
+      );
       expect(value(m, 'mcp_server_crashes_total', { server_id: 'calc' }), `round ${round}`).toBe(round);
       expect(value(m, 'mcp_server_restarts_total', { server_id: 'calc', reason: 'crash' }), `round ${round}`).toBe(round);
       expect(value(m, 'mcp_server_restarts_total'), `round ${round}`).toBe(round);
@@ -105,7 +110,9 @@ describe('event-stream silence (a partition that closes nothing)', () => {
       // Nothing reached the composer during the silence.
       expect(subscriberRequests(r).length, shape).toBe(sent);
       r.resume();
-      const m = await settled((x) => value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'sidecar_events_received_total', { type: 'server.restarted' }) >= n);
+      const m = await settled(
+        (x) => value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'sidecar_events_received_total', { type: 'server.restarted' }) >= n,
+      );
       expect(value(m, 'mcp_server_crashes_total', { server_id: 'calc' }), shape).toBe(n);
       expect(value(m, 'mcp_server_restarts_total', { server_id: 'calc', reason: 'crash' }), shape).toBe(n);
       expect(value(m, 'mcp_server_starts_total', { server_id: 'calc', status: 'success' }), shape).toBe(n);
@@ -174,4 +181,3 @@ describe('repeated and backwards event ids', () => {
     expect(value(m, 'sidecar_event_gaps_total')).toBe(0);
   });
 });
-

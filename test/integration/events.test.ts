@@ -39,10 +39,13 @@ async function killAndAwaitRestart(c: DemoComposer, id: string): Promise<void> {
   const before = await serverState(c.url, id);
   if (before.pid === null) throw new Error(`${id} has no pid`);
   process.kill(before.pid, 'SIGKILL');
-  await waitFor(async () => {
-    const s = await serverState(c.url, id);
-    return s.state === 'running' && s.restartCount === before.restartCount + 1;
-  }, { what: `${id} to come back`, timeoutMs: 15_000 });
+  await waitFor(
+    async () => {
+      const s = await serverState(c.url, id);
+      return s.state === 'running' && s.restartCount === before.restartCount + 1;
+    },
+    { what: `${id} to come back`, timeoutMs: 15_000 },
+  );
 }
 
 /** Scrapes until `ready` holds, then a little longer, to be sure nothing more arrives. */
@@ -117,7 +120,10 @@ describe('the event stream subscriber', () => {
     await post(`${c.url}/__demo/events/fill`, { count: 50 });
     await post(`${sidecar.proxyUrl}/api/v1/servers/clock/restart`);
     await post(`${sidecar.proxyUrl}/api/v1/servers/files/stop`);
-    const m = await settled(sidecar, (x) => value(x, 'sidecar_event_gaps_total') >= 1 && value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'mcp_servers_stopped') === 1);
+    const m = await settled(
+      sidecar,
+      (x) => value(x, 'sidecar_event_gaps_total') >= 1 && value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'mcp_servers_stopped') === 1,
+    );
     expect(value(m, 'sidecar_event_gaps_total')).toBe(1);
     expect(value(m, 'mcp_server_restarts_total', { server_id: 'clock', reason: 'manual' })).toBe(1);
     expect(value(m, 'mcp_server_stops_total', { server_id: 'files', status: 'success' })).toBe(1);
@@ -133,7 +139,10 @@ describe('the event stream subscriber', () => {
     await first.close();
     composers = [];
     const second = await composer(['--port', String(port)]);
-    const m = await settled(sidecar, (x) => value(x, 'sidecar_event_gaps_total') >= 1 && value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'mcp_servers_running') === 3);
+    const m = await settled(
+      sidecar,
+      (x) => value(x, 'sidecar_event_gaps_total') >= 1 && value(x, 'sidecar_event_stream_connected') === 1 && value(x, 'mcp_servers_running') === 3,
+    );
     expect(value(m, 'sidecar_event_gaps_total')).toBe(1);
     expect(value(m, 'mcp_server_crashes_total')).toBe(0);
     expect(value(m, 'mcp_server_restarts_total')).toBe(0);
@@ -155,7 +164,10 @@ describe('the event stream subscriber', () => {
     await noEvents.close();
     composers = [];
     const withEvents = await composer(['--port', String(port)]);
-    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_event_stream_connected') === 1, { what: 'the stream to be found', timeoutMs: 15_000 });
+    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_event_stream_connected') === 1, {
+      what: 'the stream to be found',
+      timeoutMs: 15_000,
+    });
     await killAndAwaitRestart(withEvents, 'clock');
     m = await settled(sidecar, (x) => value(x, 'mcp_server_restarts_total', { server_id: 'clock', reason: 'crash' }) >= 1);
     expect(value(m, 'mcp_server_crashes_total')).toBe(2);
@@ -199,7 +211,11 @@ describe('config validation refused over REST while the stream is connected', ()
     const c = await composer();
     sidecar = await connectedSidecar(c.url);
     await post(`${sidecar.proxyUrl}/api/v1/config/validate`, { servers: [{ id: 'broken' }] });
-    await requestJson(`${sidecar.proxyUrl}/api/v1/config`, { method: 'PUT', body: JSON.stringify({ servers: 'not a list' }), headers: { 'content-type': 'application/json' } });
+    await requestJson(`${sidecar.proxyUrl}/api/v1/config`, {
+      method: 'PUT',
+      body: JSON.stringify({ servers: 'not a list' }),
+      headers: { 'content-type': 'application/json' },
+    });
     const m = await settled(sidecar, (x) => value(x, 'mcp_config_validation_errors_total') >= 2);
     expect(value(m, 'mcp_config_validation_errors_total')).toBe(2);
     expect(value(m, 'sidecar_event_stream_connected')).toBe(1);

@@ -41,7 +41,10 @@ async function exemplarsOf(p: TestPrometheus, selector: string): Promise<StoredE
 }
 
 /** Exemplar (trace, span) pairs of a selector. */
-const pairs = (stored: StoredExemplars[]) => stored.flatMap((s) => s.exemplars.map((e) => ({ trace: e.labels.trace_id ?? '', span: e.labels.span_id ?? '', value: Number(e.value), series: s.seriesLabels })));
+const pairs = (stored: StoredExemplars[]) =>
+  stored.flatMap((s) =>
+    s.exemplars.map((e) => ({ trace: e.labels.trace_id ?? '', span: e.labels.span_id ?? '', value: Number(e.value), series: s.seriesLabels })),
+  );
 
 async function scrapeOpenMetrics(s: TestSidecar): Promise<string> {
   const res = await fetch(s.metricsUrl, { headers: { authorization: `Bearer ${TEST_TOKEN}`, accept: OPENMETRICS } });
@@ -71,18 +74,24 @@ describe.skipIf(PROMETHEUS === undefined)(`exemplars in a real Prometheus${PROME
     expect(rest.status).toBe(200);
     await rest.text();
     const r = receiver;
-    const toolSpans = await waitFor(() => {
-      const s = r.spans().filter((x) => x.name === 'tools/call clock_sleep');
-      return s.length === 6 ? s : undefined;
-    }, { what: 'the six tools/call spans', timeoutMs: 15_000 });
+    const toolSpans = await waitFor(
+      () => {
+        const s = r.spans().filter((x) => x.name === 'tools/call clock_sleep');
+        return s.length === 6 ? s : undefined;
+      },
+      { what: 'the six tools/call spans', timeoutMs: 15_000 },
+    );
     const spanKey = (s: { trace: string; span: string }) => `${s.trace}/${s.span}`;
     const toolKeys = new Set(toolSpans.map((s: ReceivedSpan) => `${s.traceId}/${s.spanId}`));
 
     // The tool-call histogram: each exemplar is the span of a clock_sleep call, in the bucket of its duration.
-    const buckets = await waitFor(async () => {
-      const got = pairs(await exemplarsOf(p, 'mcp_tool_invocation_duration_seconds_bucket{tool_id="clock_sleep"}'));
-      return got.length >= 3 ? got : undefined;
-    }, { what: 'tool-call exemplars in Prometheus', timeoutMs: 20_000, intervalMs: 250 });
+    const buckets = await waitFor(
+      async () => {
+        const got = pairs(await exemplarsOf(p, 'mcp_tool_invocation_duration_seconds_bucket{tool_id="clock_sleep"}'));
+        return got.length >= 3 ? got : undefined;
+      },
+      { what: 'tool-call exemplars in Prometheus', timeoutMs: 20_000, intervalMs: 250 },
+    );
     const BOUNDS = [0, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, Infinity];
     for (const e of buckets) {
       expect(toolKeys.has(spanKey(e)), `${spanKey(e)} is a tools/call span`).toBe(true);
@@ -100,12 +109,17 @@ describe.skipIf(PROMETHEUS === undefined)(`exemplars in a real Prometheus${PROME
     expect(slowest.value).toBeGreaterThanOrEqual(0.7);
 
     // The REST call's exemplar is in the client's trace, on the sidecar's SERVER span of that request.
-    const restExemplars = await waitFor(async () => {
-      const got = pairs(await exemplarsOf(p, 'mcp_tool_invocation_duration_seconds_bucket{tool_id="calc.add"}'));
-      return got.length > 0 ? got : undefined;
-    }, { what: 'the REST call exemplar', timeoutMs: 10_000, intervalMs: 250 });
+    const restExemplars = await waitFor(
+      async () => {
+        const got = pairs(await exemplarsOf(p, 'mcp_tool_invocation_duration_seconds_bucket{tool_id="calc.add"}'));
+        return got.length > 0 ? got : undefined;
+      },
+      { what: 'the REST call exemplar', timeoutMs: 10_000, intervalMs: 250 },
+    );
     expect(restExemplars.map((e) => e.trace)).toEqual([CLIENT_TRACE]);
-    const restSpan = await waitFor(() => r.spans().find((s) => s.traceId === CLIENT_TRACE && s.spanId === restExemplars[0]?.span), { what: 'the REST SERVER span' });
+    const restSpan = await waitFor(() => r.spans().find((s) => s.traceId === CLIENT_TRACE && s.spanId === restExemplars[0]?.span), {
+      what: 'the REST SERVER span',
+    });
     expect(restSpan.name).toBe('POST /api/v1/tools/{id}/invoke');
 
     // The tool counter.
@@ -114,12 +128,22 @@ describe.skipIf(PROMETHEUS === undefined)(`exemplars in a real Prometheus${PROME
     for (const e of counted) expect(toolKeys.has(spanKey(e))).toBe(true);
 
     // mcp.server.operation.duration covers prompts/get (the catalog has no prompt histogram) and resources/read.
-    const promptSpans = new Set(r.spans().filter((s) => s.name === 'prompts/get calc_explain').map((s) => `${s.traceId}/${s.spanId}`));
+    const promptSpans = new Set(
+      r
+        .spans()
+        .filter((s) => s.name === 'prompts/get calc_explain')
+        .map((s) => `${s.traceId}/${s.spanId}`),
+    );
     const prompts = pairs(await exemplarsOf(p, 'mcp_server_operation_duration_seconds_bucket{mcp_method_name="prompts/get"}'));
     expect(prompts.length).toBeGreaterThan(0);
     for (const e of prompts) expect(promptSpans.has(spanKey(e))).toBe(true);
     const reads = pairs(await exemplarsOf(p, 'mcp_resource_read_duration_seconds_bucket'));
-    const readSpans = new Set(r.spans().filter((s) => s.name === 'resources/read').map((s) => `${s.traceId}/${s.spanId}`));
+    const readSpans = new Set(
+      r
+        .spans()
+        .filter((s) => s.name === 'resources/read')
+        .map((s) => `${s.traceId}/${s.spanId}`),
+    );
     expect(reads.length).toBeGreaterThan(0);
     for (const e of reads) expect(readSpans.has(spanKey(e))).toBe(true);
 
@@ -128,10 +152,18 @@ describe.skipIf(PROMETHEUS === undefined)(`exemplars in a real Prometheus${PROME
     const http = pairs(await exemplarsOf(p, 'mcp_http_request_duration_seconds_bucket'));
     expect(http.length).toBeGreaterThan(0);
     for (const c of clients.splice(0)) await c.client.close();
-    const serverSpans = await waitFor(() => {
-      const byKey = new Map(r.spans().filter((s) => s.kind === 2 && /^(GET|POST|DELETE) /.test(s.name)).map((s) => [`${s.traceId}/${s.spanId}`, s]));
-      return http.every((e) => byKey.has(spanKey(e))) ? byKey : undefined;
-    }, { what: 'the SERVER spans of the HTTP exemplars', timeoutMs: 15_000 });
+    const serverSpans = await waitFor(
+      () => {
+        const byKey = new Map(
+          r
+            .spans()
+            .filter((s) => s.kind === 2 && /^(GET|POST|DELETE) /.test(s.name))
+            .map((s) => [`${s.traceId}/${s.spanId}`, s]),
+        );
+        return http.every((e) => byKey.has(spanKey(e))) ? byKey : undefined;
+      },
+      { what: 'the SERVER spans of the HTTP exemplars', timeoutMs: 15_000 },
+    );
     expect(new Set(http.map((e) => serverSpans.get(spanKey(e))?.name)).size).toBeGreaterThan(0);
   }, 90_000);
 });
@@ -163,6 +195,8 @@ describe('the exemplar filter', () => {
     expect(traceIds.every((t) => t !== undefined && t !== '0'.repeat(32))).toBe(true);
     expect(await exemplarLines(variants.alwaysOff)).toEqual([]);
     expect(await exemplarLines(variants.untraced)).toEqual([]);
-    expect(variants.untraced.logs.some((l) => l.event === 'otel_config' && String(l['note']).includes('OTEL_METRICS_EXEMPLAR_FILTER has no effect'))).toBe(true);
+    expect(variants.untraced.logs.some((l) => l.event === 'otel_config' && String(l['note']).includes('OTEL_METRICS_EXEMPLAR_FILTER has no effect'))).toBe(
+      true,
+    );
   }, 60_000);
 });

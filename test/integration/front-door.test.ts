@@ -81,7 +81,11 @@ describe('Origin at the front door', () => {
     upstream = u;
     sidecar = await startSidecar(u.url);
     for (const method of ['GET', 'POST'] as const) {
-      const res = await request(`${sidecar.proxyUrl}/mcp`, { method, headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: method === 'POST' ? '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' : null });
+      const res = await request(`${sidecar.proxyUrl}/mcp`, {
+        method,
+        headers: { origin: 'http://evil.example', 'content-type': 'application/json' },
+        body: method === 'POST' ? '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' : null,
+      });
       expect(res.statusCode, method).toBe(403);
       expect(res.headers['content-type']).toBe('application/json');
       expect(await res.body.text()).toBe('{"error":"origin_not_allowed"}');
@@ -102,7 +106,12 @@ describe('Origin at the front door', () => {
     expect(ok.statusCode).toBe(200);
     expect(await ok.body.text()).toBe('origin=https://app.example');
     const port = portOf(sidecar);
-    for (const origin of ['Origin: https://evil.example', 'Origin: https://app.example\r\nOrigin: https://evil.example', 'Origin: null', 'Origin: http://app.example']) {
+    for (const origin of [
+      'Origin: https://evil.example',
+      'Origin: https://app.example\r\nOrigin: https://evil.example',
+      'Origin: null',
+      'Origin: http://app.example',
+    ]) {
       const r = await rawRequest(port, `GET /api/v1/tools HTTP/1.1\r\nHost: 127.0.0.1\r\n${origin}\r\n\r\n`);
       expect(r.status, origin).toBe(403);
       expect(r.text.endsWith('{"error":"origin_not_allowed"}'), origin).toBe(true);
@@ -135,7 +144,10 @@ describe('Host at the front door', () => {
       expect(r.status, host).toBe(421);
       expect(r.text.endsWith('{"error":"host_not_allowed"}'), host).toBe(true);
     }
-    const up = await rawRequest(port, `GET /ws/logs HTTP/1.1\r\nHost: evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    const up = await rawRequest(
+      port,
+      `GET /ws/logs HTTP/1.1\r\nHost: evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
     expect(up.status).toBe(421);
     expect(up.text.endsWith('{"error":"host_not_allowed"}')).toBe(true);
     expect(clientRequests(u)).toEqual([]);
@@ -200,7 +212,12 @@ async function guardedMcpServer(): Promise<NonNullable<typeof mcpServer>> {
   };
 }
 
-const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'attacker', version: '1' } } });
+const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'attacker', version: '1' } },
+});
 
 /** POSTs an MCP initialize with the given Host and Origin, as a rebinding page's fetch would. */
 async function initialize(port: number, host: string, origin?: string): Promise<number> {
@@ -211,10 +228,11 @@ async function initialize(port: number, host: string, origin?: string): Promise<
   return r.status ?? 0;
 }
 
-const mcpClientRequests = (s: NonNullable<typeof mcpServer>): IncomingMessage[] => s.seen.filter((r) => !String(r.headers['user-agent'] ?? '').startsWith('mcp-composer-sidecar'));
+const mcpClientRequests = (s: NonNullable<typeof mcpServer>): IncomingMessage[] =>
+  s.seen.filter((r) => !String(r.headers['user-agent'] ?? '').startsWith('mcp-composer-sidecar'));
 
 describe('in front of an MCP SDK server with DNS-rebinding protection', () => {
-  it('DNS rebinding: without --allowed-hosts the Host rewrite bypasses the server\'s own check (why the check moved to the sidecar)', async () => {
+  it("DNS rebinding: without --allowed-hosts the Host rewrite bypasses the server's own check (why the check moved to the sidecar)", async () => {
     mcpServer = await guardedMcpServer();
     // Directly, the SDK server refuses the attacker's Host.
     expect(await initialize(mcpServer.port, 'evil.example')).toBe(403);
@@ -223,7 +241,7 @@ describe('in front of an MCP SDK server with DNS-rebinding protection', () => {
     expect(await initialize(portOf(sidecar), 'evil.example')).toBe(200);
   });
 
-  it('DNS rebinding: with --allowed-hosts and --allowed-origins the attacker\'s Host (421) and Origin (403) are refused before the server, and a real SDK client works', async () => {
+  it("DNS rebinding: with --allowed-hosts and --allowed-origins the attacker's Host (421) and Origin (403) are refused before the server, and a real SDK client works", async () => {
     mcpServer = await guardedMcpServer();
     sidecar = await startSidecar(`http://127.0.0.1:${mcpServer.port}`, ['--allowed-hosts', '127.0.0.1,localhost', '--allowed-origins', 'https://app.example']);
     const port = portOf(sidecar);

@@ -46,7 +46,10 @@ describe('request smuggling', () => {
   });
 
   it('request smuggling with TE.CL (Transfer-Encoding then a shorter Content-Length) is refused with 400 and never reaches the upstream', async () => {
-    const r = await rawRequest(port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n${(SMUGGLED.length).toString(16)}\r\n${SMUGGLED}\r\n0\r\n\r\n`);
+    const r = await rawRequest(
+      port,
+      `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n${(SMUGGLED.length).toString(16)}\r\n${SMUGGLED}\r\n0\r\n\r\n`,
+    );
     expect(r.status).toBe(400);
     expect(reached()).toEqual([]);
   });
@@ -142,7 +145,11 @@ describe('oversized and invalid requests', () => {
   });
 
   it('a control character or NUL in a header, or a space in the target, is refused with 400 and never reaches the upstream', async () => {
-    for (const payload of ['GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 'GET / HTTP/1.1\r\nHost: a\r\nX\x01: b\r\n\r\n']) {
+    for (const payload of [
+      'GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n',
+      'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nX\x01: b\r\n\r\n',
+    ]) {
       expect((await rawRequest(port, payload)).status, JSON.stringify(payload)).toBe(400);
     }
     expect(reached()).toEqual([]);
@@ -182,7 +189,10 @@ describe('forward-proxy abuse and protocol confusion', () => {
   });
 
   it('h2c upgrade smuggling is served as a plain HTTP/1.1 request: the Upgrade never reaches the upstream', async () => {
-    const r = await rawRequest(port, 'GET /api/v1/health HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nConnection: close\r\n\r\n');
+    const r = await rawRequest(
+      port,
+      'GET /api/v1/health HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nConnection: close\r\n\r\n',
+    );
     expect(r.status).toBe(200);
     expect(r.text).toContain('upstream saw GET /api/v1/health upgrade=-');
     const seen = clientRequests(upstream)[0];
@@ -191,7 +201,10 @@ describe('forward-proxy abuse and protocol confusion', () => {
   });
 
   it('a WebSocket upgrade with a method other than GET is not tunnelled (served as a plain request without Upgrade)', async () => {
-    const r = await rawRequest(port, 'POST /ws/logs HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    const r = await rawRequest(
+      port,
+      'POST /ws/logs HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello',
+    );
     expect(r.status).toBe(200);
     expect(r.text).toContain('upstream saw POST /ws/logs upgrade=-');
   });

@@ -268,7 +268,9 @@ describe('a hostile upstream', () => {
     const client = connect(port, '127.0.0.1');
     cleanups.push(() => client.destroy());
     client.on('error', () => undefined);
-    client.write('GET /ws/metrics HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    client.write(
+      'GET /ws/metrics HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     await new Promise<void>((resolve) => client.once('data', () => resolve()));
     client.pause();
     const stuck = await plateau(() => written, 'the WebSocket flood');

@@ -21,7 +21,6 @@ function expectedLe(buckets: readonly number[]): string[] {
   return [...buckets.map(go), '+Inf'];
 }
 
-
 describe('the four HTTP families', () => {
   it('match the catalog exactly after a known traffic mix: counts, labels, buckets, sizes, 499, no query strings', async () => {
     let hangingSeen = false;
@@ -53,7 +52,9 @@ describe('the four HTTP families', () => {
     for (let i = 0; i < 3; i++) await (await fetch(`${base}/api/v1/tools?search=x&limit=10`)).text();
     const invokeBody = JSON.stringify({ arguments: { a: 1, b: 2, pad: 'x'.repeat(20) } });
     for (let i = 0; i < 2; i++) {
-      await (await fetch(`${base}/api/v1/tools/calc.add/invoke?token=SECRET`, { method: 'POST', body: invokeBody, headers: { 'content-type': 'application/json' } })).text();
+      await (
+        await fetch(`${base}/api/v1/tools/calc.add/invoke?token=SECRET`, { method: 'POST', body: invokeBody, headers: { 'content-type': 'application/json' } })
+      ).text();
     }
     await (await fetch(`${base}/api/v1/resources/file%3A%2F%2Fdocs%2Freadme.md?api_key=SECRET`)).text();
 
@@ -103,14 +104,21 @@ describe('the four HTTP families', () => {
     expect(text).not.toContain('?');
     // The raw resource URI never becomes an HTTP endpoint (it is a resource_uri of the resource families).
     for (const name of ['mcp_http_requests_total', 'mcp_http_request_duration_seconds']) {
-      expect(m.get(name)!.samples.concat(m.get(name)!.histograms.map((h) => ({ labels: h.labels, value: 0 }))).some((s) => s.labels['endpoint']?.includes('readme'))).toBe(false);
+      expect(
+        m
+          .get(name)!
+          .samples.concat(m.get(name)!.histograms.map((h) => ({ labels: h.labels, value: 0 })))
+          .some((s) => s.labels['endpoint']?.includes('readme')),
+      ).toBe(false);
     }
 
     sse.destroy();
     await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_proxy_open_streams', { kind: 'sse' }) === 0, { what: 'the stream to close' });
     m = await scrape(sidecar.metricsUrl);
     expect(value(m, 'mcp_http_requests_total', { endpoint: '/api/v1/servers/{id}/logs' })).toBe(1);
-    expect(histogram(m, 'mcp_http_response_size_bytes', { method: 'GET', endpoint: '/api/v1/servers/{id}/logs' })?.sum).toBe(Buffer.byteLength('data: hello\n\n'));
+    expect(histogram(m, 'mcp_http_response_size_bytes', { method: 'GET', endpoint: '/api/v1/servers/{id}/logs' })?.sum).toBe(
+      Buffer.byteLength('data: hello\n\n'),
+    );
   });
 
   it('keeps 10,000 distinct random paths within the label bound and counts the overflow', async () => {

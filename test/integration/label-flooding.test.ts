@@ -41,7 +41,8 @@ async function inChunks<T>(items: readonly T[], size: number, run: (item: T) => 
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
 }
 
-const post = (url: string, body: unknown = {}) => fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }).then((r) => r.text());
+const post = (url: string, body: unknown = {}) =>
+  fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }).then((r) => r.text());
 
 describe('junk paths, then the real routes', () => {
   let upstream: TestUpstream;
@@ -64,10 +65,13 @@ describe('junk paths, then the real routes', () => {
     for (const r of routes) await (await fetch(`${sidecar.proxyUrl}${r.path}`)).text();
 
     const s = sidecar;
-    const m = await waitFor(async () => {
-      const x = await scrape(s.metricsUrl);
-      return value(x, 'mcp_http_requests_total') === junk.length + routes.length ? x : undefined;
-    }, { what: 'every request to be counted' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(s.metricsUrl);
+        return value(x, 'mcp_http_requests_total') === junk.length + routes.length ? x : undefined;
+      },
+      { what: 'every request to be counted' },
+    );
     for (const family of HTTP_FAMILIES) {
       const endpoints = labelValues(m, family, 'endpoint');
       for (const r of routes) expect(endpoints.has(r.template), `${family}{endpoint="${r.template}"}`).toBe(true);
@@ -117,10 +121,13 @@ describe('against the demo composer', () => {
     await post(`${s.proxyUrl}/api/v1/tools/calc.add/invoke`, { arguments: { a: 1, b: 2 } });
     await post(`${s.proxyUrl}/api/v1/tools/calc.fail/invoke`, { arguments: {} });
 
-    const m = await waitFor(async () => {
-      const x = await scrape(s.metricsUrl);
-      return value(x, 'mcp_tool_invocations_total') === 604 ? x : undefined;
-    }, { what: 'every call to be counted' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(s.metricsUrl);
+        return value(x, 'mcp_tool_invocations_total') === 604 ? x : undefined;
+      },
+      { what: 'every call to be counted' },
+    );
     for (const tool of ['calc_add', 'calc.add']) {
       expect(value(m, 'mcp_tool_invocations_total', { tool_id: tool, status: 'success' }), tool).toBe(1);
       expect(histogram(m, 'mcp_tool_invocation_duration_seconds', { tool_id: tool })?.count, tool).toBe(1);
@@ -151,10 +158,13 @@ describe('against the demo composer', () => {
     await client.readResource({ uri: 'calc://constants' });
     await (await fetch(`${s.proxyUrl}/api/v1/resources/${encodeURIComponent('clock://timezone')}`)).text();
 
-    const m = await waitFor(async () => {
-      const x = await scrape(s.metricsUrl);
-      return value(x, 'mcp_resource_reads_total') === 302 ? x : undefined;
-    }, { what: 'every read to be counted' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(s.metricsUrl);
+        return value(x, 'mcp_resource_reads_total') === 302 ? x : undefined;
+      },
+      { what: 'every read to be counted' },
+    );
     for (const uri of ['calc://constants', 'clock://timezone']) {
       expect(value(m, 'mcp_resource_reads_total', { resource_uri: uri, status: 'success' }), uri).toBe(1);
       expect(histogram(m, 'mcp_resource_read_duration_seconds', { resource_uri: uri })?.count, uri).toBe(1);
@@ -171,10 +181,13 @@ describe('against the demo composer', () => {
     await mcp.client.readResource({ uri: `nosuch://${'z'.repeat(1100)}` }).catch(() => undefined);
     await mcp.client.callTool({ name: 'calc_add', arguments: { a: 1, b: 1 } });
 
-    const m = await waitFor(async () => {
-      const x = await scrape(s.metricsUrl);
-      return value(x, 'mcp_tool_invocations_total') === 3 && value(x, 'mcp_resource_reads_total') === 1 ? x : undefined;
-    }, { what: 'the calls to be counted' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(s.metricsUrl);
+        return value(x, 'mcp_tool_invocations_total') === 3 && value(x, 'mcp_resource_reads_total') === 1 ? x : undefined;
+      },
+      { what: 'the calls to be counted' },
+    );
     expect(value(m, 'mcp_tool_invocations_total', { tool_id: OVERFLOW_VALUE, status: 'error' })).toBe(2);
     expect(value(m, 'mcp_tool_invocations_total', { tool_id: 'calc_add' })).toBe(1);
     expect(value(m, 'mcp_resource_reads_total', { resource_uri: OVERFLOW_VALUE })).toBe(1);
@@ -196,10 +209,13 @@ describe('against the demo composer', () => {
     await post(`${s.proxyUrl}/api/v1/tools/__other__/invoke`);
     await mcp.client.readResource({ uri: '__other__' }).catch(() => undefined);
 
-    const m = await waitFor(async () => {
-      const x = await scrape(s.metricsUrl);
-      return value(x, 'mcp_tool_invocations_total') === 2 && value(x, 'mcp_resource_reads_total') === 1 ? x : undefined;
-    }, { what: 'the calls to be counted' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(s.metricsUrl);
+        return value(x, 'mcp_tool_invocations_total') === 2 && value(x, 'mcp_resource_reads_total') === 1 ? x : undefined;
+      },
+      { what: 'the calls to be counted' },
+    );
     expect(value(m, 'mcp_tool_invocations_total', { tool_id: '___other__', status: 'error' })).toBe(2);
     expect(value(m, 'mcp_tool_invocation_errors_total', { tool_id: '___other__' })).toBe(2);
     expect(histogram(m, 'mcp_tool_invocation_duration_seconds', { tool_id: '___other__' })?.count).toBe(2);

@@ -35,13 +35,17 @@ async function client(kind: 'sse' | 'streamable_http', base: string): Promise<Co
 }
 
 function scrapeWhen(s: TestSidecar, ready: (m: Map<string, Family>) => boolean, what: string): Promise<Map<string, Family>> {
-  return waitFor(async () => {
-    const m = await scrape(s.metricsUrl);
-    return ready(m) ? m : undefined;
-  }, { what });
+  return waitFor(
+    async () => {
+      const m = await scrape(s.metricsUrl);
+      return ready(m) ? m : undefined;
+    },
+    { what },
+  );
 }
 
-const own = (u: HostedServer, agent: string) => u.requests.filter((r) => String(r.headers['user-agent'] ?? '') === agent).map((r) => `${r.method} ${(r.url ?? '').split('?')[0]}`);
+const own = (u: HostedServer, agent: string) =>
+  u.requests.filter((r) => String(r.headers['user-agent'] ?? '') === agent).map((r) => `${r.method} ${(r.url ?? '').split('?')[0]}`);
 
 describe('an MCP server mounted under --mcp-path-prefix /gw', () => {
   it('is detected there and its inventory read there (gauges present), and its traffic counted', async () => {
@@ -66,7 +70,11 @@ describe('a stateless streamable-HTTP server that mounts only POST /mcp (GET /mc
   it('is detected, without a GET or a session, and its traffic counted', async () => {
     upstream = await startMcpHttpServer({ mode: 'post-only' });
     const s = await sidecarFor(upstream.url, ['--poll-interval', '300ms']);
-    const m = await scrapeWhen(s, (x) => (x.get('sidecar_source_available')?.samples.length ?? 0) === 5 && value(x, 'mcp_tools_total') === 4, 'detection and the inventory');
+    const m = await scrapeWhen(
+      s,
+      (x) => (x.get('sidecar_source_available')?.samples.length ?? 0) === 5 && value(x, 'mcp_tools_total') === 4,
+      'detection and the inventory',
+    );
     expect(value(m, 'sidecar_source_available', { source: 'streamable_http' })).toBe(1);
     expect(value(m, 'sidecar_source_available', { source: 'sse' })).toBe(0);
     expect(own(upstream, 'mcp-composer-sidecar-detect').filter((p) => p.endsWith('/mcp'))).toEqual(['POST /mcp']);
@@ -79,7 +87,7 @@ describe('a stateless streamable-HTTP server that mounts only POST /mcp (GET /mc
 describe('paginated lists, --mcp-inventory passive', () => {
   const TOOLS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
 
-  it("counts 5 tools listed in pages of 2 once the client has read every page; a half-read listing changes nothing", async () => {
+  it('counts 5 tools listed in pages of 2 once the client has read every page; a half-read listing changes nothing', async () => {
     upstream = await startMcpHttpServer({ tools: TOOLS, pageSize: 2 });
     const s = await sidecarFor(upstream.url, ['--mcp-inventory', 'passive']);
     await scrapeWhen(s, (x) => value(x, 'sidecar_source_available', { source: 'streamable_http' }) === 1, 'detection');

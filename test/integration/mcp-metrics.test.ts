@@ -262,7 +262,9 @@ describe('MCP operations beyond the transports', () => {
     if (PROMTOOL !== undefined) {
       // The catalog's inventory gauges are named `*_total` (sic, the composer's names, kept for dashboards):
       // promtool's lint says so; nothing else may be reported.
-      const problems = promtoolCheckMetrics(text).output.split('\n').filter((l) => l.trim() !== '' && !l.includes('non-counter metrics should not have "_total" suffix'));
+      const problems = promtoolCheckMetrics(text)
+        .output.split('\n')
+        .filter((l) => l.trim() !== '' && !l.includes('non-counter metrics should not have "_total" suffix'));
       expect(problems).toEqual([]);
     }
   });

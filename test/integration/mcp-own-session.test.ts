@@ -40,7 +40,11 @@ const ownPosts = (g: BroadcastGateway) => g.posts.filter((p) => p.userAgent.star
 /** The number of a request id the sidecar sent (its digits after the last `-`), or -1. */
 function ownNumber(post: { readonly message: unknown }): number {
   const id = (post.message as { id?: unknown }).id;
-  const n = Number(String(id ?? '').split('-').pop());
+  const n = Number(
+    String(id ?? '')
+      .split('-')
+      .pop(),
+  );
   return Number.isInteger(n) ? n : -1;
 }
 
@@ -54,10 +58,13 @@ async function slowCall(s: TestSidecar): Promise<{ text: string; recorded: numbe
   const c = await connectMcp('sse', s.proxyUrl);
   clients.push(c);
   const result = await c.client.callTool({ name: 'sleep', arguments: { ms: SLEEP_MS } }, undefined, { timeout: 30_000 });
-  const m = await waitFor(async () => {
-    const x = await scrape(s.metricsUrl);
-    return value(x, 'mcp_tool_invocations_total', { tool_id: 'sleep' }) === 1 ? x : undefined;
-  }, { what: 'the slow call to be counted' });
+  const m = await waitFor(
+    async () => {
+      const x = await scrape(s.metricsUrl);
+      return value(x, 'mcp_tool_invocations_total', { tool_id: 'sleep' }) === 1 ? x : undefined;
+    },
+    { what: 'the slow call to be counted' },
+  );
   return { text: textOf(result), recorded: histogram(m, 'mcp_tool_invocation_duration_seconds', { tool_id: 'sleep' })?.sum ?? NaN };
 }
 
@@ -75,10 +82,13 @@ describe('a gateway that sends every message to every session', () => {
     const answer = await raw.request('tools/call', { name: 'sleep', arguments: { ms: SLEEP_MS } }, { id, timeoutMs: 30_000 });
     expect(textOf(answer['result'])).toBe(`slept ${SLEEP_MS}`);
     expect(ownPosts(gateway).map(ownNumber)).toContain(id);
-    const m = await waitFor(async () => {
-      const x = await scrape(sidecar!.metricsUrl);
-      return value(x, 'mcp_tool_invocations_total', { tool_id: 'sleep' }) === 1 ? x : undefined;
-    }, { what: 'the slow call to be counted' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(sidecar!.metricsUrl);
+        return value(x, 'mcp_tool_invocations_total', { tool_id: 'sleep' }) === 1 ? x : undefined;
+      },
+      { what: 'the slow call to be counted' },
+    );
     expect(histogram(m, 'mcp_tool_invocation_duration_seconds', { tool_id: 'sleep' })?.sum).toBeGreaterThanOrEqual(SLEEP_MS / 1000);
     // Every id the sidecar sent is its own; the gateway broadcast their answers, the tap saw them and
     // counted none as the client's.
@@ -98,11 +108,14 @@ describe('a gateway that sends every message to every session', () => {
     const raw = await RawSseClient.connect(`${(sidecar = await startSidecar(gateway.url, ['--poll-interval', '300ms'])).proxyUrl}/sse`);
     raws.push(raw);
     await raw.initialize();
-    await waitFor(async () => {
-      const x = await scrape(sidecar!.metricsUrl);
-      const seen = value(x, 'sidecar_mcp_own_responses_seen_total') > 0 && value(x, 'mcp_tools_total') === TOOLS.length;
-      return seen && x.has('sidecar_mcp_inventory_session') && value(x, 'sidecar_mcp_inventory_session') === 0 ? x : undefined;
-    }, { what: 'the own read, the broadcast seen, and the own session closed' });
+    await waitFor(
+      async () => {
+        const x = await scrape(sidecar!.metricsUrl);
+        const seen = value(x, 'sidecar_mcp_own_responses_seen_total') > 0 && value(x, 'mcp_tools_total') === TOOLS.length;
+        return seen && x.has('sidecar_mcp_inventory_session') && value(x, 'sidecar_mcp_inventory_session') === 0 ? x : undefined;
+      },
+      { what: 'the own read, the broadcast seen, and the own session closed' },
+    );
     expect(sidecar.logs.filter((l) => l.event === 'mcp_inventory_failed')).toEqual([]);
     expect(sidecar.logs.filter((l) => l.event === 'mcp_upstream_broadcasts')).toHaveLength(1);
     // The client never took the sidecar's answers for its own: they are under ids it never sent.
@@ -149,11 +162,14 @@ describe('the real supergateway (stdio→SSE: one stdio server, every message to
     const raw = await RawSseClient.connect(`${sidecar.proxyUrl}/sse`);
     raws.push(raw);
     await raw.initialize();
-    const m = await waitFor(async () => {
-      const x = await scrape(sidecar!.metricsUrl);
-      const done = value(x, 'sidecar_mcp_own_responses_seen_total') > 0 && value(x, 'mcp_tools_total') === TOOLS.length;
-      return done && value(x, 'sidecar_mcp_inventory_session') === 0 && x.has('sidecar_mcp_inventory_session') ? x : undefined;
-    }, { what: 'the own read, the broadcast seen, and the own session closed' });
+    const m = await waitFor(
+      async () => {
+        const x = await scrape(sidecar!.metricsUrl);
+        const done = value(x, 'sidecar_mcp_own_responses_seen_total') > 0 && value(x, 'mcp_tools_total') === TOOLS.length;
+        return done && value(x, 'sidecar_mcp_inventory_session') === 0 && x.has('sidecar_mcp_inventory_session') ? x : undefined;
+      },
+      { what: 'the own read, the broadcast seen, and the own session closed' },
+    );
     // Its Express app parses JSON on every path but /message: the detection POST (valid JSON, no JSON-RPC
     // message) reaches routing and gets 404, so no streamable HTTP is invented.
     expect(value(m, 'sidecar_source_available', { source: 'sse' })).toBe(1);

@@ -21,7 +21,12 @@ afterEach(async () => {
 });
 
 /** A legacy-SSE upstream whose stream the test writes to, recording every POSTed body. */
-function legacyUpstream(endpoint = '/messages/?session_id=0123abcd'): { handler: (req: IncomingMessage, res: ServerResponse) => void; posted: Buffer[]; written: Buffer[]; stream: () => ServerResponse | undefined } {
+function legacyUpstream(endpoint = '/messages/?session_id=0123abcd'): {
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  posted: Buffer[];
+  written: Buffer[];
+  stream: () => ServerResponse | undefined;
+} {
   const posted: Buffer[] = [];
   const written: Buffer[] = [];
   let sse: ServerResponse | undefined;
@@ -105,7 +110,9 @@ describe('MCP traffic the sidecar cannot read passes through unchanged and is co
     await reading;
     expect(Buffer.concat(received).equals(sent)).toBe(true);
 
-    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_mcp_sessions_active', { transport: 'sse' }) === 0, { what: 'the session to close' });
+    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_mcp_sessions_active', { transport: 'sse' }) === 0, {
+      what: 'the session to close',
+    });
     const m = await scrape(sidecar.metricsUrl);
     expect(value(m, 'sidecar_mcp_unparsed_total', { reason: 'not_json' })).toBe(2);
     expect(value(m, 'sidecar_mcp_unparsed_total', { reason: 'not_jsonrpc' })).toBe(3);
@@ -127,11 +134,16 @@ describe('MCP traffic the sidecar cannot read passes through unchanged and is co
     const streamRes = await fetch(`${sidecar.proxyUrl}/sse`);
     const reading = readAll(streamRes, received);
     await waitFor(() => Buffer.concat(received).includes('session_id=s1\n\n'), { what: 'the endpoint event' });
-    const r = await fetch(`${sidecar.proxyUrl}/mounted/elsewhere/?session_id=s1`, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t"}}' });
+    const r = await fetch(`${sidecar.proxyUrl}/mounted/elsewhere/?session_id=s1`, {
+      method: 'POST',
+      body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t"}}',
+    });
     expect(r.status).toBe(202);
     await r.text();
     up.stream()?.write('event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"content":[]}}\n\n');
-    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'mcp_tool_invocations_total', { tool_id: 't', status: 'success' }) === 1, { what: 'the call to be counted' });
+    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'mcp_tool_invocations_total', { tool_id: 't', status: 'success' }) === 1, {
+      what: 'the call to be counted',
+    });
     up.stream()?.end();
     await reading;
   });
@@ -173,7 +185,11 @@ describe('streamable HTTP answered with JSON bodies', () => {
     };
     const json = { 'content-type': 'application/json' };
 
-    answers.push({ status: 200, headers: { ...json, 'mcp-session-id': 'S1' }, body: '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-03-26","capabilities":{}}}' });
+    answers.push({
+      status: 200,
+      headers: { ...json, 'mcp-session-id': 'S1' },
+      body: '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-03-26","capabilities":{}}}',
+    });
     expect((await post('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}')).status).toBe(200);
     const isError = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"Unknown tool: nope"}],"isError":true}}';
     answers.push({ status: 200, headers: json, body: isError });
@@ -201,13 +217,18 @@ describe('streamable HTTP answered with JSON bodies', () => {
     expect(value(m, 'sidecar_mcp_sessions_active', { transport: 'streamable_http' })).toBe(0);
     expect(value(m, 'sidecar_mcp_pending_requests')).toBe(0);
     expect(value(m, 'sidecar_mcp_pending_dropped_total', { reason: 'session_closed' })).toBe(2);
-    expect(histogram(m, 'mcp_server_session_duration_seconds', { mcp_protocol_version: '2025-03-26', network_transport: 'tcp', network_protocol_name: 'http' })?.count).toBe(1);
+    expect(
+      histogram(m, 'mcp_server_session_duration_seconds', { mcp_protocol_version: '2025-03-26', network_transport: 'tcp', network_protocol_name: 'http' })
+        ?.count,
+    ).toBe(1);
     expect(received).toHaveLength(5);
   });
 
   it('a stale session id the upstream answers with 404 fails its request and leaves no session behind', async () => {
     upstream = await startUpstream((req, res) => {
-      void readBody(req).then(() => res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}'));
+      void readBody(req).then(() =>
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}'),
+      );
     });
     sidecar = await startSidecar(upstream.url);
     const body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"calc_add"}}';
@@ -222,10 +243,15 @@ describe('streamable HTTP answered with JSON bodies', () => {
 
   it('a server that assigns no session id: each POST is its own short-lived session, not counted as one', async () => {
     upstream = await startUpstream((req, res) => {
-      void readBody(req).then(() => res.writeHead(200, { 'content-type': 'application/json' }).end('[{"jsonrpc":"2.0","id":"a","result":{"content":[]}},{"jsonrpc":"2.0","id":"b","error":{"code":-32602,"message":"bad"}}]'));
+      void readBody(req).then(() =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('[{"jsonrpc":"2.0","id":"a","result":{"content":[]}},{"jsonrpc":"2.0","id":"b","error":{"code":-32602,"message":"bad"}}]'),
+      );
     });
     sidecar = await startSidecar(upstream.url);
-    const body = '[{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"t1"}},{"jsonrpc":"2.0","id":"b","method":"tools/call","params":{"name":"t2"}}]';
+    const body =
+      '[{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"t1"}},{"jsonrpc":"2.0","id":"b","method":"tools/call","params":{"name":"t2"}}]';
     await (await fetch(`${sidecar.proxyUrl}/mcp`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })).text();
     const m = await scrape(sidecar.metricsUrl);
     expect(value(m, 'mcp_tool_invocations_total', { tool_id: 't1', status: 'success' })).toBe(1);

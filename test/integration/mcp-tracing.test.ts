@@ -31,7 +31,11 @@ describe.each(MCP_KINDS)('MCP spans over %s', (kind) => {
     sidecar = await startSidecar(composer.url, [], otlpEnv(receiver, { traces: true }));
     const c = await connectMcp(kind, sidecar.proxyUrl);
     clients.push(c);
-    const result = await c.client.callTool({ name: 'clock_sleep', arguments: { ms: 200, secret: 'ARG-SECRET-77' }, _meta: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` } });
+    const result = await c.client.callTool({
+      name: 'clock_sleep',
+      arguments: { ms: 200, secret: 'ARG-SECRET-77' },
+      _meta: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` },
+    });
     expect(result.isError ?? false).toBe(false);
     const r = receiver;
     const span = await waitFor(() => r.spans().find((s) => s.name === 'tools/call clock_sleep'), { what: 'the tools/call span', timeoutMs: 15_000 });

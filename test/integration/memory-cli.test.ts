@@ -28,12 +28,24 @@ function budgetLine(s: SpawnedSidecar): Record<string, unknown> {
 }
 
 describe('--memory-limit on the started process', () => {
-  for (const [entry, path] of [['src/cli.ts', undefined], ['the bin entry', BIN]] as const) {
+  for (const [entry, path] of [
+    ['src/cli.ts', undefined],
+    ['the bin entry', BIN],
+  ] as const) {
     it(`a 256Mi limit gives V8 a heap_size_limit of 153 MiB (old 105 + 3 × 16 semi-space) in the same process (${entry})`, async () => {
       upstream = await startUpstream((_req, res) => res.end('ok'));
       running = await spawnSidecar(['--upstream', upstream.url, ...LOCAL, '--memory-limit', '256Mi'], {}, true, path);
       const line = budgetLine(running);
-      expect(line).toMatchObject({ limit: '256 MiB', source: '--memory-limit', oldSpaceMiB: 105, semiSpaceMiB: 16, heapLimitMiB: 153, heapSizeLimitMiB: 153, flags: ['--max-old-space-size=105', '--max-semi-space-size=16'], runtimeFlags: ['--heap-growing-percent=100'] });
+      expect(line).toMatchObject({
+        limit: '256 MiB',
+        source: '--memory-limit',
+        oldSpaceMiB: 105,
+        semiSpaceMiB: 16,
+        heapLimitMiB: 153,
+        heapSizeLimitMiB: 153,
+        flags: ['--max-old-space-size=105', '--max-semi-space-size=16'],
+        runtimeFlags: ['--heap-growing-percent=100'],
+      });
       // Replaced, not forked: the PID the container runtime signals is the sidecar's.
       expect(line['pid']).toBe(running.child.pid);
       expect(await (await fetch(`${running.proxyUrl}/x`)).text()).toBe('ok');
@@ -49,7 +61,9 @@ describe('--memory-limit on the started process', () => {
   it('a limit too small for the sidecar exits 2 with the minimum, before listening', async () => {
     const s = await spawnSidecar([...LOCAL, '--memory-limit', '100Mi'], {}, false);
     expect(await s.exited).toBe(2);
-    expect(s.stderr.join('')).toMatch(/^mcp-composer-sidecar: SIDECAR_E_CONFIG: --memory-limit \/ SIDECAR_MEMORY_LIMIT: 100 MiB \(--memory-limit\) is too small for the sidecar: it needs at least 160 MiB/);
+    expect(s.stderr.join('')).toMatch(
+      /^mcp-composer-sidecar: SIDECAR_E_CONFIG: --memory-limit \/ SIDECAR_MEMORY_LIMIT: 100 MiB \(--memory-limit\) is too small for the sidecar: it needs at least 160 MiB/,
+    );
     expect(s.stdout.some((l) => l.includes('"listening"'))).toBe(false);
   });
 
@@ -60,7 +74,7 @@ describe('--memory-limit on the started process', () => {
     expect(String(line['msg'])).toMatch(/heap flags set by the operator .* are kept/);
   });
 
-  it('--memory-limit none leaves V8\'s defaults (a debug line says so)', async () => {
+  it("--memory-limit none leaves V8's defaults (a debug line says so)", async () => {
     running = await spawnSidecar([...LOCAL, '--memory-limit', 'none']);
     expect(budgetLine(running)).toMatchObject({ level: 'debug', limit: 'none' });
   });

@@ -90,7 +90,14 @@ async function flood(port: number, n = 256): Promise<Attacker[]> {
 }
 
 async function startPort(limits: MetricsPortLimits = SHORT, tls?: TlsFiles): Promise<{ base: string; port: number }> {
-  admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: new InlineToken(TOKEN), scrape: async () => ({ slices: [EXPOSITION] }), ready: () => true, tls, limits });
+  admin = createAdminServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    token: new InlineToken(TOKEN),
+    scrape: async () => ({ slices: [EXPOSITION] }),
+    ready: () => true,
+    tls,
+    limits,
+  });
   const { port } = await admin.listen();
   return { base: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, port };
 }
@@ -144,7 +151,9 @@ describe('locking out the metrics port by holding connections', () => {
     const { base, port } = await startPort();
     const conns = await flood(port);
     for (const a of conns) a.socket.write('GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitFor(() => conns.every((a) => a.received.startsWith('HTTP/1.1 200 ') && a.received.endsWith('\r\n0\r\n\r\n')), { what: 'every attacker to get its /healthz answer' });
+    await waitFor(() => conns.every((a) => a.received.startsWith('HTTP/1.1 200 ') && a.received.endsWith('\r\n0\r\n\r\n')), {
+      what: 'every attacker to get its /healthz answer',
+    });
     expect(admin!.connections()).toBe(256);
     await probesAnswered(base);
     await reclaimed(conns);
@@ -178,7 +187,13 @@ describe('locking out the metrics port by holding connections', () => {
   });
 
   it('256 refused connections (not HTTP) whose peer never closes: each gets its 400 and is destroyed at once, never left half-closed', async () => {
-    const { base, port } = await startPort({ ...SHORT, headersTimeoutMs: 60_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 60_000, idleTimeoutMs: 120_000 });
+    const { base, port } = await startPort({
+      ...SHORT,
+      headersTimeoutMs: 60_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 60_000,
+      idleTimeoutMs: 120_000,
+    });
     const conns = await flood(port);
     for (const a of conns) a.socket.write('NOT HTTP AT ALL\r\n\r\n');
     // No timeout can be what closes them here: only the destroy after the refusal.
@@ -205,7 +220,9 @@ describe('locking out the metrics port by holding connections', () => {
     const port = Number(new URL(base).port);
     await waitFor(async () => (await get(`${base}/readyz`)).status === 200, { what: 'the sidecar to be ready' });
     const conns = await flood(port);
-    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_metrics_port_connections') === 256, { what: 'the port to hold 256 connections' });
+    await waitFor(async () => value(await scrape(sidecar!.metricsUrl), 'sidecar_metrics_port_connections') === 256, {
+      what: 'the port to hold 256 connections',
+    });
     const before = value(await scrape(sidecar.metricsUrl), 'sidecar_metrics_port_connections_shed_total', { reason: 'evicted' });
     for (let round = 0; round < 3; round++) {
       expect((await get(`${base}/healthz`)).status).toBe(200);
@@ -222,7 +239,15 @@ describe('locking out the metrics port by holding connections', () => {
 
 describe('the metrics port’s default bounds', () => {
   it('exist and are seconds, not minutes: 256 connections, TLS handshake 5 s, head 5 s, request 10 s, keep-alive 5 s, silence 30 s', () => {
-    expect(METRICS_PORT_LIMITS).toEqual({ maxConnections: 256, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5000, idleTimeoutMs: 30_000, refusalFlushMs: 1000 });
+    expect(METRICS_PORT_LIMITS).toEqual({
+      maxConnections: 256,
+      handshakeTimeoutMs: 5000,
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5000,
+      idleTimeoutMs: 30_000,
+      refusalFlushMs: 1000,
+    });
   });
 
   it('are what a metrics port gets when none are given', () => {

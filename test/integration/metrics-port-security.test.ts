@@ -88,7 +88,9 @@ describe('TLS on the metrics port', () => {
     expect(ok.fingerprint).toBe(fingerprintOf(server.cert));
     expect((await tlsGet(sidecar.metricsUrl, { ca: pki.ca })).status).toBe(401);
     const plain = await new Promise<string>((resolve) => {
-      const req = httpRequest(sidecar!.metricsUrl.replace('https:', 'http:'), { headers: { authorization: `Bearer ${TEST_TOKEN}` } }, (res) => resolve(`status ${res.statusCode}`));
+      const req = httpRequest(sidecar!.metricsUrl.replace('https:', 'http:'), { headers: { authorization: `Bearer ${TEST_TOKEN}` } }, (res) =>
+        resolve(`status ${res.statusCode}`),
+      );
       req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
       req.end();
     });
@@ -122,7 +124,14 @@ describe('TLS on the metrics port', () => {
     const second = pki.server('second');
     secret = k8sSecret({ 'tls.crt': { copyFrom: first.cert }, 'tls.key': { copyFrom: first.key }, token: 'first-token\n' });
     upstream = await startUpstream((_req, res) => res.end('ok'));
-    sidecar = await startSidecar(upstream.url, ['--metrics-tls-cert', secret.path('tls.crt'), '--metrics-tls-key', secret.path('tls.key'), '--metrics-token-file', secret.path('token')]);
+    sidecar = await startSidecar(upstream.url, [
+      '--metrics-tls-cert',
+      secret.path('tls.crt'),
+      '--metrics-tls-key',
+      secret.path('tls.key'),
+      '--metrics-token-file',
+      secret.path('token'),
+    ]);
     const url = sidecar.metricsUrl;
     const before = await tlsGet(url, { ca: pki.ca, token: 'first-token' });
     expect(before.status).toBe(200);
@@ -175,7 +184,10 @@ describe('TLS on the metrics port', () => {
     };
     fails(argv('--metrics-tls-cert', server.cert), /go together/);
     fails(argv('--metrics-client-ca', pki.ca), /--metrics-client-ca needs TLS/);
-    fails(argv('--metrics-tls-cert', '/nonexistent/cert.pem', '--metrics-tls-key', server.key), /--metrics-tls-cert: cannot read \/nonexistent\/cert.pem \(ENOENT\)/);
+    fails(
+      argv('--metrics-tls-cert', '/nonexistent/cert.pem', '--metrics-tls-key', server.key),
+      /--metrics-tls-cert: cannot read \/nonexistent\/cert.pem \(ENOENT\)/,
+    );
     fails(argv('--metrics-tls-cert', server.cert, '--metrics-tls-key', pki.client.key), /not a valid certificate and key/);
     fails(argv('--metrics-tls-cert', server.key, '--metrics-tls-key', server.key), /not a valid certificate and key/);
     const ok = loadConfig(argv('--metrics-tls-cert', server.cert, '--metrics-tls-key', server.key, '--metrics-client-ca', pki.ca), {});

@@ -23,7 +23,10 @@ afterEach(async () => {
   dir = undefined;
 });
 
-function raw(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function raw(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -35,12 +38,16 @@ function raw(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
-
 describe('the metrics port', () => {
   it('refuses /metrics without a token and with a wrong token (401, WWW-Authenticate, no detail), serves it with the right one', async () => {
     upstream = await startUpstream((_req, res) => res.end('ok'));
     sidecar = await startSidecar(upstream.url);
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${Buffer.from(`x:${TEST_TOKEN}`).toString('base64')}` }, { authorization: `Bearer ${TEST_TOKEN}x` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong-token' },
+      { authorization: `Basic ${Buffer.from(`x:${TEST_TOKEN}`).toString('base64')}` },
+      { authorization: `Bearer ${TEST_TOKEN}x` },
+    ]) {
       const res = await raw(sidecar.metricsUrl, headers);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="metrics"');

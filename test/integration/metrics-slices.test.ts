@@ -22,7 +22,8 @@ import { parseSampleLine, type RawSample } from '../fixtures/exposition.ts';
 import { histogram, parseExposition, value } from '../fixtures/scrape.ts';
 import { unslicedOpenMetrics, unslicedPrometheus } from '../fixtures/unsliced-serializers.ts';
 
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 interface Answer {
   readonly status: number;
@@ -201,7 +202,11 @@ describe('scrapes over sockets that overlap while traffic is counted', () => {
       }
       return seen;
     };
-    const loops = await Promise.all([scrapeLoop({}), scrapeLoop({ 'accept-encoding': 'gzip' }), scrapeLoop({ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' })]);
+    const loops = await Promise.all([
+      scrapeLoop({}),
+      scrapeLoop({ 'accept-encoding': 'gzip' }),
+      scrapeLoop({ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' }),
+    ]);
     running = false;
     await traffic;
 

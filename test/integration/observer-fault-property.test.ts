@@ -32,7 +32,8 @@ function bytes(size: number, seed: number): Buffer {
 }
 
 const sseEvents = (n: number, seed: number): string[] => Array.from({ length: n }, (_, i) => `id: ${i}\ndata: ${bytes(40, seed + i).toString('base64')}\n\n`);
-const mcpAnswer = (id: number, a: number, b: number) => `event: message\ndata: {"result":{"content":[{"type":"text","text":"${a + b}"}]},"jsonrpc":"2.0","id":${id}}\n\n`;
+const mcpAnswer = (id: number, a: number, b: number) =>
+  `event: message\ndata: {"result":{"content":[{"type":"text","text":"${a + b}"}]},"jsonrpc":"2.0","id":${id}}\n\n`;
 
 type Kind = 'get' | 'post' | 'sse' | 'mcp';
 
@@ -125,12 +126,16 @@ class Thrower {
 
 function send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -177,7 +182,10 @@ describe('a random observer hook throwing on a random exchange', () => {
           const args = msg.params?.arguments;
           // Anything but the tools/call of this test (the sidecar's detection probe: a JSON object that is no
           // JSON-RPC message) is refused as a streamable server refuses it, without acting on it.
-          if (msg.method !== 'tools/call' || msg.id === undefined || args === undefined) return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}');
+          if (msg.method !== 'tools/call' || msg.id === undefined || args === undefined)
+            return void res
+              .writeHead(400, { 'content-type': 'application/json' })
+              .end('{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}');
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
           return void res.end(mcpAnswer(msg.id, args.a, args.b));
         }
@@ -202,55 +210,72 @@ describe('a random observer hook throwing on a random exchange', () => {
       seed: fc.nat({ max: 1_000_000 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 3 }), async (steps, target, hookPick, occurrence) => {
-        const t = target % steps.length;
-        const kind = (steps[t] as Step).kind;
-        const hooks = HOOKS[kind];
-        thrower.arm(t, hooks[hookPick % hooks.length] as Hook, occurrence);
-        received.length = 0;
-        const sent: string[] = [];
-        for (const s of steps) {
-          totals.exchanges++;
-          if (s.kind === 'get') {
-            const r = await send(`${proxy}/blob?size=${s.size}&seed=${s.seed}`, 'GET', {}, undefined);
-            expect(r.status).toBe(200);
-            expect(sha(r.body)).toBe(sha(bytes(s.size, s.seed)));
-            totals.responseBytes += s.size;
-          } else if (s.kind === 'post') {
-            const body = bytes(s.size, s.seed);
-            sent.push(sha(body));
-            const r = await send(`${proxy}/echo`, 'POST', { 'content-type': 'application/octet-stream' }, body);
-            expect(r.status).toBe(200);
-            expect(sha(r.body)).toBe(sha(body));
-            totals.requestBytes += s.size;
-            totals.responseBytes += s.size;
-          } else if (s.kind === 'sse') {
-            const events = sseEvents(s.size % 20, s.seed);
-            const r = await send(`${proxy}/events?size=${s.size % 20}&seed=${s.seed}`, 'GET', { accept: 'text/event-stream' }, undefined);
-            expect(r.body.toString('utf8')).toBe(events.join(''));
-            totals.responseBytes += r.body.length;
-          } else {
-            const id = mcpId++;
-            const a = s.size;
-            const b = s.seed;
-            const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'calc_add', arguments: { a, b } } }));
-            sent.push(sha(body));
-            const r = await send(`${proxy}/mcp`, 'POST', { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': SESSION }, body);
-            expect(r.status).toBe(200);
-            expect(r.body.toString('utf8')).toBe(mcpAnswer(id, a, b));
-            totals.mcp++;
-            totals.requestBytes += body.length;
-            totals.responseBytes += r.body.length;
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 6 }),
+        fc.nat(),
+        fc.nat(),
+        fc.integer({ min: 1, max: 3 }),
+        async (steps, target, hookPick, occurrence) => {
+          const t = target % steps.length;
+          const kind = (steps[t] as Step).kind;
+          const hooks = HOOKS[kind];
+          thrower.arm(t, hooks[hookPick % hooks.length] as Hook, occurrence);
+          received.length = 0;
+          const sent: string[] = [];
+          for (const s of steps) {
+            totals.exchanges++;
+            if (s.kind === 'get') {
+              const r = await send(`${proxy}/blob?size=${s.size}&seed=${s.seed}`, 'GET', {}, undefined);
+              expect(r.status).toBe(200);
+              expect(sha(r.body)).toBe(sha(bytes(s.size, s.seed)));
+              totals.responseBytes += s.size;
+            } else if (s.kind === 'post') {
+              const body = bytes(s.size, s.seed);
+              sent.push(sha(body));
+              const r = await send(`${proxy}/echo`, 'POST', { 'content-type': 'application/octet-stream' }, body);
+              expect(r.status).toBe(200);
+              expect(sha(r.body)).toBe(sha(body));
+              totals.requestBytes += s.size;
+              totals.responseBytes += s.size;
+            } else if (s.kind === 'sse') {
+              const events = sseEvents(s.size % 20, s.seed);
+              const r = await send(`${proxy}/events?size=${s.size % 20}&seed=${s.seed}`, 'GET', { accept: 'text/event-stream' }, undefined);
+              expect(r.body.toString('utf8')).toBe(events.join(''));
+              totals.responseBytes += r.body.length;
+            } else {
+              const id = mcpId++;
+              const a = s.size;
+              const b = s.seed;
+              const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'calc_add', arguments: { a, b } } }));
+              sent.push(sha(body));
+              const r = await send(
+                `${proxy}/mcp`,
+                'POST',
+                { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': SESSION },
+                body,
+              );
+              expect(r.status).toBe(200);
+              expect(r.body.toString('utf8')).toBe(mcpAnswer(id, a, b));
+              totals.mcp++;
+              totals.requestBytes += body.length;
+              totals.responseBytes += r.body.length;
+            }
           }
-        }
-        expect(received).toEqual(sent);
-        // An exchange ends when the sidecar sees its response close, just after the client has read it.
-        await waitFor(() => before.ends === totals.exchanges && after.ends === totals.exchanges, { what: 'every exchange ended' });
-        for (const c of [before, after]) {
-          expect(c).toMatchObject({ starts: totals.exchanges, responses: totals.exchanges, ends: totals.exchanges, requestBytes: totals.requestBytes, responseBytes: totals.responseBytes });
-          expect(c).toMatchObject({ operationStarts: totals.mcp, operationEnds: totals.mcp });
-        }
-      }),
+          expect(received).toEqual(sent);
+          // An exchange ends when the sidecar sees its response close, just after the client has read it.
+          await waitFor(() => before.ends === totals.exchanges && after.ends === totals.exchanges, { what: 'every exchange ended' });
+          for (const c of [before, after]) {
+            expect(c).toMatchObject({
+              starts: totals.exchanges,
+              responses: totals.exchanges,
+              ends: totals.exchanges,
+              requestBytes: totals.requestBytes,
+              responseBytes: totals.responseBytes,
+            });
+            expect(c).toMatchObject({ operationStarts: totals.mcp, operationEnds: totals.mcp });
+          }
+        },
+      ),
       { numRuns: 100 },
     );
     const m = await scrape(sidecar.metricsUrl);
@@ -259,7 +284,8 @@ describe('a random observer hook throwing on a random exchange', () => {
     expect(value(m, 'sidecar_observer_errors_total')).toBe(thrower.thrown);
     expect(value(m, 'mcp_http_requests_total')).toBe(totals.exchanges);
     expect(value(m, 'mcp_tool_invocations_total', { tool_id: 'calc_add', status: 'success' })).toBe(totals.mcp);
-    const sums = (name: string) => ['GET', 'POST'].flatMap((method) => ['/blob', '/echo', '/events', '/mcp'].map((endpoint) => histogram(m, name, { method, endpoint })?.sum ?? 0));
+    const sums = (name: string) =>
+      ['GET', 'POST'].flatMap((method) => ['/blob', '/echo', '/events', '/mcp'].map((endpoint) => histogram(m, name, { method, endpoint })?.sum ?? 0));
     expect(sums('mcp_http_request_size_bytes').reduce((a, b) => a + b, 0)).toBe(totals.requestBytes);
     expect(sums('mcp_http_response_size_bytes').reduce((a, b) => a + b, 0)).toBe(totals.responseBytes);
   });

@@ -36,7 +36,19 @@ afterEach(async () => {
 
 async function faultySidecar(upstreamUrl: string): Promise<SpawnedSidecar> {
   const s = await spawnSidecar(
-    ['--upstream', upstreamUrl, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--metrics-token', TEST_TOKEN, '--no-events', '--log-level', 'info'],
+    [
+      '--upstream',
+      upstreamUrl,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-listen',
+      '127.0.0.1:0',
+      '--metrics-token',
+      TEST_TOKEN,
+      '--no-events',
+      '--log-level',
+      'info',
+    ],
     FAULT_ENV,
   );
   expect(logs(s).find((l) => l.event === 'test_observer_fault')?.level).toBe('warn');
@@ -97,7 +109,13 @@ describe('with SIDECAR_TEST_OBSERVER_FAULT=throw (a real CLI process)', () => {
     expect(histogram(m, 'mcp_http_request_size_bytes', { method: 'POST', endpoint: '/blob' })?.sum).toBe(1024 * 1024);
     expect(histogram(m, 'mcp_http_response_size_bytes', { method: 'POST', endpoint: '/blob' })?.sum).toBe(1024 * 1024);
     const failed = logs(sidecar).filter((l) => l.event === 'observer_failed');
-    expect(failed).toEqual([expect.objectContaining({ observer: FAULT_OBSERVER, hook: 'start', err: expect.objectContaining({ type: 'SidecarError', code: 'SIDECAR_E_TEST_FAULT' }) })]);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        observer: FAULT_OBSERVER,
+        hook: 'start',
+        err: expect.objectContaining({ type: 'SidecarError', code: 'SIDECAR_E_TEST_FAULT' }),
+      }),
+    ]);
     expect(sidecar.child.exitCode).toBeNull();
   });
 
@@ -174,10 +192,12 @@ describe('with SIDECAR_TEST_OBSERVER_FAULT=throw (a real CLI process)', () => {
     const base = sidecar.proxyUrl;
     let sent = 1;
     for (let batch = 0; batch < 100; batch++) {
-      const answers = await Promise.all(Array.from({ length: batch === 99 ? 9 : 10 }, async () => {
-        const res = await fetch(`${base}/api/v1/tools`);
-        return { status: res.status, body: await res.text() };
-      }));
+      const answers = await Promise.all(
+        Array.from({ length: batch === 99 ? 9 : 10 }, async () => {
+          const res = await fetch(`${base}/api/v1/tools`);
+          return { status: res.status, body: await res.text() };
+        }),
+      );
       sent += answers.length;
       for (const a of answers) expect(a).toEqual({ status: 200, body: '{"tools":[]}' });
     }
@@ -192,7 +212,9 @@ describe('with SIDECAR_TEST_OBSERVER_FAULT=throw (a real CLI process)', () => {
     expect(faultFailures(m)).toBe(OBSERVER_FAILURE_LIMIT);
     const lines = logs(sidecar);
     expect(lines.filter((l) => l.event === 'observer_failed')).toHaveLength(1);
-    expect(lines.filter((l) => l.event === 'observer_detached')).toEqual([expect.objectContaining({ observer: FAULT_OBSERVER, failures: OBSERVER_FAILURE_LIMIT })]);
+    expect(lines.filter((l) => l.event === 'observer_detached')).toEqual([
+      expect.objectContaining({ observer: FAULT_OBSERVER, failures: OBSERVER_FAILURE_LIMIT }),
+    ]);
     expect(lines.some((l) => l.event === 'crash')).toBe(false);
   });
 });

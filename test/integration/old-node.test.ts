@@ -32,17 +32,20 @@ const old = oldNode();
 const title = old === undefined ? 'on a Node older than 22 (skipped: no Node < 22 on PATH outside node_modules/.bin)' : `on ${old.version} (${old.path})`;
 
 describe.skipIf(old === undefined)(`the bin ${title}`, () => {
-  it.each([['--help'], ['--version'], ['--upstream', 'http://127.0.0.1:1', '--no-metrics-auth'], ['check', '--upstream', 'http://127.0.0.1:1']])('prints one line naming the Node needed and exits 1: %j', (...args) => {
-    const r = spawnSync(old?.path ?? 'node', [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 20_000 });
-    expect(r.status).toBe(1);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(
-      `mcp-composer-sidecar: needs Node.js ${ENGINES}, this is ${old?.version}; in a source checkout \`npm start -- [flags]\` runs the Node 24 that \`npm ci\` installs, elsewhere install Node.js 24 (https://nodejs.org)`,
-    );
-    expect(r.stderr).not.toContain('ERR_UNKNOWN_FILE_EXTENSION');
-  });
+  it.each([['--help'], ['--version'], ['--upstream', 'http://127.0.0.1:1', '--no-metrics-auth'], ['check', '--upstream', 'http://127.0.0.1:1']])(
+    'prints one line naming the Node needed and exits 1: %j',
+    (...args) => {
+      const r = spawnSync(old?.path ?? 'node', [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(
+        `mcp-composer-sidecar: needs Node.js ${ENGINES}, this is ${old?.version}; in a source checkout \`npm start -- [flags]\` runs the Node 24 that \`npm ci\` installs, elsewhere install Node.js 24 (https://nodejs.org)`,
+      );
+      expect(r.stderr).not.toContain('ERR_UNKNOWN_FILE_EXTENSION');
+    },
+  );
 });
 
 describe('the bin on the Node that runs the tests', () => {

@@ -15,7 +15,8 @@ import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.
 import { MISSING_PROMETHEUS, PROMETHEUS, PROMTOOL, promtoolCheckMetrics } from '../fixtures/tools.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 let upstream: TestUpstream | undefined;
 let sidecar: TestSidecar | undefined;
@@ -49,7 +50,12 @@ function get(url: string, headers: Record<string, string>): Promise<Answer> {
 const stable = (body: Buffer) => withoutMemorySamples(body.toString());
 
 /** Sample lines without comments (and without exemplars). */
-const samples = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/ # \{.*$/, '')).sort();
+const samples = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.replace(/ # \{.*$/, ''))
+    .sort();
 
 async function sidecarWithTraffic(): Promise<TestSidecar> {
   upstream = await startUpstream((req, res) => {
@@ -67,15 +73,18 @@ describe('OpenMetrics by negotiation', () => {
     const url = sidecar.metricsUrl;
     const TEXT_ACCEPTS = [undefined, '*/*', 'text/plain;version=0.0.4', 'application/json', 'application/openmetrics-text;version=0.0.1'];
     // The state settles (source detection, the first probes); then every text answer in a burst is the same.
-    const burst = await waitFor(async () => {
-      const first = await get(url, {});
-      const texts = await Promise.all(TEXT_ACCEPTS.map((a) => get(url, a === undefined ? {} : { accept: a })));
-      const om = await get(url, { accept: PROMETHEUS_ACCEPT });
-      const omGzip = await get(url, { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' });
-      const textGzip = await get(url, { 'accept-encoding': 'gzip' });
-      const last = await get(url, {});
-      return stable(first.body) === stable(last.body) ? { first, texts, om, omGzip, textGzip } : undefined;
-    }, { what: 'two equal scrapes around a burst', timeoutMs: 15_000 });
+    const burst = await waitFor(
+      async () => {
+        const first = await get(url, {});
+        const texts = await Promise.all(TEXT_ACCEPTS.map((a) => get(url, a === undefined ? {} : { accept: a })));
+        const om = await get(url, { accept: PROMETHEUS_ACCEPT });
+        const omGzip = await get(url, { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' });
+        const textGzip = await get(url, { 'accept-encoding': 'gzip' });
+        const last = await get(url, {});
+        return stable(first.body) === stable(last.body) ? { first, texts, om, omGzip, textGzip } : undefined;
+      },
+      { what: 'two equal scrapes around a burst', timeoutMs: 15_000 },
+    );
     for (const t of burst.texts) {
       expect(t.status).toBe(200);
       expect(t.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -108,47 +117,59 @@ describe('OpenMetrics by negotiation', () => {
     expect(head.headers['content-type']).toBe(CONTENT_TYPES.openmetrics);
   });
 
-  it.skipIf(PROMTOOL === undefined)(`promtool check metrics reads each format${PROMTOOL === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`, async () => {
-    sidecar = await sidecarWithTraffic();
-    const text = (await get(sidecar.metricsUrl, {})).body.toString();
-    const om = (await get(sidecar.metricsUrl, { accept: PROMETHEUS_ACCEPT })).body.toString();
-    const checkedText = promtoolCheckMetrics(text);
-    expect(checkedText.output).toBe('');
-    expect(checkedText.status).toBe(0);
-    // promtool reads only the 0.0.4 grammar (Prometheus's OpenMetrics parser is checked below, by a real
-    // scrape): it parses the OpenMetrics text without an error, and what it lints is only that reading —
-    // a counter's samples (`x_total`) do not carry the name its HELP line has (`x`).
-    const checkedOm = promtoolCheckMetrics(om);
-    expect(checkedOm.output).not.toMatch(/error while linting|parsing error/i);
-    const findings = checkedOm.output.split('\n').filter((l) => l !== '');
-    expect(findings.length).toBeGreaterThan(0);
-    for (const line of findings) {
-      const m = /^(\S+)_total no help text$/.exec(line);
-      expect(m, line).not.toBeNull();
-      expect(om, line).toContain(`# HELP ${m?.[1]} `);
-      expect(om, line).toContain(`# TYPE ${m?.[1]} counter\n`);
-    }
-  });
+  it.skipIf(PROMTOOL === undefined)(
+    `promtool check metrics reads each format${PROMTOOL === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`,
+    async () => {
+      sidecar = await sidecarWithTraffic();
+      const text = (await get(sidecar.metricsUrl, {})).body.toString();
+      const om = (await get(sidecar.metricsUrl, { accept: PROMETHEUS_ACCEPT })).body.toString();
+      const checkedText = promtoolCheckMetrics(text);
+      expect(checkedText.output).toBe('');
+      expect(checkedText.status).toBe(0);
+      // promtool reads only the 0.0.4 grammar (Prometheus's OpenMetrics parser is checked below, by a real
+      // scrape): it parses the OpenMetrics text without an error, and what it lints is only that reading —
+      // a counter's samples (`x_total`) do not carry the name its HELP line has (`x`).
+      const checkedOm = promtoolCheckMetrics(om);
+      expect(checkedOm.output).not.toMatch(/error while linting|parsing error/i);
+      const findings = checkedOm.output.split('\n').filter((l) => l !== '');
+      expect(findings.length).toBeGreaterThan(0);
+      for (const line of findings) {
+        const m = /^(\S+)_total no help text$/.exec(line);
+        expect(m, line).not.toBeNull();
+        expect(om, line).toContain(`# HELP ${m?.[1]} `);
+        expect(om, line).toContain(`# TYPE ${m?.[1]} counter\n`);
+      }
+    },
+  );
 
-  it.skipIf(PROMETHEUS === undefined)(`a real Prometheus negotiates OpenMetrics and reads every series${PROMETHEUS === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`, async () => {
-    sidecar = await sidecarWithTraffic();
-    const p = (prom = await startPrometheus({ target: new URL(sidecar.metricsUrl).host, token: TEST_TOKEN }));
-    type Target = { health: string; lastError: string; labels: Record<string, string> };
-    const target = await waitFor(async () => (await p.api<{ activeTargets: Target[] }>('targets')).activeTargets.find((t) => t.health === 'up'), { what: 'a successful scrape', timeoutMs: 20_000, intervalMs: 250 });
-    expect(target.lastError).toBe('');
-    type Metadata = Array<{ type: string; help: string; unit: string }>;
-    // Only an OpenMetrics scrape names a counter family without _total and carries a unit.
-    const counter = await waitFor(async () => (await p.api<Metadata>('targets/metadata?metric=mcp_http_requests'))[0], { what: 'the counter family metadata' });
-    expect(counter).toMatchObject({ type: 'counter', help: 'Total HTTP requests' });
-    expect((await p.api<Metadata>('targets/metadata?metric=mcp_http_request_duration_seconds'))[0]).toMatchObject({ type: 'histogram', unit: 'seconds' });
-    expect(await p.api<Metadata>('targets/metadata?metric=mcp_http_requests_total')).toEqual([]);
-    // Every series of the 0.0.4 text is in Prometheus, with its value.
-    const text = (await get(sidecar.metricsUrl, {})).body.toString();
-    const requests = text.split('\n').filter((l) => l.startsWith('mcp_http_requests_total{'));
-    expect(requests.length).toBeGreaterThan(1);
-    const stored = (await p.query('mcp_http_requests_total')) as Array<{ metric: Record<string, string>; value: [number, string] }>;
-    expect(stored.length).toBe(requests.length);
-    const scraped = (await p.query('scrape_samples_scraped')) as Array<{ value: [number, string] }>;
-    expect(Number(scraped[0]?.value[1])).toBeGreaterThan(20);
-  });
+  it.skipIf(PROMETHEUS === undefined)(
+    `a real Prometheus negotiates OpenMetrics and reads every series${PROMETHEUS === undefined ? ` (skipped: ${MISSING_PROMETHEUS})` : ''}`,
+    async () => {
+      sidecar = await sidecarWithTraffic();
+      const p = (prom = await startPrometheus({ target: new URL(sidecar.metricsUrl).host, token: TEST_TOKEN }));
+      type Target = { health: string; lastError: string; labels: Record<string, string> };
+      const target = await waitFor(async () => (await p.api<{ activeTargets: Target[] }>('targets')).activeTargets.find((t) => t.health === 'up'), {
+        what: 'a successful scrape',
+        timeoutMs: 20_000,
+        intervalMs: 250,
+      });
+      expect(target.lastError).toBe('');
+      type Metadata = Array<{ type: string; help: string; unit: string }>;
+      // Only an OpenMetrics scrape names a counter family without _total and carries a unit.
+      const counter = await waitFor(async () => (await p.api<Metadata>('targets/metadata?metric=mcp_http_requests'))[0], {
+        what: 'the counter family metadata',
+      });
+      expect(counter).toMatchObject({ type: 'counter', help: 'Total HTTP requests' });
+      expect((await p.api<Metadata>('targets/metadata?metric=mcp_http_request_duration_seconds'))[0]).toMatchObject({ type: 'histogram', unit: 'seconds' });
+      expect(await p.api<Metadata>('targets/metadata?metric=mcp_http_requests_total')).toEqual([]);
+      // Every series of the 0.0.4 text is in Prometheus, with its value.
+      const text = (await get(sidecar.metricsUrl, {})).body.toString();
+      const requests = text.split('\n').filter((l) => l.startsWith('mcp_http_requests_total{'));
+      expect(requests.length).toBeGreaterThan(1);
+      const stored = (await p.query('mcp_http_requests_total')) as Array<{ metric: Record<string, string>; value: [number, string] }>;
+      expect(stored.length).toBe(requests.length);
+      const scraped = (await p.query('scrape_samples_scraped')) as Array<{ value: [number, string] }>;
+      expect(Number(scraped[0]?.value[1])).toBeGreaterThan(20);
+    },
+  );
 });

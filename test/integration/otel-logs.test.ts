@@ -20,7 +20,20 @@ afterEach(async () => {
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 /** Every secret the traffic below carries; none may appear in a log line. */
-const SECRETS = ['TOKSECRET1', 'KEYSECRET2', 'COOKIESECRET', 'QSECRET1', 'QSECRET2', 'QSECRET3', 'ARGSECRET', 'HDRSECRET', 'URLSECRET', 'QSECRET0', 'WRONGSECRET', 'DBSECRET'];
+const SECRETS = [
+  'TOKSECRET1',
+  'KEYSECRET2',
+  'COOKIESECRET',
+  'QSECRET1',
+  'QSECRET2',
+  'QSECRET3',
+  'ARGSECRET',
+  'HDRSECRET',
+  'URLSECRET',
+  'QSECRET0',
+  'WRONGSECRET',
+  'DBSECRET',
+];
 
 describe('logs', () => {
   it('carry no token, API key, credential or query string from a traffic mix, and tie access lines to their span', async () => {
@@ -47,11 +60,13 @@ describe('logs', () => {
       headers: { authorization: 'Bearer TOKSECRET1', traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
     });
     await traced.text();
-    await (await fetch(`${base}/api/v1/tools/calc.add/invoke`, {
-      method: 'POST',
-      headers: { 'x-api-key': 'KEYSECRET2', cookie: 'session=COOKIESECRET', 'content-type': 'application/json' },
-      body: JSON.stringify({ arguments: { password: 'ARGSECRET' } }),
-    })).text();
+    await (
+      await fetch(`${base}/api/v1/tools/calc.add/invoke`, {
+        method: 'POST',
+        headers: { 'x-api-key': 'KEYSECRET2', cookie: 'session=COOKIESECRET', 'content-type': 'application/json' },
+        body: JSON.stringify({ arguments: { password: 'ARGSECRET' } }),
+      })
+    ).text();
     await (await fetch(`${base}/api/v1/resources/${encodeURIComponent('postgres://admin:DBSECRET@db/x')}?api_key=QSECRET3`)).text();
     expect((await fetch(`${base}/reset?token=QSECRET1`)).status).toBe(502);
     const hang = request(`${base}/hang?password=QSECRET2`, { headers: { authorization: 'Bearer TOKSECRET1' } });

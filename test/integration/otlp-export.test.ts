@@ -51,7 +51,13 @@ describe('OTLP metrics push', () => {
     for (let i = 0; i < 2; i++) await (await fetch(`${sidecar.proxyUrl}/api/v1/tools/calc.add/invoke`, { method: 'POST', body: '{"arguments":{}}' })).text();
 
     const r = receiver;
-    await waitFor(() => r.sum('mcp_http_requests_total', { method: 'POST' }) === 2 && r.sum('mcp_http_requests_total', { method: 'GET' }) === 5 && r.sum('mcp_tool_invocations_total') === 2, { what: 'the request counts' });
+    await waitFor(
+      () =>
+        r.sum('mcp_http_requests_total', { method: 'POST' }) === 2 &&
+        r.sum('mcp_http_requests_total', { method: 'GET' }) === 5 &&
+        r.sum('mcp_tool_invocations_total') === 2,
+      { what: 'the request counts' },
+    );
     // The tool-invocation sum, classified from the proxied REST invokes, arrives with its exact value.
     expect(r.sum('mcp_tool_invocations_total', { tool_id: 'calc.add', status: 'success' })).toBe(2);
     expect(r.latest('mcp_tool_invocations_total')?.isMonotonic).toBe(true);
@@ -188,10 +194,16 @@ describe('collector down', () => {
       await res.text();
     }
     const s = sidecar;
-    await waitFor(async () => {
-      const m = await scrape(s.metricsUrl);
-      return value(m, 'sidecar_otlp_export_failures_total', { signal: 'metrics' }) >= 3 && value(m, 'sidecar_otlp_export_failures_total', { signal: 'traces' }) >= 1;
-    }, { what: 'export failures to be counted' });
+    await waitFor(
+      async () => {
+        const m = await scrape(s.metricsUrl);
+        return (
+          value(m, 'sidecar_otlp_export_failures_total', { signal: 'metrics' }) >= 3 &&
+          value(m, 'sidecar_otlp_export_failures_total', { signal: 'traces' }) >= 1
+        );
+      },
+      { what: 'export failures to be counted' },
+    );
     const m = await scrape(s.metricsUrl);
     expect(value(m, 'mcp_http_requests_total')).toBe(20);
     const exportLines = s.logs.filter((l) => String(l.event ?? '').startsWith('otlp_export'));

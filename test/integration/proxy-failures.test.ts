@@ -13,7 +13,6 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-
 describe('failure semantics', () => {
   it('answers 502 {"error":"upstream_unavailable"} when the upstream refuses connections', async () => {
     sidecar = await startSidecar(`http://127.0.0.1:${await unusedPort()}`);

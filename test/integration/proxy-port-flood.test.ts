@@ -56,11 +56,15 @@ async function flood(port: number, n = 256): Promise<Attacker[]> {
   const out: Attacker[] = [];
   for (let i = 0; i < n; i += 64) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(64, n - i) }, () => new Promise<Socket>((resolve, reject) => {
-        const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-        socket.once('connect', () => resolve(socket));
-        socket.once('error', reject);
-      })),
+      Array.from(
+        { length: Math.min(64, n - i) },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+            socket.once('connect', () => resolve(socket));
+            socket.once('error', reject);
+          }),
+      ),
     );
     for (const socket of batch) {
       const a: Attacker = { socket, received: '', closed: false };
@@ -103,7 +107,9 @@ describe('holding connections to the proxy port', () => {
     const port = await startProxy(['--client-keepalive-timeout', '500ms']);
     const conns = await flood(port);
     for (const a of conns) a.socket.write('GET /once HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitFor(() => conns.every((a) => a.received.startsWith('HTTP/1.1 200 ') && a.received.endsWith('served')), { what: 'every attacker to get its answer' });
+    await waitFor(() => conns.every((a) => a.received.startsWith('HTTP/1.1 200 ') && a.received.endsWith('served')), {
+      what: 'every attacker to get its answer',
+    });
     expect(await held()).toBe(256);
     await served(port);
     await reclaimed(conns);

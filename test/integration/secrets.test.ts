@@ -57,11 +57,17 @@ const S = {
   scrapeGuess: 'tok-scrape-guess-4411aa',
 };
 
-async function mcpClient(kind: 'sse' | 'streamable_http', base: string): Promise<{ client: Client; transport: SSEClientTransport | StreamableHTTPClientTransport }> {
+async function mcpClient(
+  kind: 'sse' | 'streamable_http',
+  base: string,
+): Promise<{ client: Client; transport: SSEClientTransport | StreamableHTTPClientTransport }> {
   const headers = { authorization: `Bearer ${S.mcpToken}`, 'x-api-key': S.apiKey };
   const transport =
     kind === 'sse'
-      ? new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
+      ? new SSEClientTransport(new URL(`${base}/sse`), {
+          requestInit: { headers },
+          eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
+        })
       : new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers } });
   const client = new Client({ name: 'secrets-test', version: '1.0.0' });
   await client.connect(transport);
@@ -86,7 +92,14 @@ describe('secrets', () => {
     // REST, every way a credential can travel.
     const rest: Array<[string, RequestInit]> = [
       [`/api/v1/tools?token=${S.queryToken}&password=${S.queryPassword}`, { headers: bearer }],
-      ['/api/v1/tools/calc.echo/invoke', { method: 'POST', headers: { 'x-api-key': S.composerToken, 'content-type': 'application/json', cookie: `session=${S.cookie}` }, body: JSON.stringify({ arguments: { text: S.restArgument } }) }],
+      [
+        '/api/v1/tools/calc.echo/invoke',
+        {
+          method: 'POST',
+          headers: { 'x-api-key': S.composerToken, 'content-type': 'application/json', cookie: `session=${S.cookie}` },
+          body: JSON.stringify({ arguments: { text: S.restArgument } }),
+        },
+      ],
       [`/api/v1/resources/${encodeURIComponent(`postgres://admin:${S.uriPassword}@db/x?key=${S.queryToken}`)}`, { headers: bearer }],
       ['/api/v1/servers', { headers: { authorization: `Bearer ${S.wrongBearer}` } }],
       ['/api/v1/servers', { headers: { 'x-api-key': S.apiKey } }],

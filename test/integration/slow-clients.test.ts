@@ -78,7 +78,11 @@ describe('slow and idle clients', () => {
       clearInterval(drip);
     }
     expect(conns.filter((t) => statusOf(t.received) === 408)).toHaveLength(1000);
-    expect(clientRequests(upstream).map((r) => r.url).filter((u) => !(u ?? '').startsWith('/ok/') && !(u ?? '').startsWith('/par/'))).toEqual([]);
+    expect(
+      clientRequests(upstream)
+        .map((r) => r.url)
+        .filter((u) => !(u ?? '').startsWith('/ok/') && !(u ?? '').startsWith('/par/')),
+    ).toEqual([]);
     expect(value(await scrape(sidecar.metricsUrl), 'sidecar_proxy_errors_total', { kind: 'client_error' })).toBe(1000);
   });
 

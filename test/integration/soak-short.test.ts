@@ -27,10 +27,14 @@ describe('soak (short)', () => {
   it('after mixed traffic with abandoned streams, sessions and pending calls, open streams, sessions and pending requests return to 0 and every label stays within its bound', async () => {
     composer = await startDemoComposer(['--servers', '3', '--auth-token', TOKEN, '--keepalive-interval', '1s']);
     sidecar = await startSidecar(composer.url, [
-      '--log-level', 'warn',
-      '--max-label-values', String(MAX_LABEL_VALUES),
-      '--mcp-pending-timeout', '2s',
-      '--mcp-session-idle-timeout', '2s',
+      '--log-level',
+      'warn',
+      '--max-label-values',
+      String(MAX_LABEL_VALUES),
+      '--mcp-pending-timeout',
+      '2s',
+      '--mcp-session-idle-timeout',
+      '2s',
     ]);
     const stop = new AbortController();
     const traffic = runMixedTraffic({ proxyUrl: sidecar.proxyUrl, token: TOKEN, concurrency: 6, signal: stop.signal, seed: 7 });
@@ -58,7 +62,11 @@ describe('soak (short)', () => {
       await new Promise((r) => setTimeout(r, 200));
       rest = seriesReport(await scrapeText(s.metricsUrl), known);
     }
-    expect({ openStreams: rest.openStreams, sessionsActive: rest.sessionsActive, pendingRequests: rest.pendingRequests }).toEqual({ openStreams: 0, sessionsActive: 0, pendingRequests: 0 });
+    expect({ openStreams: rest.openStreams, sessionsActive: rest.sessionsActive, pendingRequests: rest.pendingRequests }).toEqual({
+      openStreams: 0,
+      sessionsActive: 0,
+      pendingRequests: 0,
+    });
     // Random paths and ids overflowed the bound: the label folded them into __other__. Every bounded label
     // holds at most the bound of values from traffic, plus __other__, besides the values known in advance.
     expect(rest.labelOverflows).toBeGreaterThan(0);

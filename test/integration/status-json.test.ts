@@ -57,7 +57,11 @@ describe('/status.json', () => {
   it('serves the page files without a token, with a strict CSP, ETags and no other method than GET/HEAD', async () => {
     composer = await startDemoComposer(['--servers', '1']);
     sidecar = await startSidecar(composer.url);
-    for (const [path, type] of [['/status', 'text/html'], ['/status/app.js', 'text/javascript'], ['/status/app.css', 'text/css']] as const) {
+    for (const [path, type] of [
+      ['/status', 'text/html'],
+      ['/status/app.js', 'text/javascript'],
+      ['/status/app.css', 'text/css'],
+    ] as const) {
       const res = await fetch(`${base(sidecar)}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);
@@ -102,10 +106,13 @@ describe('/status.json', () => {
     await client.getPrompt({ name: 'calc_explain', arguments: { topic: 'products' } });
     await client.close();
     const url = `${base(sidecar)}/status.json`;
-    const snap = await waitFor(async () => {
-      const s = (await (await fetch(url, { headers: auth })).json()) as Snapshot;
-      return s.sources.detected && s.eventStream.state === 'unavailable' && s.tools.length >= 2 && s.prompts.length >= 1 ? s : undefined;
-    }, { what: 'detection, the stream probe, two tool rows and a prompt row' });
+    const snap = await waitFor(
+      async () => {
+        const s = (await (await fetch(url, { headers: auth })).json()) as Snapshot;
+        return s.sources.detected && s.eventStream.state === 'unavailable' && s.tools.length >= 2 && s.prompts.length >= 1 ? s : undefined;
+      },
+      { what: 'detection, the stream probe, two tool rows and a prompt row' },
+    );
     expect(snap.sources.found).toEqual(['sse', 'tools_list']);
     expect(snap.sources.running).toEqual(['rest_observer', 'mcp_tap', 'event_stream', 'mcp_inventory']);
     expect(snap.sources.blind.join('; ')).toContain('server lifecycle');
@@ -117,7 +124,9 @@ describe('/status.json', () => {
     for (const t of snap.tools) expect(t.calls, t.name).toBe(value(families, 'mcp_tool_invocations_total', { tool_id: t.name }));
     expect(snap.tools.find((t) => t.name === 'calc_fail')?.errors).toBe(1);
     // Prompts: the count of mcp_server_operation_duration_seconds for prompts/get of that prompt.
-    const prompts = (families.get('mcp_server_operation_duration_seconds')?.histograms ?? []).filter((h) => h.labels['mcp_method_name'] === 'prompts/get' && h.labels['gen_ai_prompt_name'] === 'calc_explain');
+    const prompts = (families.get('mcp_server_operation_duration_seconds')?.histograms ?? []).filter(
+      (h) => h.labels['mcp_method_name'] === 'prompts/get' && h.labels['gen_ai_prompt_name'] === 'calc_explain',
+    );
     expect(snap.prompts).toEqual([expect.objectContaining({ name: 'calc_explain', calls: 2 })]);
     expect(prompts.reduce((a, h) => a + h.count, 0)).toBe(2);
     // A family the JSON says nothing feeds has nothing but series at 0 in the scrape (or none at all): the
@@ -127,10 +136,13 @@ describe('/status.json', () => {
 
   it('names the sources that run, and feeds no family from a source that does not run (--no-events, --mcp-inventory off)', async () => {
     const snapshotOf = async (s: TestSidecar, ready: (snap: Snapshot) => boolean): Promise<Snapshot> =>
-      waitFor(async () => {
-        const snap = (await (await fetch(`${base(s)}/status.json`, { headers: auth })).json()) as Snapshot;
-        return snap.sources.detected && ready(snap) ? snap : undefined;
-      }, { what: 'detection' });
+      waitFor(
+        async () => {
+          const snap = (await (await fetch(`${base(s)}/status.json`, { headers: auth })).json()) as Snapshot;
+          return snap.sources.detected && ready(snap) ? snap : undefined;
+        },
+        { what: 'detection' },
+      );
     const from = (snap: Snapshot, family: string) => snap.families?.fed.find((f) => f.family === family)?.from;
 
     composer = await startDemoComposer(['--servers', '1']);

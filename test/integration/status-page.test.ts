@@ -34,7 +34,11 @@ function byLabel(families: Map<string, Family>, name: string, label: string): Ma
 
 /** A table of the page as (row name → value of one column). */
 async function column(page: Page, table: string, col: string): Promise<Map<string, number>> {
-  const rows = await page.$$eval(`#${table} tbody tr`, (trs, c) => trs.map((tr) => [tr.getAttribute('data-name') ?? '', tr.querySelector(`td[data-col="${c}"]`)?.getAttribute('data-value') ?? ''] as const), col);
+  const rows = await page.$$eval(
+    `#${table} tbody tr`,
+    (trs, c) => trs.map((tr) => [tr.getAttribute('data-name') ?? '', tr.querySelector(`td[data-col="${c}"]`)?.getAttribute('data-value') ?? ''] as const),
+    col,
+  );
   return new Map(rows.map(([n, v]) => [n, Number(v)]));
 }
 
@@ -152,7 +156,9 @@ describe.skipIf(!hasChromium)(title, () => {
     const page = await open(`#token=${TEST_TOKEN}`);
     const t = Date.now();
     await freshSnapshot(page, t);
-    await expect.poll(() => page.locator('#tools tbody tr').evaluateAll((trs, n) => trs.some((tr) => tr.getAttribute('data-name') === n), evil), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => page.locator('#tools tbody tr').evaluateAll((trs, n) => trs.some((tr) => tr.getAttribute('data-name') === n), evil), { timeout: 10_000 })
+      .toBe(true);
     expect(await page.locator('#tools img').count()).toBe(0);
     expect(await page.locator('body').evaluate((body) => Object.hasOwn(body.ownerDocument.defaultView ?? {}, '__pwned'))).toBe(false);
     await page.close();

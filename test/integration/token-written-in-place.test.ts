@@ -64,9 +64,15 @@ async function writeInTwoSteps(path: string): Promise<void> {
 describe('a token file written in place in two steps', () => {
   it('metrics token: the prefix is never accepted, the old token is until the new one has settled, then only the new one', async () => {
     const path = tokenFile();
-    admin = createAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: new FileToken(path, 0, undefined, SETTLE_MS), scrape: async () => ({ slices: ['x 1\n'] }), ready: () => true });
+    admin = createAdminServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      token: new FileToken(path, 0, undefined, SETTLE_MS),
+      scrape: async () => ({ slices: ['x 1\n'] }),
+      ready: () => true,
+    });
     const { port } = await admin.listen();
-    const status = async (token: string): Promise<number> => (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const status = async (token: string): Promise<number> =>
+      (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status;
     const accepted: Record<string, number> = { old: 0, prefix: 0, empty: 0, new: 0 };
     let stop = false;
     const watching = (async () => {
@@ -99,7 +105,12 @@ describe('a token file written in place in two steps', () => {
     });
     const file = new SecretFile(path, 0, undefined, SETTLE_MS);
     const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }), traceContext: false });
-    poller = new InventoryPoller({ origin: new URL(upstream.url), intervalMs: 60_000, timeoutMs: 2000, token: () => file.value() }, new Inventory(), { onFacts: () => undefined }, logger);
+    poller = new InventoryPoller(
+      { origin: new URL(upstream.url), intervalMs: 60_000, timeoutMs: 2000, token: () => file.value() },
+      new Inventory(),
+      { onFacts: () => undefined },
+      logger,
+    );
     let stop = false;
     const polling = (async () => {
       while (!stop) {

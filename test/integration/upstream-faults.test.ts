@@ -88,12 +88,18 @@ describe('upstream faults', () => {
     child = await startChild(0);
     const port = child.port;
     sidecar = await spawnSidecar([
-      '--upstream', `http://127.0.0.1:${port}`,
-      '--listen', '127.0.0.1:0',
-      '--metrics-listen', '127.0.0.1:0',
-      '--metrics-token', TEST_TOKEN,
-      '--probe-interval', '50ms',
-      '--probe-timeout', '500ms',
+      '--upstream',
+      `http://127.0.0.1:${port}`,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-listen',
+      '127.0.0.1:0',
+      '--metrics-token',
+      TEST_TOKEN,
+      '--probe-interval',
+      '50ms',
+      '--probe-timeout',
+      '500ms',
     ]);
     const proxy = sidecar.proxyUrl;
     const readyz = sidecar.metricsUrl.replace(/\/metrics$/, '/readyz');

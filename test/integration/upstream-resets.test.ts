@@ -125,9 +125,17 @@ async function aborted(): Promise<number> {
 
 const SHAPES: ReadonlyArray<{ name: string; head: string; body: string }> = [
   { name: 'close-delimited JSON', head: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n', body: '{"items":[1,2,3' },
-  { name: 'chunked, cut inside a chunk', head: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n', body: '20\r\n{"items":[1,2,3' },
+  {
+    name: 'chunked, cut inside a chunk',
+    head: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n',
+    body: '20\r\n{"items":[1,2,3',
+  },
   { name: 'Content-Length never reached', head: 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n', body: '{"items":[1,2,3' },
-  { name: 'close-delimited SSE', head: 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n', body: 'data: {"n":1}\n\ndata: {"n":' },
+  {
+    name: 'close-delimited SSE',
+    head: 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n',
+    body: 'data: {"n":1}\n\ndata: {"n":',
+  },
 ];
 
 describe('an upstream reset mid-body', () => {
@@ -183,7 +191,8 @@ describe('an upstream reset mid-body', () => {
     expect(await aborted()).toBe(0);
   });
   it('a refused WebSocket upgrade whose close-delimited answer is reset: the client connection is reset, never closed as if complete; a clean FIN still ends it cleanly', async () => {
-    const upgrade = 'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    const upgrade =
+      'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
     const head = 'HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n\r\n';
     for (const ending of ['reset', 'fin'] as const) {
       const url = await startUpstream(head, ending === 'reset' ? '{"error":"forb' : '{"error":"forbidden"}', ending);

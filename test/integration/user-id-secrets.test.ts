@@ -38,7 +38,11 @@ interface Shape {
 }
 
 const SHAPES: readonly Shape[] = [
-  { name: 'Basic (curl -u admin:hunter2)', headers: { authorization: `Basic ${Buffer.from('admin:hunter2').toString('base64')}` }, credentialFor: (p) => Buffer.from(`admin:${p}`).toString('base64') },
+  {
+    name: 'Basic (curl -u admin:hunter2)',
+    headers: { authorization: `Basic ${Buffer.from('admin:hunter2').toString('base64')}` },
+    credentialFor: (p) => Buffer.from(`admin:${p}`).toString('base64'),
+  },
   { name: 'an opaque bearer token', headers: { authorization: 'Bearer hunter2' }, credentialFor: (p) => p },
   { name: 'an API key', headers: { 'x-api-key': 'hunter2' }, credentialFor: (p) => p },
 ];
@@ -112,7 +116,9 @@ describe('recovering a weak credential from the user_id label', () => {
     const url = await rateLimitedUpstream();
     dir = mkdtempSync(join(tmpdir(), 'sidecar-user-id-'));
     writeFileSync(join(dir, 'short'), 'hunter2\n');
-    await expect(startSidecar(url, ['--user-id-key-file', join(dir, 'short')])).rejects.toThrow(/--user-id-key-file: key file .*at least 16 bytes \(it has 7\)/);
+    await expect(startSidecar(url, ['--user-id-key-file', join(dir, 'short')])).rejects.toThrow(
+      /--user-id-key-file: key file .*at least 16 bytes \(it has 7\)/,
+    );
     await expect(startSidecar(url, ['--user-id-key-file', join(dir, 'missing')])).rejects.toThrow(/--user-id-key-file: cannot read key file .*ENOENT/);
     await expect(startSidecar(url, ['--user-id-key-file', join(dir, 'short')])).rejects.not.toThrow(/hunter2/);
   });

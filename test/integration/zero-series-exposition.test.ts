@@ -55,7 +55,12 @@ function stack(zeroSeries: boolean): Stack {
   const sources = wireSources(config, instruments, createLogger({ level: 'silent' }), health, registry);
   sources.start();
   // The same inventory in both: three servers, the tools of calc.
-  sources.inventory.apply({ kind: 'servers', servers: ['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })), from: 'poll', takenAfter: Infinity });
+  sources.inventory.apply({
+    kind: 'servers',
+    servers: ['calc', 'clock', 'files'].map((id, i) => ({ id, state: 'running', pid: 1000 + i, restartCount: 0 })),
+    from: 'poll',
+    takenAfter: Infinity,
+  });
   sources.inventory.apply({ kind: 'names', of: 'tools', names: ['calc.add', 'calc_add', 'calc.fail', 'calc_fail', 'calc.echo', 'calc_echo'] });
   sources.inventory.apply({ kind: 'names', of: 'resources', names: ['calc://constants'] });
   return {
@@ -100,7 +105,10 @@ describe('series exported at 0', () => {
     composer = await startDemoComposer(['--no-events', '--auth-token', TOKEN]);
     without = stack(false);
     withZero = stack(true);
-    const config = loadConfig(['--upstream', composer.url, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', '--no-events'], {});
+    const config = loadConfig(
+      ['--upstream', composer.url, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', '--no-events'],
+      {},
+    );
     proxy = createProxy(config, upstreamPoolFor(config), new ProxyState(new UpstreamHealth(), bus));
     const { port } = await proxy.listen();
     const base = `http://127.0.0.1:${port}`;
@@ -120,10 +128,13 @@ describe('series exported at 0', () => {
     await send('/api/v1/servers/clock/restart', { method: 'POST', headers: auth });
     await send('/no/such/path');
     const requests = 11;
-    [before, after] = await waitFor(async () => {
-      const texts = [await without.scraper.scrape(), await withZero.scraper.scrape()] as const;
-      return texts.every((t) => value(parseExposition(t), 'mcp_http_requests_total') === requests) ? texts : undefined;
-    }, { what: 'both stacks to count every request' });
+    [before, after] = await waitFor(
+      async () => {
+        const texts = [await without.scraper.scrape(), await withZero.scraper.scrape()] as const;
+        return texts.every((t) => value(parseExposition(t), 'mcp_http_requests_total') === requests) ? texts : undefined;
+      },
+      { what: 'both stacks to count every request' },
+    );
   }, 60_000);
 
   afterAll(async () => {

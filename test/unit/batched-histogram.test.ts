@@ -17,7 +17,10 @@ describe('BatchedHistogram', () => {
   it('exports exactly what recording each value directly exports, at every collection, across batch boundaries', async () => {
     const batched = setup();
     const direct = setup();
-    const cell = new BatchedHistogram(batched.instruments, batched.instruments.histogram('mcp_http_request_duration_seconds'), 7).cell({ method: 'GET', endpoint: '/x' });
+    const cell = new BatchedHistogram(batched.instruments, batched.instruments.histogram('mcp_http_request_duration_seconds'), 7).cell({
+      method: 'GET',
+      endpoint: '/x',
+    });
     const histogram = direct.instruments.histogram('mcp_http_request_duration_seconds');
     let seed = 1;
     const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 3;
@@ -27,9 +30,13 @@ describe('BatchedHistogram', () => {
         cell.record(v);
         histogram.record(v, { method: 'GET', endpoint: '/x' });
       }
-      expect(lines(await batched.scraper.scrape(), 'mcp_http_request_duration_seconds')).toEqual(lines(await direct.scraper.scrape(), 'mcp_http_request_duration_seconds'));
+      expect(lines(await batched.scraper.scrape(), 'mcp_http_request_duration_seconds')).toEqual(
+        lines(await direct.scraper.scrape(), 'mcp_http_request_duration_seconds'),
+      );
     }
-    expect(lines(await batched.scraper.scrape(), 'mcp_http_request_duration_seconds_count')).toEqual(['mcp_http_request_duration_seconds_count{method="GET",endpoint="/x"} 45']);
+    expect(lines(await batched.scraper.scrape(), 'mcp_http_request_duration_seconds_count')).toEqual([
+      'mcp_http_request_duration_seconds_count{method="GET",endpoint="/x"} 45',
+    ]);
     await batched.provider.shutdown();
     await direct.provider.shutdown();
   });

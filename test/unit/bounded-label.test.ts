@@ -77,27 +77,41 @@ describe('a bounded label with known values', () => {
     expect(escapeOverflow('___other__')).toBe('____other__');
     for (const v of ['other', '_other__', '__other_', 'x__other__', '__other__x', '']) expect(escapeOverflow(v)).toBe(v);
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('_', 'o', 't', 'h', 'e', 'r', 'x') }), fc.string({ unit: fc.constantFrom('_', 'o', 't', 'h', 'e', 'r', 'x') }), (a, b) => {
-        expect(escapeOverflow(a)).not.toBe('__other__');
-        if (a !== b) expect(escapeOverflow(a)).not.toBe(escapeOverflow(b));
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('_', 'o', 't', 'h', 'e', 'r', 'x') }),
+        fc.string({ unit: fc.constantFrom('_', 'o', 't', 'h', 'e', 'r', 'x') }),
+        (a, b) => {
+          expect(escapeOverflow(a)).not.toBe('__other__');
+          if (a !== b) expect(escapeOverflow(a)).not.toBe(escapeOverflow(b));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('for any order of known and unknown values, every known value passes and at most max unknown ones do', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom('k0', 'k1', 'k2'), fc.string({ maxLength: 4 }).map((s) => `u${s}`)), { maxLength: 200 }), fc.integer({ min: 1, max: 5 }), (values, max) => {
-        const { counter } = recorder();
-        const label = new BoundedLabel('f', 'l', max, counter, knowing(['k0', 'k1', 'k2']));
-        const passed = new Set<string>();
-        for (const v of values) {
-          const r = label.value(v);
-          if (v.startsWith('k')) expect(r).toBe(v);
-          if (r !== '__other__') passed.add(r);
-        }
-        expect([...passed].filter((v) => v.startsWith('u')).length).toBeLessThanOrEqual(max);
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.constantFrom('k0', 'k1', 'k2'),
+            fc.string({ maxLength: 4 }).map((s) => `u${s}`),
+          ),
+          { maxLength: 200 },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        (values, max) => {
+          const { counter } = recorder();
+          const label = new BoundedLabel('f', 'l', max, counter, knowing(['k0', 'k1', 'k2']));
+          const passed = new Set<string>();
+          for (const v of values) {
+            const r = label.value(v);
+            if (v.startsWith('k')) expect(r).toBe(v);
+            if (r !== '__other__') passed.add(r);
+          }
+          expect([...passed].filter((v) => v.startsWith('u')).length).toBeLessThanOrEqual(max);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -17,10 +17,14 @@ describe('the family table beyond the catalog', () => {
 
   it('keeps catalog names as they are and exposes semantic-convention names sanitised with their unit', () => {
     for (const f of CATALOG) expect(promName(f)).toBe(f.name);
-    expect(SEMCONV.map(promName)).toEqual(['http_server_request_duration_seconds', 'mcp_server_operation_duration_seconds', 'mcp_server_session_duration_seconds']);
+    expect(SEMCONV.map(promName)).toEqual([
+      'http_server_request_duration_seconds',
+      'mcp_server_operation_duration_seconds',
+      'mcp_server_session_duration_seconds',
+    ]);
   });
 
-  it('prefixes the sidecar\'s own families with sidecar_ and gives units only to semantic-convention families', () => {
+  it("prefixes the sidecar's own families with sidecar_ and gives units only to semantic-convention families", () => {
     for (const f of SELF) expect(f.name).toMatch(/^sidecar_[a-z_]+$/);
     for (const f of [...CATALOG, ...SELF]) expect(f.unit).toBeUndefined();
     for (const f of SEMCONV) expect(f.unit).toBeDefined();

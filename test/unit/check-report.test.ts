@@ -21,7 +21,15 @@ const FULL: ProbeResults = {
   loopback: true,
   elsewhere: [{ url: 'http://10.0.0.5:8000', answer: { status: undefined, error: 'ECONNREFUSED' } }],
 };
-const CONFIG: CheckConfig = { upstream: 'http://127.0.0.1:8000', eventsPath: '/api/v1/events', mcpPathPrefix: '/', events: 'on', preserveHost: false, upstreamToken: false, metricsAuth: 'file' };
+const CONFIG: CheckConfig = {
+  upstream: 'http://127.0.0.1:8000',
+  eventsPath: '/api/v1/events',
+  mcpPathPrefix: '/',
+  events: 'on',
+  preserveHost: false,
+  upstreamToken: false,
+  metricsAuth: 'file',
+};
 const codes = (p: ProbeResults, c: Partial<CheckConfig> = {}) => buildReport(p, { ...CONFIG, ...c }).findings.map((f) => `${f.level}:${f.code}`);
 
 describe('check report', () => {
@@ -69,7 +77,17 @@ describe('check report', () => {
   });
 
   it('an upstream that is down: one problem, nothing fed, and the table says so', () => {
-    const down: ProbeResults = { ...FULL, reachable: false, unreachableBecause: 'ECONNREFUSED', probePath: { status: undefined, error: 'ECONNREFUSED' }, detected: {}, restAnonymous: undefined, events: undefined, mcp: {}, elsewhere: [] };
+    const down: ProbeResults = {
+      ...FULL,
+      reachable: false,
+      unreachableBecause: 'ECONNREFUSED',
+      probePath: { status: undefined, error: 'ECONNREFUSED' },
+      detected: {},
+      restAnonymous: undefined,
+      events: undefined,
+      mcp: {},
+      elsewhere: [],
+    };
     const r = buildReport(down, CONFIG);
     expect(r.exitCode).toBe(1);
     expect(r.findings.map((f) => f.code)).toEqual(['upstream_unreachable']);
@@ -78,7 +96,13 @@ describe('check report', () => {
   });
 
   it('an HTTP server that is not a composer is a problem', () => {
-    const other: ProbeResults = { ...FULL, detected: { rest: false, events: false, sse: false, streamable_http: false, tools_list: false }, restAnonymous: undefined, events: undefined, mcp: {} };
+    const other: ProbeResults = {
+      ...FULL,
+      detected: { rest: false, events: false, sse: false, streamable_http: false, tools_list: false },
+      restAnonymous: undefined,
+      events: undefined,
+      mcp: {},
+    };
     expect(codes(other)).toContain('problem:nothing_recognised');
   });
 });

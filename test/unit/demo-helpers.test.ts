@@ -18,7 +18,15 @@ describe('demo composer helpers', () => {
 
   it('validates configs and lists every problem', () => {
     expect(validateConfig({ servers: [{ id: 'a', command: 'x' }] })).toMatchObject({ ok: true, config: { servers: [{ id: 'a', command: 'x', args: [] }] } });
-    expect(validateConfig({ servers: [{ id: 'a.b', command: 'x' }, { id: 'c', args: [1] }, { id: 'c', command: 'y' }] })).toEqual({
+    expect(
+      validateConfig({
+        servers: [
+          { id: 'a.b', command: 'x' },
+          { id: 'c', args: [1] },
+          { id: 'c', command: 'y' },
+        ],
+      }),
+    ).toEqual({
       ok: false,
       errorType: 'validation_error',
       errors: [
@@ -32,7 +40,9 @@ describe('demo composer helpers', () => {
   });
 
   it('writes Python dict text and naive ISO timestamps', () => {
-    expect(pyRepr({ a: "it's", b: 'say "hi"', c: null, d: true, e: [1, 2.5], f: 'x\ny' })).toBe(`{'a': "it's", 'b': 'say "hi"', 'c': None, 'd': True, 'e': [1, 2.5], 'f': 'x\\ny'}`);
+    expect(pyRepr({ a: "it's", b: 'say "hi"', c: null, d: true, e: [1, 2.5], f: 'x\ny' })).toBe(
+      `{'a': "it's", 'b': 'say "hi"', 'c': None, 'd': True, 'e': [1, 2.5], 'f': 'x\\ny'}`,
+    );
     expect(naiveIso(new Date('2026-01-02T03:04:05.678Z'))).toBe('2026-01-02T03:04:05.678000');
   });
 
@@ -60,9 +70,13 @@ describe('demo composer helpers', () => {
 
   it('reports a name offered by several servers as a conflict', () => {
     const inv = (...tools: string[]) => ({ ...EMPTY_INVENTORY, tools: tools.map((name) => ({ name, inputSchema: { type: 'object' as const } })) });
-    expect(conflicts([{ id: 'a', inventory: inv('echo', 'x') }, { id: 'b', inventory: inv('echo') }, { id: 'c', inventory: inv('y') }])).toEqual([
-      { type: 'tool', name: 'echo', servers: ['a', 'b'], resolution: 'prefix' },
-    ]);
+    expect(
+      conflicts([
+        { id: 'a', inventory: inv('echo', 'x') },
+        { id: 'b', inventory: inv('echo') },
+        { id: 'c', inventory: inv('y') },
+      ]),
+    ).toEqual([{ type: 'tool', name: 'echo', servers: ['a', 'b'], resolution: 'prefix' }]);
   });
 
   it('checks tool arguments with jsonschema wording, and reads both invoke body shapes', () => {

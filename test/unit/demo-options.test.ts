@@ -19,10 +19,28 @@ describe('demo composer options', () => {
 
   it('has the documented defaults', () => {
     expect(opts([])).toMatchObject({
-      port: 8000, host: '127.0.0.1', servers: 3, configPath: undefined, apiShape: 'code', authToken: undefined, readonlyToken: undefined,
-      rateLimit: 0, profile: 'full', noEvents: false, keepaliveMs: 15_000, eventBuffer: 1000, eventRetryMs: 3000, restartBackoffMs: 500,
-      restartBackoffMaxMs: 30_000, autoRestart: true, dnsRebindingProtection: false, testControl: false, composerName: 'demo-composer',
-      exitOnStdinClose: false, logLevel: 'info', toolTimeoutMs: 60_000,
+      port: 8000,
+      host: '127.0.0.1',
+      servers: 3,
+      configPath: undefined,
+      apiShape: 'code',
+      authToken: undefined,
+      readonlyToken: undefined,
+      rateLimit: 0,
+      profile: 'full',
+      noEvents: false,
+      keepaliveMs: 15_000,
+      eventBuffer: 1000,
+      eventRetryMs: 3000,
+      restartBackoffMs: 500,
+      restartBackoffMaxMs: 30_000,
+      autoRestart: true,
+      dnsRebindingProtection: false,
+      testControl: false,
+      composerName: 'demo-composer',
+      exitOnStdinClose: false,
+      logLevel: 'info',
+      toolTimeoutMs: 60_000,
     });
   });
 

@@ -14,13 +14,24 @@ function sample(): string {
   c.recordToolInvocation('calc.fail', 0.02, false, 'tool_error');
   c.recordResourceRead('file:///demo/"quoted"\\path', 0.3, true);
   c.configReloads.inc({ status: 'success' });
-  return c.render({ servers: [{ id: 'calc', state: 'running', tools: 4, prompts: 1, resources: 1 }, { id: 'clock', state: 'crashed', tools: 3, prompts: 1, resources: 2 }], conflicts: 1 });
+  return c.render({
+    servers: [
+      { id: 'calc', state: 'running', tools: 4, prompts: 1, resources: 1 },
+      { id: 'clock', state: 'crashed', tools: 3, prompts: 1, resources: 2 },
+    ],
+    conflicts: 1,
+  });
 }
 
 describe('demo catalog exposition', () => {
   it('formats floats as prometheus_client does', () => {
     expect([formatValue(1), formatValue(0), formatValue(0.5), formatValue(Infinity), formatValue(1732000000.5), formatValue(1e-7)]).toEqual([
-      '1.0', '0.0', '0.5', '+Inf', '1.7320000005e+09', '1e-07',
+      '1.0',
+      '0.0',
+      '0.5',
+      '+Inf',
+      '1.7320000005e+09',
+      '1e-07',
     ]);
   });
 
@@ -41,9 +52,14 @@ describe('demo catalog exposition', () => {
     const byName = new Map(fams.map((f) => [f.name, f]));
     expect(byName.get('mcp_server_crashes_total')?.samples).toEqual([]);
     expect(byName.get('mcp_servers_failed')?.samples[0]?.value).toBe(1);
-    expect(byName.get('mcp_tool_invocation_errors_total')?.samples).toEqual([{ name: 'mcp_tool_invocation_errors_total', labels: { tool_id: 'calc.fail', error_type: 'tool_error' }, value: 1 }]);
+    expect(byName.get('mcp_tool_invocation_errors_total')?.samples).toEqual([
+      { name: 'mcp_tool_invocation_errors_total', labels: { tool_id: 'calc.fail', error_type: 'tool_error' }, value: 1 },
+    ]);
     expect(byName.get('mcp_resource_reads_total')?.samples[0]?.labels.resource_uri).toBe('file:///demo/"quoted"\\path');
-    const buckets = byName.get('mcp_tool_invocation_duration_seconds')?.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.labels.le);
+    const buckets = byName
+      .get('mcp_tool_invocation_duration_seconds')
+      ?.samples.filter((s) => s.name.endsWith('_bucket'))
+      .map((s) => s.labels.le);
     expect(buckets?.slice(0, 11)).toEqual(['0.01', '0.05', '0.1', '0.5', '1.0', '2.5', '5.0', '10.0', '30.0', '60.0', '+Inf']);
   });
 

@@ -140,7 +140,9 @@ function readImports(): { imports: Import[]; computed: Array<{ file: string; lin
     for (const line of found.computed) computed.push({ file, line });
     for (const specifier of found.specifiers) {
       if (!specifier.startsWith('.')) continue; // a package or a node: builtin
-      const target = relative(SRC, resolve(dirname(path), specifier)).split('\\').join('/');
+      const target = relative(SRC, resolve(dirname(path), specifier))
+        .split('\\')
+        .join('/');
       imports.push({ file, specifier, target });
     }
   }
@@ -247,7 +249,9 @@ describe('the dependency rule of src/', () => {
     const modules = new Set(Object.keys(ALLOWED));
     const unknown = [...table.values()].flat().filter((m) => !modules.has(m));
     expect(unknown).toEqual([]);
-    const importsRoot = Object.entries(ALLOWED).filter(([, to]) => to.includes('root')).map(([m]) => m);
+    const importsRoot = Object.entries(ALLOWED)
+      .filter(([, to]) => to.includes('root'))
+      .map(([m]) => m);
     expect(importsRoot, 'nothing imports the wiring').toEqual([]);
   });
 

@@ -46,7 +46,11 @@ describe('the Grafana dashboard', () => {
     expect(vars.map((v) => v.name)).toEqual(['job', 'instance', 'server_id', 'tool_id']);
     for (const v of vars) expect(v.datasource, v.name).toEqual({ type: 'prometheus', uid: DS });
     const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-    for (const name of ['job', 'instance', 'server_id', 'tool_id']) expect(exprs.some((e) => e.includes(`$${name}`)), name).toBe(true);
+    for (const name of ['job', 'instance', 'server_id', 'tool_id'])
+      expect(
+        exprs.some((e) => e.includes(`$${name}`)),
+        name,
+      ).toBe(true);
     // Every query outside the verbatim overview row is scoped to the selected job.
     const seed = new Set<string>(SEED_QUERIES);
     for (const e of exprs) if (!seed.has(e)) expect(e).toContain('job="$job"');
@@ -58,15 +62,27 @@ describe('the Grafana dashboard', () => {
   });
 
   it('queries exemplars on the latency panels of the histograms that carry them, and nowhere else', () => {
-    const WITH_EXEMPLARS = ['mcp_tool_invocation_duration_seconds_bucket', 'mcp_resource_read_duration_seconds_bucket', 'mcp_server_operation_duration_seconds_bucket', 'mcp_http_request_duration_seconds_bucket'];
+    const WITH_EXEMPLARS = [
+      'mcp_tool_invocation_duration_seconds_bucket',
+      'mcp_resource_read_duration_seconds_bucket',
+      'mcp_server_operation_duration_seconds_bucket',
+      'mcp_http_request_duration_seconds_bucket',
+    ];
     const targets = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
     const withExemplars = targets.filter((t) => t.exemplar === true);
     for (const t of withExemplars) {
       expect(t.expr, t.panel).toMatch(/^histogram_quantile\(/);
-      expect(WITH_EXEMPLARS.some((name) => t.expr.includes(name)), t.panel).toBe(true);
+      expect(
+        WITH_EXEMPLARS.some((name) => t.expr.includes(name)),
+        t.panel,
+      ).toBe(true);
     }
     // Every such histogram has a panel showing its exemplars, the seed's p95 panel included.
-    for (const name of WITH_EXEMPLARS) expect(withExemplars.some((t) => t.expr.includes(name)), name).toBe(true);
+    for (const name of WITH_EXEMPLARS)
+      expect(
+        withExemplars.some((t) => t.expr.includes(name)),
+        name,
+      ).toBe(true);
     expect(withExemplars.map((t) => t.panel)).toContain('Tool invocation latency (p95)');
     // One query per panel asks for them (several quantiles of one histogram would show the same points).
     const perPanel = new Map<string, number>();
@@ -112,11 +128,10 @@ describe('Grafana provisioning', () => {
     }
   });
 
-  it('links the exemplars\' trace_id to the trace data source the dashboard variable names, escaped for provisioning', () => {
-    const ds = parseYaml<{ datasources: Array<{ jsonData: { exemplarTraceIdDestinations?: Array<{ name: string; url?: string; urlDisplayLabel?: string }> } }> }>(
-      readFileSync(join(dir, 'datasources', 'prometheus.yaml'), 'utf8'),
-      'prometheus.yaml',
-    );
+  it("links the exemplars' trace_id to the trace data source the dashboard variable names, escaped for provisioning", () => {
+    const ds = parseYaml<{
+      datasources: Array<{ jsonData: { exemplarTraceIdDestinations?: Array<{ name: string; url?: string; urlDisplayLabel?: string }> } }>;
+    }>(readFileSync(join(dir, 'datasources', 'prometheus.yaml'), 'utf8'), 'prometheus.yaml');
     const destinations = ds.datasources[0]!.jsonData.exemplarTraceIdDestinations ?? [];
     expect(destinations).toHaveLength(1);
     const [link] = destinations;
@@ -134,7 +149,10 @@ describe('Grafana provisioning', () => {
     const files = readdirSync(join(dir, 'dashboards'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
-      const p = parseYaml<{ apiVersion: number; providers: Array<{ type: string; options: { path: string } }> }>(readFileSync(join(dir, 'dashboards', f), 'utf8'), f);
+      const p = parseYaml<{ apiVersion: number; providers: Array<{ type: string; options: { path: string } }> }>(
+        readFileSync(join(dir, 'dashboards', f), 'utf8'),
+        f,
+      );
       expect(p.apiVersion).toBe(1);
       expect(p.providers).toHaveLength(1);
       expect(p.providers[0]!.type).toBe('file');

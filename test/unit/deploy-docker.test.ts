@@ -14,7 +14,8 @@ import { ROOT } from '../fixtures/sidecar.ts';
 
 const { globalArgs, stages } = parseDockerfile(readFileSync(DEPLOY_PATHS.dockerfile, 'utf8'));
 const final = stages.at(-1)!;
-const all = (keyword: string, instructions: readonly Instruction[] = final.instructions) => instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+const all = (keyword: string, instructions: readonly Instruction[] = final.instructions) =>
+  instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 const defaultPort = (key: OptionKey) => parseHostPort(optionByKey(key)?.default ?? '').port;
 
 /** Sources of a COPY without --from (relative to the build context). */
@@ -32,7 +33,11 @@ describe('deploy/docker/Dockerfile', () => {
     expect(build).toBeDefined();
     expect(all('RUN', build!.instructions).join('\n')).toMatch(/npm ci\b/);
     expect(all('RUN', build!.instructions).join('\n')).toMatch(/npm run build\b/);
-    expect(all('COPY').filter((a) => a.startsWith('--from=build')).join('\n')).toMatch(/\/app\/dist \.\/dist$/);
+    expect(
+      all('COPY')
+        .filter((a) => a.startsWith('--from=build'))
+        .join('\n'),
+    ).toMatch(/\/app\/dist \.\/dist$/);
   });
 
   it('installs production dependencies only in the final stage, and copies dist/, bin/ and package*.json, not the sources', () => {
@@ -43,7 +48,9 @@ describe('deploy/docker/Dockerfile', () => {
       expect(r).toMatch(/npm ci (?:.* )?--omit=dev\b/);
       expect(r).not.toMatch(/npm (install|i)\b/);
     }
-    const sources = all('COPY').filter((a) => !a.startsWith('--from')).flatMap(contextSources);
+    const sources = all('COPY')
+      .filter((a) => !a.startsWith('--from'))
+      .flatMap(contextSources);
     expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'bin']));
     expect(sources).not.toContain('.');
     expect(sources).not.toContain('src');
@@ -56,7 +63,9 @@ describe('deploy/docker/Dockerfile', () => {
     expect(users.at(-1)).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/);
     expect(final.instructions.findIndex((i) => i.keyword === 'USER')).toBeGreaterThan(final.instructions.findLastIndex((i) => i.keyword === 'RUN'));
     expect(all('STOPSIGNAL')).toEqual(['SIGTERM']);
-    const exposed = all('EXPOSE').flatMap((a) => a.split(/\s+/)).map((p) => Number(p.split('/')[0]));
+    const exposed = all('EXPOSE')
+      .flatMap((a) => a.split(/\s+/))
+      .map((p) => Number(p.split('/')[0]));
     expect(exposed.sort()).toEqual([defaultPort('listen'), defaultPort('metricsListen')].sort());
     const entrypoint = all('ENTRYPOINT');
     expect(entrypoint).toHaveLength(1);
@@ -79,13 +88,31 @@ describe('.dockerignore', () => {
   const rules = parseDockerignore(readFileSync(DEPLOY_PATHS.dockerignore, 'utf8'));
 
   it('leaves node_modules, .git, tests, build output and local files out of the build context', () => {
-    for (const path of ['node_modules/undici/index.js', '.git/HEAD', 'test/unit/config.test.ts', 'test/fixtures/sidecar.ts', 'dist/cli.js', 'demo/cli.ts', 'bench/otel/sidecar-under-test.ts', 'docs/metrics.md', 'deploy/docker/Dockerfile', 'token', '.env', 'coverage/index.html', 'src/config/x.test.ts']) {
+    for (const path of [
+      'node_modules/undici/index.js',
+      '.git/HEAD',
+      'test/unit/config.test.ts',
+      'test/fixtures/sidecar.ts',
+      'dist/cli.js',
+      'demo/cli.ts',
+      'bench/otel/sidecar-under-test.ts',
+      'docs/metrics.md',
+      'deploy/docker/Dockerfile',
+      'token',
+      '.env',
+      'coverage/index.html',
+      'src/config/x.test.ts',
+    ]) {
       expect(isIgnored(rules, path), path).toBe(true);
     }
   });
 
   it('keeps everything the Dockerfile copies from the context', () => {
-    const sources = stages.flatMap((s) => all('COPY', s.instructions).filter((a) => !a.startsWith('--from')).flatMap(contextSources));
+    const sources = stages.flatMap((s) =>
+      all('COPY', s.instructions)
+        .filter((a) => !a.startsWith('--from'))
+        .flatMap(contextSources),
+    );
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) expect(isIgnored(rules, src), src).toBe(false);
     for (const path of ['src/cli.ts', 'src/telemetry/catalog.ts', 'bin/mcp-composer-sidecar.js']) expect(isIgnored(rules, path), path).toBe(false);

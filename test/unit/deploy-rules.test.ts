@@ -26,7 +26,12 @@ function ruleTestFiles(): Array<[string, RuleTestFile]> {
 }
 
 /** GitHub's anchor of a Markdown heading. */
-const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-');
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, '')
+    .replace(/ /g, '-');
 
 describe('the alert rules', () => {
   const alerts = alertRules();
@@ -101,7 +106,8 @@ describe('the recording rules', () => {
       'job_tool_id:mcp_tool_invocation_failures_per_invocations:ratio_rate5m',
       'job_tool_id_le:mcp_tool_invocation_duration_seconds_bucket:rate5m',
       'job_tool_id:mcp_tool_invocation_duration_seconds:histogram_quantile',
-    ]) expect(names, n).toContain(n);
+    ])
+      expect(names, n).toContain(n);
     for (const r of records) {
       expect(r.record, r.record).toMatch(/^[a-z_]+:[a-z_]+:[a-z0-9_]+$/);
       // Aggregated over pods: never by instance.
@@ -116,7 +122,10 @@ describe('the recording rules', () => {
   it('are the fleet view the tool, rate-limit and auth alerts read', () => {
     for (const alert of ['McpToolErrorRatioHigh', 'McpToolLatencyP95High', 'McpRateLimitSpike', 'McpAuthFailureSpike']) {
       const rule = alertRules().find((a) => a.alert === alert)!;
-      expect(metricNames(rule.expr).some((n) => recordedNames().has(n)), alert).toBe(true);
+      expect(
+        metricNames(rule.expr).some((n) => recordedNames().has(n)),
+        alert,
+      ).toBe(true);
     }
   });
 
@@ -135,7 +144,10 @@ describe('the recording rules', () => {
 
 describe('federation.yml', () => {
   it('federates every recorded fleet series and none of the raw per-pod families', () => {
-    const config = parseYaml<{ scrape_configs: Array<{ job_name: string; honor_labels?: boolean; metrics_path?: string; params?: Record<string, string[]> }> }>(readFileSync(DEPLOY_PATHS.federationConfig, 'utf8'), 'federation.yml');
+    const config = parseYaml<{ scrape_configs: Array<{ job_name: string; honor_labels?: boolean; metrics_path?: string; params?: Record<string, string[]> }> }>(
+      readFileSync(DEPLOY_PATHS.federationConfig, 'utf8'),
+      'federation.yml',
+    );
     const job = config.scrape_configs.find((j) => j.job_name === 'federate-mcp-composer')!;
     expect(job.metrics_path).toBe('/federate');
     expect(job.honor_labels).toBe(true);
@@ -146,14 +158,17 @@ describe('federation.yml', () => {
     // Prometheus anchors regular expressions at both ends.
     const selects = new RegExp(`^(?:${m![1]})$`);
     for (const name of recordedNames()) expect(selects.test(name), name).toBe(true);
-    const exposed = ALL_FAMILIES.map((f) => expositionName(f.name, f.unit ?? '', f.kind === 'counter' ? 'counter' : f.kind === 'histogram' ? 'histogram' : 'gauge'));
+    const exposed = ALL_FAMILIES.map((f) =>
+      expositionName(f.name, f.unit ?? '', f.kind === 'counter' ? 'counter' : f.kind === 'histogram' ? 'histogram' : 'gauge'),
+    );
     for (const name of exposed) for (const sample of [name, `${name}_bucket`, `${name}_count`, `${name}_sum`]) expect(selects.test(sample), sample).toBe(false);
   });
 });
 
 describe('every PromQL expression of the rules and the dashboard', () => {
-  it('queries only families of the family table, by their exposition names (or Prometheus\' own up, or a recorded series)', () => {
-    const exposed = (f: (typeof ALL_FAMILIES)[number]) => expositionName(f.name, f.unit ?? '', f.kind === 'counter' ? 'counter' : f.kind === 'histogram' ? 'histogram' : 'gauge');
+  it("queries only families of the family table, by their exposition names (or Prometheus' own up, or a recorded series)", () => {
+    const exposed = (f: (typeof ALL_FAMILIES)[number]) =>
+      expositionName(f.name, f.unit ?? '', f.kind === 'counter' ? 'counter' : f.kind === 'histogram' ? 'histogram' : 'gauge');
     const histograms = new Set(ALL_FAMILIES.filter((f) => f.kind === 'histogram').map(exposed));
     const declared = new Set(ALL_FAMILIES.map(exposed));
     const expressions = allExpressions();
@@ -170,7 +185,7 @@ describe('every PromQL expression of the rules and the dashboard', () => {
 });
 
 describe('generated files (npm run deploy:generate)', () => {
-  it('the PrometheusRule carries the rule file\'s groups, and is up to date', () => {
+  it("the PrometheusRule carries the rule file's groups, and is up to date", () => {
     const text = readFileSync(DEPLOY_PATHS.prometheusRule, 'utf8');
     expect(text).toBe(renderPrometheusRule(readFileSync(DEPLOY_PATHS.rules, 'utf8')));
     const rule = parseYaml<{ spec: { groups: unknown } }>(text, 'prometheusrule.yaml');

@@ -24,10 +24,29 @@ describe('source detection', () => {
 
 describe('per-server counts from MCP names', () => {
   it('splits names at the separator, and attributes resources only to known servers', () => {
-    expect(countByServer([{ name: 'calc_add' }, { name: 'calc_echo' }, { name: 'clock_now' }, { name: 'plain' }], '_')).toEqual(new Map([['calc', 2], ['clock', 1]]));
+    expect(countByServer([{ name: 'calc_add' }, { name: 'calc_echo' }, { name: 'clock_now' }, { name: 'plain' }], '_')).toEqual(
+      new Map([
+        ['calc', 2],
+        ['clock', 1],
+      ]),
+    );
     const known = new Set(['calc', 'files']);
-    expect(countByServer([{ name: 'constants', uri: 'calc://constants' }, { name: 'readme', uri: 'file:///demo/readme.txt' }, { name: 'files_data', uri: 'file:///x' }, { name: 'x_y', uri: 'x://y' }], '_', known)).toEqual(
-      new Map([['calc', 1], ['files', 1]]),
+    expect(
+      countByServer(
+        [
+          { name: 'constants', uri: 'calc://constants' },
+          { name: 'readme', uri: 'file:///demo/readme.txt' },
+          { name: 'files_data', uri: 'file:///x' },
+          { name: 'x_y', uri: 'x://y' },
+        ],
+        '_',
+        known,
+      ),
+    ).toEqual(
+      new Map([
+        ['calc', 1],
+        ['files', 1],
+      ]),
     );
     expect(countByServer([{ name: 'calc.add' }], '.')).toEqual(new Map([['calc', 1]]));
   });

@@ -62,7 +62,10 @@ function anchorsOf(md: string): Set<string> {
 describe('documentation links', () => {
   it('finds the documents and their links', () => {
     expect(DOCS.length).toBeGreaterThanOrEqual(10);
-    expect(linksOf('see [a](b.md#c) and `[not](x.md)` and ![i](img.png "t")')).toEqual([{ target: 'b.md#c', line: 1 }, { target: 'img.png', line: 1 }]);
+    expect(linksOf('see [a](b.md#c) and `[not](x.md)` and ![i](img.png "t")')).toEqual([
+      { target: 'b.md#c', line: 1 },
+      { target: 'img.png', line: 1 },
+    ]);
     expect([...anchorsOf('# A `b` c\n## What, the: thing?\n## What, the: thing?\n```\n# not\n```')]).toEqual(['a-b-c', 'what-the-thing', 'what-the-thing-1']);
   });
 
@@ -91,7 +94,9 @@ describe('documentation links', () => {
 
   it('nothing in the repository links to or reads the workspace outside it', () => {
     const outside = new RegExp(['\\.\\./', '(?:\\.\\./)*', 'shared/'].join(''));
-    const files = ['src', 'test', 'demo', 'docs', 'deploy', 'scripts', 'bench', 'bin'].flatMap((d) => walk(join(ROOT, d), (p) => /\.(?:ts|js|md|ya?ml|json|html|css)$/.test(p)));
+    const files = ['src', 'test', 'demo', 'docs', 'deploy', 'scripts', 'bench', 'bin'].flatMap((d) =>
+      walk(join(ROOT, d), (p) => /\.(?:ts|js|md|ya?ml|json|html|css)$/.test(p)),
+    );
     files.push(join(ROOT, 'README.md'));
     const hits = files.filter((f) => outside.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f));
     expect(hits).toEqual([]);

@@ -23,8 +23,19 @@ const fallbackOf = (body: Buffer | string) => {
 
 describe('MCP envelope scanner', () => {
   it('reads a tools/call request as parseMessages does, never the arguments', () => {
-    const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'calc_add', arguments: { secret: 'hunter2' }, _meta: { traceparent: TP, tracestate: 'a=b' } } }));
-    expect(scan(body)).toEqual({ messages: [{ kind: 'request', id: 7, method: 'tools/call', toolName: 'calc_add', traceparent: TP, tracestate: 'a=b' }], invalid: 0, batch: false });
+    const body = Buffer.from(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'calc_add', arguments: { secret: 'hunter2' }, _meta: { traceparent: TP, tracestate: 'a=b' } },
+      }),
+    );
+    expect(scan(body)).toEqual({
+      messages: [{ kind: 'request', id: 7, method: 'tools/call', toolName: 'calc_add', traceparent: TP, tracestate: 'a=b' }],
+      invalid: 0,
+      batch: false,
+    });
     expect(JSON.stringify(scanMessages(body))).not.toContain('hunter2');
   });
 
@@ -33,12 +44,17 @@ describe('MCP envelope scanner', () => {
     scan('{"jsonrpc":"2.0","id":null,"error":{"code":-32700.0,"message":"parse error","data":{"deep":[1,2,3]}}}');
     scan('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}}}}');
     scan('{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"postgres://admin:secret@db/x?token=t#f"}}');
-    expect(scan('[{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":-0}}, 5, {"jsonrpc":"1.0","id":1,"result":1}, []]')).toMatchObject({ invalid: 3, batch: true });
+    expect(scan('[{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":-0}}, 5, {"jsonrpc":"1.0","id":1,"result":1}, []]')).toMatchObject({
+      invalid: 3,
+      batch: true,
+    });
     expect(scan('[]')).toEqual({ messages: [], invalid: 1, problem: 'not_jsonrpc', batch: true });
   });
 
   it('decodes escapes in the strings it keeps and in member names', () => {
-    const got = scan(String.raw`{"jsonr\u0070c":"2\u002e0","id":"\ud83d\ude00\"\\\/\b\f\n\r\t","method":"tools\/call","params":{"n\u0061me":"caf\u00e9 \u2028"}}`);
+    const got = scan(
+      String.raw`{"jsonr\u0070c":"2\u002e0","id":"\ud83d\ude00\"\\\/\b\f\n\r\t","method":"tools\/call","params":{"n\u0061me":"caf\u00e9 \u2028"}}`,
+    );
     expect(got.messages[0]).toMatchObject({ id: '😀"\\/\b\f\n\r\t', method: 'tools/call', toolName: 'café \u2028' });
   });
 
@@ -57,25 +73,56 @@ describe('MCP envelope scanner', () => {
     expect(scan('{"jsonrpc":"2,0","id":1,"result":{}}')).toMatchObject({ problem: 'not_jsonrpc' });
     expect(scan('{"jsonrpc":"2.0","id":1,"method":"tools/cal","params":{"name":"a"}}').messages[0]).toEqual({ kind: 'request', id: 1, method: 'tools/cal' });
     expect(scan('{"jsonrpc":"2.0","id":1,"method":"Tools/call","params":{"name":"a"}}').messages[0]).toEqual({ kind: 'request', id: 1, method: 'Tools/call' });
-    expect(scan('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"namf":"a","Name":"b","nam":"c"}}').messages[0]).toEqual({ kind: 'request', id: 1, method: 'tools/call' });
+    expect(scan('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"namf":"a","Name":"b","nam":"c"}}').messages[0]).toEqual({
+      kind: 'request',
+      id: 1,
+      method: 'tools/call',
+    });
     expect(scan('{"jsonrpc":"2.0","Id":1,"ids":2,"result":{}}')).toMatchObject({ problem: 'not_jsonrpc' });
   });
 
   it('refuses exactly what JSON.parse refuses', () => {
-    const bad = ['', ' ', '\ufeff{"jsonrpc":"2.0","id":1,"result":{}}', '{"jsonrpc":"2.0","id":1,"result":{}} x', '{"jsonrpc":"2.0","id":1,"result":{}', '{"a":"\u0001"}', String.raw`{"a":"\x"}`, String.raw`{"a":"\u12G4"}`, '{"id":01}', '{"id":-}', '{"id":1.}', '{"id":1e}', '{"id":NaN}', "{'id':1}", '{"id":1,}', '[1,]', '{"id" 1}', '[1 2]', 'tru', 'nul', '{"a":[}', '{"a":{]}'];
+    const bad = [
+      '',
+      ' ',
+      '\ufeff{"jsonrpc":"2.0","id":1,"result":{}}',
+      '{"jsonrpc":"2.0","id":1,"result":{}} x',
+      '{"jsonrpc":"2.0","id":1,"result":{}',
+      '{"a":"\u0001"}',
+      String.raw`{"a":"\x"}`,
+      String.raw`{"a":"\u12G4"}`,
+      '{"id":01}',
+      '{"id":-}',
+      '{"id":1.}',
+      '{"id":1e}',
+      '{"id":NaN}',
+      "{'id':1}",
+      '{"id":1,}',
+      '[1,]',
+      '{"id" 1}',
+      '[1 2]',
+      'tru',
+      'nul',
+      '{"a":[}',
+      '{"a":{]}',
+    ];
     for (const text of bad) expect(scan(text), JSON.stringify(text)).toMatchObject({ problem: 'not_json' });
     for (const text of ['1', '"x"', 'null', ' {"id":1e5} ', '[{"jsonrpc":"2.0","method":"x"}]\r\n\t ']) expect(scan(text).problem, text).not.toBe('not_json');
   });
 
   it('judges invalid UTF-8 as toString(utf8) + JSON.parse do: U+FFFD inside a string, refused outside one', () => {
-    expect(scan(bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a', [0xff, 0xe2, 0x82], 'b","arguments":"', [0xc0, 0xaf], '"}}')).messages[0]).toMatchObject({ toolName: 'a\ufffd\ufffdb' });
+    expect(
+      scan(bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a', [0xff, 0xe2, 0x82], 'b","arguments":"', [0xc0, 0xaf], '"}}')).messages[0],
+    ).toMatchObject({ toolName: 'a\ufffd\ufffdb' });
     expect(scan(bytes('{"jsonrpc":"2.0","id":1,"result":{}}', [0x80]))).toMatchObject({ problem: 'not_json' });
     expect(scan(bytes([0xef, 0xbb, 0xbf], '[]'))).toMatchObject({ problem: 'not_json' });
   });
 
   it('a 1 MiB method, name or id is never kept whole: it is cut one past its bound, as parseMessages cuts it (memory exhaustion)', () => {
     const huge = 'n'.repeat(1 << 20);
-    expect(scan(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"${huge}"}}`).messages[0]).toMatchObject({ toolName: 'n'.repeat(MAX_NAME_LENGTH + 1) });
+    expect(scan(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"${huge}"}}`).messages[0]).toMatchObject({
+      toolName: 'n'.repeat(MAX_NAME_LENGTH + 1),
+    });
     expect(scan(`{"jsonrpc":"2.0","method":"${huge}"}`).messages[0]).toMatchObject({ method: 'n'.repeat(MAX_NAME_LENGTH + 1) });
     expect(scan(`{"jsonrpc":"2.0","id":"${huge}","result":{}}`)).toMatchObject({ problem: 'not_jsonrpc' });
   });
@@ -114,7 +161,11 @@ describe('MCP envelope scanner', () => {
   });
 
   it('falls back on an initialize result and on a list request with a cursor (the passive inventory reads both)', () => {
-    expect(fallbackOf('{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"s","version":"1"}}}')).toBe('list_result');
+    expect(
+      fallbackOf(
+        '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"s","version":"1"}}}',
+      ),
+    ).toBe('list_result');
     expect(fallbackOf('{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"c2"}}')).toBe('list_result');
     scan('{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}}');
   });

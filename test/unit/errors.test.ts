@@ -57,7 +57,10 @@ describe('the error table', () => {
         if (/^\s*(?:\*|\/\*|\/\/)/.test(line)) return;
         const where = `${file}:${i + 1}`;
         if (/\\?"error\\?"\s*:/.test(line) || /JSON\.stringify\(\{\s*error\b/.test(line)) found.push(`${where}: builds an {"error":…} body`);
-        if (/\b(?:writeHead\(|statusCode\s*=)\s*[45]\d\d\b/.test(line) || /\b(?:plain|rawReject|refuseConnection|refuseStatusJson)\(\s*[\w.]+\s*,\s*[45]\d\d\b/.test(line)) {
+        if (
+          /\b(?:writeHead\(|statusCode\s*=)\s*[45]\d\d\b/.test(line) ||
+          /\b(?:plain|rawReject|refuseConnection|refuseStatusJson)\(\s*[\w.]+\s*,\s*[45]\d\d\b/.test(line)
+        ) {
           found.push(`${where}: writes a literal error status`);
         }
         for (const body of bodies) if (line.includes(JSON.stringify(body).slice(1, -1))) found.push(`${where}: repeats the body ${JSON.stringify(body)}`);

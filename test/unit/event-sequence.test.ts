@@ -19,7 +19,10 @@ function setup() {
   let gaps = 0;
   let rereads = 0;
   const inventory = new Inventory();
-  const ledger = new Ledger({ lifecycle: (f: LifecycleFact) => counted.push(occurrenceKey(f)), toolCall: () => undefined, resourceRead: () => undefined, request: () => undefined }, { now: () => now });
+  const ledger = new Ledger(
+    { lifecycle: (f: LifecycleFact) => counted.push(occurrenceKey(f)), toolCall: () => undefined, resourceRead: () => undefined, request: () => undefined },
+    { now: () => now },
+  );
   const seq = new EventSequence({
     ledger,
     inventory,
@@ -34,8 +37,14 @@ function setup() {
     data: JSON.stringify({ type, time: new Date(at).toISOString(), composer: 't', data }),
   });
   const snapshot = (lastEventId: number | undefined, at = now) =>
-    frame(undefined, 'snapshot', { servers: [{ id: 's1', status: 'running', pid: 1, restart_count: 0 }], ...(lastEventId === undefined ? {} : { last_event_id: lastEventId }) }, at);
-  const crashed = (id: number | undefined, server = 's1', at = now) => frame(id, 'server.crashed', { server_id: server, exit_code: null, signal: 'SIGKILL' }, at);
+    frame(
+      undefined,
+      'snapshot',
+      { servers: [{ id: 's1', status: 'running', pid: 1, restart_count: 0 }], ...(lastEventId === undefined ? {} : { last_event_id: lastEventId }) },
+      at,
+    );
+  const crashed = (id: number | undefined, server = 's1', at = now) =>
+    frame(id, 'server.crashed', { server_id: server, exit_code: null, signal: 'SIGKILL' }, at);
   /** Sends a request and accepts its answer (if it is not discarded). */
   const connect = (): boolean => {
     const resumed = seq.resumeFrom !== undefined;

@@ -36,7 +36,7 @@ describe('BucketReservoir', () => {
     expect(r.buckets).toHaveLength(4);
   });
 
-  it('replaces a bucket\'s exemplar with the last measurement offered to it', () => {
+  it("replaces a bucket's exemplar with the last measurement offered to it", () => {
     const r = new BucketReservoir(TOOL_BUCKETS);
     for (let i = 0; i < 1000; i++) r.offer(0.2 + i / 1e6, span(), i);
     const last = r.buckets[3];
@@ -65,7 +65,7 @@ describe('CounterReservoir', () => {
 
   it('samples uniformly: over many periods each position of a period is kept about equally often', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const r = new CounterReservoir(random);
     const kept = [0, 0, 0, 0];
     const periods = 4000;
@@ -175,7 +175,12 @@ describe('recorders with exemplars, scraped', () => {
   it('a batched HTTP histogram series has its reservoir beside its buffer; without exemplars it has none and OpenMetrics shows none', async () => {
     const exemplars = new Exemplars({ filter: 'always_on', contextOf: () => undefined, now: () => 5000 });
     const on = setup(exemplars);
-    const cell = new BatchedHistogram(on.instruments, on.instruments.histogram('mcp_http_request_duration_seconds'), 4, exemplars.histogram('mcp_http_request_duration_seconds')).cell({ method: 'GET', endpoint: '/x' });
+    const cell = new BatchedHistogram(
+      on.instruments,
+      on.instruments.histogram('mcp_http_request_duration_seconds'),
+      4,
+      exemplars.histogram('mcp_http_request_duration_seconds'),
+    ).cell({ method: 'GET', endpoint: '/x' });
     const s = span();
     cell.record(0.2);
     cell.exemplars?.offer(0.2, s, exemplars.now());

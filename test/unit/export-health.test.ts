@@ -23,7 +23,8 @@ function harness(summaryIntervalMs = 60_000) {
   const provider = new MeterProvider({ readers: [reader] });
   health.register('metrics', 'http://collector:4318/v1/metrics');
   health.attach(provider.getMeter('t').createCounter('sidecar_otlp_export_failures_total'));
-  const failures = async () => value(parseExposition(serializePrometheus((await reader.collect()).resourceMetrics).text), 'sidecar_otlp_export_failures_total', { signal: 'metrics' });
+  const failures = async () =>
+    value(parseExposition(serializePrometheus((await reader.collect()).resourceMetrics).text), 'sidecar_otlp_export_failures_total', { signal: 'metrics' });
   return {
     lines,
     health,

@@ -14,7 +14,10 @@ const REST: SurfaceSet = { rest: true, events: false, sse: true, streamable_http
 const FULL: SurfaceSet = { rest: true, events: true, sse: true, streamable_http: true, tools_list: true };
 const NOTHING: SurfaceSet = { rest: false, events: false, sse: false, streamable_http: false, tools_list: false };
 
-const absent = (s: SurfaceSet) => familyCoverage(s).filter((c) => c.fedBy.length === 0).map((c) => c.family);
+const absent = (s: SurfaceSet) =>
+  familyCoverage(s)
+    .filter((c) => c.fedBy.length === 0)
+    .map((c) => c.family);
 const fedBy = (s: SurfaceSet, family: string) => familyCoverage(s).find((c) => c.family === family)?.fedBy;
 
 describe('family sources', () => {
@@ -33,10 +36,24 @@ describe('family sources', () => {
   it('a composer as released feeds HTTP, MCP calls and MCP-listed inventory only', () => {
     expect(absent(RELEASED).sort()).toEqual(
       [
-        'mcp_composer_info', 'mcp_composer_uptime_seconds', 'mcp_servers_total', 'mcp_servers_running', 'mcp_servers_stopped', 'mcp_servers_failed',
-        'mcp_server_starts_total', 'mcp_server_stops_total', 'mcp_server_restarts_total', 'mcp_server_crashes_total', 'mcp_tool_conflicts_total',
-        'mcp_auth_attempts_total', 'mcp_auth_failures_total', 'mcp_authz_checks_total', 'mcp_authz_denials_total', 'mcp_rate_limit_exceeded_total',
-        'mcp_config_reloads_total', 'mcp_config_validation_errors_total',
+        'mcp_composer_info',
+        'mcp_composer_uptime_seconds',
+        'mcp_servers_total',
+        'mcp_servers_running',
+        'mcp_servers_stopped',
+        'mcp_servers_failed',
+        'mcp_server_starts_total',
+        'mcp_server_stops_total',
+        'mcp_server_restarts_total',
+        'mcp_server_crashes_total',
+        'mcp_tool_conflicts_total',
+        'mcp_auth_attempts_total',
+        'mcp_auth_failures_total',
+        'mcp_authz_checks_total',
+        'mcp_authz_denials_total',
+        'mcp_rate_limit_exceeded_total',
+        'mcp_config_reloads_total',
+        'mcp_config_validation_errors_total',
       ].sort(),
     );
     expect(fedBy(RELEASED, 'mcp_tool_invocations_total')).toEqual(['mcp_traffic']);
@@ -44,9 +61,11 @@ describe('family sources', () => {
   });
 
   it('an upstream that serves nothing recognisable still feeds the four HTTP families', () => {
-    expect(familyCoverage(NOTHING).filter((c) => c.fedBy.length > 0).map((c) => c.family)).toEqual([
-      'mcp_http_requests_total', 'mcp_http_request_duration_seconds', 'mcp_http_request_size_bytes', 'mcp_http_response_size_bytes',
-    ]);
+    expect(
+      familyCoverage(NOTHING)
+        .filter((c) => c.fedBy.length > 0)
+        .map((c) => c.family),
+    ).toEqual(['mcp_http_requests_total', 'mcp_http_request_duration_seconds', 'mcp_http_request_size_bytes', 'mcp_http_response_size_bytes']);
     // GET /tools alone gives the tool counts.
     expect(fedBy({ ...NOTHING, tools_list: true }, 'mcp_tools_total')).toEqual(['tools_list']);
     expect(fedBy({ ...NOTHING, tools_list: true }, 'mcp_prompts_total')).toEqual([]);

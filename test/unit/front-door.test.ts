@@ -26,7 +26,18 @@ describe('origin serialisation (RFC 6454)', () => {
   });
 
   it('is undefined for what is not an origin: a path, a query, credentials, null, a bad port, garbage', () => {
-    for (const bad of ['http://app.example/path', 'http://app.example?x', 'http://u:p@app.example', 'null', 'http://app.example:65536', 'app.example', 'http://', 'http://[zz]', 'http://a b', 'http://a.example, http://b.example']) {
+    for (const bad of [
+      'http://app.example/path',
+      'http://app.example?x',
+      'http://u:p@app.example',
+      'null',
+      'http://app.example:65536',
+      'app.example',
+      'http://',
+      'http://[zz]',
+      'http://a b',
+      'http://a.example, http://b.example',
+    ]) {
       expect(serializeOrigin(bad), bad).toBeUndefined();
     }
   });
@@ -58,12 +69,23 @@ describe('--allowed-origins', () => {
 
   it('an allowed origin passes, in its canonical form and in equivalent spellings', () => {
     const list = parseOriginList('https://app.example, http://localhost:6274');
-    for (const o of ['https://app.example', 'https://APP.example:443', 'http://localhost:6274', 'http://localhost:6274/']) expect(refuseFrontDoor('a', o, ANY_HOST, list), o).toBeUndefined();
+    for (const o of ['https://app.example', 'https://APP.example:443', 'http://localhost:6274', 'http://localhost:6274/'])
+      expect(refuseFrontDoor('a', o, ANY_HOST, list), o).toBeUndefined();
   });
 
   it('cross-origin look-alikes are refused: another scheme, port, subdomain, suffix, null, two Origin fields', () => {
     const list = parseOriginList('https://app.example');
-    for (const o of ['http://app.example', 'https://app.example:8443', 'https://evil.app.example', 'https://app.example.evil', 'https://appexample', 'null', '', 'https://app.example, https://evil.example', 'https://app.example/x']) {
+    for (const o of [
+      'http://app.example',
+      'https://app.example:8443',
+      'https://evil.app.example',
+      'https://app.example.evil',
+      'https://appexample',
+      'null',
+      '',
+      'https://app.example, https://evil.example',
+      'https://app.example/x',
+    ]) {
       expect(refuseFrontDoor('a', o, ANY_HOST, list), o).toBe(ORIGIN_NOT_ALLOWED);
     }
   });
@@ -86,7 +108,7 @@ describe('--allowed-origins', () => {
 describe('--allowed-hosts', () => {
   const list = parseHostList('mcp.example.com, 127.0.0.1:8080, [::1]');
 
-  it('DNS rebinding with a foreign Host (the attacker\'s domain resolved to the pod) is refused with 421 host_not_allowed', () => {
+  it("DNS rebinding with a foreign Host (the attacker's domain resolved to the pod) is refused with 421 host_not_allowed", () => {
     for (const h of ['evil.example', 'evil.example:8080', 'mcp.example.com.evil', '127.0.0.1', '127.0.0.1:9090', '[::2]', 'a b', undefined]) {
       expect(refuseFrontDoor(h, undefined, list, NO_ORIGIN), String(h)).toBe(HOST_NOT_ALLOWED);
     }

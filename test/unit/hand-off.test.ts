@@ -30,8 +30,20 @@ describe('HandOffs', () => {
   it('yields to the event loop after every slice of records, each slice at most one piece over', async () => {
     const log: string[] = [];
     const handOffs = new HandOffs(100, async () => log.push('yield'));
-    handOffs.add(recorder('a', Array.from({ length: 500 }, (_, i) => 1 + (i % 7)), log));
-    handOffs.add(recorder('b', Array.from({ length: 300 }, () => 3), log));
+    handOffs.add(
+      recorder(
+        'a',
+        Array.from({ length: 500 }, (_, i) => 1 + (i % 7)),
+        log,
+      ),
+    );
+    handOffs.add(
+      recorder(
+        'b',
+        Array.from({ length: 300 }, () => 3),
+        log,
+      ),
+    );
     await handOffs.run();
     const slices: number[] = [];
     let made = 0;

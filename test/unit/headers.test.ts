@@ -11,7 +11,30 @@ function asObject(list: string[]): Record<string, string[]> {
 
 describe('upstream request headers', () => {
   it('removes every RFC 7230 §6.1 hop-by-hop header and those named in Connection', () => {
-    const raw = ['Connection', 'close, X-Hop', 'Keep-Alive', '5', 'TE', 'trailers', 'Trailer', 'x', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic x', 'Proxy-Connection', 'keep-alive', 'X-Hop', 'gone', 'X-Keep', 'kept', 'Host', 'client.example'];
+    const raw = [
+      'Connection',
+      'close, X-Hop',
+      'Keep-Alive',
+      '5',
+      'TE',
+      'trailers',
+      'Trailer',
+      'x',
+      'Transfer-Encoding',
+      'chunked',
+      'Upgrade',
+      'h2c',
+      'Proxy-Authorization',
+      'Basic x',
+      'Proxy-Connection',
+      'keep-alive',
+      'X-Hop',
+      'gone',
+      'X-Keep',
+      'kept',
+      'Host',
+      'client.example',
+    ];
     const out = asObject(upstreamRequestHeaders(raw, ctx));
     for (const h of HOP_BY_HOP) expect(out[h]).toBeUndefined();
     expect(out['x-hop']).toBeUndefined();
@@ -35,7 +58,13 @@ describe('upstream request headers', () => {
 
 describe('client response headers', () => {
   it('removes hop-by-hop headers and keeps the rest', () => {
-    const out = clientResponseHeaders({ connection: 'x-up', 'x-up': '1', 'transfer-encoding': 'chunked', 'set-cookie': ['a', 'b'], 'content-type': 'text/plain' });
+    const out = clientResponseHeaders({
+      connection: 'x-up',
+      'x-up': '1',
+      'transfer-encoding': 'chunked',
+      'set-cookie': ['a', 'b'],
+      'content-type': 'text/plain',
+    });
     expect(out).toEqual({ 'set-cookie': ['a', 'b'], 'content-type': 'text/plain' });
   });
 

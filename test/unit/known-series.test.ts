@@ -40,17 +40,38 @@ describe('series known in advance', () => {
       fc.string({ maxLength: 30 }),
     );
     fc.assert(
-      fc.property(fc.option(scheme), fc.option(fc.constantFrom('k-1', '')), fc.constantFrom(200, 401, 403, 404), fc.option(message), fc.constantFrom('message', 'detail', 'error'), (authorization, apiKey, status, text, field) => {
-        const headers: Record<string, string> = {};
-        if (authorization !== null) headers['authorization'] = authorization;
-        if (apiKey !== null) headers['x-api-key'] = apiKey;
-        for (const f of classifyRest({ method: 'GET', path: '/api/v1/servers', status, proxyFailure: undefined, requestHeaders: headers, body: text === null ? undefined : { [field]: text }, bodyProblem: undefined, durationSeconds: 0.01 })) {
-          if (f.kind === 'auth_attempt') expect(attempts.has(JSON.stringify(Object.entries({ method: f.scheme, status: f.ok ? 'success' : 'failed' }).sort())), `${f.scheme} ${f.ok}`).toBe(true);
-          if (f.kind === 'auth_failure') expect(failures.has(JSON.stringify(Object.entries({ method: f.scheme, reason: f.reason }).sort())), `${f.scheme} ${f.reason}`).toBe(true);
-          if (f.kind === 'auth_attempt') ledger.request({ kind: 'auth_attempt', scheme: f.scheme, ok: f.ok });
-          if (f.kind === 'auth_failure') ledger.request({ kind: 'auth_failure', scheme: f.scheme, reason: f.reason });
-        }
-      }),
+      fc.property(
+        fc.option(scheme),
+        fc.option(fc.constantFrom('k-1', '')),
+        fc.constantFrom(200, 401, 403, 404),
+        fc.option(message),
+        fc.constantFrom('message', 'detail', 'error'),
+        (authorization, apiKey, status, text, field) => {
+          const headers: Record<string, string> = {};
+          if (authorization !== null) headers['authorization'] = authorization;
+          if (apiKey !== null) headers['x-api-key'] = apiKey;
+          for (const f of classifyRest({
+            method: 'GET',
+            path: '/api/v1/servers',
+            status,
+            proxyFailure: undefined,
+            requestHeaders: headers,
+            body: text === null ? undefined : { [field]: text },
+            bodyProblem: undefined,
+            durationSeconds: 0.01,
+          })) {
+            if (f.kind === 'auth_attempt')
+              expect(
+                attempts.has(JSON.stringify(Object.entries({ method: f.scheme, status: f.ok ? 'success' : 'failed' }).sort())),
+                `${f.scheme} ${f.ok}`,
+              ).toBe(true);
+            if (f.kind === 'auth_failure')
+              expect(failures.has(JSON.stringify(Object.entries({ method: f.scheme, reason: f.reason }).sort())), `${f.scheme} ${f.reason}`).toBe(true);
+            if (f.kind === 'auth_attempt') ledger.request({ kind: 'auth_attempt', scheme: f.scheme, ok: f.ok });
+            if (f.kind === 'auth_failure') ledger.request({ kind: 'auth_failure', scheme: f.scheme, reason: f.reason });
+          }
+        },
+      ),
       { numRuns: 500 },
     );
     // Recording them made no new series.

@@ -33,7 +33,14 @@ describe('ledger: request-level facts', () => {
 
   it('names JSON-RPC errors', () => {
     expect([-32700, -32600, -32601, -32602, -32603, -32002, -1, 'x'].map(jsonRpcErrorType)).toEqual([
-      'parse_error', 'invalid_request', 'method_not_found', 'invalid_params', 'internal_error', 'resource_not_found', 'jsonrpc_error', 'jsonrpc_error',
+      'parse_error',
+      'invalid_request',
+      'method_not_found',
+      'invalid_params',
+      'internal_error',
+      'resource_not_found',
+      'jsonrpc_error',
+      'jsonrpc_error',
     ]);
   });
 });

@@ -51,6 +51,8 @@ describe('log lines', () => {
   });
 
   it('scrubUrls removes URL credentials and query strings from free text', () => {
-    expect(scrubUrls('failed: POST https://user:pw@collector:4318/v1/traces?api_key=x (timeout)')).toBe('failed: POST https://collector:4318/v1/traces (timeout)');
+    expect(scrubUrls('failed: POST https://user:pw@collector:4318/v1/traces?api_key=x (timeout)')).toBe(
+      'failed: POST https://collector:4318/v1/traces (timeout)',
+    );
   });
 });

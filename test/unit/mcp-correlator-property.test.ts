@@ -42,7 +42,14 @@ const CLIENTS = [
 type Answer = 'ok' | 'isError' | 'error' | 'null' | 'stray' | 'garbage' | 'too_large';
 type Step =
   | { readonly k: 'connect'; readonly c: number }
-  | { readonly k: 'post'; readonly c: number; readonly ids: number[]; readonly cancel: boolean; readonly bad: 'none' | 'not_json' | 'member' | 'too_large'; readonly body: 'now' | 'later' | 'chunked' }
+  | {
+      readonly k: 'post';
+      readonly c: number;
+      readonly ids: number[];
+      readonly cancel: boolean;
+      readonly bad: 'none' | 'not_json' | 'member' | 'too_large';
+      readonly body: 'now' | 'later' | 'chunked';
+    }
   | { readonly k: 'get'; readonly c: number; readonly status: 200 | 404 }
   | { readonly k: 'read'; readonly x: number }
   | { readonly k: 'head'; readonly x: number; readonly status: 200 | 202 | 400 | 404 | 503; readonly json: boolean }
@@ -69,10 +76,24 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('get' as const), c: client, status: fc.constantFrom(200 as const, 200 as const, 404 as const) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('read' as const), x: fc.nat() }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('head' as const), x: fc.nat(), status: fc.constantFrom(200 as const, 200 as const, 202 as const, 400 as const, 404 as const, 503 as const), json: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('head' as const),
+      x: fc.nat(),
+      status: fc.constantFrom(200 as const, 200 as const, 202 as const, 400 as const, 404 as const, 503 as const),
+      json: fc.boolean(),
+    }),
+  },
   {
     weight: 5,
-    arbitrary: fc.record({ k: fc.constant('answer' as const), c: client, pick: fc.nat(), kind: fc.constantFrom<Answer>('ok', 'ok', 'ok', 'isError', 'error', 'null', 'null', 'stray', 'garbage', 'too_large'), own: fc.boolean() }),
+    arbitrary: fc.record({
+      k: fc.constant('answer' as const),
+      c: client,
+      pick: fc.nat(),
+      kind: fc.constantFrom<Answer>('ok', 'ok', 'ok', 'isError', 'error', 'null', 'null', 'stray', 'garbage', 'too_large'),
+      own: fc.boolean(),
+    }),
   },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('end' as const), x: fc.nat(), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('delete' as const), c: client, status: fc.constantFrom(200 as const, 404 as const, 405 as const) }) },
@@ -116,7 +137,19 @@ class World {
     const ex = new Exchange(method, route === 'messages' ? `/messages/?session_id=${sid}` : `/${route}`, {}, this.now);
     const flow = this.c.begin({ route, exchange: ex, sessionId: sid, protocolVersion: undefined });
     if (flow === undefined) throw new Error('not followed');
-    const m: MExchange = { id: ex.id, route, method, start: this.now, named: sid !== undefined, session: undefined, busy: false, awaiting: flow.readsBody, held: undefined, registered: [], settledAll: false };
+    const m: MExchange = {
+      id: ex.id,
+      route,
+      method,
+      start: this.now,
+      named: sid !== undefined,
+      session: undefined,
+      busy: false,
+      awaiting: flow.readsBody,
+      held: undefined,
+      registered: [],
+      settledAll: false,
+    };
     this.model.begin(m, sid);
     const live: Live = { flow, m, client, content, head: undefined, json: false, queue: [] };
     this.live.push(live);
@@ -201,11 +234,20 @@ class World {
         const messages: McpMessage[] = s.ids.map((id) => this.#request(s.c, id));
         if (s.cancel) messages.push(cancelled(s.ids[0] ?? 0));
         const content: Read =
-          s.bad === 'not_json' ? NOT_JSON : s.bad === 'too_large' ? 'too_large' : s.bad === 'member' ? { messages, invalid: 1, batch: true } : messages.length === 0 ? 'empty' : read(...messages);
+          s.bad === 'not_json'
+            ? NOT_JSON
+            : s.bad === 'too_large'
+              ? 'too_large'
+              : s.bad === 'member'
+                ? { messages, invalid: 1, batch: true }
+                : messages.length === 0
+                  ? 'empty'
+                  : read(...messages);
         const route = spec.transport === 'sse' ? 'messages' : 'streamable';
         const l = this.#begin(route, 'POST', s.c, spec.transport === 'stateless' ? undefined : spec.sid, content);
         if (l === undefined) return;
-        if (s.bad === 'none' || s.bad === 'member') for (const m of messages) if (m.kind === 'request' && typeof m.id === 'number') this.owed[s.c]?.push({ id: m.id, tool: m.toolName ?? '', via: l });
+        if (s.bad === 'none' || s.bad === 'member')
+          for (const m of messages) if (m.kind === 'request' && typeof m.id === 'number') this.owed[s.c]?.push({ id: m.id, tool: m.toolName ?? '', via: l });
         if (s.body === 'now') this.#read(l, this.now);
         return;
       }
@@ -237,7 +279,11 @@ class World {
         const answered = s.kind !== 'garbage' && s.kind !== 'too_large' && s.kind !== 'null' && s.kind !== 'stray';
         // On a POST's own answer (streamable HTTP): the one that carried the request, or for what answers no
         // request, any POST of the client being answered; else on the client's stream.
-        const own = answered ? (due?.via.head === 200 && this.live.includes(due.via) ? due.via : undefined) : this.live.find((l) => l.client === s.c && l.m.method === 'POST' && l.head === 200);
+        const own = answered
+          ? due?.via.head === 200 && this.live.includes(due.via)
+            ? due.via
+            : undefined
+          : this.live.find((l) => l.client === s.c && l.m.method === 'POST' && l.head === 200);
         const via = s.own && spec.transport !== 'sse' && own !== undefined ? own : spec.transport === 'stateless' ? undefined : this.#stream(s.c);
         if (via === undefined) return;
         if (s.kind === 'garbage' || s.kind === 'too_large') return this.#deliver(via, s.kind === 'garbage' ? NOT_JSON : 'too_large');
@@ -250,7 +296,8 @@ class World {
       case 'end': {
         const l = this.live[s.x % Math.max(1, this.live.length)];
         if (l === undefined) return;
-        const outcomes: ExchangeOutcome[] = l.head === undefined ? ['client_abort', 'upstream_unavailable', 'upstream_timeout', 'bad_request'] : ['ok', 'client_abort', 'upstream_aborted'];
+        const outcomes: ExchangeOutcome[] =
+          l.head === undefined ? ['client_abort', 'upstream_unavailable', 'upstream_timeout', 'bad_request'] : ['ok', 'client_abort', 'upstream_aborted'];
         this.#end(l, outcomes[s.pick % outcomes.length] ?? 'ok');
         return;
       }
@@ -340,46 +387,51 @@ function tally(xs: readonly string[]): Record<string, number> {
 }
 
 describe('MCP correlator, as a model', () => {
-  it('decides as the model for any interleaving over both transports; every operation ends once; nothing crosses or leaks', () => {
-    const paths = new Map<string, number>();
-    let operations = 0;
-    let steps = 0;
-    fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 80, size: 'max' }), (list) => {
-        const w = new World();
-        for (const s of list) {
-          w.run(s);
-          w.check();
-        }
-        w.invariants();
-        w.drain();
-        w.invariants();
-        for (const p of w.model.exp.paths) paths.set(p, (paths.get(p) ?? 0) + 1);
-        operations += w.log.started.length;
-        steps += list.length;
-      }),
-      { numRuns: RUNS },
-    );
-    if (process.env['MCP_CORRELATOR_RUNS'] !== undefined) console.log('mcp correlator model', { runs: RUNS, steps, operations, runsThrough: Object.fromEntries(paths) });
-    // The generator reaches every rule the model has.
-    expect([...paths.keys()].sort()).toEqual(
-      [
-        'cancelled',
-        'closed by DELETE',
-        'closed by a 404',
-        'closed with a pending request (cancelled)',
-        'closed with a pending request (upstream_unavailable)',
-        'deferred response matched',
-        'deferred response unmatched',
-        'id-null error settles its POST',
-        'idle session closed',
-        'legacy session over the limit',
-        'request on a closed session',
-        'response deferred',
-        'streamable session over the limit',
-        'timeout',
-      ].sort(),
-    );
-    expect(operations).toBeGreaterThan(RUNS);
-  }, Math.max(30_000, RUNS * 20));
+  it(
+    'decides as the model for any interleaving over both transports; every operation ends once; nothing crosses or leaks',
+    () => {
+      const paths = new Map<string, number>();
+      let operations = 0;
+      let steps = 0;
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 1, maxLength: 80, size: 'max' }), (list) => {
+          const w = new World();
+          for (const s of list) {
+            w.run(s);
+            w.check();
+          }
+          w.invariants();
+          w.drain();
+          w.invariants();
+          for (const p of w.model.exp.paths) paths.set(p, (paths.get(p) ?? 0) + 1);
+          operations += w.log.started.length;
+          steps += list.length;
+        }),
+        { numRuns: RUNS },
+      );
+      if (process.env['MCP_CORRELATOR_RUNS'] !== undefined)
+        console.log('mcp correlator model', { runs: RUNS, steps, operations, runsThrough: Object.fromEntries(paths) });
+      // The generator reaches every rule the model has.
+      expect([...paths.keys()].sort()).toEqual(
+        [
+          'cancelled',
+          'closed by DELETE',
+          'closed by a 404',
+          'closed with a pending request (cancelled)',
+          'closed with a pending request (upstream_unavailable)',
+          'deferred response matched',
+          'deferred response unmatched',
+          'id-null error settles its POST',
+          'idle session closed',
+          'legacy session over the limit',
+          'request on a closed session',
+          'response deferred',
+          'streamable session over the limit',
+          'timeout',
+        ].sort(),
+      );
+      expect(operations).toBeGreaterThan(RUNS);
+    },
+    Math.max(30_000, RUNS * 20),
+  );
 });

@@ -27,20 +27,22 @@ describe('MCP correlator', () => {
   });
 
   it('keeps sessions apart: the same id on two sessions correlates with its own session only', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5 })), { maxLength: 30 }), (steps) => {
-      const { c, log } = setup({ maxPendingPerSession: 100 });
-      const expected: string[] = [];
-      for (const [first, id] of steps) {
-        const name = `${first ? 'a' : 'b'}${id}`;
-        const before = log.started.length;
-        const flow = post(c, 'streamable', first ? 'A' : 'B', [req(id, 'tools/call', name)], 0);
-        // Answer immediately, on the same session.
-        finish(c, flow, 1, [ok(id)]);
-        if (log.started.length > before) expected.push(name);
-      }
-      expect(log.ended.map((e) => e.op.toolName)).toEqual(expected);
-      expect(log.unmatched).toBe(0);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5 })), { maxLength: 30 }), (steps) => {
+        const { c, log } = setup({ maxPendingPerSession: 100 });
+        const expected: string[] = [];
+        for (const [first, id] of steps) {
+          const name = `${first ? 'a' : 'b'}${id}`;
+          const before = log.started.length;
+          const flow = post(c, 'streamable', first ? 'A' : 'B', [req(id, 'tools/call', name)], 0);
+          // Answer immediately, on the same session.
+          finish(c, flow, 1, [ok(id)]);
+          if (log.started.length > before) expected.push(name);
+        }
+        expect(log.ended.map((e) => e.op.toolName)).toEqual(expected);
+        expect(log.unmatched).toBe(0);
+      }),
+    );
   });
 
   it('never stores or exposes the session id: the key is opaque and differs per transport', () => {
@@ -61,7 +63,13 @@ describe('MCP correlator', () => {
   it('bounds pending requests per session and ignores a duplicate id', () => {
     const { c, log } = setup();
     legacyStream(c, 's', 0);
-    post(c, 'messages', 's', [1, 2, 3, 4].map((id) => req(id)), 0);
+    post(
+      c,
+      'messages',
+      's',
+      [1, 2, 3, 4].map((id) => req(id)),
+      0,
+    );
     post(c, 'messages', 's', [req(1)], 0);
     expect(c.pendingRequests('sse')).toBe(3);
     expect(log.dropped).toEqual(['limit', 'duplicate_id']);

@@ -21,20 +21,40 @@ const page = (names: string[], nextCursor?: string | false): ListPage => ({
 
 describe('list results: what is kept of a page', () => {
   it('keeps the count, the names and nextCursor, never descriptions, schemas or other fields', () => {
-    const p = listPageOf({ tools: [{ name: 'a', description: 'secret text', inputSchema: { type: 'object' } }, { name: 'b', annotations: {} }], nextCursor: 'c1', _meta: { x: 1 } });
+    const p = listPageOf({
+      tools: [
+        { name: 'a', description: 'secret text', inputSchema: { type: 'object' } },
+        { name: 'b', annotations: {} },
+      ],
+      nextCursor: 'c1',
+      _meta: { x: 1 },
+    });
     expect(p).toEqual({ kind: 'tools', items: [{ name: 'a' }, { name: 'b' }], count: 2, capped: false, nextCursor: 'c1' });
     expect(JSON.stringify(p)).not.toContain('secret');
   });
 
   it('reduces resource URIs (no query, fragment or credentials) and bounds names', () => {
-    const p = listPageOf({ resources: [{ name: 'x'.repeat(300), uri: 'https://user:pw@host/doc?token=abc#frag' }, { name: 'r', uri: 'file:///a.txt' }] });
-    expect(p?.items).toEqual([{ name: 'x'.repeat(MAX_ITEM_NAME + 1), uri: 'https://host/doc' }, { name: 'r', uri: 'file:///a.txt' }]);
+    const p = listPageOf({
+      resources: [
+        { name: 'x'.repeat(300), uri: 'https://user:pw@host/doc?token=abc#frag' },
+        { name: 'r', uri: 'file:///a.txt' },
+      ],
+    });
+    expect(p?.items).toEqual([
+      { name: 'x'.repeat(MAX_ITEM_NAME + 1), uri: 'https://host/doc' },
+      { name: 'r', uri: 'file:///a.txt' },
+    ]);
     expect(JSON.stringify(p)).not.toContain('token');
     expect(JSON.stringify(p)).not.toContain('pw');
   });
 
   it('counts unnamed entries in the total but not as items, and caps the items read', () => {
-    expect(listPageOf({ prompts: [{ name: 'p' }, { title: 'no name' }, 'junk', null] })).toEqual({ kind: 'prompts', items: [{ name: 'p' }], count: 4, capped: false });
+    expect(listPageOf({ prompts: [{ name: 'p' }, { title: 'no name' }, 'junk', null] })).toEqual({
+      kind: 'prompts',
+      items: [{ name: 'p' }],
+      count: 4,
+      capped: false,
+    });
     const big = listPageOf({ tools: Array.from({ length: MAX_LISTING_ITEMS + 5 }, (_, i) => ({ name: `t${i}` })) });
     expect(big?.count).toBe(MAX_LISTING_ITEMS + 5);
     expect(big?.items).toHaveLength(MAX_LISTING_ITEMS);
@@ -59,21 +79,55 @@ describe('list results: what is kept of a page', () => {
   });
 
   it('reads the server name and capability kinds of an initialize result', () => {
-    expect(serverIdentityOf({ protocolVersion: '2025-06-18', serverInfo: { name: 'mcp-server-composer', version: '1' }, capabilities: { tools: { listChanged: true }, resources: {}, logging: {} } })).toEqual({
-      name: 'mcp-server-composer', kinds: ['tools', 'resources'], listChanged: ['tools'],
+    expect(
+      serverIdentityOf({
+        protocolVersion: '2025-06-18',
+        serverInfo: { name: 'mcp-server-composer', version: '1' },
+        capabilities: { tools: { listChanged: true }, resources: {}, logging: {} },
+      }),
+    ).toEqual({
+      name: 'mcp-server-composer',
+      kinds: ['tools', 'resources'],
+      listChanged: ['tools'],
     });
     expect(serverIdentityOf({ serverInfo: { version: '1' } })).toEqual({ listChanged: [] });
     expect(serverIdentityOf({ capabilities: {} })).toBeUndefined();
   });
 
   it('classifies list requests with their cursor and list and initialize results with what is kept', () => {
-    expect(classifyMessage({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { cursor: 'c2' } })).toEqual({ kind: 'request', id: 3, method: 'tools/list', cursor: 'c2' });
-    expect(classifyMessage({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 't', cursor: 'x' } })).toEqual({ kind: 'request', id: 4, method: 'tools/call', toolName: 't' });
-    expect(classifyMessage({ jsonrpc: '2.0', id: 3, result: { tools: [{ name: 'a', description: 'd' }] } })).toEqual({
-      kind: 'response', id: 3, response: { kind: 'result', isError: false, unknownTool: false, listPage: { kind: 'tools', items: [{ name: 'a' }], count: 1, capped: false } },
+    expect(classifyMessage({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { cursor: 'c2' } })).toEqual({
+      kind: 'request',
+      id: 3,
+      method: 'tools/list',
+      cursor: 'c2',
     });
-    const init = classifyMessage({ jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-06-18', serverInfo: { name: 's', version: '1' }, capabilities: { prompts: {} }, instructions: 'private' } });
-    expect(init).toEqual({ kind: 'response', id: 0, response: { kind: 'result', isError: false, unknownTool: false, protocolVersion: '2025-06-18', server: { name: 's', kinds: ['prompts'], listChanged: [] } } });
+    expect(classifyMessage({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 't', cursor: 'x' } })).toEqual({
+      kind: 'request',
+      id: 4,
+      method: 'tools/call',
+      toolName: 't',
+    });
+    expect(classifyMessage({ jsonrpc: '2.0', id: 3, result: { tools: [{ name: 'a', description: 'd' }] } })).toEqual({
+      kind: 'response',
+      id: 3,
+      response: { kind: 'result', isError: false, unknownTool: false, listPage: { kind: 'tools', items: [{ name: 'a' }], count: 1, capped: false } },
+    });
+    const init = classifyMessage({
+      jsonrpc: '2.0',
+      id: 0,
+      result: { protocolVersion: '2025-06-18', serverInfo: { name: 's', version: '1' }, capabilities: { prompts: {} }, instructions: 'private' },
+    });
+    expect(init).toEqual({
+      kind: 'response',
+      id: 0,
+      response: {
+        kind: 'result',
+        isError: false,
+        unknownTool: false,
+        protocolVersion: '2025-06-18',
+        server: { name: 's', kinds: ['prompts'], listChanged: [] },
+      },
+    });
   });
 });
 

@@ -20,7 +20,9 @@ describe("the sidecar's own JSON-RPC ids", () => {
   it("rewrites the SDK's request ids and cancellations on the way out, and nothing else", () => {
     expect(outgoing({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: {} })).toEqual({ jsonrpc: '2.0', id: ownId(3), method: 'tools/list', params: {} });
     expect(outgoing({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3, reason: 'timeout' } })).toEqual({
-      jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: ownId(3), reason: 'timeout' },
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: ownId(3), reason: 'timeout' },
     });
     const answer = { jsonrpc: '2.0' as const, id: 7, result: {} };
     expect(outgoing(answer)).toBe(answer); // an answer to the server's own ping keeps the server's id
@@ -28,9 +30,13 @@ describe("the sidecar's own JSON-RPC ids", () => {
     expect(outgoing(note)).toBe(note);
   });
 
-  it('gives the SDK back its own responses, and never another session\'s (a broadcasting upstream)', () => {
+  it("gives the SDK back its own responses, and never another session's (a broadcasting upstream)", () => {
     expect(incoming({ jsonrpc: '2.0', id: ownId(5), result: { tools: [] } })).toEqual({ jsonrpc: '2.0', id: 5, result: { tools: [] } });
-    expect(incoming({ jsonrpc: '2.0', id: ownId(5), error: { code: -32601, message: 'x' } })).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32601, message: 'x' } });
+    expect(incoming({ jsonrpc: '2.0', id: ownId(5), error: { code: -32601, message: 'x' } })).toEqual({
+      jsonrpc: '2.0',
+      id: 5,
+      error: { code: -32601, message: 'x' },
+    });
     expect(incoming({ jsonrpc: '2.0', id: 5, result: { content: [] } })).toBe('foreign');
     expect(incoming({ jsonrpc: '2.0', id: 'client-5', result: {} })).toBe('foreign');
     expect(incoming({ jsonrpc: '2.0', id: 9, method: 'sampling/createMessage', params: {} })).toBe('drop');
@@ -51,7 +57,16 @@ describe('per-server counts only where names carry their server', () => {
 
   it('counts by the part before the separator, and attributes resources only to known servers', () => {
     expect(countByServer([{ name: 'get_weather' }, { name: 'get_time' }, { name: 'plain' }], '_')).toEqual(new Map([['get', 2]]));
-    expect(countByServer([{ name: 'r', uri: 'calc://x' }, { name: 'q', uri: 'nope://y' }], '_', new Set(['calc']))).toEqual(new Map([['calc', 1]]));
+    expect(
+      countByServer(
+        [
+          { name: 'r', uri: 'calc://x' },
+          { name: 'q', uri: 'nope://y' },
+        ],
+        '_',
+        new Set(['calc']),
+      ),
+    ).toEqual(new Map([['calc', 1]]));
   });
 });
 
@@ -64,7 +79,9 @@ describe('auto: which kinds no client listing covers', () => {
   });
 
   it('covers a kind listed within the poll interval', () => {
-    expect(staleKinds({ ...base, clientListedAt: { tools: 9_500, prompts: 8_000 }, server: { kinds: ['tools', 'prompts'], listChanged: [] } })).toEqual(['prompts']);
+    expect(staleKinds({ ...base, clientListedAt: { tools: 9_500, prompts: 8_000 }, server: { kinds: ['tools', 'prompts'], listChanged: [] } })).toEqual([
+      'prompts',
+    ]);
   });
 
   it('covers an older listing while the server announces changes and a client session is open to carry them', () => {
@@ -75,7 +92,15 @@ describe('auto: which kinds no client listing covers', () => {
   });
 
   it('uncovers a kind announced changed until a client lists it again', () => {
-    expect(staleKinds({ ...base, clientListedAt: { tools: 9_900 }, changed: new Set(['tools']), server: { kinds: ['tools'], listChanged: ['tools'] }, clientSessions: 1 })).toEqual(['tools']);
+    expect(
+      staleKinds({
+        ...base,
+        clientListedAt: { tools: 9_900 },
+        changed: new Set(['tools']),
+        server: { kinds: ['tools'], listChanged: ['tools'] },
+        clientSessions: 1,
+      }),
+    ).toEqual(['tools']);
   });
 });
 

@@ -38,7 +38,14 @@ afterEach(async () => {
 
 function start(propagate = true): InMemorySpanExporter {
   const exporter = new InMemorySpanExporter();
-  tracing = new Tracing({ config, exporter, resource: createResource({ serviceName: 'test', resourceAttributes: {} }, 'test'), version: 'test', propagate, maxRoutes: 10 });
+  tracing = new Tracing({
+    config,
+    exporter,
+    resource: createResource({ serviceName: 'test', resourceAttributes: {} }, 'test'),
+    version: 'test',
+    propagate,
+    maxRoutes: 10,
+  });
   bus = new ObservationBus<McpOperation>({ logger: createLogger({ level: 'silent' }) });
   tracing.start(bus);
   return exporter;
@@ -46,12 +53,17 @@ function start(propagate = true): InMemorySpanExporter {
 
 /** An MCP POST as the proxy reports it, carrying the client's HTTP trace context and secrets. */
 function mcpPost(): Exchange {
-  const ex = new Exchange('POST', '/mcp?api_key=QUERYSECRET', {
-    host: 'sidecar:8080',
-    traceparent: `00-${HTTP_TRACE}-${HTTP_PARENT}-01`,
-    authorization: 'Bearer TOKENSECRET',
-    'mcp-session-id': 'SESSIONSECRET',
-  }, performance.now());
+  const ex = new Exchange(
+    'POST',
+    '/mcp?api_key=QUERYSECRET',
+    {
+      host: 'sidecar:8080',
+      traceparent: `00-${HTTP_TRACE}-${HTTP_PARENT}-01`,
+      authorization: 'Bearer TOKENSECRET',
+      'mcp-session-id': 'SESSIONSECRET',
+    },
+    performance.now(),
+  );
   bus.start(ex);
   return ex;
 }
@@ -118,7 +130,7 @@ describe('MCP operation spans', () => {
     expect(http.parentSpanContext?.spanId).toBe(HTTP_PARENT);
   });
 
-  it('without _meta (or with an invalid one) the span is a child of the request\'s SERVER span', async () => {
+  it("without _meta (or with an invalid one) the span is a child of the request's SERVER span", async () => {
     const exporter = start();
     const ex = mcpPost();
     operation(ex, { method: 'prompts/get', promptName: 'review' });
@@ -186,7 +198,13 @@ describe('MCP operation spans', () => {
     endExchange(ex);
     const { mcp } = await finished(exporter);
     expect(mcp.map((s) => s.name)).toEqual(['tools/call']);
-    expect(Object.keys(mcp[0]!.attributes).sort()).toEqual(['gen_ai.operation.name', 'mcp.method.name', 'network.protocol.name', 'network.protocol.version', 'network.transport']);
+    expect(Object.keys(mcp[0]!.attributes).sort()).toEqual([
+      'gen_ai.operation.name',
+      'mcp.method.name',
+      'network.protocol.name',
+      'network.protocol.version',
+      'network.transport',
+    ]);
   });
 
   it('never exports tool arguments, tokens, query strings or the session id', async () => {

@@ -47,9 +47,12 @@ describe('SSE feed', () => {
 
   it('yields the same events for any byte split of a valid stream (LF, CRLF and CR line ends)', () => {
     for (const stream of [LEGACY, crlf(LEGACY), cr(LEGACY)]) {
-      fc.assert(fc.property(cutsOf(stream.length), (cuts) => {
-        expect(run(stream, cuts)).toEqual({ events: EXPECTED, problems: [] });
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(cutsOf(stream.length), (cuts) => {
+          expect(run(stream, cuts)).toEqual({ events: EXPECTED, problems: [] });
+        }),
+        { numRuns: 300 },
+      );
     }
   });
 
@@ -57,15 +60,30 @@ describe('SSE feed', () => {
     const big = `event: message\ndata: {"jsonrpc":"2.0","id":9,"result":{"x":"${'y'.repeat(3000)}"}}\n\n`;
     const stream = Buffer.from(`${big}data: {"a":1}\n\n${big}${big}event: message\ndata: {"b":2}\n\n`);
     for (const s of [stream, crlf(stream)]) {
-      fc.assert(fc.property(cutsOf(s.length), (cuts) => {
-        expect(run(s, cuts, 1024)).toEqual({ events: [[undefined, '{"a":1}'], ['message', '{"b":2}']], problems: ['too_large', 'too_large', 'too_large'] });
-      }), { numRuns: 200 });
+      fc.assert(
+        fc.property(cutsOf(s.length), (cuts) => {
+          expect(run(s, cuts, 1024)).toEqual({
+            events: [
+              [undefined, '{"a":1}'],
+              ['message', '{"b":2}'],
+            ],
+            problems: ['too_large', 'too_large', 'too_large'],
+          });
+        }),
+        { numRuns: 200 },
+      );
     }
   });
 
   it('reads an oversized event delivered in one chunk with small events around it', () => {
     const s = Buffer.from(`data: 1\n\ndata: ${'z'.repeat(5000)}\n\ndata: 2\n\n`);
-    expect(run(s, [], 100)).toEqual({ events: [[undefined, '1'], [undefined, '2']], problems: ['too_large'] });
+    expect(run(s, [], 100)).toEqual({
+      events: [
+        [undefined, '1'],
+        [undefined, '2'],
+      ],
+      problems: ['too_large'],
+    });
   });
 
   it('reports a stream cut in the middle of an event, and not a stream that ends cleanly', () => {
@@ -80,20 +98,35 @@ describe('SSE feed', () => {
   });
 
   it('never throws, whatever the bytes and however they are split', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 16, max: 200 }), (bytes, limit) => {
-      const b = Buffer.from(bytes);
-      run(b, [Math.floor(b.length / 3), Math.floor(b.length / 2)], limit);
-    }), { numRuns: 300 });
-    fc.assert(fc.property(fc.array(fc.constantFrom('data: ', 'event: message', '\n', '\r', '\r\n', ': c', 'x'.repeat(50), '{"jsonrpc":"2.0"}'), { maxLength: 60 }), (parts) => {
-      const b = Buffer.from(parts.join(''));
-      run(b, [1, 7, 33], 64);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 16, max: 200 }), (bytes, limit) => {
+        const b = Buffer.from(bytes);
+        run(b, [Math.floor(b.length / 3), Math.floor(b.length / 2)], limit);
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('data: ', 'event: message', '\n', '\r', '\r\n', ': c', 'x'.repeat(50), '{"jsonrpc":"2.0"}'), { maxLength: 60 }),
+        (parts) => {
+          const b = Buffer.from(parts.join(''));
+          run(b, [1, 7, 33], 64);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('finds the blank line that ends an event, across line-end styles and chunks', () => {
     // The events read once the first `n` bytes are in, in one chunk or in the pieces given.
     const upTo = (text: string, n: number) => run(Buffer.from(text).subarray(0, n), [], 1024, false).events.length;
-    const pieces = (...parts: string[]) => run(Buffer.from(parts.join('')), parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('').length), 1024, false).events.length;
+    const pieces = (...parts: string[]) =>
+      run(
+        Buffer.from(parts.join('')),
+        parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('').length),
+        1024,
+        false,
+      ).events.length;
     expect([upTo('data: abc\n\nrest', 10), upTo('data: abc\n\nrest', 11)]).toEqual([0, 1]);
     // CRLF: the CR of the blank line ends it; its LF, in this chunk or the next, is part of that line end.
     expect([upTo('data: abc\r\n\r\nrest', 11), upTo('data: abc\r\n\r\nrest', 12), upTo('data: abc\r\n\r\nrest', 13)]).toEqual([0, 1, 1]);
@@ -102,6 +135,9 @@ describe('SSE feed', () => {
     expect(upTo('data: abc\ndata: x\n', 18)).toBe(0);
     expect(pieces('data: abc\r', '\n')).toBe(0);
     expect(pieces('data: abc\r', '\n\r\nx')).toBe(1);
-    expect(run(Buffer.from('data: abc\r\n\r\ndata: d\n\n'), [10, 11, 12]).events).toEqual([[undefined, 'abc'], [undefined, 'd']]);
+    expect(run(Buffer.from('data: abc\r\n\r\ndata: d\n\n'), [10, 11, 12]).events).toEqual([
+      [undefined, 'abc'],
+      [undefined, 'd'],
+    ]);
   });
 });

@@ -22,10 +22,13 @@ import {
 import { manifestMemory, parseQuantity } from '../../scripts/lib/manifest.ts';
 
 const MiB = 1024 * 1024;
-const files = (map: Record<string, string>): ReadFile => (path) => map[path];
+const files =
+  (map: Record<string, string>): ReadFile =>
+  (path) =>
+    map[path];
 
 describe('--memory-limit', () => {
-  it('reads Kubernetes binary units, the other flags\' units and bytes; auto and none', () => {
+  it("reads Kubernetes binary units, the other flags' units and bytes; auto and none", () => {
     expect(parseMemoryLimit('256Mi')).toEqual({ kind: 'bytes', bytes: 256 * MiB });
     expect(parseMemoryLimit('1Gi')).toEqual({ kind: 'bytes', bytes: 1024 * MiB });
     expect(parseMemoryLimit('512mb')).toEqual({ kind: 'bytes', bytes: 512 * MiB });
@@ -65,8 +68,12 @@ describe('cgroup files', () => {
     expect(cgroupMemoryLimit(read)).toEqual({ bytes: 256 * MiB, source: '/sys/fs/cgroup/memory.max' });
   });
 
-  it('cgroup v2 without a namespace: the process\'s own cgroup first', () => {
-    const read = files({ '/proc/self/cgroup': '0::/kubepods/pod1/ctr\n', '/sys/fs/cgroup/kubepods/pod1/ctr/memory.max': '536870912', '/sys/fs/cgroup/memory.max': 'max' });
+  it("cgroup v2 without a namespace: the process's own cgroup first", () => {
+    const read = files({
+      '/proc/self/cgroup': '0::/kubepods/pod1/ctr\n',
+      '/sys/fs/cgroup/kubepods/pod1/ctr/memory.max': '536870912',
+      '/sys/fs/cgroup/memory.max': 'max',
+    });
     expect(cgroupMemoryLimit(read)).toEqual({ bytes: 512 * MiB, source: '/sys/fs/cgroup/kubepods/pod1/ctr/memory.max' });
   });
 
@@ -77,8 +84,14 @@ describe('cgroup files', () => {
 
   it('cgroup v1: the memory controller\'s file, nested or at the mount root; its "unlimited" is none', () => {
     const self = '12:cpu,cpuacct:/x\n4:memory:/docker/abc\n0::/\n';
-    expect(cgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/memory.limit_in_bytes': '402653184\n' }))).toEqual({ bytes: 384 * MiB, source: '/sys/fs/cgroup/memory/memory.limit_in_bytes' });
-    expect(cgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes': '268435456' }))).toEqual({ bytes: 256 * MiB, source: '/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes' });
+    expect(cgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/memory.limit_in_bytes': '402653184\n' }))).toEqual({
+      bytes: 384 * MiB,
+      source: '/sys/fs/cgroup/memory/memory.limit_in_bytes',
+    });
+    expect(cgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes': '268435456' }))).toEqual({
+      bytes: 256 * MiB,
+      source: '/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes',
+    });
     expect(cgroupMemoryLimit(files({ '/proc/self/cgroup': self, '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' }))).toBeUndefined();
   });
 
@@ -97,17 +110,23 @@ describe('the budget', () => {
     expect(heapFlags(deriveBudget(256 * MiB, 'x'))).toEqual(['--max-old-space-size=105', '--max-semi-space-size=16']);
   });
 
-  it('sets the growing factor 2 at run time only where the budget\'s heap flags are in effect', () => {
+  it("sets the growing factor 2 at run time only where the budget's heap flags are in effect", () => {
     const b = deriveBudget(256 * MiB, 'x');
     expect(budgetRuntimeFlags({ action: 'applied', budget: b, flags: heapFlags(b) })).toEqual(['--heap-growing-percent=100']);
-    for (const plan of [{ action: 'none' as const }, { action: 'restart' as const, budget: b, flags: heapFlags(b) }, { action: 'operator' as const, budget: b, flags: ['--max-old-space-size=1'] }]) {
+    for (const plan of [
+      { action: 'none' as const },
+      { action: 'restart' as const, budget: b, flags: heapFlags(b) },
+      { action: 'operator' as const, budget: b, flags: ['--max-old-space-size=1'] },
+    ]) {
       expect(budgetRuntimeFlags(plan), plan.action).toEqual([]);
     }
   });
 
   it('a limit too small for the sidecar is an error that says the minimum', () => {
     expect(() => deriveBudget(128 * MiB, '--memory-limit')).toThrow(/at least 160 MiB/);
-    expect(() => resolveBudget({ kind: 'auto' }, files({ '/sys/fs/cgroup/memory.max': String(64 * MiB) }))).toThrow(/64 MiB \(\/sys\/fs\/cgroup\/memory.max\) is too small/);
+    expect(() => resolveBudget({ kind: 'auto' }, files({ '/sys/fs/cgroup/memory.max': String(64 * MiB) }))).toThrow(
+      /64 MiB \(\/sys\/fs\/cgroup\/memory.max\) is too small/,
+    );
   });
 
   it('an explicit --memory-limit wins over the cgroup; none ignores it; auto takes it', () => {
@@ -129,8 +148,15 @@ describe('starting Node with the heap flags', () => {
   });
 
   it('keeps heap flags the operator gave on the command line or in NODE_OPTIONS', () => {
-    expect(planMemory(budget, ['--expose-gc', '--max-old-space-size=300'], undefined, undefined)).toEqual({ action: 'operator', budget, flags: ['--max-old-space-size=300'] });
-    expect(planMemory(budget, [], '--enable-source-maps --max_semi_space_size=2', undefined)).toMatchObject({ action: 'operator', flags: ['--max_semi_space_size=2'] });
+    expect(planMemory(budget, ['--expose-gc', '--max-old-space-size=300'], undefined, undefined)).toEqual({
+      action: 'operator',
+      budget,
+      flags: ['--max-old-space-size=300'],
+    });
+    expect(planMemory(budget, [], '--enable-source-maps --max_semi_space_size=2', undefined)).toMatchObject({
+      action: 'operator',
+      flags: ['--max_semi_space_size=2'],
+    });
     expect(operatorHeapFlags([], '--max-old-space-size-percentage=50%')).toEqual(['--max-old-space-size-percentage=50%']);
     expect(operatorHeapFlags(['--max-http-header-size=1'], '--stack-size=1')).toEqual([]);
   });
@@ -140,7 +166,7 @@ describe('starting Node with the heap flags', () => {
   });
 });
 
-describe('the manifest\'s memory', () => {
+describe("the manifest's memory", () => {
   it('parses Kubernetes quantities', () => {
     expect(parseQuantity('256Mi')).toBe(256 * MiB);
     expect(parseQuantity('1G')).toBe(1e9);
@@ -148,7 +174,7 @@ describe('the manifest\'s memory', () => {
     expect(() => parseQuantity('lots')).toThrow();
   });
 
-  it('reads the sidecar container\'s request and limit from the base Deployment', () => {
+  it("reads the sidecar container's request and limit from the base Deployment", () => {
     const m = manifestMemory();
     expect(m.limitBytes).toBe(parseQuantity(m.limit));
     expect(m.requestBytes).toBeLessThanOrEqual(m.limitBytes);
@@ -158,7 +184,7 @@ describe('the manifest\'s memory', () => {
 });
 
 describe('the limit the memory gauge reports', () => {
-  it('is the given size, the cgroup\'s for auto, and none for none or an unlimited cgroup — never an error, even for a limit too small for a budget', () => {
+  it("is the given size, the cgroup's for auto, and none for none or an unlimited cgroup — never an error, even for a limit too small for a budget", () => {
     const limited = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '134217728\n' });
     expect(memoryLimitBytes({ kind: 'bytes', bytes: 100 * MiB }, limited)).toBe(100 * MiB);
     expect(memoryLimitBytes({ kind: 'auto' }, limited)).toBe(128 * MiB);

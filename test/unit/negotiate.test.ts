@@ -20,7 +20,16 @@ describe('negotiateFormat', () => {
   });
 
   it('keeps the 0.0.4 text without a header, for */*, for text/plain and for what it does not serve', () => {
-    for (const accept of [undefined, '', '   ', '*/*', 'text/plain', 'text/plain;version=0.0.4', 'application/json', 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited']) {
+    for (const accept of [
+      undefined,
+      '',
+      '   ',
+      '*/*',
+      'text/plain',
+      'text/plain;version=0.0.4',
+      'application/json',
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+    ]) {
       expect(negotiateFormat(accept), String(accept)).toBe('text');
     }
   });
@@ -65,6 +74,9 @@ describe('negotiateFormat', () => {
   });
 
   it('names a content type for each format', () => {
-    expect(CONTENT_TYPES).toEqual({ text: 'text/plain; version=0.0.4; charset=utf-8', openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8' });
+    expect(CONTENT_TYPES).toEqual({
+      text: 'text/plain; version=0.0.4; charset=utf-8',
+      openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    });
   });
 });

@@ -123,8 +123,16 @@ function exchange(bus: ObservationBus<Op>, chunks = 2): Exchange {
 /** What a Recorder sees of `n` exchanges of `chunks` chunks each way. */
 function expected(n: number, chunks = 2): Record<string, number> {
   return {
-    start: n, response: n, end: n, error: n, operation_start: n, operation_end: n,
-    'tap.request_body': n * chunks, 'tap.response_start': n, 'tap.response_body': n * chunks, 'tap.end': n,
+    start: n,
+    response: n,
+    end: n,
+    error: n,
+    operation_start: n,
+    operation_end: n,
+    'tap.request_body': n * chunks,
+    'tap.response_start': n,
+    'tap.response_body': n * chunks,
+    'tap.end': n,
   };
 }
 
@@ -355,7 +363,9 @@ describe('the test fault observer (SIDECAR_TEST_OBSERVER_FAULT=throw)', () => {
     r.register(bus, 'r');
     exchange(bus, 4);
     expect(failures.get(FAULT_OBSERVER)).toBe(16);
-    expect(new Set(events('observer_failed').map((l) => l['err']))).toEqual(new Set([{ type: 'SidecarError', code: 'SIDECAR_E_TEST_FAULT', stack: expect.any(String) }]));
+    expect(new Set(events('observer_failed').map((l) => l['err']))).toEqual(
+      new Set([{ type: 'SidecarError', code: 'SIDECAR_E_TEST_FAULT', stack: expect.any(String) }]),
+    );
     expect(Object.fromEntries(r.calls)).toEqual(expected(1, 4));
   });
 

@@ -124,7 +124,12 @@ class Sim {
   }
 
   view() {
-    return [...this.servers].map(([id, s]) => ({ id, state: s.state, pid: s.state === 'running' ? s.pid : undefined, restartCount: id === 'c' ? undefined : s.rc }));
+    return [...this.servers].map(([id, s]) => ({
+      id,
+      state: s.state,
+      pid: s.state === 'running' ? s.pid : undefined,
+      restartCount: id === 'c' ? undefined : s.rc,
+    }));
   }
 
   envelope(type: string, data: Record<string, unknown>): string {
@@ -155,7 +160,12 @@ class Sim {
         replay = held.filter((e) => e.id > after);
       }
     }
-    const servers = this.view().map((s) => ({ id: s.id, status: s.state, pid: s.pid ?? null, ...(s.restartCount === undefined ? {} : { restart_count: s.restartCount }) }));
+    const servers = this.view().map((s) => ({
+      id: s.id,
+      status: s.state,
+      pid: s.pid ?? null,
+      ...(s.restartCount === undefined ? {} : { restart_count: s.restartCount }),
+    }));
     out.push({ event: 'snapshot', data: this.envelope('snapshot', { servers, ...(this.world.lastEventIdInSnapshot ? { last_event_id: lastId } : {}) }) });
     for (const e of replay) out.push(e.frame);
     this.stats.replayed += replay.length;
@@ -177,7 +187,8 @@ class Sim {
     const poll = this.polling;
     this.polling = undefined;
     if (poll === undefined) return;
-    for (const f of this.inventory.apply({ kind: 'servers', servers: poll.view, from: 'poll', takenAfter: poll.takenAfter })) this.ledger.lifecycle.fromInference(f);
+    for (const f of this.inventory.apply({ kind: 'servers', servers: poll.view, from: 'poll', takenAfter: poll.takenAfter }))
+      this.ledger.lifecycle.fromInference(f);
   }
 }
 
@@ -206,110 +217,183 @@ function cmd(name: string, check: (sim: Sim) => boolean, run: (sim: Sim) => void
 
 // The composer.
 const crash = (id: string) =>
-  cmd(`crash(${id})`, (sim) => sim.servers.get(id)?.state === 'running', (sim) => {
-    sim.servers.get(id)!.state = 'crashed';
-    sim.emit('server.crashed', { server_id: id, exit_code: null, signal: 'SIGKILL' }, { kind: 'crash', serverId: id });
-  });
+  cmd(
+    `crash(${id})`,
+    (sim) => sim.servers.get(id)?.state === 'running',
+    (sim) => {
+      sim.servers.get(id)!.state = 'crashed';
+      sim.emit('server.crashed', { server_id: id, exit_code: null, signal: 'SIGKILL' }, { kind: 'crash', serverId: id });
+    },
+  );
 
 /** The supervisor begins the restart of a crashed server (views and snapshots show `starting` meanwhile). */
 const beginRestart = (id: string) =>
-  cmd(`beginRestart(${id})`, (sim) => sim.servers.get(id)?.state === 'crashed', (sim) => {
-    sim.servers.get(id)!.state = 'starting';
-    sim.emit('server.starting', { server_id: id }, undefined);
-  });
+  cmd(
+    `beginRestart(${id})`,
+    (sim) => sim.servers.get(id)?.state === 'crashed',
+    (sim) => {
+      sim.servers.get(id)!.state = 'starting';
+      sim.emit('server.starting', { server_id: id }, undefined);
+    },
+  );
 
 const recover = (id: string) =>
-  cmd(`recover(${id})`, (sim) => sim.servers.get(id)?.state !== 'running', (sim) => {
-    const s = sim.servers.get(id)!;
-    if (s.state === 'crashed') sim.emit('server.starting', { server_id: id }, undefined);
-    s.state = 'running';
-    s.pid = sim.nextPid++;
-    sim.emit('server.started', { server_id: id, pid: s.pid, trigger: 'supervisor' }, { kind: 'start', serverId: id, ok: true });
-    s.rc++;
-    sim.emit('server.restarted', { server_id: id, reason: 'crash', pid: s.pid }, { kind: 'restart', serverId: id, reason: 'crash' });
-  });
+  cmd(
+    `recover(${id})`,
+    (sim) => sim.servers.get(id)?.state !== 'running',
+    (sim) => {
+      const s = sim.servers.get(id)!;
+      if (s.state === 'crashed') sim.emit('server.starting', { server_id: id }, undefined);
+      s.state = 'running';
+      s.pid = sim.nextPid++;
+      sim.emit('server.started', { server_id: id, pid: s.pid, trigger: 'supervisor' }, { kind: 'start', serverId: id, ok: true });
+      s.rc++;
+      sim.emit('server.restarted', { server_id: id, reason: 'crash', pid: s.pid }, { kind: 'restart', serverId: id, reason: 'crash' });
+    },
+  );
 
 const restRestart = (id: string) =>
-  cmd(`restRestart(${id})`, (sim) => sim.servers.get(id)?.state === 'running' && !sim.pending.has(id), (sim) => {
-    sim.inventory.apply({ kind: 'call_started', serverId: id });
-    sim.pending.add(id);
-    const s = sim.servers.get(id)!;
-    sim.emit('server.stopped', { server_id: id, exit_code: 0, trigger: 'api' }, { kind: 'stop', serverId: id, ok: true });
-    sim.emit('server.starting', { server_id: id }, undefined);
-    s.pid = sim.nextPid++;
-    sim.emit('server.started', { server_id: id, pid: s.pid, trigger: 'api' }, { kind: 'start', serverId: id, ok: true });
-    s.rc++;
-    sim.emit('server.restarted', { server_id: id, reason: 'manual', pid: s.pid }, { kind: 'restart', serverId: id, reason: 'manual' });
-  });
+  cmd(
+    `restRestart(${id})`,
+    (sim) => sim.servers.get(id)?.state === 'running' && !sim.pending.has(id),
+    (sim) => {
+      sim.inventory.apply({ kind: 'call_started', serverId: id });
+      sim.pending.add(id);
+      const s = sim.servers.get(id)!;
+      sim.emit('server.stopped', { server_id: id, exit_code: 0, trigger: 'api' }, { kind: 'stop', serverId: id, ok: true });
+      sim.emit('server.starting', { server_id: id }, undefined);
+      s.pid = sim.nextPid++;
+      sim.emit('server.started', { server_id: id, pid: s.pid, trigger: 'api' }, { kind: 'start', serverId: id, ok: true });
+      s.rc++;
+      sim.emit('server.restarted', { server_id: id, reason: 'manual', pid: s.pid }, { kind: 'restart', serverId: id, reason: 'manual' });
+    },
+  );
 
 const restResponse = (id: string) =>
-  cmd(`restResponse(${id})`, (sim) => sim.pending.has(id), (sim) => {
-    sim.pending.delete(id);
-    sim.ledger.lifecycle.fromInference({ kind: 'restart', serverId: id, reason: 'manual' });
-    sim.inventory.apply({ kind: 'call_ended', serverId: id, succeeded: true });
-  });
+  cmd(
+    `restResponse(${id})`,
+    (sim) => sim.pending.has(id),
+    (sim) => {
+      sim.pending.delete(id);
+      sim.ledger.lifecycle.fromInference({ kind: 'restart', serverId: id, reason: 'manual' });
+      sim.inventory.apply({ kind: 'call_ended', serverId: id, succeeded: true });
+    },
+  );
 
 /** The composer no longer holds what it emitted so far (a replay after this needs a reset). */
-const expire = cmd('expire', () => true, (sim) => (sim.expiredUpTo = sim.log.at(-1)?.id ?? 0));
+const expire = cmd(
+  'expire',
+  () => true,
+  (sim) => (sim.expiredUpTo = sim.log.at(-1)?.id ?? 0),
+);
 
 // The poller: a view is taken when the composer answers, applied when the whole poll is read.
-const pollStart = cmd('pollStart', (sim) => sim.polling === undefined, (sim) => {
-  sim.polling = sim.takeView();
-});
-const pollApply = cmd('pollApply', (sim) => sim.polling !== undefined, (sim) => sim.applyPoll());
+const pollStart = cmd(
+  'pollStart',
+  (sim) => sim.polling === undefined,
+  (sim) => {
+    sim.polling = sim.takeView();
+  },
+);
+const pollApply = cmd(
+  'pollApply',
+  (sim) => sim.polling !== undefined,
+  (sim) => sim.applyPoll(),
+);
 
 // The event stream and the network under it.
-const connect = cmd('connect', (sim) => sim.link.kind === 'down', (sim) => {
-  const lastEventId = sim.seq.resumeFrom;
-  sim.seq.requestSent();
-  sim.link = { kind: 'pending', lastEventId, conn: undefined };
-});
+const connect = cmd(
+  'connect',
+  (sim) => sim.link.kind === 'down',
+  (sim) => {
+    const lastEventId = sim.seq.resumeFrom;
+    sim.seq.requestSent();
+    sim.link = { kind: 'pending', lastEventId, conn: undefined };
+  },
+);
 /** The request reaches the composer, which answers at once; the answer may still be held on its way back. */
-const arrive = cmd('arrive', (sim) => sim.link.kind === 'pending' && sim.link.conn === undefined, (sim) => {
-  if (sim.link.kind === 'pending') sim.link.conn = sim.answer(sim.link.lastEventId);
-});
-const headers = cmd('headers', (sim) => sim.link.kind === 'pending' && sim.link.conn !== undefined, (sim) => {
-  if (sim.link.kind !== 'pending' || sim.link.conn === undefined) return;
-  const conn = sim.link.conn;
-  if (sim.seq.connected(sim.link.lastEventId !== undefined)) {
-    sim.link = { kind: 'open', conn };
-    sim.delivered = [];
-  } else {
-    sim.stats.discarded++;
-    sim.close(conn);
-    sim.link = { kind: 'down' };
-  }
-});
+const arrive = cmd(
+  'arrive',
+  (sim) => sim.link.kind === 'pending' && sim.link.conn === undefined,
+  (sim) => {
+    if (sim.link.kind === 'pending') sim.link.conn = sim.answer(sim.link.lastEventId);
+  },
+);
+const headers = cmd(
+  'headers',
+  (sim) => sim.link.kind === 'pending' && sim.link.conn !== undefined,
+  (sim) => {
+    if (sim.link.kind !== 'pending' || sim.link.conn === undefined) return;
+    const conn = sim.link.conn;
+    if (sim.seq.connected(sim.link.lastEventId !== undefined)) {
+      sim.link = { kind: 'open', conn };
+      sim.delivered = [];
+    } else {
+      sim.stats.discarded++;
+      sim.close(conn);
+      sim.link = { kind: 'down' };
+    }
+  },
+);
 /** No answer in time (the headers timeout): the request is given up. */
-const giveUp = cmd('giveUp', (sim) => sim.link.kind === 'pending', (sim) => {
-  if (sim.link.kind === 'pending') sim.close(sim.link.conn);
-  sim.link = { kind: 'down' };
-});
+const giveUp = cmd(
+  'giveUp',
+  (sim) => sim.link.kind === 'pending',
+  (sim) => {
+    if (sim.link.kind === 'pending') sim.close(sim.link.conn);
+    sim.link = { kind: 'down' };
+  },
+);
 const deliver = (n: number) =>
-  cmd(`deliver(${n})`, (sim) => sim.link.kind === 'open' && sim.link.conn.out.length > 0, (sim) => {
-    if (sim.link.kind !== 'open') return;
-    for (const f of sim.link.conn.out.splice(0, n)) sim.read(f);
-  });
+  cmd(
+    `deliver(${n})`,
+    (sim) => sim.link.kind === 'open' && sim.link.conn.out.length > 0,
+    (sim) => {
+      if (sim.link.kind !== 'open') return;
+      for (const f of sim.link.conn.out.splice(0, n)) sim.read(f);
+    },
+  );
 /** A relay sends the last frame again. */
-const duplicate = cmd('duplicate', (sim) => sim.link.kind === 'open' && sim.delivered.length > 0, (sim) => sim.read(sim.delivered.at(-1)!));
+const duplicate = cmd(
+  'duplicate',
+  (sim) => sim.link.kind === 'open' && sim.delivered.length > 0,
+  (sim) => sim.read(sim.delivered.at(-1)!),
+);
 /** A relay sends an older frame again (its id goes backwards). */
 const backwards = (back: number) =>
-  cmd(`backwards(${back})`, (sim) => sim.link.kind === 'open' && sim.delivered.length > back, (sim) => sim.read(sim.delivered.at(-1 - back)!));
+  cmd(
+    `backwards(${back})`,
+    (sim) => sim.link.kind === 'open' && sim.delivered.length > back,
+    (sim) => sim.read(sim.delivered.at(-1 - back)!),
+  );
 /** A relay sends a frame from before the sidecar's first connection, which it never read (an id below the position). */
 const old = (k: number) =>
-  cmd(`old(${k})`, (sim) => sim.link.kind === 'open' && sim.seq.resumeFrom !== undefined, (sim) => sim.read(sim.log[k]!.frame));
+  cmd(
+    `old(${k})`,
+    (sim) => sim.link.kind === 'open' && sim.seq.resumeFrom !== undefined,
+    (sim) => sim.read(sim.log[k]!.frame),
+  );
 /**
  * The connection is cut, or was silent for longer than the idle timeout. `exact`: only once the sidecar
  * has a point to resume from — a composer whose snapshot does not say `last_event_id` gives none until its
  * first event with an id, so what happens in a cut before that is known to inference alone.
  */
 const drop = (exact: boolean) =>
-  cmd('drop', (sim) => sim.link.kind === 'open' && (!exact || sim.world.lastEventIdInSnapshot || sim.seq.resumeFrom !== undefined), (sim) => {
-    if (sim.link.kind === 'open') sim.close(sim.link.conn);
-    sim.link = { kind: 'down' };
-    sim.seq.disconnected('idle_timeout');
-  });
-const wait = (ms: number) => cmd(`wait(${ms})`, (sim) => sim.pending.size === 0, (sim) => (sim.clock += ms));
+  cmd(
+    'drop',
+    (sim) => sim.link.kind === 'open' && (!exact || sim.world.lastEventIdInSnapshot || sim.seq.resumeFrom !== undefined),
+    (sim) => {
+      if (sim.link.kind === 'open') sim.close(sim.link.conn);
+      sim.link = { kind: 'down' };
+      sim.seq.disconnected('idle_timeout');
+    },
+  );
+const wait = (ms: number) =>
+  cmd(
+    `wait(${ms})`,
+    (sim) => sim.pending.size === 0,
+    (sim) => (sim.clock += ms),
+  );
 
 /** Ends a run the way a healthy sidecar would: responses and polls arrive, the stream is back and read to the end. */
 function settle(sim: Sim): void {

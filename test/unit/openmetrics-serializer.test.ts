@@ -15,7 +15,11 @@ const SPAN = '00f067aa0ba902b7';
 const ex = (value: number, timeMs = 1_700_000_000_123): ExemplarView => ({ traceId: TRACE, spanId: SPAN, value, timeMs });
 
 /** Sample lines (name, labels, value) without comments and without exemplars. */
-const samples = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/ # \{.*$/, ''));
+const samples = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.replace(/ # \{.*$/, ''));
 
 describe('the OpenMetrics serializer', () => {
   it('writes the same samples as the 0.0.4 text (same names, labels, le and values), ending with # EOF', async () => {
@@ -29,7 +33,9 @@ describe('the OpenMetrics serializer', () => {
 
   it('names counter families without _total in TYPE and HELP lines, their samples with it', async () => {
     const text = serializeOpenMetrics(await collectGolden()).text;
-    expect(text).toContain('# HELP mcp_tool_invocations Total tool invocations\n# TYPE mcp_tool_invocations counter\nmcp_tool_invocations_total{tool_id="calc_add",status="success"} 3\n');
+    expect(text).toContain(
+      '# HELP mcp_tool_invocations Total tool invocations\n# TYPE mcp_tool_invocations counter\nmcp_tool_invocations_total{tool_id="calc_add",status="success"} 3\n',
+    );
     expect(text).toContain('# TYPE sidecar_event_gaps counter\nsidecar_event_gaps_total 0\n');
     expect(text).not.toMatch(/^# (TYPE|HELP) \S+_total .*counter/m);
   });
@@ -43,13 +49,15 @@ describe('the OpenMetrics serializer', () => {
   it('writes # UNIT for families with a unit (OpenTelemetry units, base-unit names), and only as a suffix of the name', async () => {
     const text = serializeOpenMetrics(await collectGolden()).text;
     const units = [...text.matchAll(/^# UNIT (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
-    expect(units).toEqual(expect.arrayContaining([
-      ['mcp_composer_uptime_seconds', 'seconds'],
-      ['mcp_tool_invocation_duration_seconds', 'seconds'],
-      ['mcp_http_response_size_bytes', 'bytes'],
-      ['mcp_server_operation_duration_seconds', 'seconds'],
-      ['http_server_request_duration_seconds', 'seconds'],
-    ]));
+    expect(units).toEqual(
+      expect.arrayContaining([
+        ['mcp_composer_uptime_seconds', 'seconds'],
+        ['mcp_tool_invocation_duration_seconds', 'seconds'],
+        ['mcp_http_response_size_bytes', 'bytes'],
+        ['mcp_server_operation_duration_seconds', 'seconds'],
+        ['http_server_request_duration_seconds', 'seconds'],
+      ]),
+    );
     for (const [name, unit] of units) expect(name?.endsWith(`_${unit}`), String(name)).toBe(true);
     expect(text).not.toMatch(/^# UNIT mcp_tool_invocations /m);
   });
@@ -60,7 +68,9 @@ describe('the OpenMetrics serializer', () => {
     provider.getMeter('m').createCounter('odd', { description: 'say "hi"\\ now\nplease' }).add(1, { v: 'a"b\\c\nd' });
     const { resourceMetrics } = await reader.collect();
     await provider.shutdown();
-    expect(serializeOpenMetrics(resourceMetrics).text).toBe('# HELP odd say \\"hi\\"\\\\ now\\nplease\n# TYPE odd counter\nodd_total{v="a\\"b\\\\c\\nd"} 1\n# EOF\n');
+    expect(serializeOpenMetrics(resourceMetrics).text).toBe(
+      '# HELP odd say \\"hi\\"\\\\ now\\nplease\n# TYPE odd counter\nodd_total{v="a\\"b\\\\c\\nd"} 1\n# EOF\n',
+    );
   });
 
   it('writes histogram buckets, then _count, then _sum', async () => {
@@ -77,7 +87,10 @@ describe('the OpenMetrics serializer', () => {
     const asked: string[] = [];
     const lookup: ExemplarLookup = (name, attrs) => {
       asked.push(name);
-      if (name === 'mcp_tool_invocation_duration_seconds' && attrs['tool_id'] === 'calc_add') return { buckets: [undefined, ex(0.03), undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, ex(1234.5, 1_700_000_001_000)] };
+      if (name === 'mcp_tool_invocation_duration_seconds' && attrs['tool_id'] === 'calc_add')
+        return {
+          buckets: [undefined, ex(0.03), undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, ex(1234.5, 1_700_000_001_000)],
+        };
       if (name === 'mcp_tool_invocations_total' && attrs['status'] === 'error') return { total: ex(1) };
       if (name === 'mcp_servers_total') return { total: ex(3) };
       return undefined;

@@ -50,7 +50,7 @@ describe('otel-collector.yaml', () => {
     expect(config.service.pipelines['traces']?.receivers).toContain('otlp');
   });
 
-  it('scrapes the sidecar\'s default metrics port and path with a bearer token read from a file', () => {
+  it("scrapes the sidecar's default metrics port and path with a bearer token read from a file", () => {
     const config = load();
     const jobs = scrapeJobs(config);
     expect(jobs).toHaveLength(1);

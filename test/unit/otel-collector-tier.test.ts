@@ -36,7 +36,7 @@ describe('the collector tier', () => {
     expectConsistentPipelines(gateway());
   });
 
-  it('load-balances traces by trace id and metrics by stream id, to the gateways\' OTLP port, over TLS', () => {
+  it("load-balances traces by trace id and metrics by stream id, to the gateways' OTLP port, over TLS", () => {
     const l = lb();
     const g = gateway();
     const otlp = l.receivers['otlp'] as { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } };
@@ -69,7 +69,16 @@ describe('the collector tier', () => {
     const g = gateway();
     const traces = g.service.pipelines['traces']!;
     expect(traces.processors).toEqual(['memory_limiter', 'tail_sampling', 'batch']);
-    const policies = (g.processors['tail_sampling'] as { policies: Array<{ type: string; status_code?: { status_codes: string[] }; latency?: { threshold_ms: number }; probabilistic?: { sampling_percentage: number } }> }).policies;
+    const policies = (
+      g.processors['tail_sampling'] as {
+        policies: Array<{
+          type: string;
+          status_code?: { status_codes: string[] };
+          latency?: { threshold_ms: number };
+          probabilistic?: { sampling_percentage: number };
+        }>;
+      }
+    ).policies;
     expect(policies.find((p) => p.type === 'status_code')?.status_code?.status_codes).toEqual(['ERROR']);
     const alert = alertRules().find((a) => a.alert === 'McpToolLatencyP95High')!;
     const thresholdSeconds = Number(/\)\s*>\s*([\d.]+)/.exec(alert.expr)?.[1]);

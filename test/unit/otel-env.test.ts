@@ -39,12 +39,18 @@ describe('OTEL_* environment variables', () => {
     const base = { OTEL_METRICS_EXPORTER: 'otlp', OTEL_TRACES_EXPORTER: 'otlp' };
     expect(loadOtelConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).metrics?.exporter.url).toBe('http://collector:4318/v1/metrics');
     expect(loadOtelConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'https://gw.example/otlp/' }).traces?.exporter.url).toBe('https://gw.example/otlp/v1/traces');
-    const own = loadOtelConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tempo:4318/custom' });
+    const own = loadOtelConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tempo:4318/custom',
+    });
     expect(own.traces?.exporter.url).toBe('http://tempo:4318/custom');
     expect(own.metrics?.exporter.url).toBe('http://collector:4318/v1/metrics');
     const grpc = loadOtelConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
     expect(grpc.metrics?.exporter.url).toBe('http://localhost:4317/');
-    expect(loadOtelConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }).traces?.exporter.url).toBe('http://collector:4317/');
+    expect(loadOtelConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }).traces?.exporter.url).toBe(
+      'http://collector:4317/',
+    );
   });
 
   it('lets signal-specific protocol, headers, timeout and compression win over the general ones', () => {
@@ -107,15 +113,35 @@ describe('OTEL_* environment variables', () => {
   const invalid: Array<[string, Record<string, string>, RegExp]> = [
     ['an unknown metrics exporter', { OTEL_METRICS_EXPORTER: 'console' }, /^OTEL_METRICS_EXPORTER: "console" is not supported/],
     ['an unknown traces exporter', { OTEL_TRACES_EXPORTER: 'zipkin' }, /^OTEL_TRACES_EXPORTER: "zipkin" is not supported/],
-    ['an unknown protocol', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, /^OTEL_EXPORTER_OTLP_PROTOCOL: "http" is not one of http\/protobuf, http\/json, grpc/],
+    [
+      'an unknown protocol',
+      { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http' },
+      /^OTEL_EXPORTER_OTLP_PROTOCOL: "http" is not one of http\/protobuf, http\/json, grpc/,
+    ],
     ['a signal protocol', { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'udp' }, /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL:/],
-    ['an endpoint that is not a URL', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /^OTEL_EXPORTER_OTLP_ENDPOINT: scheme "collector"|^OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" is not a URL/],
-    ['an endpoint with another scheme', { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c' }, /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: scheme "ftp"/],
+    [
+      'an endpoint that is not a URL',
+      { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+      /^OTEL_EXPORTER_OTLP_ENDPOINT: scheme "collector"|^OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" is not a URL/,
+    ],
+    [
+      'an endpoint with another scheme',
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c' },
+      /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: scheme "ftp"/,
+    ],
     ['a zero interval', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '0' }, /^OTEL_METRIC_EXPORT_INTERVAL: "0" is not a whole number/],
     ['a timeout with a unit', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }, /^OTEL_EXPORTER_OTLP_TIMEOUT: "10s"/],
     ['an unknown sampler', { OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'jaeger_remote' }, /^OTEL_TRACES_SAMPLER: "jaeger_remote" is not one of/],
-    ['a ratio above 1', { OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, /^OTEL_TRACES_SAMPLER_ARG: "1.5" is not a ratio/],
-    ['a batch larger than the queue', { OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }, /^OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 20 is larger/],
+    [
+      'a ratio above 1',
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' },
+      /^OTEL_TRACES_SAMPLER_ARG: "1.5" is not a ratio/,
+    ],
+    [
+      'a batch larger than the queue',
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' },
+      /^OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 20 is larger/,
+    ],
     ['a non-boolean OTEL_SDK_DISABLED', { OTEL_SDK_DISABLED: 'yes' }, /^OTEL_SDK_DISABLED: "yes" is not true or false/],
     ['a resource attribute without =', { OTEL_RESOURCE_ATTRIBUTES: 'team=obs,broken' }, /^OTEL_RESOURCE_ATTRIBUTES: entry 2 is not key=value \("broken"\)/],
     ['an unknown propagator', { OTEL_PROPAGATORS: 'b3' }, /^OTEL_PROPAGATORS: "b3" is not supported/],
@@ -131,8 +157,10 @@ describe('OTEL_* environment variables', () => {
     });
   }
 
-  it('validates a signal\'s settings even while OTEL_SDK_DISABLED turns it off (a typo is reported the day it is made)', () => {
-    expect(configError({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_PROTOCOL: 'bogus', OTEL_METRICS_EXPORTER: 'otlp' }).field).toBe('OTEL_EXPORTER_OTLP_PROTOCOL');
+  it("validates a signal's settings even while OTEL_SDK_DISABLED turns it off (a typo is reported the day it is made)", () => {
+    expect(configError({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_PROTOCOL: 'bogus', OTEL_METRICS_EXPORTER: 'otlp' }).field).toBe(
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+    );
   });
 
   it('never echoes header values in an error', () => {
@@ -160,8 +188,12 @@ describe('OTEL_* environment variables', () => {
   });
 
   it('notes an exemplar filter set without tracing (it has nothing to link to), and says nothing with tracing or for always_off', () => {
-    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on' }).notes.join(' ')).toContain('OTEL_METRICS_EXEMPLAR_FILTER has no effect without tracing');
-    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'trace_based', OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).notes.join(' ')).toContain('OTEL_METRICS_EXEMPLAR_FILTER has no effect');
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on' }).notes.join(' ')).toContain(
+      'OTEL_METRICS_EXEMPLAR_FILTER has no effect without tracing',
+    );
+    expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'trace_based', OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).notes.join(' ')).toContain(
+      'OTEL_METRICS_EXEMPLAR_FILTER has no effect',
+    );
     expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on', OTEL_TRACES_EXPORTER: 'otlp' }).notes).toEqual([]);
     expect(loadOtelConfig({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' }).notes).toEqual([]);
   });

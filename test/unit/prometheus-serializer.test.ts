@@ -15,7 +15,17 @@ async function collect(record: (p: MeterProvider) => void): Promise<string> {
 
 describe('Prometheus serializer', () => {
   it('writes le values like prometheus_client', () => {
-    expect([0.005, 0.01, 1, 2.5, 10, 60, 100000, 1000000, 10000000].map(goFloat)).toEqual(['0.005', '0.01', '1.0', '2.5', '10.0', '60.0', '100000.0', '1e+06', '1e+07']);
+    expect([0.005, 0.01, 1, 2.5, 10, 60, 100000, 1000000, 10000000].map(goFloat)).toEqual([
+      '0.005',
+      '0.01',
+      '1.0',
+      '2.5',
+      '10.0',
+      '60.0',
+      '100000.0',
+      '1e+06',
+      '1e+07',
+    ]);
     expect(goFloat(Infinity)).toBe('+Inf');
   });
 

@@ -16,7 +16,8 @@ describe('metric names from PromQL', () => {
   });
 
   it('skips label names in matchers, grouping clauses and vector matching, and string values', () => {
-    const expr = 'sum by (namespace, job) (rate(a_total{status="error", job=~"x|y"}[5m])) / on (namespace, job) group_left(tool_id) sum without (instance) (b_total)';
+    const expr =
+      'sum by (namespace, job) (rate(a_total{status="error", job=~"x|y"}[5m])) / on (namespace, job) group_left(tool_id) sum without (instance) (b_total)';
     expect(metricNames(expr)).toEqual(['a_total', 'b_total']);
     expect(metricNames('sum(x) by (endpoint) > bool 0 and on(instance) y unless z offset 15m')).toEqual(['x', 'y', 'z']);
   });

@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { DEFAULT_ALLOWED_METHODS, parseMethodList } from '../../src/config/values.ts';
-import {
-  isWebSocketUpgrade,
-  refuseRequest,
-  transferEncodingRefusal,
-  type RequestHead,
-} from '../../src/proxy/request-policy.ts';
+import { isWebSocketUpgrade, refuseRequest, transferEncodingRefusal, type RequestHead } from '../../src/proxy/request-policy.ts';
 import { isConnectionReset, isRetryable } from '../../src/proxy/retry.ts';
 
 const ALLOWED = new Set(DEFAULT_ALLOWED_METHODS);
-const head = (over: Partial<RequestHead> = {}): RequestHead => ({ method: 'GET', url: '/api/v1/tools', httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: ['Host', 'a'], ...over });
+const head = (over: Partial<RequestHead> = {}): RequestHead => ({
+  method: 'GET',
+  url: '/api/v1/tools',
+  httpVersionMajor: 1,
+  httpVersionMinor: 1,
+  rawHeaders: ['Host', 'a'],
+  ...over,
+});
 
 describe('request policy', () => {
   it('forwards an ordinary origin-form request of an allowed method', () => {
@@ -42,7 +44,18 @@ describe('request policy', () => {
   it('request smuggling through Transfer-Encoding: only exactly "chunked" passes', () => {
     expect(transferEncodingRefusal(['chunked'])).toBeUndefined();
     expect(transferEncodingRefusal([' Chunked '])).toBeUndefined();
-    for (const bad of [['xchunked'], ['chunked', 'chunked'], ['chunked, chunked'], ['chunked, gzip'], [''], [','], ['identity'], ['chunked', ''], ['chunked,'], [', chunked']]) {
+    for (const bad of [
+      ['xchunked'],
+      ['chunked', 'chunked'],
+      ['chunked, chunked'],
+      ['chunked, gzip'],
+      [''],
+      [','],
+      ['identity'],
+      ['chunked', ''],
+      ['chunked,'],
+      [', chunked'],
+    ]) {
       expect(transferEncodingRefusal(bad)?.status, JSON.stringify(bad)).toBe(400);
     }
     expect(transferEncodingRefusal(['gzip, chunked'])?.status).toBe(501);
@@ -50,7 +63,9 @@ describe('request policy', () => {
     // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing.
     expect(refuseRequest(head({ method: 'POST', httpVersionMinor: 0, rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked'] }), ALLOWED)?.status).toBe(400);
     // CL.TE: both framings at once.
-    expect(refuseRequest(head({ method: 'POST', rawHeaders: ['Host', 'a', 'Content-Length', '5', 'Transfer-Encoding', 'chunked'] }), ALLOWED)?.status).toBe(400);
+    expect(refuseRequest(head({ method: 'POST', rawHeaders: ['Host', 'a', 'Content-Length', '5', 'Transfer-Encoding', 'chunked'] }), ALLOWED)?.status).toBe(
+      400,
+    );
   });
 
   it('tunnels only GET upgrades to websocket (never h2c or other protocols)', () => {
@@ -75,7 +90,8 @@ describe('retry eligibility', () => {
     for (const m of ['POST', 'PATCH', 'TRACE']) expect(isRetryable(m, false), m).toBe(false);
     expect(isRetryable('PUT', true)).toBe(false);
     for (const code of ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']) expect(isConnectionReset({ code }), code).toBe(true);
-    for (const code of ['ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', undefined]) expect(isConnectionReset({ code }), String(code)).toBe(false);
+    for (const code of ['ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', undefined])
+      expect(isConnectionReset({ code }), String(code)).toBe(false);
     expect(isConnectionReset(null)).toBe(false);
   });
 });

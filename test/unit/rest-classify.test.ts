@@ -17,11 +17,15 @@ const jwt = (payload: object) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringi
 
 describe('REST classification: tool invocations', () => {
   const invoke = (status: number, body: unknown, extra: Partial<RestObservation> = {}) =>
-    classifyRest(obs({ method: 'POST', path: '/api/v1/tools/calc.add/invoke', status, body, ...extra })).filter((f) => f.kind === 'tool_call' || f.kind === 'unclassified');
+    classifyRest(obs({ method: 'POST', path: '/api/v1/tools/calc.add/invoke', status, body, ...extra })).filter(
+      (f) => f.kind === 'tool_call' || f.kind === 'unclassified',
+    );
 
   it('takes the status from the body first: success:false on a 200 is a tool error', () => {
     expect(invoke(200, { success: true, result: 3 })).toEqual([{ kind: 'tool_call', toolId: 'calc.add', ok: true, durationSeconds: 0.25 }]);
-    expect(invoke(200, { success: false, error: 'boom' })).toEqual([{ kind: 'tool_call', toolId: 'calc.add', ok: false, errorType: 'tool_error', durationSeconds: 0.25 }]);
+    expect(invoke(200, { success: false, error: 'boom' })).toEqual([
+      { kind: 'tool_call', toolId: 'calc.add', ok: false, errorType: 'tool_error', durationSeconds: 0.25 },
+    ]);
   });
 
   it('falls back to the status code and names the error type', () => {
@@ -54,10 +58,13 @@ describe('REST classification: reads, lifecycle, config', () => {
     expect(classifyRest(obs({ path: '/api/v1/resources/path/to/file', status: 404 }))[0]).toMatchObject({ resourceUri: 'path/to/file', ok: false });
   });
 
-  it('classifies start/stop/restart, ignoring unknown servers and the proxy\'s own failures', () => {
-    const op = (path: string, status: number, body?: unknown, proxyFailure?: RestObservation['proxyFailure']) => classifyRest(obs({ method: 'POST', path, status, body, proxyFailure }));
+  it("classifies start/stop/restart, ignoring unknown servers and the proxy's own failures", () => {
+    const op = (path: string, status: number, body?: unknown, proxyFailure?: RestObservation['proxyFailure']) =>
+      classifyRest(obs({ method: 'POST', path, status, body, proxyFailure }));
     expect(op('/api/v1/servers/calc/restart', 200, { success: true })).toEqual([{ kind: 'server_lifecycle', op: 'restart', serverId: 'calc', ok: true }]);
-    expect(op('/api/v1/servers/calc/start', 400, { detail: 'already running' })).toEqual([{ kind: 'server_lifecycle', op: 'start', serverId: 'calc', ok: false }]);
+    expect(op('/api/v1/servers/calc/start', 400, { detail: 'already running' })).toEqual([
+      { kind: 'server_lifecycle', op: 'start', serverId: 'calc', ok: false },
+    ]);
     expect(op('/api/v1/servers/calc/stop', 200, { success: false })).toEqual([{ kind: 'server_lifecycle', op: 'stop', serverId: 'calc', ok: false }]);
     expect(op('/api/v1/servers/nope/stop', 404, { detail: 'Server not found' })).toEqual([]);
     expect(op('/api/v1/servers/calc/stop', 502, undefined, 'upstream_unavailable')).toEqual([]);
@@ -67,18 +74,37 @@ describe('REST classification: reads, lifecycle, config', () => {
     expect(classifyRest(obs({ method: 'POST', path: '/api/v1/config/reload', body: { success: true } }))).toEqual([{ kind: 'config_reload', ok: true }]);
     expect(classifyRest(obs({ method: 'POST', path: '/api/v1/config/reload', status: 500 }))).toEqual([{ kind: 'config_reload', ok: false }]);
     expect(classifyRest(obs({ method: 'POST', path: '/api/v1/config/validate', body: { valid: true, errors: [] } }))).toEqual([]);
-    expect(classifyRest(obs({ method: 'POST', path: '/api/v1/config/validate', status: 400, body: { valid: false, errors: ["servers[0].command: field required"] } }))).toEqual([
-      { kind: 'config_validation_error', errorType: 'missing_field' },
-    ]);
-    expect(classifyRest(obs({ method: 'PUT', path: '/api/v1/config', status: 400, body: { error: 'configuration_error', message: 'Expecting value: line 1 column 1 (JSON decode)' } }))).toEqual([
-      { kind: 'config_validation_error', errorType: 'syntax' },
-    ]);
+    expect(
+      classifyRest(
+        obs({ method: 'POST', path: '/api/v1/config/validate', status: 400, body: { valid: false, errors: ['servers[0].command: field required'] } }),
+      ),
+    ).toEqual([{ kind: 'config_validation_error', errorType: 'missing_field' }]);
+    expect(
+      classifyRest(
+        obs({
+          method: 'PUT',
+          path: '/api/v1/config',
+          status: 400,
+          body: { error: 'configuration_error', message: 'Expecting value: line 1 column 1 (JSON decode)' },
+        }),
+      ),
+    ).toEqual([{ kind: 'config_validation_error', errorType: 'syntax' }]);
     expect(configErrorType(['x must be an integer'])).toBe('invalid_value');
     expect(configErrorType(undefined)).toBe('validation');
   });
 
   it('maps error statuses', () => {
-    expect([404, 400, 422, 499, 504, 502, 503, 500, 418].map(errorTypeOfStatus)).toEqual(['not_found', 'validation', 'validation', 'cancelled', 'timeout', 'upstream_unavailable', 'upstream_unavailable', 'internal', 'internal']);
+    expect([404, 400, 422, 499, 504, 502, 503, 500, 418].map(errorTypeOfStatus)).toEqual([
+      'not_found',
+      'validation',
+      'validation',
+      'cancelled',
+      'timeout',
+      'upstream_unavailable',
+      'upstream_unavailable',
+      'internal',
+      'internal',
+    ]);
   });
 });
 
@@ -89,19 +115,32 @@ describe('REST classification: authentication, authorization, rate limits', () =
       { kind: 'auth_failure', scheme: 'none', reason: 'missing' },
     ]);
     const bearer = { authorization: 'Bearer nope' };
-    expect(classifyRest(obs({ status: 401, requestHeaders: bearer, body: { error: 'authentication_failed', message: 'Invalid token' } }))[1]).toEqual({ kind: 'auth_failure', scheme: 'bearer', reason: 'invalid_token' });
-    expect(classifyRest(obs({ status: 401, requestHeaders: { 'x-api-key': 'k' }, body: { error: 'authentication_failed', message: 'Invalid API key' } }))[1]).toMatchObject({ scheme: 'api_key', reason: 'invalid_api_key' });
-    expect(classifyRest(obs({ status: 401, requestHeaders: bearer, body: { error: 'authentication_failed', message: 'Token expired' } }))[1]).toMatchObject({ reason: 'expired' });
-    expect(classifyRest(obs({ status: 401, requestHeaders: { authorization: 'Basic eDp5' }, body: undefined }))[1]).toMatchObject({ scheme: 'basic', reason: 'invalid_credentials' });
+    expect(classifyRest(obs({ status: 401, requestHeaders: bearer, body: { error: 'authentication_failed', message: 'Invalid token' } }))[1]).toEqual({
+      kind: 'auth_failure',
+      scheme: 'bearer',
+      reason: 'invalid_token',
+    });
+    expect(
+      classifyRest(obs({ status: 401, requestHeaders: { 'x-api-key': 'k' }, body: { error: 'authentication_failed', message: 'Invalid API key' } }))[1],
+    ).toMatchObject({ scheme: 'api_key', reason: 'invalid_api_key' });
+    expect(classifyRest(obs({ status: 401, requestHeaders: bearer, body: { error: 'authentication_failed', message: 'Token expired' } }))[1]).toMatchObject({
+      reason: 'expired',
+    });
+    expect(classifyRest(obs({ status: 401, requestHeaders: { authorization: 'Basic eDp5' }, body: undefined }))[1]).toMatchObject({
+      scheme: 'basic',
+      reason: 'invalid_credentials',
+    });
   });
 
-  it('counts authenticated requests as allowed checks and a 403 as a denial with the body\'s reason', () => {
+  it("counts authenticated requests as allowed checks and a 403 as a denial with the body's reason", () => {
     const h = { authorization: 'Bearer t' };
     expect(classifyRest(obs({ requestHeaders: h }))).toEqual([
       { kind: 'auth_attempt', scheme: 'bearer', ok: true },
       { kind: 'authz_check', resourceType: 'tools', allowed: true },
     ]);
-    expect(classifyRest(obs({ method: 'POST', path: '/api/v1/servers/calc/stop', status: 403, requestHeaders: h, body: { error: 'insufficient_permissions' } }))).toEqual([
+    expect(
+      classifyRest(obs({ method: 'POST', path: '/api/v1/servers/calc/stop', status: 403, requestHeaders: h, body: { error: 'insufficient_permissions' } })),
+    ).toEqual([
       { kind: 'auth_attempt', scheme: 'bearer', ok: true },
       { kind: 'authz_check', resourceType: 'servers', allowed: false },
       { kind: 'authz_denial', resourceType: 'servers', reason: 'insufficient_permissions' },
@@ -109,7 +148,7 @@ describe('REST classification: authentication, authorization, rate limits', () =
     expect(classifyRest(obs({ status: 403, requestHeaders: h, body: { detail: 'Some <html> text' } }))[2]).toMatchObject({ reason: 'forbidden' });
   });
 
-  it('does not invent auth facts for anonymous successes or for the proxy\'s own failures', () => {
+  it("does not invent auth facts for anonymous successes or for the proxy's own failures", () => {
     expect(classifyRest(obs({}))).toEqual([]);
     expect(classifyRest(obs({ status: 502, proxyFailure: 'upstream_unavailable', requestHeaders: { authorization: 'Bearer t' } }))).toEqual([]);
   });
@@ -119,7 +158,15 @@ describe('REST classification: authentication, authorization, rate limits', () =
   });
 
   it('names resource types from the REST collection', () => {
-    expect(['/api/v1/servers/x', '/api/v1/config/reload', '/api/v1/whatever', '/sse', '/messages/', '/mcp', '/x'].map(resourceTypeOf)).toEqual(['servers', 'config', 'other', 'mcp', 'mcp', 'mcp', 'other']);
+    expect(['/api/v1/servers/x', '/api/v1/config/reload', '/api/v1/whatever', '/sse', '/messages/', '/mcp', '/x'].map(resourceTypeOf)).toEqual([
+      'servers',
+      'config',
+      'other',
+      'mcp',
+      'mcp',
+      'mcp',
+      'other',
+    ]);
   });
 });
 

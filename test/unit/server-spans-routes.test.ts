@@ -37,14 +37,29 @@ function request(path: string): void {
 describe('span routes', () => {
   it('route flooding with unknown paths past maxRoutes leaves the composer route templates in span names and http.route', async () => {
     const exporter = new InMemorySpanExporter();
-    tracing = new Tracing({ config, exporter, resource: createResource({ serviceName: 'test', resourceAttributes: {} }, 'test'), version: 'test', propagate: false, maxRoutes: 3 });
+    tracing = new Tracing({
+      config,
+      exporter,
+      resource: createResource({ serviceName: 'test', resourceAttributes: {} }, 'test'),
+      version: 'test',
+      propagate: false,
+      maxRoutes: 3,
+    });
     tracing.start(bus);
     for (const word of ['alpha', 'bravo', 'charlie', 'delta', 'echo']) request(`/junk/${word}`);
     request('/api/v1/health');
     request('/api/v1/tools/calc.add/invoke?x=1');
     await tracing.provider.forceFlush();
     const spans = exporter.getFinishedSpans();
-    expect(spans.map((s) => s.name)).toEqual(['GET /junk/alpha', 'GET /junk/bravo', 'GET /junk/charlie', 'GET', 'GET', 'GET /api/v1/health', 'GET /api/v1/tools/{id}/invoke']);
+    expect(spans.map((s) => s.name)).toEqual([
+      'GET /junk/alpha',
+      'GET /junk/bravo',
+      'GET /junk/charlie',
+      'GET',
+      'GET',
+      'GET /api/v1/health',
+      'GET /api/v1/tools/{id}/invoke',
+    ]);
     expect(spans.at(-1)?.attributes['http.route']).toBe('/api/v1/tools/{id}/invoke');
     expect(spans.at(3)?.attributes['http.route']).toBeUndefined();
   });

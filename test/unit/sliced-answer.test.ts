@@ -46,7 +46,9 @@ function counted(n: number, size: number) {
       for (let i = 0; i < n; i++) {
         state.taken++;
         // Hex of random bytes: compresses to about half, like nothing an exposition holds, so gzip output flows.
-        yield `${randomBytes(size).toString('hex').slice(0, size - 1)}\n`;
+        yield `${randomBytes(size)
+          .toString('hex')
+          .slice(0, size - 1)}\n`;
       }
     } finally {
       state.returned = state.taken < n;

@@ -126,7 +126,11 @@ function setup() {
   const mcp = new FakeSource('mcp_inventory', events, (s) => !s.rest);
   const detector = new FakeDetector();
   const selector = new SourceSelector({
-    detect: detector.detect, always: [restObserver, tap, stream], switched: [poller, mcp], intervalMs: INTERVAL_MS, logger,
+    detect: detector.detect,
+    always: [restObserver, tap, stream],
+    switched: [poller, mcp],
+    intervalMs: INTERVAL_MS,
+    logger,
   });
   const detectedLines = () => lines.filter((l) => l['event'] === 'sources_detected');
   /** Starts the selector and answers its first detection. */

@@ -3,7 +3,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatusFeed, StatusHttpFeeder, STATUS_MAX_SERIES } from '../../src/admin/status-feed.ts';
-import { binOf, binUpper, binValue, BUCKET_MS, BUCKETS, OTHER, quantile, Series, SKETCH_BINS, sparkOf, windowOf, WindowTable } from '../../src/admin/status-ring.ts';
+import {
+  binOf,
+  binUpper,
+  binValue,
+  BUCKET_MS,
+  BUCKETS,
+  OTHER,
+  quantile,
+  Series,
+  SKETCH_BINS,
+  sparkOf,
+  windowOf,
+  WindowTable,
+} from '../../src/admin/status-ring.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../../src/ledger/facts.ts';
 import type { CatalogSink } from '../../src/ledger/ledger.ts';
 import type { LifecycleFact } from '../../src/ledger/lifecycle.ts';
@@ -46,7 +59,12 @@ describe('latency sketch', () => {
     const s = new Series('t', '');
     for (let i = 1; i <= 1000; i++) s.record(0, i / 1000, true, undefined);
     const w = windowOf(s, 0, BUCKETS, -1);
-    for (const [q, v] of [[w.p50, 0.5], [w.p95, 0.95], [w.p99, 0.99]] as const) expect(Math.abs((q ?? 0) / v - 1)).toBeLessThanOrEqual(MAX_REL_ERROR + 0.01);
+    for (const [q, v] of [
+      [w.p50, 0.5],
+      [w.p95, 0.95],
+      [w.p99, 0.99],
+    ] as const)
+      expect(Math.abs((q ?? 0) / v - 1)).toBeLessThanOrEqual(MAX_REL_ERROR + 0.01);
     expect(quantile(new Uint32Array(SKETCH_BINS), 0, 0.5)).toBeUndefined();
   });
 });
@@ -113,7 +131,14 @@ describe('bounds', () => {
     for (const n of ['a', 'b', 'c', 'd', 'e']) t.series(n).record(0, 0.01, true, undefined);
     t.series('a').record(0, 0.01, true, undefined);
     const byName = new Map(t.all().map((s) => [s.name, s.total]));
-    expect(byName).toEqual(new Map([['a', 2], ['b', 1], ['c', 1], [OTHER, 2]]));
+    expect(byName).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+        ['c', 1],
+        [OTHER, 2],
+      ]),
+    );
     expect(t.size).toBe(3);
   });
 
@@ -212,7 +237,9 @@ describe('the feed', () => {
     http.onResponse(bad);
     http.onEnd(bad);
     now = 1000;
-    const rows = feed.http.all().map((s) => ({ name: s.name, method: s.variant, total: s.total, errors: s.totalErrors, classes: [...s.classes], last: s.lastErrorType }));
+    const rows = feed.http
+      .all()
+      .map((s) => ({ name: s.name, method: s.variant, total: s.total, errors: s.totalErrors, classes: [...s.classes], last: s.lastErrorType }));
     expect(rows).toEqual([
       { name: '/sse', method: 'GET', total: 1, errors: 0, classes: [0, 1, 0, 0, 0], last: undefined },
       { name: '/api/v1/tools', method: 'GET', total: 1, errors: 0, classes: [0, 0, 0, 1, 0], last: undefined },

@@ -9,7 +9,8 @@ describe('bearer tokens', () => {
     const src = new InlineToken('s3cret');
     expect(verifyBearer('Bearer s3cret', src)).toBe(true);
     expect(verifyBearer('bearer s3cret', src)).toBe(true);
-    for (const h of [undefined, '', 'Bearer', 'Bearer s3cre', 'Bearer s3cret2', 'Basic s3cret', 'Bearer s3cret extra', 's3cret']) expect(verifyBearer(h, src)).toBe(false);
+    for (const h of [undefined, '', 'Bearer', 'Bearer s3cre', 'Bearer s3cret2', 'Basic s3cret', 'Bearer s3cret extra', 's3cret'])
+      expect(verifyBearer(h, src)).toBe(false);
     expect(bearerCredentials('Bearer  abc ')).toBe('abc');
   });
 });
@@ -33,6 +34,7 @@ describe('upstream error classification', () => {
     expect(classifyUpstreamError({ code: 'UND_ERR_HEADERS_TIMEOUT' })).toBe('upstream_timeout');
     expect(classifyUpstreamError({ code: 'UND_ERR_CONNECT_TIMEOUT' })).toBe('upstream_timeout');
     expect(classifyUpstreamError({ code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' })).toBe('bad_request');
-    for (const e of [{ code: 'ECONNREFUSED' }, { code: 'ECONNRESET' }, { code: 'UND_ERR_SOCKET' }, new Error('x'), null, 'str']) expect(classifyUpstreamError(e)).toBe('upstream_unavailable');
+    for (const e of [{ code: 'ECONNREFUSED' }, { code: 'ECONNRESET' }, { code: 'UND_ERR_SOCKET' }, new Error('x'), null, 'str'])
+      expect(classifyUpstreamError(e)).toBe('upstream_unavailable');
   });
 });

@@ -16,11 +16,20 @@ describe('resource URIs as labels', () => {
     expect(resourceUriLabel(`s://u:pw-5@${'a'.repeat(2000)}`, 1024)).not.toContain('pw-5');
     expect(resourceUriOf('https://u:pw-2@host/r?token=t')).toBe('https://host/r');
     const rest = classifyRest({
-      method: 'GET', path: `/api/v1/resources/${encodeURIComponent('postgres://admin:pw-3@db/x')}`, status: 200, proxyFailure: undefined,
-      requestHeaders: {}, body: undefined, bodyProblem: undefined, durationSeconds: 0.1,
+      method: 'GET',
+      path: `/api/v1/resources/${encodeURIComponent('postgres://admin:pw-3@db/x')}`,
+      status: 200,
+      proxyFailure: undefined,
+      requestHeaders: {},
+      body: undefined,
+      bodyProblem: undefined,
+      durationSeconds: 0.1,
     });
     expect(rest).toContainEqual(expect.objectContaining({ kind: 'resource_read', resourceUri: 'postgres://db/x' }));
-    const ev = mapEvent('resource.read', JSON.stringify({ type: 'resource.read', data: { resource_uri: 'redis://:pw-4@cache/0?x=1', duration_ms: 3, success: true } }));
+    const ev = mapEvent(
+      'resource.read',
+      JSON.stringify({ type: 'resource.read', data: { resource_uri: 'redis://:pw-4@cache/0?x=1', duration_ms: 3, success: true } }),
+    );
     expect(ev.outcome).toMatchObject({ kind: 'resource_read', fact: { resourceUri: 'redis://cache/0' } });
   });
 });

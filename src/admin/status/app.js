@@ -124,7 +124,11 @@
     });
     const head = el('tr', {});
     for (const c of columns) {
-      const th = el('th', { scope: 'col', class: c.key === 'name' ? 'name' : undefined, 'aria-sort': c.key === col.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined });
+      const th = el('th', {
+        scope: 'col',
+        class: c.key === 'name' ? 'name' : undefined,
+        'aria-sort': c.key === col.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined,
+      });
       if (c.sort === false) th.append(c.label);
       else {
         const button = el('button', { type: 'button', 'data-sort': c.key }, c.label);
@@ -163,12 +167,24 @@
 
   /** The columns of the tools, resources and prompts tables. */
   function callColumns(noun) {
-    const w = (win, field, fmt) => ({ key: `${win}.${field}`, label: `${field === 'rate' ? `${noun}/s` : field === 'errorPct' ? 'error %' : field} ${win === 'w1m' ? '1m' : '5m'}`, value: (r) => r[win][field], text: (r) => fmt(r[win][field]), cls: field === 'errorPct' ? (r) => (r[win][field] > 0 ? 'bad' : '') : undefined });
+    const w = (win, field, fmt) => ({
+      key: `${win}.${field}`,
+      label: `${field === 'rate' ? `${noun}/s` : field === 'errorPct' ? 'error %' : field} ${win === 'w1m' ? '1m' : '5m'}`,
+      value: (r) => r[win][field],
+      text: (r) => fmt(r[win][field]),
+      cls: field === 'errorPct' ? (r) => (r[win][field] > 0 ? 'bad' : '') : undefined,
+    });
     return [
       { key: 'name', label: 'name', value: (r) => r.name, text: (r) => r.name },
       { key: 'calls', label: noun, value: (r) => r.calls, text: (r) => int(r.calls) },
       { key: 'errors', label: 'errors', value: (r) => r.errors, text: (r) => int(r.errors), cls: (r) => (r.errors > 0 ? 'bad' : '') },
-      { key: 'spark.rate', label: `${noun}/s, 5 min`, sort: false, value: () => null, text: (r) => spark(r.spark.rate, 'rate', `${noun}/s per 10 s, last 5 minutes`) },
+      {
+        key: 'spark.rate',
+        label: `${noun}/s, 5 min`,
+        sort: false,
+        value: () => null,
+        text: (r) => spark(r.spark.rate, 'rate', `${noun}/s per 10 s, last 5 minutes`),
+      },
       { key: 'spark.p95', label: 'p95, 5 min', sort: false, value: () => null, text: (r) => spark(r.spark.p95, 'p95', 'p95 per 10 s, last 5 minutes') },
       w('w1m', 'rate', rate),
       w('w5m', 'rate', rate),
@@ -180,7 +196,12 @@
       w('w5m', 'p50', dur),
       w('w5m', 'p95', dur),
       w('w5m', 'p99', dur),
-      { key: 'lastErrorType', label: 'last error', value: (r) => r.lastErrorType, text: (r) => (r.lastErrorType === null ? dash : `${r.lastErrorType} (${ago(r.lastErrorAgoSeconds)})`) },
+      {
+        key: 'lastErrorType',
+        label: 'last error',
+        value: (r) => r.lastErrorType,
+        text: (r) => (r.lastErrorType === null ? dash : `${r.lastErrorType} (${ago(r.lastErrorAgoSeconds)})`),
+      },
     ];
   }
 
@@ -188,7 +209,13 @@
     const base = callColumns('req');
     const name = { key: 'name', label: 'endpoint', value: (r) => r.name, text: (r) => r.name };
     const method = { key: 'method', label: 'method', value: (r) => r.method, text: (r) => r.method || dash };
-    const classes = ['2xx', '3xx', '4xx', '5xx'].map((c) => ({ key: `classes.${c}`, label: c, value: (r) => r.classes[c], text: (r) => int(r.classes[c]), cls: c === '5xx' ? (r) => (r.classes[c] > 0 ? 'bad' : '') : undefined }));
+    const classes = ['2xx', '3xx', '4xx', '5xx'].map((c) => ({
+      key: `classes.${c}`,
+      label: c,
+      value: (r) => r.classes[c],
+      text: (r) => int(r.classes[c]),
+      cls: c === '5xx' ? (r) => (r.classes[c] > 0 ? 'bad' : '') : undefined,
+    }));
     const rest = base.slice(3).map((c) => (c.key.endsWith('errorPct') ? { ...c, label: c.label.replace('error %', '5xx %') } : c));
     return [method, name, { ...base[1], label: 'requests' }, ...classes, ...rest];
   }
@@ -214,14 +241,30 @@
       box.append(el('p', { class: 'muted' }, 'Detecting which surfaces the composer serves…'));
       return;
     }
-    box.append(el('p', {}, 'The composer serves: ', d.sources.found.length > 0 ? d.sources.found.join(', ') : 'nothing the sidecar recognises', d.sources.missing.length > 0 ? ` (not: ${d.sources.missing.join(', ')})` : ''));
+    box.append(
+      el(
+        'p',
+        {},
+        'The composer serves: ',
+        d.sources.found.length > 0 ? d.sources.found.join(', ') : 'nothing the sidecar recognises',
+        d.sources.missing.length > 0 ? ` (not: ${d.sources.missing.join(', ')})` : '',
+      ),
+    );
     box.append(el('p', {}, 'The sidecar sees:'), el('ul', { class: 'list', id: 'sees' }, ...d.sources.sees.map((s) => el('li', {}, s))));
-    if (d.sources.blind.length > 0) box.append(el('p', {}, 'It is blind to:'), el('ul', { class: 'list blind', id: 'blind' }, ...d.sources.blind.map((s) => el('li', {}, s))));
+    if (d.sources.blind.length > 0)
+      box.append(el('p', {}, 'It is blind to:'), el('ul', { class: 'list blind', id: 'blind' }, ...d.sources.blind.map((s) => el('li', {}, s))));
     box.append(el('p', { id: 'running' }, 'Reading with: ', d.sources.running.join(', ')));
     if (d.families !== null) {
       const fed = d.families.fed.length;
       const total = fed + d.families.notFed.length;
-      box.append(el('p', { id: 'families' }, `${fed} of ${total} catalog families can be fed`, d.families.notFed.length > 0 ? `; never fed here (absent from the scrape, or only series at 0): ${d.families.notFed.join(', ')}` : ''));
+      box.append(
+        el(
+          'p',
+          { id: 'families' },
+          `${fed} of ${total} catalog families can be fed`,
+          d.families.notFed.length > 0 ? `; never fed here (absent from the scrape, or only series at 0): ${d.families.notFed.join(', ')}` : '',
+        ),
+      );
     }
   }
 
@@ -234,15 +277,23 @@
     const up = d.sidecar.upstreamUp;
     badge('upstream', `upstream ${up === null ? 'unknown' : up ? 'up' : 'down'}`, up === null ? 'unknown' : up ? 'up' : 'down');
     const st = d.eventStream.state;
-    badge('stream', `event stream ${st}`, st === 'connected' ? 'up' : st === 'disconnected' ? 'down' : st === 'off' || st === 'unavailable' ? 'warn' : 'unknown');
-    $('meta').textContent = `${d.sidecar.upstream} · sidecar ${d.sidecar.version}, up ${span(d.sidecar.uptimeSeconds)}${d.sidecar.ready ? '' : ' · not ready'} · updated ${new Date(d.generatedAt).toLocaleTimeString()}`;
+    badge(
+      'stream',
+      `event stream ${st}`,
+      st === 'connected' ? 'up' : st === 'disconnected' ? 'down' : st === 'off' || st === 'unavailable' ? 'warn' : 'unknown',
+    );
+    $('meta').textContent =
+      `${d.sidecar.upstream} · sidecar ${d.sidecar.version}, up ${span(d.sidecar.uptimeSeconds)}${d.sidecar.ready ? '' : ' · not ready'} · updated ${new Date(d.generatedAt).toLocaleTimeString()}`;
 
     const c = d.composer;
     dl('composer', [
       ['version', c.version ?? dash],
       ['uptime', span(c.uptimeSeconds)],
       ['servers', c.servers === null ? dash : `${c.servers.total} (${c.servers.running} running, ${c.servers.stopped} stopped, ${c.servers.failed} failed)`],
-      ['tools / prompts / resources', c.capabilities === null ? dash : [c.capabilities.tools, c.capabilities.prompts, c.capabilities.resources].map(int).join(' / ')],
+      [
+        'tools / prompts / resources',
+        c.capabilities === null ? dash : [c.capabilities.tools, c.capabilities.prompts, c.capabilities.resources].map(int).join(' / '),
+      ],
       ['tool conflicts', int(c.conflicts)],
       ['inventory poll', c.inventoryPollUp === null ? dash : c.inventoryPollUp ? 'ok' : 'failing'],
       ['config reloads', `${d.config.reloads} (${d.config.reloadFailures} failed), ${d.config.validationErrors} validation errors`],
@@ -261,17 +312,27 @@
     empty.textContent = d.sources.blind.some((b) => b.startsWith('server lifecycle'))
       ? 'The sidecar cannot see the composer\u2019s servers: it serves neither its REST API nor its event stream.'
       : 'No server known yet.';
-    table('servers', [
-      { key: 'name', label: 'server', value: (r) => r.id, text: (r) => r.id },
-      { key: 'state', label: 'state', value: (r) => r.state, text: (r) => r.state ?? dash, cls: (r) => (r.state ? `state-${r.state}` : '') },
-      { key: 'pid', label: 'pid', value: (r) => r.pid, text: (r) => int(r.pid) },
-      { key: 'restartCount', label: 'restart count', value: (r) => r.restartCount, text: (r) => int(r.restartCount) },
-      { key: 'starts', label: 'starts', value: (r) => r.starts, text: (r) => (r.startFailures > 0 ? `${r.starts} (+${r.startFailures} failed)` : String(r.starts)) },
-      { key: 'stops', label: 'stops', value: (r) => r.stops, text: (r) => int(r.stops) },
-      { key: 'restarts', label: 'restarts', value: (r) => r.restarts, text: (r) => int(r.restarts) },
-      { key: 'crashes', label: 'crashes', value: (r) => r.crashes, text: (r) => int(r.crashes), cls: (r) => (r.crashes > 0 ? 'bad' : '') },
-      { key: 'lastCrash', label: 'last crash', value: (r) => r.lastCrashAgoSeconds, text: (r) => ago(r.lastCrashAgoSeconds) },
-    ], d.servers.map((s) => ({ ...s, name: s.id })), { key: 'name', dir: 'asc' });
+    table(
+      'servers',
+      [
+        { key: 'name', label: 'server', value: (r) => r.id, text: (r) => r.id },
+        { key: 'state', label: 'state', value: (r) => r.state, text: (r) => r.state ?? dash, cls: (r) => (r.state ? `state-${r.state}` : '') },
+        { key: 'pid', label: 'pid', value: (r) => r.pid, text: (r) => int(r.pid) },
+        { key: 'restartCount', label: 'restart count', value: (r) => r.restartCount, text: (r) => int(r.restartCount) },
+        {
+          key: 'starts',
+          label: 'starts',
+          value: (r) => r.starts,
+          text: (r) => (r.startFailures > 0 ? `${r.starts} (+${r.startFailures} failed)` : String(r.starts)),
+        },
+        { key: 'stops', label: 'stops', value: (r) => r.stops, text: (r) => int(r.stops) },
+        { key: 'restarts', label: 'restarts', value: (r) => r.restarts, text: (r) => int(r.restarts) },
+        { key: 'crashes', label: 'crashes', value: (r) => r.crashes, text: (r) => int(r.crashes), cls: (r) => (r.crashes > 0 ? 'bad' : '') },
+        { key: 'lastCrash', label: 'last crash', value: (r) => r.lastCrashAgoSeconds, text: (r) => ago(r.lastCrashAgoSeconds) },
+      ],
+      d.servers.map((s) => ({ ...s, name: s.id })),
+      { key: 'name', dir: 'asc' },
+    );
 
     table('tools', callColumns('calls'), d.tools, { key: 'calls', dir: 'desc' });
     table('resources', callColumns('reads'), d.resources, { key: 'calls', dir: 'desc' });
@@ -282,12 +343,27 @@
       { key: 'name', label, value: (r) => r.name, text: (r) => r.name },
       { key, label: key === 'count' ? 'count' : key, value: (r) => r[key], text: (r) => int(r[key]), cls: (r) => (key === 'count' && r[key] > 0 ? 'bad' : '') },
     ];
-    table('proxy-errors', counts('count', 'kind'), d.proxyErrors.map((e) => ({ name: e.kind, count: e.count })), { key: 'count', dir: 'desc' });
-    table('label-overflow', counts('count', 'family / label'), d.labelOverflow.map((e) => ({ name: `${e.family} / ${e.label}`, count: e.count })), { key: 'count', dir: 'desc' });
-    table('streams', counts('open', 'what'), [
-      ...d.openStreams.map((s) => ({ name: `open ${s.kind} streams`, open: s.count })),
-      ...d.mcpSessions.map((s) => ({ name: `MCP sessions (${s.transport})`, open: s.count })),
-    ], { key: 'name', dir: 'asc' });
+    table(
+      'proxy-errors',
+      counts('count', 'kind'),
+      d.proxyErrors.map((e) => ({ name: e.kind, count: e.count })),
+      { key: 'count', dir: 'desc' },
+    );
+    table(
+      'label-overflow',
+      counts('count', 'family / label'),
+      d.labelOverflow.map((e) => ({ name: `${e.family} / ${e.label}`, count: e.count })),
+      { key: 'count', dir: 'desc' },
+    );
+    table(
+      'streams',
+      counts('open', 'what'),
+      [
+        ...d.openStreams.map((s) => ({ name: `open ${s.kind} streams`, open: s.count })),
+        ...d.mcpSessions.map((s) => ({ name: `MCP sessions (${s.transport})`, open: s.count })),
+      ],
+      { key: 'name', dir: 'asc' },
+    );
   }
 
   // ---- data -------------------------------------------------------------------------------------------

@@ -102,11 +102,23 @@ export async function detectSources(opts: DetectOptions): Promise<Detection> {
   const client = new Client(opts.origin, { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect: { timeout: opts.timeoutMs } });
   const token = opts.token?.();
   const auth: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  const ask = async <T>(method: string, path: string, headers: Record<string, string>, body: string | null, read: (status: number, body: Body) => Promise<T>): Promise<Answer<T> | undefined> => {
+  const ask = async <T>(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | null,
+    read: (status: number, body: Body) => Promise<T>,
+  ): Promise<Answer<T> | undefined> => {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), opts.timeoutMs);
     try {
-      const res = await client.request({ method, path, headers: { 'user-agent': 'mcp-composer-sidecar-detect', ...auth, ...headers }, body, signal: ac.signal });
+      const res = await client.request({
+        method,
+        path,
+        headers: { 'user-agent': 'mcp-composer-sidecar-detect', ...auth, ...headers },
+        body,
+        signal: ac.signal,
+      });
       // Streams never end by themselves: once read as far as needed, the body is dropped (undici reports
       // the drop as an error on the body, which is expected here).
       res.body.on('error', () => undefined);
@@ -129,7 +141,13 @@ export async function detectSources(opts: DetectOptions): Promise<Detection> {
       ask('GET', '/api/v1/health', { accept: 'application/json' }, null, status),
       ask('GET', opts.eventsPath, { accept: 'text/event-stream' }, null, status),
       ask('GET', mcpPath(prefix, '/sse'), { accept: 'text/event-stream' }, null, (s, body) => (ok(s) ? readsEndpoint(body) : Promise.resolve(false))),
-      ask('POST', mcpPath(prefix, '/mcp'), { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, STREAMABLE_PROBE_BODY, status),
+      ask(
+        'POST',
+        mcpPath(prefix, '/mcp'),
+        { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        STREAMABLE_PROBE_BODY,
+        status,
+      ),
       ask('GET', mcpPath(prefix, '/tools'), { accept: 'application/json' }, null, (s, body) => (ok(s) ? readsComposerTools(body) : Promise.resolve(false))),
     ]);
     const surfaces: Partial<Record<Surface, boolean>> = {};

@@ -116,7 +116,10 @@ export class EventSequence {
   connected(resumed: boolean): boolean {
     const { ledger, inventory, logger, metrics } = this.#deps;
     if (ledger.lifecycle.inferenceMark !== this.#inferenceAtRequest || inventory.mark() !== this.#viewAtRequest) {
-      logger.debug({ event: 'event_stream_answer_discarded', resumed }, 'polls or proxied calls saw changes while the event stream answer was on its way: asking again');
+      logger.debug(
+        { event: 'event_stream_answer_discarded', resumed },
+        'polls or proxied calls saw changes while the event stream answer was on its way: asking again',
+      );
       return false;
     }
     if (this.#everConnected) metrics.reconnected();
@@ -141,7 +144,10 @@ export class EventSequence {
     this.#down();
     if (reason === 'stopped') return;
     this.#setStatus('disconnected', () =>
-      this.#deps.logger.warn({ event: 'event_stream_disconnected', reason }, 'event stream lost: lifecycle facts come from polling and proxied calls until it is back'),
+      this.#deps.logger.warn(
+        { event: 'event_stream_disconnected', reason },
+        'event stream lost: lifecycle facts come from polling and proxied calls until it is back',
+      ),
     );
   }
 

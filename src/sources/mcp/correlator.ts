@@ -219,7 +219,10 @@ export class Correlator {
   /** A streamable POST without a session header: the answer names the session (or there is none). */
   #assign(flow: FlowState, status: number, assigned: string | undefined, at: number): void {
     const table = this.#table;
-    const session = assigned !== undefined && is2xx(status) ? table.openStreamable(assigned, flow.protocolVersion, at) : table.ephemeral('streamable_http', flow.exchange.id, at);
+    const session =
+      assigned !== undefined && is2xx(status)
+        ? table.openStreamable(assigned, flow.protocolVersion, at)
+        : table.ephemeral('streamable_http', flow.exchange.id, at);
     const held = flow.held;
     flow.held = undefined;
     if (session === undefined) {

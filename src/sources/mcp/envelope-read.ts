@@ -5,8 +5,27 @@
  */
 import { MAX_NAME_LENGTH } from '../../ledger/name-bounds.ts';
 import {
-  K_CODE, K_CONTENT, K_CURSOR, K_ERROR, K_ID, K_IS_ERROR, K_JSONRPC, K_LIST, K_META, K_METHOD, K_NAME, K_PARAMS, K_PROTOCOL_VERSION,
-  K_REQUEST_ID, K_RESULT, K_TEXT, K_TRACEPARENT, K_TRACESTATE, K_URI, keyId, wellKnown,
+  K_CODE,
+  K_CONTENT,
+  K_CURSOR,
+  K_ERROR,
+  K_ID,
+  K_IS_ERROR,
+  K_JSONRPC,
+  K_LIST,
+  K_META,
+  K_METHOD,
+  K_NAME,
+  K_PARAMS,
+  K_PROTOCOL_VERSION,
+  K_REQUEST_ID,
+  K_RESULT,
+  K_TEXT,
+  K_TRACEPARENT,
+  K_TRACESTATE,
+  K_URI,
+  keyId,
+  wellKnown,
 } from './envelope-keys.ts';
 import { JsonCursor, LBRACE, LBRACKET, T_NUMBER, T_NULL, T_STRING, T_TRUE } from './json-scan.ts';
 import { isTraceparent } from './json-span.ts';
@@ -312,7 +331,6 @@ export abstract class EnvelopeReader extends JsonCursor {
     this.s1 = s1;
     return verbatim ? this.verbatim(max) : this.prefix(max);
   }
-
 
   /** The message just read, as classifyMessage (jsonrpc.ts) would classify it. */
   abstract classify(): McpMessage | undefined;

@@ -96,7 +96,9 @@ class EnvelopeScan extends EnvelopeReader {
       unknownTool = looksLikeUnknownTool({ content: [{ text }] });
     }
     const version = this.protocolVersion;
-    return version === undefined ? { kind: 'result', isError: this.isError, unknownTool } : { kind: 'result', isError: this.isError, unknownTool, protocolVersion: version };
+    return version === undefined
+      ? { kind: 'result', isError: this.isError, unknownTool }
+      : { kind: 'result', isError: this.isError, unknownTool, protocolVersion: version };
   }
 
   /** The whole document. */

@@ -186,7 +186,9 @@ function unescaped(b: Buffer, a: number, e: number, max: number, utf8: boolean):
     }
     const c = b[i + 1] ?? 0;
     if (c === 0x75) {
-      out += String.fromCharCode(((HEX[b[i + 2] ?? 0] ?? 0) << 12) | ((HEX[b[i + 3] ?? 0] ?? 0) << 8) | ((HEX[b[i + 4] ?? 0] ?? 0) << 4) | (HEX[b[i + 5] ?? 0] ?? 0));
+      out += String.fromCharCode(
+        ((HEX[b[i + 2] ?? 0] ?? 0) << 12) | ((HEX[b[i + 3] ?? 0] ?? 0) << 8) | ((HEX[b[i + 4] ?? 0] ?? 0) << 4) | (HEX[b[i + 5] ?? 0] ?? 0),
+      );
       i += 6;
     } else {
       out += String.fromCharCode(ESCAPED[c] ?? 0);

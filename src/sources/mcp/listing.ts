@@ -179,7 +179,12 @@ export interface AssemblerBounds {
   readonly maxAgeMs: number;
 }
 
-const BOUNDS: AssemblerBounds = { maxInProgress: MAX_LISTINGS_IN_PROGRESS, maxItems: MAX_LISTING_ITEMS, maxPages: MAX_LISTING_PAGES, maxAgeMs: LISTING_MAX_AGE_MS };
+const BOUNDS: AssemblerBounds = {
+  maxInProgress: MAX_LISTINGS_IN_PROGRESS,
+  maxItems: MAX_LISTING_ITEMS,
+  maxPages: MAX_LISTING_PAGES,
+  maxAgeMs: LISTING_MAX_AGE_MS,
+};
 
 /** Puts the pages of each session's listings together (see the module doc). */
 export class ListingAssembler {

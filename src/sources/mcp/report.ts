@@ -62,7 +62,14 @@ export class McpReporter implements CorrelatorSink {
     const ok = op.outcome === 'ok';
     const durationSeconds = Math.max(0, (op.endTime ?? op.startTime) - op.startTime) / 1000;
     if (op.method === 'tools/call' && op.toolName !== undefined) {
-      this.#ledger.toolCall({ source: 'mcp', toolId: op.toolName, ok, ...(ok ? {} : { errorType: op.errorType ?? 'tool_error' }), durationSeconds, origin: op });
+      this.#ledger.toolCall({
+        source: 'mcp',
+        toolId: op.toolName,
+        ok,
+        ...(ok ? {} : { errorType: op.errorType ?? 'tool_error' }),
+        durationSeconds,
+        origin: op,
+      });
     } else if (op.method === 'resources/read' && op.resourceUri !== undefined) {
       this.#ledger.resourceRead({ source: 'mcp', resourceUri: op.resourceUri, ok, durationSeconds, origin: op });
     }

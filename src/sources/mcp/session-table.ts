@@ -87,7 +87,13 @@ export class SessionTable {
       this.#sink.dropped('limit');
       return undefined;
     }
-    const op: Writable<McpOperation> = { method: msg.method, transport: session.transport, sessionKey: session.key, requestExchange: exchange, startTime: exchange.startTime };
+    const op: Writable<McpOperation> = {
+      method: msg.method,
+      transport: session.transport,
+      sessionKey: session.key,
+      requestExchange: exchange,
+      startTime: exchange.startTime,
+    };
     if (msg.toolName !== undefined) op.toolName = msg.toolName;
     if (msg.promptName !== undefined) op.promptName = msg.promptName;
     if (msg.resourceUri !== undefined) op.resourceUri = msg.resourceUri;
@@ -121,7 +127,8 @@ export class SessionTable {
     this.#finish(pending, responseOutcome(method, info), at);
     if (info.kind === 'result') {
       if (method === 'initialize' && info.server !== undefined) this.#sink.initialized(info.server);
-      else if (info.listPage !== undefined && LIST_METHODS.get(method) === info.listPage.kind) this.#sink.listed(session.key, pending.cursor, info.listPage, at);
+      else if (info.listPage !== undefined && LIST_METHODS.get(method) === info.listPage.kind)
+        this.#sink.listed(session.key, pending.cursor, info.listPage, at);
     }
     return true;
   }

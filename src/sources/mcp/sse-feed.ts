@@ -74,7 +74,14 @@ function fieldOf(buf: Buffer, start: number, end: number): number {
 /** `buf[start, end)` is `message` (the default event type, named). */
 function isMessage(buf: Buffer, start: number, end: number): boolean {
   return (
-    end - start === 7 && buf[start] === 109 && buf[start + 1] === 101 && buf[start + 2] === 115 && buf[start + 3] === 115 && buf[start + 4] === 97 && buf[start + 5] === 103 && buf[start + 6] === 101
+    end - start === 7 &&
+    buf[start] === 109 &&
+    buf[start + 1] === 101 &&
+    buf[start + 2] === 115 &&
+    buf[start + 3] === 115 &&
+    buf[start + 4] === 97 &&
+    buf[start + 5] === 103 &&
+    buf[start + 6] === 101
   );
 }
 

@@ -56,7 +56,12 @@ function requestHead(route: McpRoute, ex: Exchange): RequestHead {
   if (route === 'sse') return { route, exchange: ex, sessionId: undefined, protocolVersion: undefined };
   if (route === 'messages') return { route, exchange: ex, sessionId: ex.method === 'POST' ? sessionIdOfUrl(ex.url) : undefined, protocolVersion: undefined };
   const headers = ex.requestHeaders;
-  return { route, exchange: ex, sessionId: headerValue(headers['mcp-session-id']), protocolVersion: headerValue(headers['mcp-protocol-version'], MAX_VERSION_HEADER) };
+  return {
+    route,
+    exchange: ex,
+    sessionId: headerValue(headers['mcp-session-id']),
+    protocolVersion: headerValue(headers['mcp-protocol-version'], MAX_VERSION_HEADER),
+  };
 }
 
 export class McpTap implements McpStats {

@@ -53,7 +53,8 @@ export function parseStatus(body: unknown): StatusInfo | undefined {
   const stopped = num(body['servers_stopped']);
   if (total === undefined && body['tools_total'] === undefined) return undefined;
   return {
-    servers: total !== undefined && running !== undefined && stopped !== undefined ? { total, running, stopped, failed: num(body['servers_failed']) } : undefined,
+    servers:
+      total !== undefined && running !== undefined && stopped !== undefined ? { total, running, stopped, failed: num(body['servers_failed']) } : undefined,
     capabilities: capabilitiesOf(body['tools_total'], body['prompts_total'], body['resources_total']),
     uptimeSeconds: num(body['uptime']) ?? num(body['uptime_seconds']),
     states: undefined,

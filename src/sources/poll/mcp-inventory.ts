@@ -206,7 +206,7 @@ export class McpInventory implements McpInventorySink, SwitchedSource {
     const auto = this.#opts.mode === 'auto';
     this.#logger.warn(
       { event: 'mcp_upstream_broadcasts', mode: this.#opts.mode },
-      `the MCP upstream sends every message to every session (${why}); ${auto ? 'the sidecar stops reading the inventory on a session of its own and learns it from clients\' listings' : this.#opts.mode === 'active' ? 'clients receive the answers to the sidecar\'s own reads (and drop them: their ids are never a client\'s); --mcp-inventory auto or passive avoids them' : 'the sidecar holds no session of its own'}`,
+      `the MCP upstream sends every message to every session (${why}); ${auto ? "the sidecar stops reading the inventory on a session of its own and learns it from clients' listings" : this.#opts.mode === 'active' ? "clients receive the answers to the sidecar's own reads (and drop them: their ids are never a client's); --mcp-inventory auto or passive avoids them" : 'the sidecar holds no session of its own'}`,
     );
     // A read in flight finishes (its answers are out already); none follows on this session.
     if (auto) void (this.#reading ?? Promise.resolve()).then(() => this.#closeSession());
@@ -326,9 +326,11 @@ export class McpInventory implements McpInventorySink, SwitchedSource {
     // Listed names are label values known in advance (ledger/known-names.ts): outside the label race, counters at 0.
     if (listings.tools !== undefined) inv.apply({ kind: 'names', of: 'tools', names: listings.tools.items.map((t) => t.name) });
     if (listings.prompts !== undefined) inv.apply({ kind: 'names', of: 'prompts', names: listings.prompts.items.map((p) => p.name) });
-    if (listings.resources !== undefined) inv.apply({ kind: 'names', of: 'resources', names: listings.resources.items.flatMap((r) => (r.uri === undefined ? [] : [r.uri])) });
+    if (listings.resources !== undefined)
+      inv.apply({ kind: 'names', of: 'resources', names: listings.resources.items.flatMap((r) => (r.uri === undefined ? [] : [r.uri])) });
     const sep = separatorFor(this.#opts.separator, this.#composer);
-    const by = (l: Listing | undefined, known?: ReadonlySet<string>) => (sep === undefined || l === undefined || l.capped ? undefined : countByServer(l.items, sep, known));
+    const by = (l: Listing | undefined, known?: ReadonlySet<string>) =>
+      sep === undefined || l === undefined || l.capped ? undefined : countByServer(l.items, sep, known);
     const byTool = by(listings.tools);
     const byPrompt = by(listings.prompts);
     const known = new Set([...(byTool?.keys() ?? []), ...(byPrompt?.keys() ?? [])]);

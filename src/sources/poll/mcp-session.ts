@@ -63,7 +63,9 @@ export class OwnMcpSession {
     this.#transport = transport;
     this.#inner = inner;
     this.#opts = opts;
-    this.identity = serverIdentityOf({ serverInfo: client.getServerVersion() ?? {}, capabilities: client.getServerCapabilities() ?? {} }) ?? { listChanged: [] };
+    this.identity = serverIdentityOf({ serverInfo: client.getServerVersion() ?? {}, capabilities: client.getServerCapabilities() ?? {} }) ?? {
+      listChanged: [],
+    };
   }
 
   /** Opens a session (`initialize` and `notifications/initialized`) over `kind`. */
@@ -100,7 +102,12 @@ export class OwnMcpSession {
     let cursor: string | undefined;
     for (let i = 0; i < pages; i++) {
       const params = cursor === undefined ? {} : { cursor };
-      const result = kind === 'tools' ? await this.#client.listTools(params, opts) : kind === 'prompts' ? await this.#client.listPrompts(params, opts) : await this.#client.listResources(params, opts);
+      const result =
+        kind === 'tools'
+          ? await this.#client.listTools(params, opts)
+          : kind === 'prompts'
+            ? await this.#client.listPrompts(params, opts)
+            : await this.#client.listResources(params, opts);
       const page = listPageOf(result);
       if (page === undefined || page.kind !== kind) throw new Error(`${kind}/list: no ${kind} in the result`);
       const listing = assembler.page('own', cursor, page, 0);
@@ -131,7 +138,8 @@ export async function readToolsList(opts: OwnReadOptions): Promise<{ listing: Li
     throw new Error(`GET /tools answered ${res.status}`);
   }
   const body: unknown = await res.json();
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('tools' in body) || !Array.isArray(body.tools)) throw new Error('GET /tools: no tools list');
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('tools' in body) || !Array.isArray(body.tools))
+    throw new Error('GET /tools: no tools list');
   const page = listPageOf({ tools: body.tools });
   if (page === undefined) throw new Error('GET /tools: no tools list');
   return { listing: { kind: 'tools', items: page.items, count: page.count, capped: page.capped }, composer: isComposerToolsList(body) };

@@ -113,7 +113,11 @@ export class InventoryPoller implements SwitchedSource {
     const { statusCode, body } = await client.request({
       path,
       method: 'GET',
-      headers: { accept: 'application/json', 'user-agent': 'mcp-composer-sidecar-poller', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        accept: 'application/json',
+        'user-agent': 'mcp-composer-sidecar-poller',
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+      },
       signal,
     });
     if (statusCode !== 200) {
@@ -144,7 +148,10 @@ export class InventoryPoller implements SwitchedSource {
             ? 'bad_response'
             : 'unreachable';
       if (outcome !== this.#lastOutcome) {
-        this.#logger.warn({ event: 'inventory_poll_failed', outcome, detail: err instanceof Error ? err.message : String(err) }, 'inventory poll failed: keeping the last values');
+        this.#logger.warn(
+          { event: 'inventory_poll_failed', outcome, detail: err instanceof Error ? err.message : String(err) },
+          'inventory poll failed: keeping the last values',
+        );
       }
     }
     if (outcome === 'ok' && this.#lastOutcome !== undefined && this.#lastOutcome !== 'ok') {

@@ -50,7 +50,20 @@ const API = '/api/v1/';
 // request could put a 16 KiB label value in every family it touches.
 
 /** REST collections, the values of `resource_type`. */
-const COLLECTIONS = new Set(['servers', 'tools', 'prompts', 'resources', 'config', 'translators', 'status', 'composition', 'health', 'version', 'metrics', 'events']);
+const COLLECTIONS = new Set([
+  'servers',
+  'tools',
+  'prompts',
+  'resources',
+  'config',
+  'translators',
+  'status',
+  'composition',
+  'health',
+  'version',
+  'metrics',
+  'events',
+]);
 /** Every value of `resource_type` ({@link resourceTypeOf}). */
 export const RESOURCE_TYPES: readonly string[] = [...COLLECTIONS, 'mcp', 'other'];
 const MCP_PATHS = new Set(['/sse', '/messages', '/messages/', '/mcp']);

@@ -99,7 +99,14 @@ export class RestObserver {
     const ledger = this.#ledger;
     switch (f.kind) {
       case 'tool_call':
-        ledger.toolCall({ source: 'rest', toolId: f.toolId, ok: f.ok, ...(f.errorType !== undefined ? { errorType: f.errorType } : {}), durationSeconds: f.durationSeconds, origin: ex });
+        ledger.toolCall({
+          source: 'rest',
+          toolId: f.toolId,
+          ok: f.ok,
+          ...(f.errorType !== undefined ? { errorType: f.errorType } : {}),
+          durationSeconds: f.durationSeconds,
+          origin: ex,
+        });
         return;
       case 'resource_read':
         ledger.resourceRead({ source: 'rest', resourceUri: f.resourceUri, ok: f.ok, durationSeconds: f.durationSeconds, origin: ex });
@@ -109,7 +116,11 @@ export class RestObserver {
         return;
       case 'server_lifecycle': {
         const fact: LifecycleFact | undefined =
-          f.op === 'restart' ? (f.ok ? { kind: 'restart', serverId: f.serverId, reason: 'manual' } : undefined) : { kind: f.op, serverId: f.serverId, ok: f.ok };
+          f.op === 'restart'
+            ? f.ok
+              ? { kind: 'restart', serverId: f.serverId, reason: 'manual' }
+              : undefined
+            : { kind: f.op, serverId: f.serverId, ok: f.ok };
         if (fact !== undefined) ledger.lifecycle.fromInference(fact);
         return;
       }
