@@ -103,6 +103,48 @@ async function startComposer(ctx: BenchContext): Promise<Target> {
   };
 }
 
+/**
+ * Warms every target, then measures `ctx.repeats` rounds of every transport and target, the order
+ * rotated each round. @param tool the tool called and its arguments. @default calc_add
+ */
+async function rounds(
+  ctx: BenchContext,
+  composer: Target,
+  targets: readonly Target[],
+  seconds: number,
+  tool: { tool?: string; args?: Record<string, unknown> } = {},
+): Promise<McpSample[]> {
+  const samples: McpSample[] = [];
+  for (const kind of KINDS)
+    for (const t of targets)
+      await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5, ...tool });
+  for (let round = 0; round < ctx.repeats; round++) {
+    for (const kind of KINDS) {
+      for (const t of rotated(targets, round)) {
+        const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
+        const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1, ...tool }));
+        const r = m.result;
+        const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
+        samples.push({
+          ...r,
+          kind,
+          target: t.name,
+          round,
+          proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid),
+          composerCpuUsPerCall: perCall(composer.pid),
+          foreignShare: m.foreignShare,
+          load1: m.load1,
+        });
+        ctx.log(
+          `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
+            `${tool.tool === undefined ? '' : ` (${r.resultBytes} B results)`}${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
+        );
+      }
+    }
+  }
+  return samples;
+}
+
 export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
   const composer = await startComposer(ctx);
   const targets: Target[] = [composer];
@@ -116,68 +158,12 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     sink = traced.sink;
     targets.push(...traced.variants);
     const seconds = ctx.quick ? 4 : 10;
-    const samples: McpSample[] = [];
-    // Warm every path (JIT, connections, the composer's child).
-    for (const kind of KINDS)
-      for (const t of targets) await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5 });
-    for (let round = 0; round < ctx.repeats; round++) {
-      for (const kind of KINDS) {
-        for (const t of rotated(targets, round)) {
-          const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
-          const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1 }));
-          const r = m.result;
-          const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
-          samples.push({
-            ...r,
-            kind,
-            target: t.name,
-            round,
-            proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid),
-            composerCpuUsPerCall: perCall(composer.pid),
-            foreignShare: m.foreignShare,
-            load1: m.load1,
-          });
-          ctx.log(
-            `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
-              `${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
-          );
-        }
-      }
-    }
+    // Warm every path (JIT, connections, the composer's child), then interleaved rounds.
+    const samples = await rounds(ctx, composer, targets, seconds);
     // The large-result case: direct, the bare proxy and the sidecar, side by side in every round.
     const largeTargets = targets.filter((t) => t === composer || t.name === 'bare-undici' || t.name === 'sidecar');
-    const largeSamples: McpSample[] = [];
-    let resultBytes = 0;
-    const large = { tool: 'calc_blob', args: { bytes: LARGE_RESULT_BYTES } };
-    for (const kind of KINDS)
-      for (const t of largeTargets)
-        await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5, ...large });
-    for (let round = 0; round < ctx.repeats; round++) {
-      for (const kind of KINDS) {
-        for (const t of rotated(largeTargets, round)) {
-          const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
-          const m = await measured(ctx, pids, () =>
-            runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1, ...large }),
-          );
-          const r = m.result;
-          resultBytes = Math.max(resultBytes, r.resultBytes);
-          const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
-          largeSamples.push({
-            ...r,
-            kind,
-            target: t.name,
-            round,
-            proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid),
-            composerCpuUsPerCall: perCall(composer.pid),
-            foreignShare: m.foreignShare,
-            load1: m.load1,
-          });
-          ctx.log(
-            `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s (${r.resultBytes} B results)${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}`,
-          );
-        }
-      }
-    }
+    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, { tool: 'calc_blob', args: { bytes: LARGE_RESULT_BYTES } });
+    const resultBytes = Math.max(0, ...largeSamples.map((x) => x.resultBytes));
     const largeKinds: McpResult['large']['kinds'] = {};
     for (const kind of KINDS) {
       const callsPerSecond: Partial<Record<TargetName, Spread>> = {};
