@@ -9,14 +9,11 @@ import type { Instruments } from './instruments.ts';
 export interface MemoryGaugeOptions {
   /** The memory limit the budget was sized from, in bytes; `undefined` (no limit) leaves its gauge absent. */
   readonly limitBytes: number | undefined;
-  /** Reads the process's memory. @default process.memoryUsage */
-  readonly read?: () => { readonly rss: number; readonly heapUsed: number };
 }
 
 export function observeMemory(instruments: Instruments, opts: MemoryGaugeOptions): void {
-  const read = opts.read ?? memoryUsage;
-  instruments.observeGauge('sidecar_memory_resident_bytes', (observe) => observe(read().rss));
-  instruments.observeGauge('sidecar_memory_heap_used_bytes', (observe) => observe(read().heapUsed));
+  instruments.observeGauge('sidecar_memory_resident_bytes', (observe) => observe(memoryUsage.rss()));
+  instruments.observeGauge('sidecar_memory_heap_used_bytes', (observe) => observe(memoryUsage().heapUsed));
   const limit = opts.limitBytes;
   if (limit !== undefined) instruments.observeGauge('sidecar_memory_limit_bytes', (observe) => observe(limit));
 }
