@@ -16,7 +16,7 @@ export interface SummaryRow {
   /** Medians with their ranges, per transport or per way of scraping where the row has several. */
   readonly measured: string;
   readonly status: SummaryStatus;
-  /** Why the row is `not valid`, or which part decided the status. */
+  /** Why the row is `not valid`, what was not checked, or that its scenario ran on a busy machine. */
   readonly note?: string;
 }
 
@@ -31,12 +31,13 @@ interface Turns {
 
 /** What the summary reads from a run's results (the fields of the scenarios' results it needs). */
 export interface SummaryInput {
-  readonly get?: { readonly ratios: Readonly<Record<string, Spread>> };
+  readonly get?: { readonly ratios: Readonly<Record<string, Spread>>; readonly busyRuns?: number };
   readonly mcp?: {
+    readonly busyRuns?: number;
     readonly sidecarVsBare: ByKind<Side>;
     readonly large: { readonly resultBytes: number; readonly kinds: ByKind<{ readonly vsBare: Side }>; readonly read?: { readonly valid: boolean; readonly tooLarge: number; readonly dropped: number } };
   };
-  readonly scrape?: { readonly series: number; readonly plain: Turns; readonly gzip: Turns; readonly openmetrics?: Turns; readonly proxied: { readonly p99AddedMs: Spread } };
+  readonly scrape?: { readonly series: number; readonly plain: Turns; readonly gzip: Turns; readonly openmetrics?: Turns; readonly proxied: { readonly p99AddedMs: Spread }; readonly busyRuns?: number };
 }
 
 const KIND_NAMES = { streamable_http: 'streamable HTTP', sse: 'SSE' } as const;
@@ -85,7 +86,7 @@ function perKind<T>(by: ByKind<T> | undefined, pick: (v: T) => Spread): Array<re
   });
 }
 
-export function summaryRows(s: SummaryInput): SummaryRow[] {
+function rowsOf(s: SummaryInput): SummaryRow[] {
   const mcp = s.mcp;
   const rows: SummaryRow[] = [];
   rows.push(row('MCP tools/call, sidecar ÷ bare undici, SSE and streamable HTTP', { must: 0.98, aim: 1.05, higher: true, unit: '', digits: 3 }, perKind(mcp?.sidecarVsBare, (v) => v.ratio)));
@@ -105,6 +106,24 @@ export function summaryRows(s: SummaryInput): SummaryRow[] {
   rows.push(row('proxied p99 added while scraping every 1 s', { must: 0.5, aim: 0.2, higher: false, unit: 'ms', digits: 3 }, sc === undefined ? [] : [['', sc.proxied.p99AddedMs]]));
   rows.push(row('GET sidecar ÷ bare undici', { must: 0.98, aim: 1.1, higher: true, unit: '', digits: 3 }, s.get === undefined ? [] : [['', s.get.ratios['sidecar/bare-undici'] ?? { median: NaN, min: NaN, max: NaN, n: 0 }]]));
   return rows;
+}
+
+/** The scenario each row comes from, in row order. */
+const ROW_SCENARIOS = ['mcp', 'mcp', 'mcp', 'scrape', 'scrape', 'get'] as const;
+
+/**
+ * Issue #21's six rows for a run. A row whose scenario had busy runs (other processes took more than the
+ * bench's share of the server core) says how many: its figure is still the same-round comparison, but a
+ * busy run can swing a difference such as the added p99 far either way.
+ */
+export function summaryRows(s: SummaryInput): SummaryRow[] {
+  return rowsOf(s).map((r, i) => {
+    const scenario = ROW_SCENARIOS[i];
+    const busy = scenario === undefined ? 0 : (s[scenario]?.busyRuns ?? 0);
+    if (busy === 0 || r.status === 'not run') return r;
+    const note = `${busy} busy run(s) in its scenario`;
+    return { ...r, note: r.note === undefined ? note : `${r.note}; ${note}` };
+  });
 }
 
 /** The rows as a Markdown table. */

@@ -73,6 +73,16 @@ describe('bench summary: issue #21 Measure table', () => {
     expect(summaryTable(summaryRows(run({ valid: false })))).toContain('| not valid (the sidecar skipped results: 12 over --body-capture-limit, 0 calls dropped) |');
   });
 
+  it('says how many runs of a row\'s scenario were busy, without changing its result', () => {
+    const input = run({ p99: 0.3 });
+    const busy: SummaryInput = { ...input, scrape: input.scrape === undefined ? undefined : { ...input.scrape, busyRuns: 2 } };
+    const rows = summaryRows(busy);
+    expect(rows[4]?.status).toBe('pass');
+    expect(rows[4]?.note).toBe('2 busy run(s) in its scenario');
+    expect(rows[3]?.note).toBe('2 busy run(s) in its scenario');
+    expect(rows[0]?.note).toBeUndefined();
+  });
+
   it('says "not run" for every row of a scenario that did not run', () => {
     expect(status({ get: run().get })).toEqual(['not run', 'not run', 'not run', 'not run', 'not run', 'pass']);
     expect(status({}).every((s) => s === 'not run')).toBe(true);
