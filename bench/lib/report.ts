@@ -6,6 +6,7 @@ import { fmt, type Spread } from './stats.ts';
 import { summaryRows, summaryTable, type SummaryRow } from './summary.ts';
 import { ROOT } from './targets.ts';
 import type { LatencyResult } from '../scenarios/latency.ts';
+import { readCheckLine } from './large-result.ts';
 import type { McpResult } from '../scenarios/mcp.ts';
 import type { ScrapeResult, ScrapeVariant } from '../scenarios/scrape.ts';
 import type { SseResult } from '../scenarios/sse.ts';
@@ -54,9 +55,21 @@ export function goals(r: BenchResults): Goal[] {
   const get = r.scenarios.get;
   const out: Goal[] = [];
   const ratio = get?.ratios['sidecar/bare-undici'] ?? NONE;
-  out.push({ measure: 'GET req/s, sidecar (all metrics) ÷ bare undici proxy', must: '≥ 0.95', aim: '≥ 1.25', value: fmt(ratio, 2), status: judge(ratio.median, 0.95, 1.25, true) });
+  out.push({
+    measure: 'GET req/s, sidecar (all metrics) ÷ bare undici proxy',
+    must: '≥ 0.95',
+    aim: '≥ 1.25',
+    value: fmt(ratio, 2),
+    status: judge(ratio.median, 0.95, 1.25, true),
+  });
   const nginx = get?.ratios['sidecar/nginx'] ?? NONE;
-  out.push({ measure: 'GET req/s, sidecar ÷ nginx (shared core)', must: 'reported', aim: '≥ 0.55', value: fmt(nginx, 2), status: judge(nginx.median, undefined, 0.55, true) });
+  out.push({
+    measure: 'GET req/s, sidecar ÷ nginx (shared core)',
+    must: 'reported',
+    aim: '≥ 0.55',
+    value: fmt(nginx, 2),
+    status: judge(nginx.median, undefined, 0.55, true),
+  });
   const cpu = get?.targets.sidecar?.cpuUsPerRequest ?? NONE;
   const bare = get?.targets['bare-undici']?.cpuUsPerRequest ?? NONE;
   out.push({
@@ -73,7 +86,13 @@ export function goals(r: BenchResults): Goal[] {
   const rss = r.scenarios.sse?.targets.sidecar?.openRssMb ?? NONE;
   out.push({ measure: 'RSS with 1,000 open SSE streams (MB)', must: '≤ 200', aim: '≤ 120', value: fmt(rss, 0), status: judge(rss.median, 200, 120, false) });
   const scrape = r.scenarios.scrape?.gzip.ms ?? NONE;
-  out.push({ measure: `scrape of ${r.scenarios.scrape?.series ?? '10k'} series with gzip (ms)`, must: '≤ 200', aim: '≤ 100', value: fmt(scrape), status: judge(scrape.median, 200, 100, false) });
+  out.push({
+    measure: `scrape of ${r.scenarios.scrape?.series ?? '10k'} series with gzip (ms)`,
+    must: '≤ 200',
+    aim: '≤ 100',
+    value: fmt(scrape),
+    status: judge(scrape.median, 200, 100, false),
+  });
   out.push(...scrapeGoals(r.scenarios.scrape));
   const kinds = Object.entries(r.scenarios.mcp?.kinds ?? {}).flatMap(([k, v]) => (v.sidecar === undefined ? [] : [[k, v.sidecar.ratio] as const]));
   const worst = kinds.sort((a, b) => a[1].median - b[1].median)[0];
@@ -98,7 +117,16 @@ function mcpGoals(r: BenchResults): Goal[] {
       .sort((a, b) => (higherIsBetter ? a[1].median - b[1].median : b[1].median - a[1].median))[0];
   const kinds = (mcp?.sidecarVsBare ?? {}) as Record<string, McpResult['sidecarVsBare'][keyof McpResult['sidecarVsBare']]>;
   const large = (mcp?.large.kinds ?? {}) as Record<string, McpResult['large']['kinds'][keyof McpResult['large']['kinds']]>;
-  const row = (measure: string, must: string, aim: string, w: [string, Spread] | undefined, mustV: number, aimV: number, higher: boolean, digits: number): Goal => ({
+  const row = (
+    measure: string,
+    must: string,
+    aim: string,
+    w: [string, Spread] | undefined,
+    mustV: number,
+    aimV: number,
+    higher: boolean,
+    digits: number,
+  ): Goal => ({
     measure: `${measure}${w === undefined ? '' : ` (worst: ${w[0]})`}`,
     must,
     aim,
@@ -109,9 +137,38 @@ function mcpGoals(r: BenchResults): Goal[] {
   // A run in which the sidecar skipped the large results (over --body-capture-limit) did not measure reading them.
   const largeRow = (g: Goal): Goal => (mcp?.large.read?.valid === false && g.status !== 'not run' ? { ...g, status: 'not valid' } : g);
   return [
-    row('MCP tools/call, sidecar ÷ bare undici (issue #21)', '≥ 0.98', '≥ 1.05', worst((k) => kinds[k]?.ratio, true), 0.98, 1.05, true, 3),
-    row('proxy CPU µs per MCP call, sidecar − bare undici (issue #21)', '≤ 15', '≤ 5', worst((k) => kinds[k]?.cpuAddedUs, false), 15, 5, false, 1),
-    largeRow(row(`${Math.round((mcp?.large.resultBytes ?? 0) / 1024)} KiB tool results, sidecar ÷ bare undici (issue #21)`, '≥ 0.95', '≥ 1.0', worst((k) => large[k]?.vsBare.ratio, true), 0.95, 1.0, true, 3)),
+    row(
+      'MCP tools/call, sidecar ÷ bare undici (issue #21)',
+      '≥ 0.98',
+      '≥ 1.05',
+      worst((k) => kinds[k]?.ratio, true),
+      0.98,
+      1.05,
+      true,
+      3,
+    ),
+    row(
+      'proxy CPU µs per MCP call, sidecar − bare undici (issue #21)',
+      '≤ 15',
+      '≤ 5',
+      worst((k) => kinds[k]?.cpuAddedUs, false),
+      15,
+      5,
+      false,
+      1,
+    ),
+    largeRow(
+      row(
+        `${Math.round((mcp?.large.resultBytes ?? 0) / 1024)} KiB tool results, sidecar ÷ bare undici (issue #21)`,
+        '≥ 0.95',
+        '≥ 1.0',
+        worst((k) => large[k]?.vsBare.ratio, true),
+        0.95,
+        1.0,
+        true,
+        3,
+      ),
+    ),
     { measure: 'GET req/s, sidecar ÷ bare undici (issue #21)', must: '≥ 0.98', aim: '≥ 1.1', value: fmt(get, 3), status: judge(get.median, 0.98, 1.1, true) },
   ];
 }
@@ -119,23 +176,39 @@ function mcpGoals(r: BenchResults): Goal[] {
 /** Issue #21's scrape rows: the longest event-loop block (worst of the three ways of scraping) and the p99 scraping adds. */
 function scrapeGoals(s: ScrapeResult | undefined): Goal[] {
   const variants = s === undefined ? [] : [s.plain, s.gzip, ...(s.openmetrics === undefined ? [] : [s.openmetrics])];
-  const worst = variants.map((v) => v.longestTurnMs).filter((x) => Number.isFinite(x.median)).sort((a, b) => b.median - a.median)[0] ?? NONE;
+  const worst =
+    variants
+      .map((v) => v.longestTurnMs)
+      .filter((x) => Number.isFinite(x.median))
+      .sort((a, b) => b.median - a.median)[0] ?? NONE;
   const added = s?.proxied.p99AddedMs ?? NONE;
   return [
-    { measure: `longest event-loop block during a ${s?.series ?? '10k'}-series scrape (ms, worst way of scraping; issue #21)`, must: '≤ 4', aim: '≤ 2', value: fmt(worst, 2), status: judge(worst.median, 4, 2, false) },
-    { measure: 'proxied p99 added while scraping every 1 s (ms; issue #21)', must: '≤ 0.5', aim: '≤ 0.2', value: fmt(added, 3), status: judge(added.median, 0.5, 0.2, false) },
+    {
+      measure: `longest event-loop block during a ${s?.series ?? '10k'}-series scrape (ms, worst way of scraping; issue #21)`,
+      must: '≤ 4',
+      aim: '≤ 2',
+      value: fmt(worst, 2),
+      status: judge(worst.median, 4, 2, false),
+    },
+    {
+      measure: 'proxied p99 added while scraping every 1 s (ms; issue #21)',
+      must: '≤ 0.5',
+      aim: '≤ 0.2',
+      value: fmt(added, 3),
+      status: judge(added.median, 0.5, 0.2, false),
+    },
   ];
 }
 
 /** The large-result case by target (calls per second per transport) and whether the sidecar read every result. */
 function largeCaseTable(mcp: McpResult): string {
   const names = [...new Set(Object.values(mcp.large.kinds).flatMap((v) => Object.keys(v.callsPerSecond)))];
-  const rows = Object.entries(mcp.large.kinds).map(([kind, v]) => [kind, ...names.map((n) => fmt(Object.entries(v.callsPerSecond).find(([k]) => k === n)?.[1] ?? NONE, 0))]);
+  const rows = Object.entries(mcp.large.kinds).map(([kind, v]) => [
+    kind,
+    ...names.map((n) => fmt(Object.entries(v.callsPerSecond).find(([k]) => k === n)?.[1] ?? NONE, 0)),
+  ]);
   const read = mcp.large.read;
-  const check =
-    read === undefined
-      ? ''
-      : `the sidecar read ${read.operations} of ${read.calls} calc_blob answers; ${read.tooLarge} over --body-capture-limit, ${read.dropped} calls dropped${read.valid ? '' : ': **not valid** (the sidecar skipped results it is measured on reading)'}\n\n`;
+  const check = read === undefined ? '' : `${readCheckLine(read).replace('NOT VALID', '**not valid**')}\n\n`;
   return `### MCP large results (calc_blob, ${mcp.large.resultBytes} B each), calls/s\n\n${table(['transport', ...names], rows)}\n${check}`;
 }
 
@@ -155,7 +228,9 @@ function throughputTable(t: ThroughputResult): string {
     fmt(s.cpuUsPerRequest),
     fmt(s.p99Ms, 2),
   ]);
-  const ratios = Object.entries(t.ratios).map(([k, v]) => `${k} ${fmt(v, 2)}`).join('; ');
+  const ratios = Object.entries(t.ratios)
+    .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+    .join('; ');
   return `### ${t.method} (${t.method === 'GET' ? '1 KiB' : '4 KiB echo'}), ${t.connections} connections, ${t.upstream} upstream\n\n${table(
     ['target', 'req/s', '× bare', '× nginx', 'CPU µs/req', 'p99 ms'],
     rows,
@@ -170,13 +245,27 @@ function exemplarTable(r: BenchResults): string {
   const traced = get?.targets['sidecar-traced'];
   const withEx = get?.targets['sidecar-exemplars'];
   if (traced !== undefined && withEx !== undefined) {
-    rows.push(['GET', fmt(get?.targets.sidecar?.cpuUsPerRequest ?? NONE), fmt(traced.cpuUsPerRequest), fmt(withEx.cpuUsPerRequest), fmt(one(withEx.cpuUsPerRequest.median - traced.cpuUsPerRequest.median)), fmt(get?.ratios['sidecar-exemplars/sidecar-traced'] ?? NONE, 3)]);
+    rows.push([
+      'GET',
+      fmt(get?.targets.sidecar?.cpuUsPerRequest ?? NONE),
+      fmt(traced.cpuUsPerRequest),
+      fmt(withEx.cpuUsPerRequest),
+      fmt(one(withEx.cpuUsPerRequest.median - traced.cpuUsPerRequest.median)),
+      fmt(get?.ratios['sidecar-exemplars/sidecar-traced'] ?? NONE, 3),
+    ]);
   }
   for (const [kind, byTarget] of Object.entries(r.scenarios.mcp?.kinds ?? {})) {
     const t = byTarget['sidecar-traced'];
     const e = byTarget['sidecar-exemplars'];
     if (t === undefined || e === undefined) continue;
-    rows.push([`MCP ${kind}`, fmt(byTarget.sidecar?.proxyCpuUsPerCall ?? NONE, 0), fmt(t.proxyCpuUsPerCall, 0), fmt(e.proxyCpuUsPerCall, 0), fmt(one(e.proxyCpuUsPerCall.median - t.proxyCpuUsPerCall.median), 1), fmt(one(e.callsPerSecond.median / t.callsPerSecond.median), 3)]);
+    rows.push([
+      `MCP ${kind}`,
+      fmt(byTarget.sidecar?.proxyCpuUsPerCall ?? NONE, 0),
+      fmt(t.proxyCpuUsPerCall, 0),
+      fmt(e.proxyCpuUsPerCall, 0),
+      fmt(one(e.proxyCpuUsPerCall.median - t.proxyCpuUsPerCall.median), 1),
+      fmt(one(e.callsPerSecond.median / t.callsPerSecond.median), 3),
+    ]);
   }
   if (rows.length === 0) return '';
   return `### exemplars: tracing on, exemplars on (trace_based, all sampled) vs off (always_off)\n\n${table(['scenario', 'CPU µs untraced', 'traced, no exemplars', 'traced + exemplars', 'exemplar cost µs', 'rate with ÷ without'], rows)}\n`;
@@ -203,33 +292,69 @@ export function printReport(r: BenchResults): string {
   }
   if (s.mcp) {
     const rows = Object.entries(s.mcp.kinds).flatMap(([kind, byTarget]) =>
-      Object.entries(byTarget).map(([name, v]) => [kind, name, fmt(v.callsPerSecond, 0), name === 'direct' ? '—' : fmt(v.ratio, 2), name === 'direct' ? '—' : fmt(v.p99AddedMs, 2), name === 'direct' ? '—' : fmt(v.proxyCpuUsPerCall, 0)]),
+      Object.entries(byTarget).map(([name, v]) => [
+        kind,
+        name,
+        fmt(v.callsPerSecond, 0),
+        name === 'direct' ? '—' : fmt(v.ratio, 2),
+        name === 'direct' ? '—' : fmt(v.p99AddedMs, 2),
+        name === 'direct' ? '—' : fmt(v.proxyCpuUsPerCall, 0),
+      ]),
     );
     out += `### MCP tools/call, ${s.mcp.clients} SDK sessions, demo composer\n\n${table(['transport', 'target', 'calls/s', '÷ direct', 'added p99 ms', 'proxy CPU µs/call'], rows)}\n`;
     const vs = Object.entries(s.mcp.sidecarVsBare).map(([kind, v]) => [kind, 'calc_add', fmt(v.ratio, 3), fmt(v.cpuAddedUs, 1)]);
-    const big = Object.entries(s.mcp.large.kinds).map(([kind, v]) => [kind, `calc_blob (${s.mcp?.large.resultBytes ?? 0} B results)`, fmt(v.vsBare.ratio, 3), fmt(v.vsBare.cpuAddedUs, 1)]);
+    const big = Object.entries(s.mcp.large.kinds).map(([kind, v]) => [
+      kind,
+      `calc_blob (${s.mcp?.large.resultBytes ?? 0} B results)`,
+      fmt(v.vsBare.ratio, 3),
+      fmt(v.vsBare.cpuAddedUs, 1),
+    ]);
     out += `### MCP, the sidecar against the bare undici proxy of the same round\n\n${table(['transport', 'tool', 'calls/s sidecar ÷ bare', 'proxy CPU µs/call sidecar − bare'], [...vs, ...big])}\n`;
     out += largeCaseTable(s.mcp);
   }
   out += exemplarTable(r);
   if (s.sse) {
-    const rows = Object.entries(s.sse.targets).map(([name, v]) => [name, fmt(v.idleRssMb, 0), fmt(v.openRssMb, 0), fmt(v.p50Ms, 2), fmt(v.p99Ms, 2), fmt(v.cpuUsPerEvent)]);
+    const rows = Object.entries(s.sse.targets).map(([name, v]) => [
+      name,
+      fmt(v.idleRssMb, 0),
+      fmt(v.openRssMb, 0),
+      fmt(v.p50Ms, 2),
+      fmt(v.p99Ms, 2),
+      fmt(v.cpuUsPerEvent),
+    ]);
     out += `### ${s.sse.streams} SSE streams (one event per stream per second)\n\n${table(['target', 'RSS idle MB', 'RSS open MB', 'delivery p50 ms', 'delivery p99 ms', 'CPU µs/event'], rows)}\n`;
     const limit = s.sse.memoryLimit;
-    if (limit !== undefined) out += `The sidecar ran with \`--memory-limit ${limit.manifest}\` (its limit in deploy/kubernetes/base/deployment.yaml): peak RSS ${fmt({ ...limit.sidecarPeakShare, median: limit.sidecarPeakShare.median * 100, min: limit.sidecarPeakShare.min * 100, max: limit.sidecarPeakShare.max * 100 }, 0)} % of it (must stay under 80 %).\n\n`;
+    if (limit !== undefined)
+      out += `The sidecar ran with \`--memory-limit ${limit.manifest}\` (its limit in deploy/kubernetes/base/deployment.yaml): peak RSS ${fmt({ ...limit.sidecarPeakShare, median: limit.sidecarPeakShare.median * 100, min: limit.sidecarPeakShare.min * 100, max: limit.sidecarPeakShare.max * 100 }, 0)} % of it (must stay under 80 %).\n\n`;
   }
   if (s.scrape) {
     const p = s.scrape.proxied;
-    const row = (name: string, v: ScrapeVariant): string[] => [name, fmt(v.ms), String(v.bytes), fmt(v.sidecarCpuMs), fmt(v.sidecarMs), String(v.slices), fmt(v.longestTurnMs, 2)];
+    const row = (name: string, v: ScrapeVariant): string[] => [
+      name,
+      fmt(v.ms),
+      String(v.bytes),
+      fmt(v.sidecarCpuMs),
+      fmt(v.sidecarMs),
+      String(v.slices),
+      fmt(v.longestTurnMs, 2),
+    ];
     out += `### scrape, ${s.scrape.series} series\n\n${table(
       ['', 'time ms', 'bytes', 'sidecar CPU ms', 'in the sidecar ms', 'slices', 'longest event-loop turn ms'],
-      [row('plain', s.scrape.plain), row('gzip', s.scrape.gzip), ...(s.scrape.openmetrics === undefined ? [] : [row('OpenMetrics gzip', s.scrape.openmetrics)])],
+      [
+        row('plain', s.scrape.plain),
+        row('gzip', s.scrape.gzip),
+        ...(s.scrape.openmetrics === undefined ? [] : [row('OpenMetrics gzip', s.scrape.openmetrics)]),
+      ],
     )}\nproxied at ${1000} GET/s: p99 ${fmt(p.quiet.p99Ms, 3)} ms quiet, ${fmt(p.scraping.p99Ms, 3)} ms scraping every second (added ${fmt(p.p99AddedMs, 3)} ms)\n\n`;
   }
   const busy = [s.get, s.post, s.latency, s.mcp, s.sse, s.scrape].reduce((a, x) => a + (x?.busyRuns ?? 0), 0);
-  if (busy > 0) out += `**The machine was busy: in ${busy} measured run(s) other processes took more than ${(r.method.busyShare * 100).toFixed(0)}% of the server core.**\n\n`;
+  if (busy > 0)
+    out += `**The machine was busy: in ${busy} measured run(s) other processes took more than ${(r.method.busyShare * 100).toFixed(0)}% of the server core.**\n\n`;
   r.goals = goals(r);
-  out += `### goals (issues #12 and #21)\n\n${table(['measure', 'must', 'aim', 'reached', 'status'], r.goals.map((g) => [g.measure, g.must, g.aim, g.value, g.status]))}`;
+  out += `### goals (issues #12 and #21)\n\n${table(
+    ['measure', 'must', 'aim', 'reached', 'status'],
+    r.goals.map((g) => [g.measure, g.must, g.aim, g.value, g.status]),
+  )}`;
   r.summary = summaryRows(s);
   out += `\n### issue #21: the Measure table, this run (sidecar against the bare undici proxy of the same rounds)\n\n${summaryTable(r.summary)}`;
   return out;

@@ -21,7 +21,10 @@ function labelsOf(block: string): Map<string, string> | undefined {
     re.lastIndex = at;
     const m = re.exec(block);
     if (m === null) return undefined;
-    out.set(m[1] as string, (m[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)));
+    out.set(
+      m[1] as string,
+      (m[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)),
+    );
     at = re.lastIndex;
   }
   return out;

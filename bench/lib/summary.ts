@@ -35,9 +35,20 @@ export interface SummaryInput {
   readonly mcp?: {
     readonly busyRuns?: number;
     readonly sidecarVsBare: ByKind<Side>;
-    readonly large: { readonly resultBytes: number; readonly kinds: ByKind<{ readonly vsBare: Side }>; readonly read?: { readonly valid: boolean; readonly tooLarge: number; readonly dropped: number } };
+    readonly large: {
+      readonly resultBytes: number;
+      readonly kinds: ByKind<{ readonly vsBare: Side }>;
+      readonly read?: { readonly valid: boolean; readonly tooLarge: number; readonly dropped: number };
+    };
   };
-  readonly scrape?: { readonly series: number; readonly plain: Turns; readonly gzip: Turns; readonly openmetrics?: Turns; readonly proxied: { readonly p99AddedMs: Spread }; readonly busyRuns?: number };
+  readonly scrape?: {
+    readonly series: number;
+    readonly plain: Turns;
+    readonly gzip: Turns;
+    readonly openmetrics?: Turns;
+    readonly proxied: { readonly p99AddedMs: Spread };
+    readonly busyRuns?: number;
+  };
 }
 
 const KIND_NAMES = { streamable_http: 'streamable HTTP', sse: 'SSE' } as const;
@@ -89,22 +100,61 @@ function perKind<T>(by: ByKind<T> | undefined, pick: (v: T) => Spread): Array<re
 function rowsOf(s: SummaryInput): SummaryRow[] {
   const mcp = s.mcp;
   const rows: SummaryRow[] = [];
-  rows.push(row('MCP tools/call, sidecar ÷ bare undici, SSE and streamable HTTP', { must: 0.98, aim: 1.05, higher: true, unit: '', digits: 3 }, perKind(mcp?.sidecarVsBare, (v) => v.ratio)));
-  rows.push(row('proxy CPU per MCP call, sidecar − bare undici', { must: 15, aim: 5, higher: false, unit: 'µs', digits: 1 }, perKind(mcp?.sidecarVsBare, (v) => v.cpuAddedUs)));
+  rows.push(
+    row(
+      'MCP tools/call, sidecar ÷ bare undici, SSE and streamable HTTP',
+      { must: 0.98, aim: 1.05, higher: true, unit: '', digits: 3 },
+      perKind(mcp?.sidecarVsBare, (v) => v.ratio),
+    ),
+  );
+  rows.push(
+    row(
+      'proxy CPU per MCP call, sidecar − bare undici',
+      { must: 15, aim: 5, higher: false, unit: 'µs', digits: 1 },
+      perKind(mcp?.sidecarVsBare, (v) => v.cpuAddedUs),
+    ),
+  );
   const kib = mcp === undefined || mcp.large.resultBytes === 0 ? '64' : (mcp.large.resultBytes / 1024).toFixed(1);
-  const large = row(`large tool results (${kib} KiB JSON result), sidecar ÷ bare undici`, { must: 0.95, aim: 1.0, higher: true, unit: '', digits: 3 }, perKind(mcp?.large.kinds, (v) => v.vsBare.ratio));
+  const large = row(
+    `large tool results (${kib} KiB JSON result), sidecar ÷ bare undici`,
+    { must: 0.95, aim: 1.0, higher: true, unit: '', digits: 3 },
+    perKind(mcp?.large.kinds, (v) => v.vsBare.ratio),
+  );
   const read = mcp?.large.read;
   if (read !== undefined && !read.valid && large.status !== 'not run') {
-    rows.push({ ...large, status: 'not valid', note: `the sidecar skipped results: ${read.tooLarge} over --body-capture-limit, ${read.dropped} calls dropped` });
+    rows.push({
+      ...large,
+      status: 'not valid',
+      note: `the sidecar skipped results: ${read.tooLarge} over --body-capture-limit, ${read.dropped} calls dropped`,
+    });
   } else if (mcp !== undefined && read === undefined && large.status !== 'not run') {
     rows.push({ ...large, note: 'not checked that the sidecar read the results' });
   } else rows.push(large);
   const sc = s.scrape;
-  const ways: Array<readonly [string, Turns]> = sc === undefined ? [] : [['plain', sc.plain], ['gzip', sc.gzip], ...(sc.openmetrics === undefined ? [] : [['OpenMetrics gzip', sc.openmetrics] as const])];
+  const ways: Array<readonly [string, Turns]> =
+    sc === undefined ? [] : [['plain', sc.plain], ['gzip', sc.gzip], ...(sc.openmetrics === undefined ? [] : [['OpenMetrics gzip', sc.openmetrics] as const])];
   const worst = ways.filter(([, v]) => Number.isFinite(v.longestTurnMs.median)).sort((a, b) => b[1].longestTurnMs.median - a[1].longestTurnMs.median)[0];
-  rows.push(row(`longest event-loop block during a ${sc?.series ?? '10k'}-series scrape`, { must: 4, aim: 2, higher: false, unit: 'ms', digits: 2 }, worst === undefined ? [] : [[`(${worst[0]}, the worst way of scraping)`, worst[1].longestTurnMs]]));
-  rows.push(row('proxied p99 added while scraping every 1 s', { must: 0.5, aim: 0.2, higher: false, unit: 'ms', digits: 3 }, sc === undefined ? [] : [['', sc.proxied.p99AddedMs]]));
-  rows.push(row('GET sidecar ÷ bare undici', { must: 0.98, aim: 1.1, higher: true, unit: '', digits: 3 }, s.get === undefined ? [] : [['', s.get.ratios['sidecar/bare-undici'] ?? { median: NaN, min: NaN, max: NaN, n: 0 }]]));
+  rows.push(
+    row(
+      `longest event-loop block during a ${sc?.series ?? '10k'}-series scrape`,
+      { must: 4, aim: 2, higher: false, unit: 'ms', digits: 2 },
+      worst === undefined ? [] : [[`(${worst[0]}, the worst way of scraping)`, worst[1].longestTurnMs]],
+    ),
+  );
+  rows.push(
+    row(
+      'proxied p99 added while scraping every 1 s',
+      { must: 0.5, aim: 0.2, higher: false, unit: 'ms', digits: 3 },
+      sc === undefined ? [] : [['', sc.proxied.p99AddedMs]],
+    ),
+  );
+  rows.push(
+    row(
+      'GET sidecar ÷ bare undici',
+      { must: 0.98, aim: 1.1, higher: true, unit: '', digits: 3 },
+      s.get === undefined ? [] : [['', s.get.ratios['sidecar/bare-undici'] ?? { median: NaN, min: NaN, max: NaN, n: 0 }]],
+    ),
+  );
   return rows;
 }
 

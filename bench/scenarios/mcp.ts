@@ -2,32 +2,71 @@
  * MCP `tools/call` throughput with the official SDK clients (8 sessions, closed loop, `calc_add`), over
  * streamable HTTP and legacy SSE, to the demo composer directly and through the sidecar (all metrics on:
  * every call is parsed, correlated and recorded), and through nginx and the bare undici proxy for
- * reference; then the large-result case (mcp-large.ts: `calc_blob`, ~64 KiB structured JSON results the
- * sidecar reads) through nginx, the bare proxy and the sidecar. The sidecar is judged against the bare
- * proxy of the same round (issue #21). The composer, its child MCP server and the proxy share the server
- * core; the clients run on the load core. `--targets` can leave out nginx and the traced variants; the
- * bare proxy and the sidecar always run.
+ * reference; then the large-result case (bench/lib/large-result.ts: `calc_blob`, ~64 KiB structured JSON results the
+ * sidecar reads, checked from its own counters) through nginx, the bare proxy and the sidecar. The sidecar
+ * is judged against the bare proxy of the same round (issue #21). The composer, its child MCP server and
+ * the proxy share the server core; the clients run on the load core. `--targets` can leave out nginx and
+ * the traced variants; the bare proxy and the sidecar always run.
  */
 import { BUSY_SHARE, measured, rotated, startTracedVariants, wanted, type BenchContext } from '../lib/context.ts';
-import { runMcpLoad } from '../lib/children.ts';
-import { KINDS, MCP_CLIENTS, sideBySide, type Kind, type McpSample, type SideBySide } from '../lib/mcp-samples.ts';
+import { runMcpLoad, type McpLoadResult } from '../lib/children.ts';
 import { jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { ROOT, startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
-import { largeResultRounds, type LargeResult } from './mcp-large.ts';
+import { LARGE_RESULT_BYTES, LARGE_TOOL, readCheckLine, startReadCheck, type LargeReadCheck } from '../lib/large-result.ts';
 
-export { MCP_CLIENTS, type Kind, type McpSample, type SideBySide } from '../lib/mcp-samples.ts';
+export const MCP_CLIENTS = 8;
+type Kind = 'streamable_http' | 'sse';
+const KINDS: readonly Kind[] = ['streamable_http', 'sse'];
+
+export interface McpSample extends McpLoadResult {
+  readonly kind: Kind;
+  readonly target: TargetName;
+  readonly round: number;
+  /** CPU time of the proxy (for `direct`: NaN) per call. */
+  readonly proxyCpuUsPerCall: number;
+  readonly composerCpuUsPerCall: number;
+  readonly foreignShare: number;
+  readonly load1: number;
+}
+
+/** The sidecar against the bare undici proxy, round by round (the two run side by side in every round). */
+export interface SideBySide {
+  /** Calls per second, sidecar ÷ bare undici. */
+  readonly ratio: Spread;
+  /** Proxy CPU per call, sidecar − bare undici, µs. */
+  readonly cpuAddedUs: Spread;
+}
 
 export interface McpResult {
   readonly clients: number;
   /** `calc_add` per transport: the sidecar against the bare undici proxy. */
   readonly sidecarVsBare: Partial<Record<Kind, SideBySide>>;
-  /** The large-result case (mcp-large.ts): calls per second by target and transport, the sidecar against the bare proxy, and what the sidecar read. */
-  readonly large: LargeResult;
+  /** The large-result case per transport: calls per second by target, and the sidecar against the bare proxy. */
+  readonly large: {
+    /** UTF-8 bytes of one result's JSON as the client parsed it (the JSON-RPC answer adds ~40). */
+    readonly resultBytes: number;
+    readonly kinds: Partial<Record<Kind, { readonly callsPerSecond: Partial<Record<TargetName, Spread>>; readonly vsBare: SideBySide }>>;
+    /** What the sidecar counted over the case: whether it read every result (absent in runs before the check). */
+    readonly read?: LargeReadCheck;
+  };
   /** Per transport and target: calls per second, its per-round ratio to direct, proxy CPU per call, added p99. */
   readonly kinds: Partial<Record<Kind, Partial<Record<TargetName, { callsPerSecond: Spread; ratio: Spread; proxyCpuUsPerCall: Spread; p99AddedMs: Spread }>>>>;
   readonly samples: McpSample[];
   readonly busyRuns: number;
+}
+
+function sideBySide(samples: readonly McpSample[], kind: Kind): SideBySide {
+  const ratios: number[] = [];
+  const cpu: number[] = [];
+  for (const s of samples) {
+    if (s.kind !== kind || s.target !== 'sidecar') continue;
+    const bare = samples.find((b) => b.kind === kind && b.target === 'bare-undici' && b.round === s.round);
+    if (bare === undefined) continue;
+    ratios.push(s.callsPerSecond / bare.callsPerSecond);
+    cpu.push(s.proxyCpuUsPerCall - bare.proxyCpuUsPerCall);
+  }
+  return { ratio: spread(ratios), cpuAddedUs: spread(cpu) };
 }
 
 async function startComposer(ctx: BenchContext): Promise<Target> {
@@ -38,10 +77,14 @@ async function startComposer(ctx: BenchContext): Promise<Target> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const url = await waitForLine(child, (l) => {
-    const j = jsonLine(l);
-    return j?.['event'] === 'listening' ? String(j['url']) : undefined;
-  }, 'demo composer');
+  const url = await waitForLine(
+    child,
+    (l) => {
+      const j = jsonLine(l);
+      return j?.['event'] === 'listening' ? String(j['url']) : undefined;
+    },
+    'demo composer',
+  );
   const pid = child.pid;
   if (pid === undefined) throw new Error('demo composer did not spawn');
   return {
@@ -61,12 +104,55 @@ async function startComposer(ctx: BenchContext): Promise<Target> {
   };
 }
 
+/**
+ * Warms every target, then measures `ctx.repeats` rounds of every transport and target, the order
+ * rotated each round. @param tool the tool called and its arguments. @default calc_add
+ */
+async function rounds(
+  ctx: BenchContext,
+  composer: Target,
+  targets: readonly Target[],
+  seconds: number,
+  tool: { tool?: string; args?: Record<string, unknown> } = {},
+): Promise<McpSample[]> {
+  const samples: McpSample[] = [];
+  for (const kind of KINDS)
+    for (const t of targets)
+      await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5, ...tool });
+  for (let round = 0; round < ctx.repeats; round++) {
+    for (const kind of KINDS) {
+      for (const t of rotated(targets, round)) {
+        const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
+        const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1, ...tool }));
+        const r = m.result;
+        const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
+        samples.push({
+          ...r,
+          kind,
+          target: t.name,
+          round,
+          proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid),
+          composerCpuUsPerCall: perCall(composer.pid),
+          foreignShare: m.foreignShare,
+          load1: m.load1,
+        });
+        ctx.log(
+          `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
+            `${tool.tool === undefined ? '' : ` (${r.resultBytes} B results)`}${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
+        );
+      }
+    }
+  }
+  return samples;
+}
+
 export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
   const composer = await startComposer(ctx);
   const targets: Target[] = [composer];
   let sink: Target | undefined;
   try {
-    if (ctx.nginxBin !== undefined && wanted(ctx, 'nginx')) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(composer.url).port), ctx.serverCpus));
+    if (ctx.nginxBin !== undefined && wanted(ctx, 'nginx'))
+      targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(composer.url).port), ctx.serverCpus));
     targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [composer.url], ctx.serverCpus));
     targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: composer.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     // Tracing on (an MCP span and an HTTP span per call), with and without exemplars.
@@ -74,26 +160,23 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     sink = traced.sink;
     targets.push(...traced.variants);
     const seconds = ctx.quick ? 4 : 10;
-    const samples: McpSample[] = [];
-    // Warm every path (JIT, connections, the composer's child).
-    for (const kind of KINDS) for (const t of targets) await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5 });
-    for (let round = 0; round < ctx.repeats; round++) {
-      for (const kind of KINDS) {
-        for (const t of rotated(targets, round)) {
-          const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
-          const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1 }));
-          const r = m.result;
-          const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
-          samples.push({ ...r, kind, target: t.name, round, proxyCpuUsPerCall: t === composer ? NaN : perCall(t.pid), composerCpuUsPerCall: perCall(composer.pid), foreignShare: m.foreignShare, load1: m.load1 });
-          ctx.log(
-            `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
-              `${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
-          );
-        }
-      }
-    }
+    // Warm every path (JIT, connections, the composer's child), then interleaved rounds.
+    const samples = await rounds(ctx, composer, targets, seconds);
     // The large-result case: direct, nginx, the bare proxy and the sidecar, side by side in every round.
-    const large = await largeResultRounds(ctx, targets, composer, KINDS, seconds);
+    const largeTargets = targets.filter((t) => t === composer || t.name === 'nginx' || t.name === 'bare-undici' || t.name === 'sidecar');
+    const sidecar = targets.find((t) => t.name === 'sidecar');
+    const check = sidecar === undefined ? undefined : await startReadCheck(sidecar);
+    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, { tool: LARGE_TOOL, args: { bytes: LARGE_RESULT_BYTES } });
+    const read = await check?.finish();
+    if (read !== undefined) ctx.log(`  ${readCheckLine(read)}`);
+    const resultBytes = Math.max(0, ...largeSamples.map((x) => x.resultBytes));
+    const largeKinds: McpResult['large']['kinds'] = {};
+    for (const kind of KINDS) {
+      const callsPerSecond: Partial<Record<TargetName, Spread>> = {};
+      for (const t of largeTargets)
+        callsPerSecond[t.name] = spread(largeSamples.filter((s) => s.kind === kind && s.target === t.name).map((s) => s.callsPerSecond));
+      largeKinds[kind] = { callsPerSecond, vsBare: sideBySide(largeSamples, kind) };
+    }
     const sidecarVsBare: McpResult['sidecarVsBare'] = {};
     for (const kind of KINDS) sidecarVsBare[kind] = sideBySide(samples, kind);
     const kinds: McpResult['kinds'] = {};
@@ -110,12 +193,24 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
           ratios.push(s.callsPerSecond / d.callsPerSecond);
           added.push(s.p99Ms - d.p99Ms);
         }
-        byTarget[t.name] = { callsPerSecond: spread(own.map((s) => s.callsPerSecond)), ratio: spread(ratios), proxyCpuUsPerCall: spread(own.map((s) => s.proxyCpuUsPerCall)), p99AddedMs: spread(added) };
+        byTarget[t.name] = {
+          callsPerSecond: spread(own.map((s) => s.callsPerSecond)),
+          ratio: spread(ratios),
+          proxyCpuUsPerCall: spread(own.map((s) => s.proxyCpuUsPerCall)),
+          p99AddedMs: spread(added),
+        };
       }
       kinds[kind] = byTarget;
     }
-    const all = [...samples, ...large.samples];
-    return { clients: MCP_CLIENTS, kinds, sidecarVsBare, large: large.result, samples: all, busyRuns: all.filter((s) => s.foreignShare > BUSY_SHARE).length };
+    const all = [...samples, ...largeSamples];
+    return {
+      clients: MCP_CLIENTS,
+      kinds,
+      sidecarVsBare,
+      large: { resultBytes, kinds: largeKinds, ...(read === undefined ? {} : { read }) },
+      samples: all,
+      busyRuns: all.filter((s) => s.foreignShare > BUSY_SHARE).length,
+    };
   } finally {
     for (const t of targets.reverse()) await t.stop().catch(() => undefined);
     await sink?.stop().catch(() => undefined);

@@ -7,7 +7,9 @@ const side = (ratio: number, cpu: number) => ({ ratio: spread(ratio), cpuAddedUs
 const turns = (ms: number) => ({ longestTurnMs: spread(ms) });
 
 /** A run of every scenario the summary reads, each row at the given figures. */
-function run(o: { sse?: number; http?: number; cpu?: number; cpuSse?: number; large?: number; valid?: boolean; block?: number; p99?: number; get?: number } = {}): SummaryInput {
+function run(
+  o: { sse?: number; http?: number; cpu?: number; cpuSse?: number; large?: number; valid?: boolean; block?: number; p99?: number; get?: number } = {},
+): SummaryInput {
   return {
     get: { ratios: { 'sidecar/bare-undici': spread(o.get ?? 1) } },
     mcp: {
@@ -70,10 +72,12 @@ describe('bench summary: issue #21 Measure table', () => {
     const row = summaryRows(run({ large: 1.2, valid: false }))[2];
     expect(row?.status).toBe('not valid');
     expect(row?.note).toContain('12 over --body-capture-limit');
-    expect(summaryTable(summaryRows(run({ valid: false })))).toContain('| not valid (the sidecar skipped results: 12 over --body-capture-limit, 0 calls dropped) |');
+    expect(summaryTable(summaryRows(run({ valid: false })))).toContain(
+      '| not valid (the sidecar skipped results: 12 over --body-capture-limit, 0 calls dropped) |',
+    );
   });
 
-  it('says how many runs of a row\'s scenario were busy, without changing its result', () => {
+  it("says how many runs of a row's scenario were busy, without changing its result", () => {
     const input = run({ p99: 0.3 });
     const busy: SummaryInput = { ...input, scrape: input.scrape === undefined ? undefined : { ...input.scrape, busyRuns: 2 } };
     const rows = summaryRows(busy);
