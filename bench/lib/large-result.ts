@@ -29,6 +29,8 @@ export interface LargeReadCheck {
   readonly tooLarge: number;
   /** Pending calls the tap dropped without an answer (any reason). */
   readonly dropped: number;
+  /** Bodies and events the envelope scanner left to the full JSON parser (`sidecar_mcp_scan_fallbacks_total`, any reason). */
+  readonly fallbacks: number;
   /** No message too large, no call dropped: the sidecar read every result it is measured on. */
   readonly valid: boolean;
 }
@@ -36,6 +38,7 @@ export interface LargeReadCheck {
 const COUNTERS = {
   tooLarge: { name: 'sidecar_mcp_unparsed_total', labels: { reason: 'too_large' } },
   dropped: { name: 'sidecar_mcp_pending_dropped_total' },
+  fallbacks: { name: 'sidecar_mcp_scan_fallbacks_total' },
   operations: { name: 'mcp_server_operation_duration_seconds_count', labels: { gen_ai_tool_name: LARGE_TOOL } },
 } as const satisfies Record<string, SeriesMatch>;
 
@@ -47,7 +50,13 @@ export async function startReadCheck(sidecar: Target): Promise<{ finish(): Promi
       const after = await sidecarCounters(sidecar, COUNTERS);
       const tooLarge = after.tooLarge - before.tooLarge;
       const dropped = after.dropped - before.dropped;
-      return { operations: after.operations - before.operations, tooLarge, dropped, valid: tooLarge === 0 && dropped === 0 };
+      return {
+        operations: after.operations - before.operations,
+        tooLarge,
+        dropped,
+        fallbacks: after.fallbacks - before.fallbacks,
+        valid: tooLarge === 0 && dropped === 0,
+      };
     },
   };
 }
@@ -55,7 +64,7 @@ export async function startReadCheck(sidecar: Target): Promise<{ finish(): Promi
 /** The log line of a check. */
 export function readCheckLine(read: LargeReadCheck): string {
   return (
-    `the sidecar recorded ${read.operations} ${LARGE_TOOL} calls; ${read.tooLarge} answers over --body-capture-limit, ${read.dropped} calls dropped` +
+    `the sidecar recorded ${read.operations} ${LARGE_TOOL} calls; ${read.tooLarge} answers over --body-capture-limit, ${read.dropped} calls dropped, ${read.fallbacks} scanner fallbacks to JSON.parse` +
     (read.valid ? '' : ': NOT VALID (the sidecar skipped results it is measured on reading)')
   );
 }
