@@ -6,9 +6,11 @@
  *   npm run bench -- --only get,latency
  *   npm run bench -- --only get --profile   # the sidecar writes a --cpu-prof profile to bench/results/profiles/
  *   npm run bench -- --only get --targets sidecar,bare-undici --repeats 5   # an A/B while optimising
+ *   npm run bench -- --only mcp --targets sidecar,bare-undici --quick       # MCP without nginx and the traced variants
  *   npm run bench -- --from-source     # run src/cli.ts (type stripping) instead of a fresh build
  *
  * Scenarios: get, post, latency, mcp, sse, scrape (docs/performance.md describes each and the method).
+ * The report ends with issue #21's Measure table for the run (bench/lib/summary.ts).
  * Results are printed as tables with ratios and written to bench/results/ as JSON (`latest.json` for a
  * complete run of every scenario, `quick-latest.json` for --quick, a timestamped file for every run).
  */

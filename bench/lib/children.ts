@@ -55,7 +55,7 @@ export interface McpLoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly failed: number;
-  /** JSON length of the first successful result, as the client parsed it. */
+  /** UTF-8 bytes of the first successful result's JSON, as the client parsed it. */
   readonly resultBytes: number;
 }
 

@@ -20,7 +20,7 @@ export interface BenchContext {
   /** Seconds of one measured run. */
   readonly seconds: number;
   readonly warmupSeconds: number;
-  /** Targets of the throughput and latency scenarios (`--targets`; all by default). `direct` always runs. */
+  /** Targets of the throughput and latency scenarios, and nginx and the traced variants of the MCP one (`--targets`; all by default). `direct` always runs. */
   readonly targets: ReadonlySet<string> | undefined;
   /** Interleaved repeats. */
   readonly repeats: number;

@@ -4,10 +4,10 @@
  * `seconds`, after a warm-up.
  *
  *   node bench/load/mcp.ts '{"baseUrl":…,"kind":"streamable_http"|"sse","clients":8,"seconds":10,"warmupSeconds":2}'
- *   node bench/load/mcp.ts '{…,"tool":"calc_blob","args":{"bytes":59000}}'
+ *   node bench/load/mcp.ts '{…,"tool":"calc_blob","args":{"bytes":57000}}'
  *
- * Prints one JSON line: calls per second, latency percentiles (ms), failed calls and the bytes of the
- * last result's JSON.
+ * Prints one JSON line: calls per second, latency percentiles (ms), failed calls and the UTF-8 bytes of
+ * the first successful result's JSON.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -53,7 +53,7 @@ async function loop(client: Client, i: number): Promise<void> {
     try {
       const r = await client.callTool({ name: tool, arguments: spec.args ?? { a: i, b: n++ } });
       if (r.isError === true) failed++;
-      else if (resultBytes === 0) resultBytes = JSON.stringify(r).length;
+      else if (resultBytes === 0) resultBytes = Buffer.byteLength(JSON.stringify(r));
     } catch {
       failed++;
     }

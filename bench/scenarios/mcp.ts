@@ -2,22 +2,20 @@
  * MCP `tools/call` throughput with the official SDK clients (8 sessions, closed loop, `calc_add`), over
  * streamable HTTP and legacy SSE, to the demo composer directly and through the sidecar (all metrics on:
  * every call is parsed, correlated and recorded), and through nginx and the bare undici proxy for
- * reference; then the large-result case (`calc_blob`, ~63 KiB structured JSON results) through the bare
- * proxy and the sidecar. The sidecar is judged against the bare proxy of the same round (issue #21). The composer, its child MCP server and the proxy share the server core; the clients run on
- * the load core.
+ * reference; then the large-result case (bench/lib/large-result.ts: `calc_blob`, ~64 KiB structured JSON results the
+ * sidecar reads, checked from its own counters) through nginx, the bare proxy and the sidecar. The sidecar
+ * is judged against the bare proxy of the same round (issue #21). The composer, its child MCP server and
+ * the proxy share the server core; the clients run on the load core. `--targets` can leave out nginx and
+ * the traced variants; the bare proxy and the sidecar always run.
  */
-import { BUSY_SHARE, measured, rotated, startTracedVariants, type BenchContext } from '../lib/context.ts';
+import { BUSY_SHARE, measured, rotated, startTracedVariants, wanted, type BenchContext } from '../lib/context.ts';
 import { runMcpLoad, type McpLoadResult } from '../lib/children.ts';
 import { jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { ROOT, startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
+import { LARGE_RESULT_BYTES, LARGE_TOOL, readCheckLine, startReadCheck, type LargeReadCheck } from '../lib/large-result.ts';
 
 export const MCP_CLIENTS = 8;
-/**
- * The large-result case (issue #21): `calc_blob` answers a structured JSON result whose body is ~63 KiB,
- * just under the default `--body-capture-limit` of 64 KiB, so the sidecar reads every one of them.
- */
-export const LARGE_RESULT_BYTES = 58_000;
 type Kind = 'streamable_http' | 'sse';
 const KINDS: readonly Kind[] = ['streamable_http', 'sse'];
 
@@ -46,8 +44,11 @@ export interface McpResult {
   readonly sidecarVsBare: Partial<Record<Kind, SideBySide>>;
   /** The large-result case per transport: calls per second by target, and the sidecar against the bare proxy. */
   readonly large: {
+    /** UTF-8 bytes of one result's JSON as the client parsed it (the JSON-RPC answer adds ~40). */
     readonly resultBytes: number;
     readonly kinds: Partial<Record<Kind, { readonly callsPerSecond: Partial<Record<TargetName, Spread>>; readonly vsBare: SideBySide }>>;
+    /** What the sidecar counted over the case: whether it read every result (absent in runs before the check). */
+    readonly read?: LargeReadCheck;
   };
   /** Per transport and target: calls per second, its per-round ratio to direct, proxy CPU per call, added p99. */
   readonly kinds: Partial<Record<Kind, Partial<Record<TargetName, { callsPerSecond: Spread; ratio: Spread; proxyCpuUsPerCall: Spread; p99AddedMs: Spread }>>>>;
@@ -150,7 +151,8 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
   const targets: Target[] = [composer];
   let sink: Target | undefined;
   try {
-    if (ctx.nginxBin !== undefined) targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(composer.url).port), ctx.serverCpus));
+    if (ctx.nginxBin !== undefined && wanted(ctx, 'nginx'))
+      targets.push(await startNginxProxy(ctx.nginxBin, Number(new URL(composer.url).port), ctx.serverCpus));
     targets.push(await startNodeTarget('bare-undici', 'bare-undici.ts', [composer.url], ctx.serverCpus));
     targets.push(await startSidecar({ entry: ctx.sidecarEntry, upstream: composer.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags }));
     // Tracing on (an MCP span and an HTTP span per call), with and without exemplars.
@@ -160,9 +162,13 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     const seconds = ctx.quick ? 4 : 10;
     // Warm every path (JIT, connections, the composer's child), then interleaved rounds.
     const samples = await rounds(ctx, composer, targets, seconds);
-    // The large-result case: direct, the bare proxy and the sidecar, side by side in every round.
-    const largeTargets = targets.filter((t) => t === composer || t.name === 'bare-undici' || t.name === 'sidecar');
-    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, { tool: 'calc_blob', args: { bytes: LARGE_RESULT_BYTES } });
+    // The large-result case: direct, nginx, the bare proxy and the sidecar, side by side in every round.
+    const largeTargets = targets.filter((t) => t === composer || t.name === 'nginx' || t.name === 'bare-undici' || t.name === 'sidecar');
+    const sidecar = targets.find((t) => t.name === 'sidecar');
+    const check = sidecar === undefined ? undefined : await startReadCheck(sidecar);
+    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, { tool: LARGE_TOOL, args: { bytes: LARGE_RESULT_BYTES } });
+    const read = await check?.finish();
+    if (read !== undefined) ctx.log(`  ${readCheckLine(read)}`);
     const resultBytes = Math.max(0, ...largeSamples.map((x) => x.resultBytes));
     const largeKinds: McpResult['large']['kinds'] = {};
     for (const kind of KINDS) {
@@ -201,7 +207,7 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
       clients: MCP_CLIENTS,
       kinds,
       sidecarVsBare,
-      large: { resultBytes, kinds: largeKinds },
+      large: { resultBytes, kinds: largeKinds, ...(read === undefined ? {} : { read }) },
       samples: all,
       busyRuns: all.filter((s) => s.foreignShare > BUSY_SHARE).length,
     };
