@@ -50,24 +50,26 @@ export type ProxyErrorKind =
   | 'host_not_allowed';
 
 /** Every {@link ProxyErrorKind} (a record, so the compiler checks the list is complete). */
-const PROXY_ERROR_KIND_SET: ReadonlySet<string> = new Set(
-  Object.keys({
-    upstream_unavailable: true,
-    upstream_timeout: true,
-    upstream_aborted: true,
-    bad_request: true,
-    client_error: true,
-    connection_limit: true,
-    upstream_retried: true,
-    origin_not_allowed: true,
-    host_not_allowed: true,
-  } satisfies Record<ProxyErrorKind, true>),
-);
+const PROXY_ERROR_KIND_MEMBERS = {
+  upstream_unavailable: true,
+  upstream_timeout: true,
+  upstream_aborted: true,
+  bad_request: true,
+  client_error: true,
+  connection_limit: true,
+  upstream_retried: true,
+  origin_not_allowed: true,
+  host_not_allowed: true,
+} satisfies Record<ProxyErrorKind, true>;
+const PROXY_ERROR_KIND_SET: ReadonlySet<string> = new Set(Object.keys(PROXY_ERROR_KIND_MEMBERS));
 
 /** Whether `kind` is a {@link ProxyErrorKind}. */
 export function isProxyErrorKind(kind: string): kind is ProxyErrorKind {
   return PROXY_ERROR_KIND_SET.has(kind);
 }
+
+/** Every {@link ProxyErrorKind} (`sidecar_proxy_errors_total{kind}` exports each at 0 from start-up). */
+export const PROXY_ERROR_KINDS: readonly ProxyErrorKind[] = Object.keys(PROXY_ERROR_KIND_MEMBERS).filter(isProxyErrorKind);
 
 /** Given to observers (and published on the public `error` channel) for every proxy failure; `code` is the error's code, never its message. */
 export interface ProxyErrorEvent {

@@ -16,12 +16,12 @@
 import type { Counter } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
-import type { Exchange, ProxyErrorKind, StreamKind } from '../observe/exchange.ts';
+import { type Exchange, PROXY_ERROR_KINDS, type StreamKind } from '../observe/exchange.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
 import type { FamilyName } from './catalog.ts';
 import type { Exemplars } from './exemplars.ts';
-import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
+import type { BoundedLabel, Instruments } from './instruments.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
@@ -31,19 +31,6 @@ const CLIENT_CLOSED = 499;
 export interface UpstreamUp {
   readonly up: boolean | undefined;
 }
-
-/** Every kind of `sidecar_proxy_errors_total`, exported at 0 from start-up. */
-const PROXY_ERROR_KINDS = vocabulary<ProxyErrorKind>({
-  upstream_unavailable: true,
-  upstream_timeout: true,
-  upstream_aborted: true,
-  bad_request: true,
-  client_error: true,
-  connection_limit: true,
-  upstream_retried: true,
-  origin_not_allowed: true,
-  host_not_allowed: true,
-});
 
 /** The series of one family by (method, endpoint label value), created on first use; both keys are bounded. */
 class SeriesOf<T> {
