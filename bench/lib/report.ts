@@ -37,8 +37,8 @@ export interface Goal {
   readonly must: string;
   readonly aim: string;
   readonly value: string;
-  /** `aim` (aim reached), `must` (must reached, aim not), `MISSED`, `reported` (no must), or `not valid` (the run did not measure it). */
-  readonly status: 'aim' | 'must' | 'MISSED' | 'reported' | 'not run' | 'not valid';
+  /** `aim` (aim reached), `must` (must reached, aim not), `MISSED`, or `reported` (no must). */
+  readonly status: 'aim' | 'must' | 'MISSED' | 'reported' | 'not run';
 }
 
 function judge(v: number, must: number | undefined, aim: number, higherIsBetter: boolean): Goal['status'] {
@@ -93,7 +93,6 @@ export function goals(r: BenchResults): Goal[] {
     value: fmt(scrape),
     status: judge(scrape.median, 200, 100, false),
   });
-  out.push(...scrapeGoals(r.scenarios.scrape));
   const kinds = Object.entries(r.scenarios.mcp?.kinds ?? {}).flatMap(([k, v]) => (v.sidecar === undefined ? [] : [[k, v.sidecar.ratio] as const]));
   const worst = kinds.sort((a, b) => a[1].median - b[1].median)[0];
   out.push({
@@ -103,101 +102,7 @@ export function goals(r: BenchResults): Goal[] {
     value: worst === undefined ? 'n/a' : fmt(worst[1], 2),
     status: worst === undefined ? 'not run' : judge(worst[1].median, 0.8, 0.95, true),
   });
-  out.push(...mcpGoals(r));
   return out;
-}
-
-/** Issue #21's MCP and GET rows: the sidecar against the bare undici proxy of the same rounds, worst transport. */
-function mcpGoals(r: BenchResults): Goal[] {
-  const mcp = r.scenarios.mcp;
-  const worst = (pick: (k: string) => Spread | undefined, higherIsBetter: boolean): [string, Spread] | undefined =>
-    Object.keys(mcp?.sidecarVsBare ?? {})
-      .map((k) => [k, pick(k)] as const)
-      .filter((e): e is [string, Spread] => e[1] !== undefined && Number.isFinite(e[1].median))
-      .sort((a, b) => (higherIsBetter ? a[1].median - b[1].median : b[1].median - a[1].median))[0];
-  const kinds = (mcp?.sidecarVsBare ?? {}) as Record<string, McpResult['sidecarVsBare'][keyof McpResult['sidecarVsBare']]>;
-  const large = (mcp?.large.kinds ?? {}) as Record<string, McpResult['large']['kinds'][keyof McpResult['large']['kinds']]>;
-  const row = (
-    measure: string,
-    must: string,
-    aim: string,
-    w: [string, Spread] | undefined,
-    mustV: number,
-    aimV: number,
-    higher: boolean,
-    digits: number,
-  ): Goal => ({
-    measure: `${measure}${w === undefined ? '' : ` (worst: ${w[0]})`}`,
-    must,
-    aim,
-    value: w === undefined ? 'n/a' : fmt(w[1], digits),
-    status: w === undefined ? 'not run' : judge(w[1].median, mustV, aimV, higher),
-  });
-  const get = r.scenarios.get?.ratios['sidecar/bare-undici'] ?? NONE;
-  // A run in which the sidecar skipped the large results (over --body-capture-limit) did not measure reading them.
-  const largeRow = (g: Goal): Goal => (mcp?.large.read?.valid === false && g.status !== 'not run' ? { ...g, status: 'not valid' } : g);
-  return [
-    row(
-      'MCP tools/call, sidecar ÷ bare undici (issue #21)',
-      '≥ 0.98',
-      '≥ 1.05',
-      worst((k) => kinds[k]?.ratio, true),
-      0.98,
-      1.05,
-      true,
-      3,
-    ),
-    row(
-      'proxy CPU µs per MCP call, sidecar − bare undici (issue #21)',
-      '≤ 15',
-      '≤ 5',
-      worst((k) => kinds[k]?.cpuAddedUs, false),
-      15,
-      5,
-      false,
-      1,
-    ),
-    largeRow(
-      row(
-        `${Math.round((mcp?.large.resultBytes ?? 0) / 1024)} KiB tool results, sidecar ÷ bare undici (issue #21)`,
-        '≥ 0.95',
-        '≥ 1.0',
-        worst((k) => large[k]?.vsBare.ratio, true),
-        0.95,
-        1.0,
-        true,
-        3,
-      ),
-    ),
-    { measure: 'GET req/s, sidecar ÷ bare undici (issue #21)', must: '≥ 0.98', aim: '≥ 1.1', value: fmt(get, 3), status: judge(get.median, 0.98, 1.1, true) },
-  ];
-}
-
-/** Issue #21's scrape rows: the longest event-loop block (worst of the three ways of scraping) and the p99 scraping adds. */
-function scrapeGoals(s: ScrapeResult | undefined): Goal[] {
-  const variants = s === undefined ? [] : [s.plain, s.gzip, ...(s.openmetrics === undefined ? [] : [s.openmetrics])];
-  const worst =
-    variants
-      .map((v) => v.longestTurnMs)
-      .filter((x) => Number.isFinite(x.median))
-      .sort((a, b) => b.median - a.median)[0] ?? NONE;
-  const added = s?.proxied.p99AddedMs ?? NONE;
-  return [
-    {
-      measure: `longest event-loop block during a ${s?.series ?? '10k'}-series scrape (ms, worst way of scraping; issue #21)`,
-      must: '≤ 4',
-      aim: '≤ 2',
-      value: fmt(worst, 2),
-      status: judge(worst.median, 4, 2, false),
-    },
-    {
-      measure: 'proxied p99 added while scraping every 1 s (ms; issue #21)',
-      must: '≤ 0.5',
-      aim: '≤ 0.2',
-      value: fmt(added, 3),
-      status: judge(added.median, 0.5, 0.2, false),
-    },
-  ];
 }
 
 /** The large-result case by target (calls per second per transport) and whether the sidecar read every result. */
@@ -351,7 +256,7 @@ export function printReport(r: BenchResults): string {
   if (busy > 0)
     out += `**The machine was busy: in ${busy} measured run(s) other processes took more than ${(r.method.busyShare * 100).toFixed(0)}% of the server core.**\n\n`;
   r.goals = goals(r);
-  out += `### goals (issues #12 and #21)\n\n${table(
+  out += `### goals (issue #12; issue #21's are the Measure table below)\n\n${table(
     ['measure', 'must', 'aim', 'reached', 'status'],
     r.goals.map((g) => [g.measure, g.must, g.aim, g.value, g.status]),
   )}`;
