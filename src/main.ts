@@ -9,7 +9,7 @@ import { FileToken, InlineToken, type TokenSource } from './admin/token.ts';
 import { createAdminServer } from './admin/server.ts';
 import { TlsFiles } from './admin/tls.ts';
 import type { SidecarConfig } from './config/load.ts';
-import { memoryLimitBytes, readSystemFile } from './config/memory.ts';
+import { memoryLimitOf, readSystemFile } from './config/memory.ts';
 import { DEFAULT_CHECK_EVERY_MS } from './config/reloading-file.ts';
 import { ErrorCodes, SidecarError } from './errors.ts';
 import { ExpositionConflicts } from './exporters/exposition-conflicts.ts';
@@ -209,7 +209,7 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps): Pr
     scrapeTimer: config.debugScrapeTiming ? new ScrapeTimings((line) => logger.info(line, 'metrics answer written')) : undefined,
   });
   instruments.observeGauge('sidecar_metrics_port_connections', (observe) => observe(admin.connections()));
-  observeMemory(instruments, { limitBytes: memoryLimitBytes(config.memoryLimit, readSystemFile) });
+  observeMemory(instruments, { limitBytes: memoryLimitOf(config.memoryLimit, readSystemFile)?.bytes });
 
   let proxyAddress: AddressInfo;
   try {

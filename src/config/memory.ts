@@ -196,11 +196,11 @@ export function operatorHeapFlags(execArgv: readonly string[], nodeOptions: stri
   return given.filter((f) => HEAP_FLAG_RE.test(f));
 }
 
-/** The memory limit a setting names, in bytes (the cgroup's for `auto`), or `undefined` for none. Never throws. */
-export function memoryLimitBytes(setting: MemoryLimitSetting, read: ReadFile): number | undefined {
+/** The memory limit a setting names and where it came from (the cgroup's for `auto`), or `undefined` for none. Never throws. */
+export function memoryLimitOf(setting: MemoryLimitSetting, read: ReadFile): { readonly bytes: number; readonly source: string } | undefined {
   if (setting.kind === 'none') return undefined;
-  if (setting.kind === 'bytes') return setting.bytes;
-  return cgroupMemoryLimit(read)?.bytes;
+  if (setting.kind === 'bytes') return { bytes: setting.bytes, source: '--memory-limit' };
+  return cgroupMemoryLimit(read);
 }
 
 /**
@@ -208,10 +208,8 @@ export function memoryLimitBytes(setting: MemoryLimitSetting, read: ReadFile): n
  * @throws Error when the limit is too small (see {@link deriveBudget}).
  */
 export function resolveBudget(setting: MemoryLimitSetting, read: ReadFile): MemoryBudget | undefined {
-  if (setting.kind === 'none') return undefined;
-  if (setting.kind === 'bytes') return deriveBudget(setting.bytes, '--memory-limit');
-  const cgroup = cgroupMemoryLimit(read);
-  return cgroup === undefined ? undefined : deriveBudget(cgroup.bytes, cgroup.source);
+  const limit = memoryLimitOf(setting, read);
+  return limit === undefined ? undefined : deriveBudget(limit.bytes, limit.source);
 }
 
 /** `256 MiB`, `1.5 GiB`. */

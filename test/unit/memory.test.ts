@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import {
   budgetRuntimeFlags,
   cgroupMemoryLimit,
-  memoryLimitBytes,
+  memoryLimitOf,
   deriveBudget,
   heapFlags,
   MIN_MEMORY_LIMIT_MIB,
@@ -186,9 +186,9 @@ describe("the manifest's memory", () => {
 describe('the limit the memory gauge reports', () => {
   it("is the given size, the cgroup's for auto, and none for none or an unlimited cgroup — never an error, even for a limit too small for a budget", () => {
     const limited = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': '134217728\n' });
-    expect(memoryLimitBytes({ kind: 'bytes', bytes: 100 * MiB }, limited)).toBe(100 * MiB);
-    expect(memoryLimitBytes({ kind: 'auto' }, limited)).toBe(128 * MiB);
-    expect(memoryLimitBytes({ kind: 'none' }, limited)).toBeUndefined();
-    expect(memoryLimitBytes({ kind: 'auto' }, files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': 'max\n' }))).toBeUndefined();
+    expect(memoryLimitOf({ kind: 'bytes', bytes: 100 * MiB }, limited)).toEqual({ bytes: 100 * MiB, source: '--memory-limit' });
+    expect(memoryLimitOf({ kind: 'auto' }, limited)).toEqual({ bytes: 128 * MiB, source: '/sys/fs/cgroup/memory.max' });
+    expect(memoryLimitOf({ kind: 'none' }, limited)).toBeUndefined();
+    expect(memoryLimitOf({ kind: 'auto' }, files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/memory.max': 'max\n' }))).toBeUndefined();
   });
 });
