@@ -26,6 +26,15 @@ function onClientClose(this: TaggedResponse): void {
   this[kHandler]?.clientClosed();
 }
 
+/**
+ * An event stream's headers go out at the latest one tick after they arrived: with its first chunk when
+ * that came in the same read (one write, as any proxy sends them), else on their own, so a client waiting
+ * on a silent stream still sees them at once.
+ */
+function flushUnlessWritten(handler: ForwardHandler): void {
+  handler.flushIfSilent();
+}
+
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
 /** The dispatch handler of one proxied request. */
@@ -45,6 +54,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
   #drainListened = false;
   /** The upstream socket the request was written on (upstream-socket.ts), until the response ends. */
   #upstreamSocket: Duplex | null = null;
+  /** Some of the body was written to the client (its headers went out with it). */
+  #wroteBody = false;
 
   constructor(ex: Exchange, req: IncomingMessage, res: ServerResponse, state: ProxyState) {
     this.#ex = ex;
@@ -99,7 +110,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     this.#state.health.observe(true);
     if (isEventStream(headers)) {
       ex.stream = 'sse';
-      res.flushHeaders();
+      process.nextTick(flushUnlessWritten, this);
       this.#state.streams.add(this);
     }
     if (ex.taps !== undefined) this.#state.bus.tapResponseStart(ex);
@@ -112,6 +123,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     ex.responseBytes += chunk.length;
     if (ex.taps !== undefined) this.#state.bus.tapResponseBody(ex, chunk);
     const res = this.#res;
+    this.#wroteBody = true;
     if (!res.write(chunk)) {
       controller.pause();
       if (!this.#drainListened) {
@@ -174,6 +186,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     // HTTP/1.0 client) would look complete at a FIN: only a reset says it is not.
     if (this.#req.httpVersion !== '1.1' && !res.hasHeader('content-length') && res.socket !== null) res.socket.resetAndDestroy();
     else res.destroy();
+  }
+
+  /** {@link flushUnlessWritten}: the headers of a stream whose body has not started yet. */
+  flushIfSilent(): void {
+    if (!this.#wroteBody && !this.#clientClosed && !this.#res.writableEnded) this.#res.flushHeaders();
   }
 
   clientDrained(): void {

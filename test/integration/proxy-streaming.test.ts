@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -50,6 +51,50 @@ describe('streams pass through unbuffered', () => {
     for (let i = 0; i < 200 && !received.join('').includes('"n":2'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(received.join('')).toContain('data: {"n":2}');
     req.destroy();
+  });
+
+  it("sends an SSE stream's headers at once while the upstream has sent no event yet", async () => {
+    let stream: ServerResponse | undefined;
+    upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      stream = res;
+    });
+    sidecar = await startSidecar(upstream.url);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(`${sidecar?.proxyUrl}/events`, (res) => {
+        resolve(res.statusCode);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    stream?.end();
+  });
+
+  it('writes an SSE answer and its headers together when the upstream sent them together, and ends an empty one', async () => {
+    upstream = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (req.url === '/empty') return void res.end();
+      res.end('event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
+    });
+    sidecar = await startSidecar(upstream.url);
+    const proxy = new URL(sidecar.proxyUrl);
+    // A raw client: the first bytes it reads are the status line; they carry the event only when the
+    // sidecar wrote the headers and the event in one write.
+    const first = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(proxy.port), proxy.hostname, () => socket.write('GET /one HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+      socket.once('data', (chunk: Buffer) => {
+        resolve(chunk.toString('latin1'));
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    expect(first.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(first).toContain('data: {"jsonrpc":"2.0","id":1,"result":{}}');
+    const empty = await fetch(`${sidecar.proxyUrl}/empty`);
+    expect([empty.status, await empty.text()]).toEqual([200, '']);
   });
 
   it('relays a WebSocket echo both ways and keeps the close code and reason', async () => {
