@@ -6,6 +6,8 @@ export interface StoredEvent {
   readonly type: string;
   /** The `data:` payload exactly as sent (normally the JSON envelope; test injection may store anything). */
   readonly data: string;
+  /** `data.transport` of a `tool.invoked` or `resource.read` event: what `exclude_transports` filters on. */
+  readonly transport?: string;
 }
 
 export interface ReplayPlan {
@@ -59,13 +61,21 @@ export class EventBus {
 
   /** Issues the next id, stores the event and hands it to every listener. */
   emit(type: string, data: unknown): StoredEvent {
-    return this.emitRaw(type, this.envelope(type, data));
+    const transport =
+      (type === 'tool.invoked' || type === 'resource.read') &&
+      typeof data === 'object' &&
+      data !== null &&
+      'transport' in data &&
+      typeof data.transport === 'string'
+        ? data.transport
+        : undefined;
+    return this.emitRaw(type, this.envelope(type, data), transport);
   }
 
   /** Like emit, with the `data:` payload given verbatim (test control uses it to inject malformed events). */
-  emitRaw(type: string, payload: string): StoredEvent {
+  emitRaw(type: string, payload: string, transport?: string): StoredEvent {
     this.#lastId += 1;
-    const event: StoredEvent = { id: this.#lastId, type, data: payload };
+    const event: StoredEvent = transport === undefined ? { id: this.#lastId, type, data: payload } : { id: this.#lastId, type, data: payload, transport };
     this.#buffer.push(event);
     if (this.#buffer.length > this.#capacity) this.#buffer.splice(0, this.#buffer.length - this.#capacity);
     for (const listener of [...this.#listeners]) {

@@ -21,6 +21,22 @@ export function sseFrame(event: string, data: string, id?: number): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\n${lines.join('\n')}\n\n`;
 }
 
+/**
+ * The transports of `?exclude_transports=a,b` (event-stream contract): `tool.invoked` and `resource.read`
+ * events whose `transport` is one of them are not sent. Their ids are still used, so ids stay increasing.
+ */
+export function excludedTransports(url: string | undefined): ReadonlySet<string> {
+  const query = new URL(url ?? '/', 'http://composer').searchParams.get('exclude_transports');
+  return new Set(
+    query === null
+      ? []
+      : query
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== ''),
+  );
+}
+
 export class EventStreams {
   #bus: EventBus;
   #options: EventStreamOptions;
@@ -53,6 +69,10 @@ export class EventStreams {
       res.write(text);
       if (res.writableLength > limit) res.destroy();
     };
+    const excluded = excludedTransports(req.url);
+    const sendEvent = (e: StoredEvent): void => {
+      if (e.transport === undefined || !excluded.has(e.transport)) send(sseFrame(e.type, e.data, e.id));
+    };
     // All of this runs in one synchronous turn, so no event can slip between the replay and the subscription.
     const plan = this.#bus.planReplay(lastEventId);
     send(`retry: ${this.#options.retryMs}\n\n`);
@@ -61,8 +81,8 @@ export class EventStreams {
       send(sseFrame('reset', this.#bus.envelope('reset', { reason: plan.reason, last_event_id: lastEventId ?? null, oldest_available: oldest })));
     }
     send(sseFrame('snapshot', this.#bus.envelope('snapshot', { ...this.#snapshot(), last_event_id: this.#bus.lastId })));
-    for (const e of plan.events) send(sseFrame(e.type, e.data, e.id));
-    const unsubscribe = this.#bus.subscribe((e: StoredEvent) => send(sseFrame(e.type, e.data, e.id)));
+    for (const e of plan.events) sendEvent(e);
+    const unsubscribe = this.#bus.subscribe(sendEvent);
 
     const ping = setInterval(() => send(': ping\n\n'), this.#options.keepaliveMs);
     this.#open.add(res);

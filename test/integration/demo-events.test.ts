@@ -132,6 +132,43 @@ describe('demo composer event stream', () => {
     expect(e.json).toBeUndefined();
   });
 
+  it('exclude_transports leaves out tool.invoked and resource.read of the listed transports, live and replayed; ids stay increasing', async () => {
+    const inject = async (type: string, transport: string): Promise<number> => {
+      const r = await requestJson(`${composer.url}/__demo/events/inject`, {
+        method: 'POST',
+        body: JSON.stringify({
+          type,
+          data:
+            type === 'tool.invoked'
+              ? { tool_id: 't', duration_ms: 1, success: true, transport }
+              : { resource_uri: 'r://x', duration_ms: 1, success: true, transport },
+        }),
+      });
+      return (r.body as { id: number }).id;
+    };
+    const filtered = await openEventStream(`${composer.url}/api/v1/events?exclude_transports=sse,streamable_http`);
+    streams.push(filtered);
+    await filtered.next((e) => e.event === 'snapshot');
+    const ids = [
+      await inject('tool.invoked', 'sse'),
+      await inject('tool.invoked', 'stdio'),
+      await inject('resource.read', 'streamable_http'),
+      await inject('resource.read', 'stdio'),
+    ];
+    const [, stdioCall, , stdioRead] = ids;
+    await filtered.next((e) => e.id === String(stdioRead));
+    const sent = (r: EventStreamReader) => r.events.filter((e) => e.id !== undefined && ids.includes(Number(e.id))).map((e) => Number(e.id));
+    expect(sent(filtered)).toEqual([stdioCall, stdioRead]);
+    // The same filter on a replay (Last-Event-ID), and nothing filtered without the parameter.
+    const replayed = await openEventStream(`${composer.url}/api/v1/events?exclude_transports=sse,streamable_http`, { lastEventId: String((ids[0] ?? 1) - 1) });
+    streams.push(replayed);
+    await replayed.next((e) => e.id === String(stdioRead));
+    expect(sent(replayed)).toEqual([stdioCall, stdioRead]);
+    const all = await open(String((ids[0] ?? 1) - 1));
+    await all.next((e) => e.id === String(stdioRead));
+    expect(sent(all)).toEqual(ids);
+  });
+
   it('a config file change on disk reloads it: config.reloaded with trigger file_watch; an invalid file fails with validation_failed', async () => {
     const s = await open();
     await s.next((e) => e.event === 'snapshot');

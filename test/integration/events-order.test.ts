@@ -156,6 +156,24 @@ describe('repeated and backwards event ids', () => {
     expect(value(m, 'sidecar_event_stream_connected')).toBe(1);
   });
 
+  it('asks the composer to leave out proxied-transport tool and resource events, and drops them from one that ignores the request', async () => {
+    const servers = ['s1'];
+    scripted = await startScriptedEvents(() => [
+      snapshot(10, servers),
+      frame(11, 'tool.invoked', { tool_id: 'calc_add', duration_ms: 5, success: true, transport: 'sse' }),
+      frame(12, 'tool.invoked', { tool_id: 'calc_add', duration_ms: 5, success: true, transport: 'streamable_http' }),
+      frame(13, 'tool.invoked', { tool_id: 'calc_add', duration_ms: 5, success: true, transport: 'stdio' }),
+      frame(14, 'resource.read', { resource_uri: 'clock://timezone', duration_ms: 2, success: true, transport: 'sse' }),
+      frame(15, 'resource.read', { resource_uri: 'clock://timezone', duration_ms: 2, success: true, transport: 'stdio' }),
+    ]);
+    sidecar = await startSidecar(scripted.url, IDLE);
+    const m = await settled((x) => value(x, 'mcp_tool_invocations_total', { tool_id: 'calc_add', status: 'success' }) >= 1);
+    expect(scripted.requests[0]?.excludeTransports?.split(',').sort()).toEqual(['http', 'rest', 'sse', 'streamable_http', 'websocket']);
+    expect(value(m, 'mcp_tool_invocations_total', { tool_id: 'calc_add', status: 'success' })).toBe(1);
+    expect(value(m, 'mcp_resource_reads_total')).toBe(1);
+    expect(value(m, 'sidecar_event_gaps_total')).toBe(0);
+  });
+
   it('does not count again what a composer that ignores Last-Event-ID sends again on reconnection', async () => {
     const history = [
       frame(11, 'server.crashed', { server_id: 's1', exit_code: null, signal: 'SIGKILL' }),

@@ -9,6 +9,24 @@
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Client } from 'undici';
+import { PROXIED_TRANSPORTS } from '../../ledger/ledger.ts';
+
+/** The query parameter of the event-stream contract that asks the composer to leave out events by transport. */
+export const EXCLUDE_TRANSPORTS_PARAM = 'exclude_transports';
+
+/**
+ * The path the stream is asked on: `path` (its own query kept) with `exclude_transports` listing
+ * `transports`. `tool.invoked` and `resource.read` events of a transport the sidecar proxies are facts it
+ * counts from the traffic itself (the ledger drops them), so a composer that honours the parameter does not
+ * send one per proxied call; one that ignores it sends them, and they are dropped after parsing as before.
+ */
+export function streamRequestPath(path: string, transports: Iterable<string>): string {
+  const list = [...transports].join(',');
+  if (list === '') return path;
+  const param = `${EXCLUDE_TRANSPORTS_PARAM}=${encodeURIComponent(list).replaceAll('%2C', ',')}`;
+  const joiner = !path.includes('?') ? '?' : path.endsWith('?') || path.endsWith('&') ? '' : '&';
+  return `${path}${joiner}${param}`;
+}
 
 export interface EventStreamOptions {
   readonly origin: URL;
@@ -66,6 +84,8 @@ export class EventStreamClient {
   readonly #opts: EventStreamOptions;
   readonly #hooks: EventStreamHooks;
   readonly #client: Client;
+  /** {@link streamRequestPath} of the configured path. */
+  readonly #path: string;
   readonly #stop = new AbortController();
   #state: StreamState = 'stopped';
   #retryHintMs: number | undefined;
@@ -75,6 +95,7 @@ export class EventStreamClient {
   constructor(opts: EventStreamOptions, hooks: EventStreamHooks) {
     this.#opts = opts;
     this.#hooks = hooks;
+    this.#path = streamRequestPath(opts.path, PROXIED_TRANSPORTS);
     this.#client = new Client(opts.origin, { headersTimeout: 10_000, bodyTimeout: opts.idleTimeoutMs, connect: { timeout: 10_000 } });
   }
 
@@ -129,7 +150,7 @@ export class EventStreamClient {
     let response;
     this.#hooks.onRequest();
     try {
-      response = await this.#client.request({ path: this.#opts.path, method: 'GET', headers, signal });
+      response = await this.#client.request({ path: this.#path, method: 'GET', headers, signal });
     } catch {
       return 'retry';
     }
