@@ -206,7 +206,8 @@ export function printReport(r: BenchResults): string {
         name === 'direct' ? '—' : fmt(v.proxyCpuUsPerCall, 0),
       ]),
     );
-    out += `### MCP tools/call, ${s.mcp.clients} SDK sessions, demo composer\n\n${table(['transport', 'target', 'calls/s', '÷ direct', 'added p99 ms', 'proxy CPU µs/call'], rows)}\n`;
+    const mcpRounds = s.mcp.rounds === undefined ? '' : `, ${s.mcp.rounds} interleaved rounds of ${s.mcp.seconds} s`;
+    out += `### MCP tools/call, ${s.mcp.clients} SDK sessions, demo composer${mcpRounds}\n\n${table(['transport', 'target', 'calls/s', '÷ direct', 'added p99 ms', 'proxy CPU µs/call'], rows)}\n`;
     const vs = Object.entries(s.mcp.sidecarVsBare).map(([kind, v]) => [kind, 'calc_add', fmt(v.ratio, 3), fmt(v.cpuAddedUs, 1)]);
     const big = Object.entries(s.mcp.large.kinds).map(([kind, v]) => [
       kind,

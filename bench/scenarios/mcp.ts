@@ -10,12 +10,21 @@
  */
 import { BUSY_SHARE, measured, rotated, startTracedVariants, wanted, type BenchContext } from '../lib/context.ts';
 import { runMcpLoad, type McpLoadResult } from '../lib/children.ts';
-import { jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
+import { childrenOf, jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { ROOT, startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
 import { LARGE_RESULT_BYTES, LARGE_TOOL, readCheckLine, startReadCheck, type LargeReadCheck } from '../lib/large-result.ts';
 
 export const MCP_CLIENTS = 8;
+/**
+ * Rounds of the MCP cases (at least; `--repeats` more): short runs, many of them, because the sidecar is
+ * judged on per-round pairs with the bare proxy, and on a shared VM the speed of the core drifts by a
+ * third over tens of seconds (the bare proxy's own CPU per call moved 252–445 µs between rounds of one
+ * run). Six pairs a few seconds apart give a steadier median than three pairs half a minute apart.
+ */
+export const MCP_ROUNDS = 6;
+/** Seconds of one measured MCP run (after its 1 s warm-up). */
+export const MCP_SECONDS = 5;
 type Kind = 'streamable_http' | 'sse';
 const KINDS: readonly Kind[] = ['streamable_http', 'sse'];
 
@@ -40,6 +49,9 @@ export interface SideBySide {
 
 export interface McpResult {
   readonly clients: number;
+  /** Interleaved rounds of each case, and seconds of each measured run (absent in runs before they differed from the other scenarios'). */
+  readonly rounds?: number;
+  readonly seconds?: number;
   /** `calc_add` per transport: the sidecar against the bare undici proxy. */
   readonly sidecarVsBare: Partial<Record<Kind, SideBySide>>;
   /** The large-result case per transport: calls per second by target, and the sidecar against the bare proxy. */
@@ -105,7 +117,7 @@ async function startComposer(ctx: BenchContext): Promise<Target> {
 }
 
 /**
- * Warms every target, then measures `ctx.repeats` rounds of every transport and target, the order
+ * Warms every target, then measures `repeats` rounds of every transport and target, the order
  * rotated each round. @param tool the tool called and its arguments. @default calc_add
  */
 async function rounds(
@@ -113,16 +125,19 @@ async function rounds(
   composer: Target,
   targets: readonly Target[],
   seconds: number,
+  repeats: number,
   tool: { tool?: string; args?: Record<string, unknown> } = {},
 ): Promise<McpSample[]> {
   const samples: McpSample[] = [];
   for (const kind of KINDS)
     for (const t of targets)
       await runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds: ctx.warmupSeconds, warmupSeconds: 0.5, ...tool });
-  for (let round = 0; round < ctx.repeats; round++) {
+  // The composer's child MCP server (up since the warm-up) is part of the upstream, not another process on the core.
+  const upstreamPids = [composer.pid, ...childrenOf(composer.pid)];
+  for (let round = 0; round < repeats; round++) {
     for (const kind of KINDS) {
       for (const t of rotated(targets, round)) {
-        const pids = t === composer ? [composer.pid] : [composer.pid, t.pid];
+        const pids = t === composer ? upstreamPids : [...upstreamPids, t.pid];
         const m = await measured(ctx, pids, () => runMcpLoad(ctx.loadCpus, { baseUrl: t.url, kind, clients: MCP_CLIENTS, seconds, warmupSeconds: 1, ...tool }));
         const r = m.result;
         const perCall = (pid: number) => (m.cpuUs.get(pid) ?? NaN) / r.totalCalls;
@@ -137,7 +152,7 @@ async function rounds(
           load1: m.load1,
         });
         ctx.log(
-          `  round ${round + 1}/${ctx.repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
+          `  round ${round + 1}/${repeats} ${kind.padEnd(15)} ${t.name.padEnd(11)} ${r.callsPerSecond.toFixed(0).padStart(5)} calls/s  p99 ${r.p99Ms.toFixed(2)} ms` +
             `${tool.tool === undefined ? '' : ` (${r.resultBytes} B results)`}${t === composer ? '' : `  proxy ${perCall(t.pid).toFixed(0)} µs/call`}${r.failed > 0 ? `  FAILED ${r.failed}` : ''}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
         );
       }
@@ -159,14 +174,15 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     const traced = await startTracedVariants(ctx, composer.url);
     sink = traced.sink;
     targets.push(...traced.variants);
-    const seconds = ctx.quick ? 4 : 10;
+    const seconds = ctx.quick ? 4 : MCP_SECONDS;
+    const repeats = ctx.quick ? ctx.repeats : Math.max(ctx.repeats, MCP_ROUNDS);
     // Warm every path (JIT, connections, the composer's child), then interleaved rounds.
-    const samples = await rounds(ctx, composer, targets, seconds);
+    const samples = await rounds(ctx, composer, targets, seconds, repeats);
     // The large-result case: direct, nginx, the bare proxy and the sidecar, side by side in every round.
     const largeTargets = targets.filter((t) => t === composer || t.name === 'nginx' || t.name === 'bare-undici' || t.name === 'sidecar');
     const sidecar = targets.find((t) => t.name === 'sidecar');
     const check = sidecar === undefined ? undefined : await startReadCheck(sidecar);
-    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, { tool: LARGE_TOOL, args: { bytes: LARGE_RESULT_BYTES } });
+    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, repeats, { tool: LARGE_TOOL, args: { bytes: LARGE_RESULT_BYTES } });
     const read = await check?.finish();
     if (read !== undefined) ctx.log(`  ${readCheckLine(read)}`);
     const resultBytes = Math.max(0, ...largeSamples.map((x) => x.resultBytes));
@@ -205,6 +221,8 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     const all = [...samples, ...largeSamples];
     return {
       clients: MCP_CLIENTS,
+      rounds: repeats,
+      seconds,
       kinds,
       sidecarVsBare,
       large: { resultBytes, kinds: largeKinds, ...(read === undefined ? {} : { read }) },
