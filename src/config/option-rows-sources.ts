@@ -53,7 +53,7 @@ export const SOURCE_ROWS = [
     placeholder: 'PATH',
     parse: parsePath,
     group: 'inventory',
-    description: "Path of the composer's event stream.",
+    description: "Path of the composer's event stream (asked with `exclude_transports` listing the transports the sidecar proxies: see docs/events.md).",
   },
   {
     key: 'eventsIdleTimeoutMs',

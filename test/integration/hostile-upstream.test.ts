@@ -195,7 +195,7 @@ describe('a hostile upstream', () => {
   it("a never-ending line on the composer's event stream is cut at its bound, logged, and the stream reconnects", async () => {
     let connections = 0;
     upstream = await startUpstream((req, res) => {
-      if (req.url !== '/api/v1/events') return void res.writeHead(404).end();
+      if (req.url?.split('?')[0] !== '/api/v1/events') return void res.writeHead(404).end();
       connections++;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: ');
