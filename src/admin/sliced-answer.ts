@@ -1,18 +1,19 @@
 /**
  * Writes an exposition to a `/metrics` response slice by slice (exporters/exposition.ts): each slice is
- * serialised when it is taken, written — through a streaming gzip when the scraper asked for it — and the
- * event loop runs before the next one (`setImmediate`, after waiting for the socket or the compressor to
+ * serialised when it is taken, written — compressed as one piece of a gzip member when the scraper asked
+ * for gzip — and the event loop runs before the next one (`setImmediate`, after waiting for the socket to
  * drain when a write was refused), so that a scrape of many series never holds proxied requests back for
  * more than one slice. The answer is chunked (no `Content-Length`: its size is known only at the end;
  * Prometheus and every HTTP/1.1 client read chunked answers). When the client goes away the remaining
  * slices are never serialised.
  *
- * Compression runs on libuv's thread pool, slice by slice (zlib's streaming API), not on the event loop,
- * at {@link GZIP_LEVEL}.
+ * Compression runs on the event loop, one slice at a time, at {@link GZIP_LEVEL} (gzip-pieces.ts says why
+ * not on libuv's thread pool): each slice is serialised and compressed in one turn, then written.
  */
-import { finished, pipeline, type Writable } from 'node:stream';
+import { finished, type Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { constants, createGzip } from 'node:zlib';
+import { constants } from 'node:zlib';
+import { GzipPieces } from './gzip-pieces.ts';
 
 /**
  * zlib's fastest level: on a 10k-series exposition (946 KB) it spends 1.5–1.6 ms of CPU where the default
@@ -56,13 +57,7 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
   };
   res.once('close', onClose);
   const ended = new Promise<void>((resolve) => finished(res, () => resolve()));
-  let sink: Writable = res;
-  if (gzip) {
-    const gz = createGzip({ level: GZIP_LEVEL });
-    // Errors of either side destroy both; the answer then ends as a closed response.
-    pipeline(gz, res, () => undefined);
-    sink = gz;
-  }
+  const zipped = gzip ? new GzipPieces(GZIP_LEVEL) : undefined;
   let written = 0;
   let done = false;
   // Taken one by one, so that nothing is serialised once the client has gone.
@@ -70,7 +65,7 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
   try {
     // The collection ended in the tick that called this: the first slice waits for the next one.
     await nextTurn();
-    while (!gone && !res.destroyed && !sink.destroyed) {
+    while (!gone && !res.destroyed) {
       const next = it.next();
       if (next.done === true) {
         done = true;
@@ -79,20 +74,20 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
       written++;
       // A refused write waits for 'drain'; either way the next slice waits for a later turn: a socket that
       // took the whole write at once emits 'drain' on process.nextTick, still within this turn.
-      if (!sink.write(next.value)) await first([sink, res], ['drain', 'close']);
+      if (!res.write(zipped === undefined ? next.value : zipped.piece(next.value))) await first([res], ['drain', 'close']);
       await nextTurn();
     }
   } catch (err) {
-    sink.destroy();
     res.destroy();
     throw err;
   } finally {
     res.off('close', onClose);
     if (!done) it.return?.();
   }
-  const complete = done && !gone && !res.destroyed && !sink.destroyed;
-  if (complete) sink.end();
-  else sink.destroy();
+  const complete = done && !gone && !res.destroyed;
+  if (!complete) res.destroy();
+  else if (zipped === undefined) res.end();
+  else res.end(zipped.end());
   await ended;
   return { slices: written, complete };
 }
