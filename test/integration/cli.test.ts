@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config/options.ts';
 import { VERSION } from '../../src/version.ts';
-import { spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
+import { LOCAL_PORTS, spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 
 let dir: string;
@@ -23,7 +23,7 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-const LOCAL = ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'];
+const LOCAL = LOCAL_PORTS;
 
 async function runToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; stderr: string; stdout: string }> {
   const s = await spawnSidecar(args, env, false);

@@ -6,11 +6,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scrape, value } from '../fixtures/scrape.ts';
-import { spawnSidecar, type SpawnedSidecar } from '../fixtures/sidecar.ts';
+import { LOCAL_PORTS, spawnSidecar, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/mcp-composer-sidecar.js', import.meta.url));
-const LOCAL = ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--no-metrics-auth', '--log-level', 'debug'];
+const LOCAL = [...LOCAL_PORTS, '--no-metrics-auth', '--log-level', 'debug'];
 
 let running: SpawnedSidecar | undefined;
 let upstream: TestUpstream | undefined;

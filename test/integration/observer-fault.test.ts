@@ -14,7 +14,7 @@ import { FAULT_OBSERVER } from '../../src/observe/fault-observer.ts';
 import { startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { connectMcp, MCP_KINDS, type ConnectedClient } from '../fixtures/mcp-client.ts';
 import { histogram, scrape, value, type Family } from '../fixtures/scrape.ts';
-import { spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
+import { localArgs, spawnSidecar, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 import { readBody, startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 
 const FAULT_ENV = { SIDECAR_TEST_OBSERVER_FAULT: 'throw' };
@@ -35,22 +35,7 @@ afterEach(async () => {
 });
 
 async function faultySidecar(upstreamUrl: string): Promise<SpawnedSidecar> {
-  const s = await spawnSidecar(
-    [
-      '--upstream',
-      upstreamUrl,
-      '--listen',
-      '127.0.0.1:0',
-      '--metrics-listen',
-      '127.0.0.1:0',
-      '--metrics-token',
-      TEST_TOKEN,
-      '--no-events',
-      '--log-level',
-      'info',
-    ],
-    FAULT_ENV,
-  );
+  const s = await spawnSidecar([...localArgs(upstreamUrl), '--no-events', '--log-level', 'info'], FAULT_ENV);
   expect(logs(s).find((l) => l.event === 'test_observer_fault')?.level).toBe('warn');
   return s;
 }

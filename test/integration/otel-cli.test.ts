@@ -4,7 +4,7 @@
 import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { otlpEnv, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
-import { spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
+import { LOCAL_PORTS, spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, unusedPort, type TestUpstream } from '../fixtures/upstream.ts';
 
 let running: SpawnedSidecar | undefined;
@@ -19,7 +19,7 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-const LOCAL = ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--metrics-token', TEST_TOKEN];
+const LOCAL = [...LOCAL_PORTS, '--metrics-token', TEST_TOKEN];
 
 describe('the CLI with OTEL_* variables', () => {
   it('pushes metrics and spans from the environment and flushes them on SIGTERM', async () => {

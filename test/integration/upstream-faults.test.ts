@@ -9,7 +9,7 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scrape, type Family } from '../fixtures/scrape.ts';
-import { spawnSidecar, TEST_TOKEN, type SpawnedSidecar } from '../fixtures/sidecar.ts';
+import { localArgs, spawnSidecar, type SpawnedSidecar } from '../fixtures/sidecar.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/upstream-child.ts', import.meta.url));
 const CYCLES = Number(process.env['FAULT_CYCLES'] ?? 100);
@@ -87,20 +87,7 @@ describe('upstream faults', () => {
   it(`survives the upstream being killed and restarted ${CYCLES} times under load: 502 while down, /readyz flips, recovers by itself, counts equal the requests made`, async () => {
     child = await startChild(0);
     const port = child.port;
-    sidecar = await spawnSidecar([
-      '--upstream',
-      `http://127.0.0.1:${port}`,
-      '--listen',
-      '127.0.0.1:0',
-      '--metrics-listen',
-      '127.0.0.1:0',
-      '--metrics-token',
-      TEST_TOKEN,
-      '--probe-interval',
-      '50ms',
-      '--probe-timeout',
-      '500ms',
-    ]);
+    sidecar = await spawnSidecar([...localArgs(`http://127.0.0.1:${port}`), '--probe-interval', '50ms', '--probe-timeout', '500ms']);
     const proxy = sidecar.proxyUrl;
     const readyz = sidecar.metricsUrl.replace(/\/metrics$/, '/readyz');
 
