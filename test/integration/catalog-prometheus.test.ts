@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
 import { startPrometheus, type TestPrometheus } from '../fixtures/prometheus.ts';
-import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix } from '../fixtures/rest-traffic.ts';
+import { FULL_TOKEN, MIX_COMPOSER_FLAGS, runScriptedMix } from '../fixtures/rest-traffic.ts';
 import { scrapeText } from '../fixtures/scrape.ts';
 import { SEED_QUERIES } from '../fixtures/seed-queries.ts';
 import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
@@ -26,17 +26,7 @@ describe('against the demo composer with a real Prometheus and promtool', () => 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sidecar-prom-catalog-'));
     writeFileSync(join(dir, 'token'), FULL_TOKEN, { mode: 0o600 });
-    composer = await startDemoComposer([
-      '--no-events',
-      '--auth-token',
-      FULL_TOKEN,
-      '--readonly-token',
-      READONLY_TOKEN,
-      '--rate-limit',
-      '200',
-      '--restart-backoff',
-      '300ms',
-    ]);
+    composer = await startDemoComposer(['--no-events', ...MIX_COMPOSER_FLAGS]);
     sidecar = await startSidecar(composer.url, ['--upstream-token-file', join(dir, 'token'), '--poll-interval', '250ms']);
     await runScriptedMix(sidecar.proxyUrl, composer.url);
   }, 90_000);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, OVERFLOW_VALUE } from '../../src/telemetry/catalog.ts';
 import { SecretIds } from '../../src/sources/rest/auth.ts';
 import { requestJson, startDemoComposer, waitFor, type DemoComposer } from '../fixtures/demo-composer.ts';
-import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix, type MixResult } from '../fixtures/rest-traffic.ts';
+import { FULL_TOKEN, MIX_COMPOSER_FLAGS, READONLY_TOKEN, runScriptedMix, type MixResult } from '../fixtures/rest-traffic.ts';
 import { histogram, scrape, value, type Family } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 
@@ -40,19 +40,7 @@ describe.each(['code', 'doc'] as const)('the catalog from REST traffic and polli
     const tokenFile = join(dir, 'upstream-token');
     writeFileSync(tokenFile, FULL_TOKEN, { mode: 0o600 });
     writeFileSync(join(dir, 'user-id-key'), `${USER_ID_KEY}\n`, { mode: 0o600 });
-    composer = await startDemoComposer([
-      '--no-events',
-      '--api-shape',
-      shape,
-      '--auth-token',
-      FULL_TOKEN,
-      '--readonly-token',
-      READONLY_TOKEN,
-      '--rate-limit',
-      '200',
-      '--restart-backoff',
-      '300ms',
-    ]);
+    composer = await startDemoComposer(['--no-events', '--api-shape', shape, ...MIX_COMPOSER_FLAGS]);
     sidecar = await startSidecar(composer.url, [
       '--upstream-token-file',
       tokenFile,

@@ -16,7 +16,7 @@ import { demoState, requestJson, startDemoComposer, waitFor, type DemoComposer }
 import { allExpressions, recordedNames } from '../fixtures/deploy-files.ts';
 import { familyOf, metricNames, SYNTHETIC } from '../fixtures/promql-names.ts';
 import { connectMcp } from '../fixtures/mcp-client.ts';
-import { FULL_TOKEN, READONLY_TOKEN, runScriptedMix } from '../fixtures/rest-traffic.ts';
+import { FULL_TOKEN, MIX_COMPOSER_FLAGS, runScriptedMix } from '../fixtures/rest-traffic.ts';
 import { scrape, value, type Family } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 
@@ -51,21 +51,7 @@ describe('metric names in deploy/', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sidecar-deploy-names-'));
     writeFileSync(join(dir, 'token'), FULL_TOKEN, { mode: 0o600 });
-    composer = await startDemoComposer([
-      '--test-control',
-      '--auth-token',
-      FULL_TOKEN,
-      '--readonly-token',
-      READONLY_TOKEN,
-      '--rate-limit',
-      '200',
-      '--restart-backoff',
-      '300ms',
-      '--keepalive-interval',
-      '200ms',
-      '--event-buffer',
-      '6',
-    ]);
+    composer = await startDemoComposer(['--test-control', ...MIX_COMPOSER_FLAGS, '--keepalive-interval', '200ms', '--event-buffer', '6']);
     sidecar = await startSidecar(composer.url, [
       '--upstream-token-file',
       join(dir, 'token'),
