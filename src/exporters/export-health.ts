@@ -19,6 +19,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { mergeScopes } from './late-producer.ts';
 import { scrubUrls, type Logger } from '../log.ts';
 
 export type OtlpSignal = 'metrics' | 'traces';
@@ -123,14 +124,18 @@ export class ExportHealth {
 export class AccountedMetricExporter implements PushMetricExporter {
   readonly #inner: PushMetricExporter;
   readonly #health: ExportHealth;
+  readonly #rank: ((name: string) => number | undefined) | undefined;
 
-  constructor(inner: PushMetricExporter, health: ExportHealth) {
+  /** @param rank with it, repeated scopes are merged first (late-producer.ts `mergeScopes`). */
+  constructor(inner: PushMetricExporter, health: ExportHealth, rank?: (name: string) => number | undefined) {
     this.#inner = inner;
     this.#health = health;
+    this.#rank = rank;
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    this.#inner.export(metrics, (result) => {
+    const rank = this.#rank;
+    this.#inner.export(rank === undefined ? metrics : mergeScopes(metrics, rank), (result) => {
       this.#health.observe('metrics', result);
       resultCallback(result);
     });

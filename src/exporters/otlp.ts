@@ -13,10 +13,11 @@
  * errors, within the export timeout), then observed by {@link ExportHealth}. Nothing here is on the
  * proxy's path: exports run on their own timers.
  */
-import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { loggableEndpoint, type OtlpExporterConfig, type OtlpMetricsConfig } from '../config/otel-env.ts';
 import { AccountedMetricExporter, AccountedSpanExporter, type ExportHealth } from './export-health.ts';
+import { LateProducer, rankOf, withProducer } from './late-producer.ts';
 
 /** Options shared by the HTTP exporters of both signals. */
 function httpOptions(cfg: OtlpExporterConfig) {
@@ -69,12 +70,16 @@ export async function createOtlpMetricReader(
 ): Promise<PeriodicExportingMetricReader> {
   const exporter = await createMetricExporter(cfg);
   health.register('metrics', loggableEndpoint(cfg.exporter.url));
-  return new PeriodicExportingMetricReader({
-    exporter: new AccountedMetricExporter(exporter, health),
+  // Histograms aggregated outside the SDK (late-producer.ts) are reported in the exporter's temporality.
+  const producer = new LateProducer(() => exporter.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ?? AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new AccountedMetricExporter(exporter, health, rankOf(producer)),
     exportIntervalMillis: cfg.intervalMs,
     exportTimeoutMillis: cfg.timeoutMs,
     cardinalityLimits: { default: opts.cardinalityLimit },
+    metricProducers: [producer],
   });
+  return withProducer(reader, producer);
 }
 
 /** The OTLP span exporter; its export results go to `health`. */

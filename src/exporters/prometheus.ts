@@ -15,6 +15,8 @@
  * the slices read only that snapshot.
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { LateProducer, mergeScopes, rankOf, withProducer } from './late-producer.ts';
 import { joinSlices, type SlicedExposition } from './exposition.ts';
 import { CONTENT_TYPES, type ExpositionFormat } from './negotiate.ts';
 import { sliceOpenMetrics, type ExemplarLookup } from './openmetrics-serializer.ts';
@@ -48,9 +50,15 @@ export class PrometheusScraper {
   readonly reader: PrometheusExporter;
   readonly #onConflict: ((names: readonly string[]) => void) | undefined;
   readonly #exemplars: ExemplarSource | undefined;
+  readonly #rank: (name: string) => number | undefined;
 
   constructor(opts: ScraperOptions = {}) {
-    this.reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+    const producer = new LateProducer(() => AggregationTemporality.CUMULATIVE);
+    this.reader = withProducer(
+      new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true, metricProducers: [producer] }),
+      producer,
+    );
+    this.#rank = rankOf(producer);
     this.#onConflict = opts.onConflict;
     this.#exemplars = opts.exemplars;
   }
@@ -62,8 +70,7 @@ export class PrometheusScraper {
    * @throws when collection fails or reports errors (the caller answers 500).
    */
   async collect(format: ExpositionFormat = 'text'): Promise<CollectedScrape> {
-    const { resourceMetrics, errors } = await this.reader.collect();
-    if (errors.length > 0) throw new AggregateError(errors, 'metrics collection reported errors');
+    const resourceMetrics = await this.collectMetrics();
     let sliced: SlicedExposition;
     let slices: Iterable<string>;
     const exemplars = this.#exemplars;
@@ -76,6 +83,17 @@ export class PrometheusScraper {
     }
     if (sliced.conflicts.length > 0) this.#onConflict?.(sliced.conflicts);
     return { slices };
+  }
+
+  /**
+   * Collects every instrument: the SDK's and the locally aggregated ones (late-producer.ts) in one scope,
+   * in the order they were declared.
+   * @throws when collection fails or reports errors.
+   */
+  async collectMetrics(): Promise<ResourceMetrics> {
+    const { resourceMetrics, errors } = await this.reader.collect();
+    if (errors.length > 0) throw new AggregateError(errors, 'metrics collection reported errors');
+    return mergeScopes(resourceMetrics, this.#rank);
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import type { Attributes, Counter, UpDownCounter } from '@opentelemetry/api';
 import type { Instruments } from './instruments.ts';
+import { KeyedCells } from './keyed-cells.ts';
 
 /** One series: its attributes (never changed once created) and the increments not yet added to the SDK (negative for an up/down counter going down). */
 export interface CounterCell {
@@ -17,6 +18,7 @@ export interface CounterCell {
 export class BatchedCounter {
   readonly #counter: Counter | UpDownCounter;
   readonly #cells: CounterCell[] = [];
+  readonly #keyed = new KeyedCells((attributes) => this.cell(attributes));
 
   /** `counter` must not be recorded elsewhere with the same attributes (it would still be exact, just not batched). */
   constructor(instruments: Instruments, counter: Counter | UpDownCounter) {
@@ -38,6 +40,11 @@ export class BatchedCounter {
     this.#counter.add(0, cell.attributes);
     this.#cells.push(cell);
     return cell;
+  }
+
+  /** The one cell of `attributes`, made on first use: for callers that do not keep their cells. */
+  cellOf(attributes: Attributes): CounterCell {
+    return this.#keyed.get(attributes);
   }
 
   /** Adds pending increments series by series, yielding 1 for each SDK record (hand-off.ts slices the collection with it). */

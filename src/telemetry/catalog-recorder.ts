@@ -11,12 +11,13 @@
  * With exemplars on, a proxied tool call or resource read (its fact names the exchange or MCP operation it was seen on) is
  * offered, with that object's span, to the reservoirs of its duration series and of its tool counter series.
  */
-import type { Attributes, Counter } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { AuthFailureReason, AuthScheme } from '../sources/rest/auth.ts';
 import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/facts.ts';
 import type { KnownKind } from '../ledger/known-names.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
+import { BatchedCounter } from './batched-counter.ts';
 import type { BucketReservoir, CounterReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
 import type { BoundedLabelOf, FamilyName, LabelOf } from './catalog.ts';
 import { vocabulary, type BoundedLabel, type HistogramOf, type Instruments } from './instruments.ts';
@@ -50,13 +51,14 @@ type LabelValues<L extends string> = { readonly [K in L]?: string };
 class BoundedCounter<L extends string> {
   readonly #instruments: Instruments;
   readonly #name: FamilyName<'counter'>;
-  readonly #counter: Counter;
+  /** Increments are summed per series in process and handed to the SDK at each collection (batched-counter.ts). */
+  readonly #counter: BatchedCounter;
   readonly #bounded: ReadonlyMap<string, BoundedLabel>;
 
   constructor(instruments: Instruments, name: FamilyName<'counter'>, bounded: ReadonlyMap<string, BoundedLabel>) {
     this.#instruments = instruments;
     this.#name = name;
-    this.#counter = instruments.counter(name);
+    this.#counter = new BatchedCounter(instruments, instruments.counter(name));
     this.#bounded = bounded;
   }
 
@@ -75,9 +77,9 @@ class BoundedCounter<L extends string> {
 
   /** Adds 1 to the series `attributes` (bounded); returns the attributes recorded. */
   addCounted(attributes: LabelValues<L>): Attributes {
-    const attrs = this.#attributes(attributes);
-    this.#counter.add(1, attrs);
-    return attrs;
+    const cell = this.#counter.cellOf(this.#attributes(attributes));
+    cell.pending++;
+    return cell.attributes;
   }
 
   /** Exports the series at 0 (see {@link Instruments.startAtZero}). */

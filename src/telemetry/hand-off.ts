@@ -1,5 +1,5 @@
 /**
- * What the batched recorders (batched-counter.ts, batched-histogram.ts) hand to the SDK at every
+ * What the batched recorders (batched-counter.ts) hand to the SDK at every
  * collection, done in slices: with traffic spread over many series, a collection can find tens of
  * thousands of buffered values (up to 127 per histogram series, plus every counter cell that moved), and
  * recording them all at once would block the event loop for tens of milliseconds.
@@ -33,6 +33,8 @@ export class HandOffs {
   readonly #handOffs: HandOff[] = [];
   readonly #slice: number;
   readonly #yield: () => Promise<unknown>;
+  /** The latest collection's hand-off, settled once its final block has run. */
+  #latest: Promise<void> = Promise.resolve();
 
   /** @param yieldToLoop how to let the event loop run (tests count the calls). */
   constructor(slice = HAND_OFF_SLICE, yieldToLoop: () => Promise<unknown> = () => nextTurn()) {
@@ -49,7 +51,25 @@ export class HandOffs {
   }
 
   /** The hand-off of one collection: the steps, in slices of about {@link HAND_OFF_SLICE} records, then every flush at once. */
-  async run(): Promise<void> {
+  run(): Promise<void> {
+    const run = this.#run();
+    this.#latest = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Settles right after the final block of the latest collection's hand-off, failed or not. A reader asks
+   * the SDK first and its other producers after, in one synchronous step, so a producer that waits for this
+   * reads its data in the microtasks after that block, with no I/O in between (local-histogram.ts).
+   */
+  settled(): Promise<void> {
+    return this.#latest;
+  }
+
+  async #run(): Promise<void> {
     let made = 0;
     for (const handOff of this.#handOffs) {
       if (handOff.steps === undefined) continue;

@@ -9,19 +9,18 @@
  *
  * `mcp_http_requests_total` and `sidecar_proxy_open_streams` are summed in process per series and handed
  * to the SDK at each collection (batched-counter.ts): exact at every scrape, an integer increment per
- * request or stream instead of an SDK record. The three histograms buffer each series' values and record
- * them through the SDK in batches (batched-histogram.ts), every value before every collection. With
- * exemplars on, a request duration is offered to its series' reservoir with the exchange's SERVER span.
+ * request or stream instead of an SDK record. The three histograms are aggregated in process
+ * (local-histogram.ts); each series' cell is looked up once per (method, endpoint). With exemplars on, a
+ * request duration is offered to its series' reservoir with the exchange's SERVER span.
  */
 import type { Counter } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
 import { type Exchange, PROXY_ERROR_KINDS, type StreamKind } from '../observe/exchange.ts';
 import { BatchedCounter, type CounterCell } from './batched-counter.ts';
-import { BatchedHistogram, type HistogramCell } from './batched-histogram.ts';
-import type { FamilyName } from './catalog.ts';
-import type { Exemplars } from './exemplars.ts';
+import type { BucketReservoir, Exemplars } from './exemplars.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
+import type { HistogramCell } from './local-histogram.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
@@ -50,11 +49,17 @@ class SeriesOf<T> {
   }
 }
 
+/** One histogram series and, with exemplars on, its exemplar reservoir. */
+interface Timed {
+  readonly cell: HistogramCell;
+  readonly exemplars: BucketReservoir | undefined;
+}
+
 export class HttpMetrics {
   readonly #requests: BatchedCounter;
   /** Request-counter series by (method, endpoint label value), then status code (each bounded). */
   readonly #cells = new SeriesOf<Map<number, CounterCell>>(() => new Map());
-  readonly #duration: SeriesOf<HistogramCell>;
+  readonly #duration: SeriesOf<Timed>;
   readonly #requestSize: SeriesOf<HistogramCell>;
   readonly #responseSize: SeriesOf<HistogramCell>;
   /** `sidecar_proxy_open_streams`, batched like the request counter; a kind's series exists from its first stream. */
@@ -68,12 +73,16 @@ export class HttpMetrics {
   constructor(instruments: Instruments, health: UpstreamUp, exemplars?: Exemplars) {
     this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
     this.#exemplars = exemplars;
-    const histogram = (name: FamilyName<'histogram'>, withExemplars = false) => {
-      const reservoirs = withExemplars ? exemplars?.histogram(name) : undefined;
-      const batched = new BatchedHistogram(instruments, instruments.histogram(name), undefined, reservoirs);
-      return new SeriesOf((method, endpoint) => batched.cell({ method, endpoint }));
+    const histogram = (name: 'mcp_http_request_size_bytes' | 'mcp_http_response_size_bytes') => {
+      const family = instruments.histogram(name);
+      return new SeriesOf((method, endpoint) => family.cell({ method, endpoint }));
     };
-    this.#duration = histogram('mcp_http_request_duration_seconds', true);
+    const duration = instruments.histogram('mcp_http_request_duration_seconds');
+    const reservoirs = exemplars?.histogram('mcp_http_request_duration_seconds');
+    this.#duration = new SeriesOf((method, endpoint) => {
+      const cell = duration.cell({ method, endpoint });
+      return { cell, exemplars: reservoirs?.of(cell.attributes) };
+    });
     this.#requestSize = histogram('mcp_http_request_size_bytes');
     this.#responseSize = histogram('mcp_http_response_size_bytes');
     this.#openStreams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
@@ -117,12 +126,12 @@ export class HttpMetrics {
     (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending++;
   }
 
-  #recordDuration(cell: HistogramCell, seconds: number, ex: Exchange): void {
-    cell.record(seconds);
+  #recordDuration(series: Timed, seconds: number, ex: Exchange): void {
+    series.cell.record(seconds);
     const exemplars = this.#exemplars;
-    if (exemplars === undefined || cell.exemplars === undefined) return;
+    if (exemplars === undefined || series.exemplars === undefined) return;
     const ctx = exemplars.contextFor(ex);
-    if (ctx !== undefined) cell.exemplars.offer(seconds, ctx, exemplars.now());
+    if (ctx !== undefined) series.exemplars.offer(seconds, ctx, exemplars.now());
   }
 
   onEnd(ex: Exchange): void {

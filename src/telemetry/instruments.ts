@@ -2,10 +2,12 @@
  * Builds every instrument of the catalog table on one OpenTelemetry meter, and the label bounds that keep
  * traffic-derived labels finite. This is the only module that calls `create*` on a meter.
  */
-import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Meter, ObservableGauge, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
 import { ALL_FAMILIES, type AttributesOf, type BoundedLabelOf, type FamilyName, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
 import { HAND_OFF_SLICE, HandOffs } from './hand-off.ts';
+import type { LocalHistogram } from './local-histogram.ts';
+import type { SidecarMeter } from './provider.ts';
 
 /** Why a value was recorded as `__other__` (`sidecar_label_overflow_total{reason}`). */
 export type OverflowReason = 'limit' | 'too_long';
@@ -139,7 +141,8 @@ export type GaugeCallback<A extends Attributes = Attributes> = (observe: (value:
 
 /** The instrument of a family, taking only that family's attributes (so a wrong label name fails tsc). */
 export type CounterOf<N extends FamilyName<'counter'>> = Counter<AttributesOf<N>>;
-export type HistogramOf<N extends FamilyName<'histogram'>> = Histogram<AttributesOf<N>>;
+/** A histogram family is aggregated in process (local-histogram.ts), not by the SDK. */
+export type HistogramOf<N extends FamilyName<'histogram'>> = LocalHistogram<AttributesOf<N>>;
 export type UpDownCounterOf<N extends FamilyName<'updown'>> = UpDownCounter<AttributesOf<N>>;
 
 export interface InstrumentsOptions {
@@ -157,7 +160,7 @@ export interface InstrumentsOptions {
 export class Instruments {
   readonly #meter: Meter;
   readonly #counters = new Map<string, Counter>();
-  readonly #histograms = new Map<string, Histogram>();
+  readonly #histograms = new Map<string, LocalHistogram>();
   readonly #updowns = new Map<string, UpDownCounter>();
   readonly #gauges = new Map<string, ObservableGauge>();
   readonly #bounded = new Set<string>();
@@ -167,25 +170,30 @@ export class Instruments {
   readonly #maxLabelValues: number;
   readonly #zeroSeries: boolean;
 
-  constructor(meter: Meter, opts: InstrumentsOptions, families: readonly FamilySpec[] = ALL_FAMILIES) {
-    this.#meter = meter;
+  /** @param meter from telemetry/provider.ts: the SDK meter and the meter's local histograms. */
+  constructor(meter: SidecarMeter, opts: InstrumentsOptions, families: readonly FamilySpec[] = ALL_FAMILIES) {
+    this.#meter = meter.sdk;
     this.#maxLabelValues = opts.maxLabelValues;
     this.#zeroSeries = opts.zeroSeries ?? true;
-    this.#handOffs = new HandOffs(opts.handOffSlice ?? HAND_OFF_SLICE);
+    const handOffs = new HandOffs(opts.handOffSlice ?? HAND_OFF_SLICE);
+    this.#handOffs = handOffs;
+    const histograms = meter.histograms;
+    histograms.order(families.map((f) => f.name));
+    histograms.synchronizeWith(() => handOffs.settled());
     for (const f of families) {
       const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
         case 'counter':
-          this.#counters.set(f.name, meter.createCounter(f.name, options));
+          this.#counters.set(f.name, this.#meter.createCounter(f.name, options));
           break;
         case 'histogram':
-          this.#histograms.set(f.name, meter.createHistogram(f.name, { ...options, advice: { explicitBucketBoundaries: [...(f.buckets ?? [])] } }));
+          this.#histograms.set(f.name, histograms.family(f.name, f.help, f.unit ?? '', f.buckets ?? []));
           break;
         case 'updown':
-          this.#updowns.set(f.name, meter.createUpDownCounter(f.name, options));
+          this.#updowns.set(f.name, this.#meter.createUpDownCounter(f.name, options));
           break;
         case 'gauge':
-          this.#gauges.set(f.name, meter.createObservableGauge(f.name, options));
+          this.#gauges.set(f.name, this.#meter.createObservableGauge(f.name, options));
           break;
       }
     }

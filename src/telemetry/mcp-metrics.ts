@@ -12,7 +12,7 @@
  * The session id (`mcp.session.id`) and the resource URI (opt-in in the conventions) are never attributes.
  * With exemplars on, each operation duration (`prompts/get` included) is offered with the operation's span.
  */
-import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { Attributes, Counter } from '@opentelemetry/api';
 import type { ScanFallbackReason } from '../sources/mcp/envelope-read.ts';
 import type { McpOperation } from '../sources/mcp/operations.ts';
 import type { Outcome } from '../sources/mcp/outcome.ts';
@@ -20,7 +20,7 @@ import type { McpMetricsSink } from '../sources/mcp/report.ts';
 import { MCP_TRANSPORTS, type DropReason, type SessionEnd, type UnparsedReason } from '../sources/mcp/session.ts';
 import type { McpStats } from '../sources/mcp/tap.ts';
 import type { BucketReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
-import { vocabulary, type BoundedLabel, type Instruments } from './instruments.ts';
+import { vocabulary, type BoundedLabel, type HistogramOf, type Instruments } from './instruments.ts';
 
 const OPERATION = 'mcp.server.operation.duration';
 const SESSION = 'mcp.server.session.duration';
@@ -46,8 +46,8 @@ const SCAN_FALLBACK_REASONS = vocabulary<ScanFallbackReason>({
 const DROP_REASONS = vocabulary<DropReason>({ timeout: true, session_closed: true, client_gone: true, limit: true, duplicate_id: true });
 
 export class McpMetrics implements McpMetricsSink {
-  readonly #operation: Histogram;
-  readonly #session: Histogram;
+  readonly #operation: HistogramOf<typeof OPERATION>;
+  readonly #session: HistogramOf<typeof SESSION>;
   readonly #unparsed: Counter;
   readonly #dropped: Counter;
   readonly #unmatched: Counter;

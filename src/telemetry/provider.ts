@@ -5,7 +5,9 @@
 import type { Meter } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { producerOf } from '../exporters/late-producer.ts';
 import { ALL_FAMILIES, type FamilySpec } from './catalog.ts';
+import { LocalHistograms } from './local-histogram.ts';
 
 export const METER_NAME = 'mcp-composer-sidecar';
 
@@ -40,11 +42,29 @@ export interface ProviderOptions {
   readonly version: string;
 }
 
-export function createMeterProvider(opts: ProviderOptions): { provider: MeterProvider; meter: Meter } {
+/** The meter every instrument is made on: the SDK's, and the histograms aggregated beside it (local-histogram.ts). */
+export interface SidecarMeter {
+  readonly sdk: Meter;
+  readonly histograms: LocalHistograms;
+}
+
+/**
+ * The provider, and the meter Instruments is made on. Every reader must be one made by prometheus.ts or
+ * otlp.ts (with a late producer, late-producer.ts): it is bound here to the meter's local histograms, so
+ * that every reader sees every family.
+ * @throws for a reader made without a late producer (it would never see the histograms).
+ */
+export function createMeterProvider(opts: ProviderOptions): { provider: MeterProvider; meter: SidecarMeter } {
+  const histograms = new LocalHistograms({ name: METER_NAME, version: opts.version });
+  for (const reader of opts.readers) {
+    const producer = producerOf(reader);
+    if (producer === undefined) throw new Error('a metric reader must be made by PrometheusScraper or createOtlpMetricReader (it would miss the histograms)');
+    producer.bind(histograms);
+  }
   const provider = new MeterProvider({
     resource: opts.resource ?? resourceFromAttributes({ 'service.name': 'mcp-composer-sidecar', 'service.version': opts.version }),
     readers: opts.readers,
     views: catalogViews(),
   });
-  return { provider, meter: provider.getMeter(METER_NAME, opts.version) };
+  return { provider, meter: { sdk: provider.getMeter(METER_NAME, opts.version), histograms } };
 }

@@ -8,11 +8,11 @@
  * headers go out, with the time to headers; a client that went away has `error.type="client_abort"` and a
  * status code only if the response had started. `http.route` is the normalised endpoint, bounded like every traffic label.
  */
-import type { Attributes, Histogram } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
 import type { Exchange } from '../observe/exchange.ts';
-import type { BoundedLabel, Instruments } from './instruments.ts';
+import type { BoundedLabel, HistogramOf, Instruments } from './instruments.ts';
 
 export const HTTP_SERVER_DURATION = 'http.server.request.duration';
 
@@ -36,7 +36,7 @@ export function exchangeErrorType(ex: Exchange): string | undefined {
 
 /** Records `http.server.request.duration` from the observation bus. */
 export class HttpServerDuration {
-  readonly #duration: Histogram;
+  readonly #duration: HistogramOf<typeof HTTP_SERVER_DURATION>;
   readonly #route: BoundedLabel;
 
   constructor(instruments: Instruments) {

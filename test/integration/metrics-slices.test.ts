@@ -12,7 +12,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAdminServer, type AdminServer, type ScrapeAnswer, type ScrapeTimer } from '../../src/admin/server.ts';
 import { CONTENT_TYPES, PrometheusScraper, type CollectedScrape, type ExpositionFormat } from '../../src/exporters/prometheus.ts';
 import { BatchedCounter } from '../../src/telemetry/batched-counter.ts';
-import { BatchedHistogram } from '../../src/telemetry/batched-histogram.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
 import { manySeries, sampleLines, type ManySeries } from '../fixtures/many-series.ts';
@@ -165,7 +164,7 @@ describe('scrapes over sockets that overlap while traffic is counted', () => {
     cleanups.push(() => provider.shutdown());
     const instruments = new Instruments(meter, { maxLabelValues: 1000, handOffSlice: 20 });
     const requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
-    const durations = new BatchedHistogram(instruments, instruments.histogram('mcp_http_request_duration_seconds'));
+    const durations = instruments.histogram('mcp_http_request_duration_seconds');
     const a = requests.cell({ method: 'GET', endpoint: '/a', status_code: '200' });
     const b = requests.cell({ method: 'GET', endpoint: '/b', status_code: '200' });
     const d = durations.cell({ method: 'GET', endpoint: '/a' });

@@ -7,7 +7,6 @@
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
-import { BatchedHistogram } from '../../src/telemetry/batched-histogram.ts';
 import { CatalogRecorder } from '../../src/telemetry/catalog-recorder.ts';
 import { TOOL_BUCKETS } from '../../src/telemetry/catalog.ts';
 import { BucketReservoir, CounterReservoir, EXEMPLAR_SERIES_LIMIT, Exemplars, seriesKey } from '../../src/telemetry/exemplars.ts';
@@ -172,27 +171,20 @@ describe('recorders with exemplars, scraped', () => {
     await provider.shutdown();
   });
 
-  it('a batched HTTP histogram series has its reservoir beside its buffer; without exemplars it has none and OpenMetrics shows none', async () => {
+  it('a local HTTP histogram series shows the exemplar of its reservoir; without exemplars OpenMetrics shows none', async () => {
     const exemplars = new Exemplars({ filter: 'always_on', contextOf: () => undefined, now: () => 5000 });
     const on = setup(exemplars);
-    const cell = new BatchedHistogram(
-      on.instruments,
-      on.instruments.histogram('mcp_http_request_duration_seconds'),
-      4,
-      exemplars.histogram('mcp_http_request_duration_seconds'),
-    ).cell({ method: 'GET', endpoint: '/x' });
+    const cell = on.instruments.histogram('mcp_http_request_duration_seconds').cell({ method: 'GET', endpoint: '/x' });
     const s = span();
     cell.record(0.2);
-    cell.exemplars?.offer(0.2, s, exemplars.now());
+    exemplars.histogram('mcp_http_request_duration_seconds').of(cell.attributes)?.offer(0.2, s, exemplars.now());
     expect((await on.scraper.scrape('openmetrics')).split('\n').filter((l) => l.includes(' # {'))).toEqual([
       `mcp_http_request_duration_seconds_bucket{method="GET",endpoint="/x",le="0.25"} 1 # {trace_id="${s.traceId}",span_id="${s.spanId}"} 0.2 5.000`,
     ]);
     await on.provider.shutdown();
 
     const off = setup();
-    const plain = new BatchedHistogram(off.instruments, off.instruments.histogram('mcp_http_request_duration_seconds')).cell({ method: 'GET', endpoint: '/x' });
-    expect(plain.exemplars).toBeUndefined();
-    plain.record(0.2);
+    off.instruments.histogram('mcp_http_request_duration_seconds').cell({ method: 'GET', endpoint: '/x' }).record(0.2);
     new CatalogRecorder(off.instruments).toolCall({ source: 'mcp', toolId: 't', ok: true, durationSeconds: 1, origin: {} });
     const om = await off.scraper.scrape('openmetrics');
     expect(om).toContain('mcp_http_request_duration_seconds_bucket{method="GET",endpoint="/x",le="0.25"} 1\n');

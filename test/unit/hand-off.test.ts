@@ -7,7 +7,6 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { BatchedCounter } from '../../src/telemetry/batched-counter.ts';
-import { BatchedHistogram } from '../../src/telemetry/batched-histogram.ts';
 import { HandOffs } from '../../src/telemetry/hand-off.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
@@ -88,7 +87,7 @@ describe('collections with the hand-off in slices, during traffic', () => {
     // Small slices: every collection below yields to the traffic many times before its final block.
     const instruments = new Instruments(meter, { maxLabelValues: 1000, handOffSlice: 5 });
     const requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
-    const durations = new BatchedHistogram(instruments, instruments.histogram('mcp_http_request_duration_seconds'));
+    const durations = instruments.histogram('mcp_http_request_duration_seconds');
     const a = requests.cell({ method: 'GET', endpoint: '/a', status_code: '200' });
     const b = requests.cell({ method: 'GET', endpoint: '/b', status_code: '200' });
     const d = durations.cell({ method: 'GET', endpoint: '/a' });

@@ -1,0 +1,178 @@
+import type { Attributes } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { AggregationTemporality, type HistogramMetricData, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { joinSlices } from '../../src/exporters/exposition.ts';
+import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
+import { slicePrometheus } from '../../src/exporters/prometheus-serializer.ts';
+import { HTTP_DURATION_BUCKETS } from '../../src/telemetry/catalog.ts';
+import { Instruments } from '../../src/telemetry/instruments.ts';
+import { canonicalKey, KeyedCells } from '../../src/telemetry/keyed-cells.ts';
+import { bucketIndex, LocalHistograms } from '../../src/telemetry/local-histogram.ts';
+import { catalogViews, createMeterProvider, METER_NAME } from '../../src/telemetry/provider.ts';
+
+const FAMILY = 'mcp_http_request_duration_seconds';
+
+function local() {
+  const scraper = new PrometheusScraper();
+  const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version: 'test' });
+  const instruments = new Instruments(meter, { maxLabelValues: 200 });
+  return { scraper, provider, instruments };
+}
+
+/** The oracle: the SDK's own explicit-bucket histogram, with the catalog's views, on a plain reader. */
+function sdk() {
+  const reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+  const provider = new MeterProvider({ readers: [reader], views: catalogViews() });
+  const histogram = provider.getMeter(METER_NAME, 'test').createHistogram(FAMILY, { advice: { explicitBucketBoundaries: [...HTTP_DURATION_BUCKETS] } });
+  return { reader, provider, histogram };
+}
+
+const exposition = (rm: ResourceMetrics) => joinSlices(slicePrometheus(rm).slices);
+const familyLines = (text: string) => text.split('\n').filter((l) => l.startsWith(FAMILY));
+const isSum = (line: string) => line.startsWith(`${FAMILY}_sum`);
+
+/** Values around every boundary, and the values the SDK drops. */
+const measurement = fc.oneof(
+  fc.constantFrom(...HTTP_DURATION_BUCKETS),
+  fc.double({ min: 0, max: 100, noNaN: true }),
+  fc.constantFrom(0, -0, -1, Number.NaN, Infinity, Number.MAX_VALUE, Number.MIN_VALUE),
+);
+const series = fc.constantFrom<Attributes>(
+  { method: 'GET', endpoint: '/a' },
+  { endpoint: '/a', method: 'GET' },
+  { method: 'POST', endpoint: '/a' },
+  { method: 'GET', endpoint: '/b\u0000"quoted"\n' },
+);
+
+describe('local histograms', () => {
+  it('export exactly what the SDK histogram exports for the same measurements: buckets, sums, counts and series', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(series, measurement), { maxLength: 200 }), fc.integer({ min: 1, max: 4 }), async (records, collections) => {
+        const ours = local();
+        const oracle = sdk();
+        const family = ours.instruments.histogram(FAMILY);
+        const per = Math.ceil(records.length / collections);
+        for (let c = 0; c < collections; c++) {
+          for (const [attributes, value] of records.slice(c * per, (c + 1) * per)) {
+            family.record(value, attributes as { method: string; endpoint: string });
+            oracle.histogram.record(value, attributes);
+          }
+          const theirs = familyLines(exposition((await oracle.reader.collect()).resourceMetrics));
+          const mine = familyLines(exposition(await ours.scraper.collectMetrics()));
+          expect(mine.filter((l) => !isSum(l))).toEqual(theirs.filter((l) => !isSum(l)));
+          // The SDK adds each collection's partial sum to its total; a local series adds each value to its
+          // total: past the first collection the two can differ in the last bits of the sum, never more.
+          const sums = (lines: string[]) => lines.filter(isSum).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+          const [a, b] = [sums(mine), sums(theirs)];
+          expect(a.length).toBe(b.length);
+          for (const [i, x] of a.entries()) {
+            const y = b[i] as number;
+            if (c === 0 || !Number.isFinite(x)) expect(x).toBe(y);
+            else expect(Math.abs(x - y)).toBeLessThanOrEqual(Math.abs(x) * 1e-12);
+          }
+        }
+        await ours.provider.shutdown();
+        await oracle.provider.shutdown();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('put a value equal to a boundary in that boundary’s bucket, as the SDK does', () => {
+    const boundaries = [0.1, 0.5, 1];
+    expect([0, 0.1, 0.1000001, 0.5, 1, 1.5, Infinity].map((v) => bucketIndex(boundaries, v))).toEqual([0, 0, 1, 1, 2, 3, 3]);
+    expect(bucketIndex([], 5)).toBe(0);
+  });
+
+  it('are written in the order the instruments were declared, in the one scope of the meter', async () => {
+    const { scraper, provider, instruments } = local();
+    instruments.histogram('mcp_tool_invocation_duration_seconds').record(1, { tool_id: 't' });
+    instruments.counter('mcp_tool_invocations_total').add(1, { tool_id: 't', status: 'success' });
+    const rm = await scraper.collectMetrics();
+    expect(rm.scopeMetrics).toHaveLength(1);
+    const names = rm.scopeMetrics[0]?.metrics.map((m) => m.descriptor.name);
+    expect(names?.indexOf('mcp_tool_invocations_total')).toBeLessThan(names?.indexOf('mcp_tool_invocation_duration_seconds') ?? -1);
+    await provider.shutdown();
+  });
+
+  it('report differences to a delta reader and totals to a cumulative one, each reader on its own', async () => {
+    let t = 1_000;
+    const histograms = new LocalHistograms({ name: 'm' }, () => [t++, 0]);
+    const family = histograms.family('h', '', '', [1, 2]);
+    const deltaA = {};
+    const deltaB = {};
+    const points = async (reader: object, temporality: AggregationTemporality) =>
+      ((await histograms.collect(reader, temporality)).metrics[0] as HistogramMetricData | undefined)?.dataPoints.map((p) => ({
+        series: p.attributes['s'],
+        counts: p.value.buckets.counts,
+        sum: p.value.sum,
+        count: p.value.count,
+        start: p.startTime[0],
+      }));
+    family.record(0.5, { s: 'x' });
+    family.record(1.5, { s: 'x' });
+    family.record(3, { s: 'y' });
+    expect(await points(deltaA, AggregationTemporality.DELTA)).toEqual([
+      { series: 'x', counts: [1, 1, 0], sum: 2, count: 2, start: 1000 },
+      { series: 'y', counts: [0, 0, 1], sum: 3, count: 1, start: 1001 },
+    ]);
+    family.record(1, { s: 'x' });
+    // Only the series that moved; its start is the reader's previous collection.
+    expect(await points(deltaA, AggregationTemporality.DELTA)).toEqual([{ series: 'x', counts: [1, 0, 0], sum: 1, count: 1, start: 1002 }]);
+    expect(await points(deltaA, AggregationTemporality.DELTA)).toBeUndefined();
+    // Another delta reader has seen nothing yet; a cumulative one always sees the totals.
+    expect((await points(deltaB, AggregationTemporality.DELTA))?.map((p) => p.count)).toEqual([3, 1]);
+    expect(await points(deltaA, AggregationTemporality.CUMULATIVE)).toEqual([
+      { series: 'x', counts: [2, 1, 0], sum: 3, count: 3, start: 1000 },
+      { series: 'y', counts: [0, 0, 1], sum: 3, count: 1, start: 1001 },
+    ]);
+  });
+
+  it('drop what the SDK drops (NaN, negative, not a number) without making its series move', async () => {
+    const { scraper, provider, instruments } = local();
+    const family = instruments.histogram(FAMILY);
+    for (const v of [Number.NaN, -1, -Infinity, JSON.parse('"1"')]) family.record(v, { method: 'GET', endpoint: '/a' });
+    family.record(0.2, { method: 'GET', endpoint: '/a' });
+    const text = await scraper.scrape();
+    expect(text).toContain(`${FAMILY}_count{method="GET",endpoint="/a"} 1\n`);
+    expect(text).toContain(`${FAMILY}_sum{method="GET",endpoint="/a"} 0.2\n`);
+    await provider.shutdown();
+  });
+});
+
+describe('series keys (keyed-cells.ts)', () => {
+  it('series-key forgery: a label value holding the separators of another series’ key stays its own series', () => {
+    const made: Attributes[] = [];
+    const cells = new KeyedCells((attributes) => {
+      made.push(attributes);
+      return attributes;
+    });
+    const real = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'calc' };
+    // Shape 1: one value that spells out a second attribute in any separator-based encoding.
+    const forged1 = { 'mcp.method.name': `tools/call\u0000gen_ai.tool.name\u0001calc` };
+    const forged2 = { 'mcp.method.name': `tools/call${canonicalKey({ 'gen_ai.tool.name': 'calc' })}` };
+    // Shape 2: the same text split differently between a name and its value, and a number against its text.
+    const split = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'calc', x: '1' };
+    const shifted = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'calc', x: 1 };
+    // Shape 3: an array against the text of its JSON.
+    const list = { 'mcp.method.name': ['tools/call'] };
+    const listText = { 'mcp.method.name': '["tools/call"]' };
+    const all = [real, forged1, forged2, split, shifted, list, listText];
+    for (const a of all) cells.get(a);
+    expect(cells.size).toBe(all.length);
+    expect(made).toEqual(all);
+    expect(new Set(all.map(canonicalKey)).size).toBe(all.length);
+    expect(cells.get({ 'mcp.method.name': ['tools/call'] })).toBe(cells.get(list));
+  });
+
+  it('finds one series for the same attributes written in another order, and skips undefined values', () => {
+    const cells = new KeyedCells((attributes) => ({ attributes }));
+    const a = cells.get({ method: 'GET', endpoint: '/a' });
+    expect(cells.get({ endpoint: '/a', method: 'GET' })).toBe(a);
+    expect(cells.get({ endpoint: '/a', method: 'GET', status: undefined })).toBe(a);
+    expect(cells.get({ method: 'GET', endpoint: '/b' })).not.toBe(a);
+    expect(cells.size).toBe(2);
+  });
+});
