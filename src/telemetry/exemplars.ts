@@ -26,6 +26,7 @@ import type { ExemplarFilter } from '../config/otel-env.ts';
 import type { ExemplarLookup, ExemplarView, SeriesExemplars } from '../exporters/openmetrics-serializer.ts';
 import type { ExemplarSource } from '../exporters/prometheus.ts';
 import { family, type FamilyName } from './catalog.ts';
+import { canonicalKey } from './keyed-cells.ts';
 
 /** Series per family that get a reservoir; later series get none. */
 export const EXEMPLAR_SERIES_LIMIT = 10_000;
@@ -99,17 +100,6 @@ export class CounterReservoir implements Reservoir {
   }
 }
 
-/** The key of a series: its attributes in name order (values of bounded labels; computed per offer). */
-export function seriesKey(attributes: Attributes): string {
-  const keys = Object.keys(attributes).sort();
-  let key = '';
-  for (const k of keys) {
-    const v = attributes[k];
-    if (v !== undefined) key += `${k}\u0001${String(v)}\u0000`;
-  }
-  return key;
-}
-
 /** The reservoirs of one family, by series. */
 export class FamilyReservoirs<R extends Reservoir> {
   readonly #series = new Map<string, R>();
@@ -128,14 +118,14 @@ export class FamilyReservoirs<R extends Reservoir> {
 
   /** The reservoir of a series, created on first use; `undefined` past the series limit. */
   of(attributes: Attributes): R | undefined {
-    const key = seriesKey(attributes);
+    const key = canonicalKey(attributes);
     let r = this.#series.get(key);
     if (r === undefined && this.#series.size < EXEMPLAR_SERIES_LIMIT) this.#series.set(key, (r = this.#create()));
     return r;
   }
 
   find(attributes: Attributes): R | undefined {
-    return this.#series.get(seriesKey(attributes));
+    return this.#series.get(canonicalKey(attributes));
   }
 
   values(): IterableIterator<R> {

@@ -4,7 +4,7 @@
  */
 import type { Meter } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { AggregationType, MeterProvider, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { producerOf } from '../exporters/late-producer.ts';
 import { ALL_FAMILIES, type FamilySpec } from './catalog.ts';
 import { LocalHistograms } from './local-histogram.ts';
@@ -18,20 +18,15 @@ export const METER_NAME = 'mcp-composer-sidecar';
  */
 export const SDK_CARDINALITY_LIMIT = 100_000;
 
-/** One view per histogram family: its exact buckets, no min/max (Prometheus does not export them). */
+/**
+ * One view per family of the SDK's instruments: the cardinality limit above. Histogram families are not
+ * SDK instruments (local-histogram.ts aggregates them with their exact buckets), so a view of theirs would
+ * match nothing.
+ */
 export function catalogViews(families: readonly FamilySpec[] = ALL_FAMILIES): ViewOptions[] {
   const views: ViewOptions[] = [];
   for (const f of families) {
-    if (f.kind === 'histogram') {
-      views.push({
-        instrumentName: f.name,
-        meterName: METER_NAME,
-        aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...(f.buckets ?? [])], recordMinMax: false } },
-        aggregationCardinalityLimit: SDK_CARDINALITY_LIMIT,
-      });
-    } else {
-      views.push({ instrumentName: f.name, meterName: METER_NAME, aggregationCardinalityLimit: SDK_CARDINALITY_LIMIT });
-    }
+    if (f.kind !== 'histogram') views.push({ instrumentName: f.name, meterName: METER_NAME, aggregationCardinalityLimit: SDK_CARDINALITY_LIMIT });
   }
   return views;
 }

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { PrometheusScraper } from '../../src/exporters/prometheus.ts';
 import { CatalogRecorder } from '../../src/telemetry/catalog-recorder.ts';
 import { TOOL_BUCKETS } from '../../src/telemetry/catalog.ts';
-import { BucketReservoir, CounterReservoir, EXEMPLAR_SERIES_LIMIT, Exemplars, seriesKey } from '../../src/telemetry/exemplars.ts';
+import { BucketReservoir, CounterReservoir, EXEMPLAR_SERIES_LIMIT, Exemplars } from '../../src/telemetry/exemplars.ts';
+import { canonicalKey as seriesKey } from '../../src/telemetry/keyed-cells.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
 
@@ -112,6 +113,8 @@ describe('Exemplars', () => {
     expect(ex.lookup('mcp_tool_invocations_total', { a: '1', b: '2' })).toBeUndefined();
     expect(seriesKey({ b: '2', a: '1' })).toBe(seriesKey({ a: '1', b: '2' }));
     expect(seriesKey({ a: '1,b' })).not.toBe(seriesKey({ a: '1', b: '' }));
+    // A value holding the old separators no longer spells another series' key.
+    expect(seriesKey({ a: '1\u0000b\u0001' })).not.toBe(seriesKey({ a: '1', b: '' }));
     for (let i = 0; i < EXEMPLAR_SERIES_LIMIT + 50; i++) tools.offer({ tool_id: `t${i}` }, 0.3, s);
     expect(ex.lookup('mcp_tool_invocation_duration_seconds', { tool_id: `t${EXEMPLAR_SERIES_LIMIT - 2}` })).toBeDefined();
     expect(ex.lookup('mcp_tool_invocation_duration_seconds', { tool_id: `t${EXEMPLAR_SERIES_LIMIT + 10}` })).toBeUndefined();

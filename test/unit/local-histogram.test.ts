@@ -1,6 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { AggregationTemporality, type HistogramMetricData, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  AggregationType,
+  type HistogramMetricData,
+  MeterProvider,
+  type ResourceMetrics,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { joinSlices } from '../../src/exporters/exposition.ts';
@@ -10,7 +17,7 @@ import { HTTP_DURATION_BUCKETS } from '../../src/telemetry/catalog.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { canonicalKey, KeyedCells } from '../../src/telemetry/keyed-cells.ts';
 import { bucketIndex, LocalHistograms } from '../../src/telemetry/local-histogram.ts';
-import { catalogViews, createMeterProvider, METER_NAME } from '../../src/telemetry/provider.ts';
+import { createMeterProvider, METER_NAME } from '../../src/telemetry/provider.ts';
 
 const FAMILY = 'mcp_http_request_duration_seconds';
 
@@ -21,10 +28,14 @@ function local() {
   return { scraper, provider, instruments };
 }
 
-/** The oracle: the SDK's own explicit-bucket histogram, with the catalog's views, on a plain reader. */
+/** The oracle: the SDK's own explicit-bucket histogram, with the view the sidecar gave it before, on a plain reader. */
 function sdk() {
   const reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
-  const provider = new MeterProvider({ readers: [reader], views: catalogViews() });
+  const view: ViewOptions = {
+    instrumentName: FAMILY,
+    aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...HTTP_DURATION_BUCKETS], recordMinMax: false } },
+  };
+  const provider = new MeterProvider({ readers: [reader], views: [view] });
   const histogram = provider.getMeter(METER_NAME, 'test').createHistogram(FAMILY, { advice: { explicitBucketBoundaries: [...HTTP_DURATION_BUCKETS] } });
   return { reader, provider, histogram };
 }
