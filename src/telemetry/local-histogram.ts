@@ -26,7 +26,14 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ProducedSource } from '../exporters/late-producer.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { KeyedCells } from './keyed-cells.ts';
+
+/**
+ * Bucket counts a collection copies into data points between two yields to the event loop (a 15-bucket
+ * series is 15: about 300 series per slice, well under a millisecond).
+ */
+export const COLLECT_SLICE = 5000;
 
 /** The index of the bucket of `value`: the first boundary `>= value`, or the last (+Inf) bucket (the SDK's `binarySearchUB`). */
 export function bucketIndex(boundaries: readonly number[], value: number): number {
@@ -121,42 +128,99 @@ export class LocalHistogram<A extends Attributes = Attributes> {
   }
 }
 
-/** A family's data points in one reader's temporality; `undefined` when it has none. */
-function metricData(family: LocalHistogram, temporality: AggregationTemporality, now: HrTime, last: DeltaState | undefined): HistogramMetricData | undefined {
+/**
+ * A family's state at one instant: every series' counts, sum, count and whether it was taken, copied into
+ * flat arrays (one `set` per series), so the data points can be built later, in slices, from what the
+ * family held at that instant while measurements go on.
+ */
+interface FamilySnapshot {
+  readonly family: LocalHistogram;
+  /** The series that existed at the instant (a family only appends). */
+  readonly size: number;
+  /** Buckets per series. */
+  readonly stride: number;
+  readonly counts: Float64Array;
+  readonly sums: Float64Array;
+  readonly totals: Float64Array;
+  readonly taken: Uint8Array;
+}
+
+/** Copies `family`'s series as they are now (synchronous: one instant for every family of a collection). */
+function snapshot(family: LocalHistogram): FamilySnapshot {
+  const size = family.cells.length;
+  const stride = family.boundaries.length + 1;
+  const counts = new Float64Array(size * stride);
+  const sums = new Float64Array(size);
+  const totals = new Float64Array(size);
+  const taken = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    const cell = family.cells[i] as HistogramCell;
+    if (!cell.taken) continue;
+    taken[i] = 1;
+    counts.set(cell.counts, i * stride);
+    sums[i] = cell.sum;
+    totals[i] = cell.count;
+  }
+  return { family, size, stride, counts, sums, totals, taken };
+}
+
+/**
+ * A family's data points in one reader's temporality, from its snapshot; `undefined` when it has none.
+ * Yields to the event loop (`pause`) whenever {@link COLLECT_SLICE} bucket counts were copied since the last yield.
+ */
+async function metricData(
+  snap: FamilySnapshot,
+  temporality: AggregationTemporality,
+  now: HrTime,
+  last: DeltaState | undefined,
+  pause: () => Promise<void>,
+): Promise<HistogramMetricData | undefined> {
+  const { family, stride } = snap;
   const dataPoints: HistogramMetricData['dataPoints'] = [];
   const boundaries = [...family.boundaries];
-  for (const cell of family.cells) {
+  let budget = COLLECT_SLICE;
+  for (let i = 0; i < snap.size; i++) {
     // A series exists from its first measurement, as in the SDK (a cell can be made before it has one).
-    if (!cell.taken) continue;
+    if (snap.taken[i] === 0) continue;
+    budget -= stride;
+    if (budget <= 0) {
+      budget = COLLECT_SLICE;
+      await pause();
+    }
+    const cell = family.cells[i] as HistogramCell;
+    const counts = snap.counts.subarray(i * stride, (i + 1) * stride);
+    const sum = snap.sums[i] as number;
+    const count = snap.totals[i] as number;
     if (last === undefined) {
+      // A loop, not Array.from: that goes through the typed array's iterator, several times slower.
+      const copy = new Array<number>(stride);
+      for (let b = 0; b < stride; b++) copy[b] = counts[b] as number;
       dataPoints.push({
         attributes: cell.attributes,
         startTime: cell.startTime,
         endTime: now,
-        value: { min: undefined, max: undefined, sum: cell.sum, count: cell.count, buckets: { boundaries, counts: Array.from(cell.counts) } },
+        value: { min: undefined, max: undefined, sum, count, buckets: { boundaries, counts: copy } },
       });
       continue;
     }
     let reported = last.series.get(cell);
-    if (reported === undefined) last.series.set(cell, (reported = { counts: new Float64Array(cell.counts.length), sum: 0, count: 0, taken: false }));
-    if (reported.count === cell.count && reported.taken) continue;
+    if (reported === undefined) last.series.set(cell, (reported = { counts: new Float64Array(stride), sum: 0, count: 0, taken: false }));
+    if (reported.count === count && reported.taken) continue;
     reported.taken = true;
-    const counts = new Array<number>(cell.counts.length);
-    for (let i = 0; i < counts.length; i++) {
-      counts[i] = (cell.counts[i] as number) - (reported.counts[i] as number);
-      reported.counts[i] = cell.counts[i] as number;
+    const delta = new Array<number>(stride);
+    for (let b = 0; b < stride; b++) {
+      delta[b] = (counts[b] as number) - (reported.counts[b] as number);
+      reported.counts[b] = counts[b] as number;
     }
-    const sum = cell.sum - reported.sum;
-    const count = cell.count - reported.count;
-    reported.sum = cell.sum;
-    reported.count = cell.count;
     const startTime = last.since === undefined || isBefore(last.since, cell.startTime) ? cell.startTime : last.since;
     dataPoints.push({
       attributes: cell.attributes,
       startTime,
       endTime: now,
-      value: { min: undefined, max: undefined, sum, count, buckets: { boundaries, counts } },
+      value: { min: undefined, max: undefined, sum: sum - reported.sum, count: count - reported.count, buckets: { boundaries, counts: delta } },
     });
+    reported.sum = sum;
+    reported.count = count;
   }
   if (dataPoints.length === 0) return undefined;
   return { descriptor: family.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints };
@@ -186,10 +250,17 @@ export class LocalHistograms implements ProducedSource {
   /** Resolves at the current collection's hand-off point (Instruments sets it; at once until then). */
   #point: () => Promise<void> = () => Promise.resolve();
 
-  /** @param scope the meter's instrumentation scope: the data points are reported in it. */
-  constructor(scope: InstrumentationScope, now: () => HrTime = () => millisToHrTime(Date.now())) {
+  readonly #pause: () => Promise<void>;
+
+  /**
+   * @param scope the meter's instrumentation scope: the data points are reported in it.
+   * @param now the clock of start and end times. @default Date.now, as an HrTime
+   * @param pause how a collection lets the event loop run between slices (tests count the calls). @default setImmediate
+   */
+  constructor(scope: InstrumentationScope, now: () => HrTime = () => millisToHrTime(Date.now()), pause: () => Promise<void> = () => nextTurn()) {
     this.#scope = scope;
     this.#now = now;
+    this.#pause = pause;
   }
 
   /** A new family (Instruments declares each histogram of the catalog once). */
@@ -213,17 +284,26 @@ export class LocalHistograms implements ProducedSource {
     return this.#rank.get(name);
   }
 
+  /**
+   * The data points of every family for one reader, as they were at the collection's hand-off point: the
+   * families are copied there in one synchronous step (a few hundred microseconds for 10,000 series),
+   * then their data points are built from the copies in slices of {@link COLLECT_SLICE} series, yielding
+   * to the event loop between slices, so a large collection never blocks it for long. Measurements made
+   * during the slices belong to the next collection. Two collections (two readers, or two scrapes) can
+   * overlap: each has its own copies.
+   */
   async collect(reader: object, temporality: AggregationTemporality): Promise<ScopeMetrics> {
     await this.#point();
     const now = this.#now();
+    const snapshots = this.#families.map(snapshot);
     let last: DeltaState | undefined;
     if (temporality === AggregationTemporality.DELTA) {
       last = this.#delta.get(reader);
       if (last === undefined) this.#delta.set(reader, (last = { series: new WeakMap(), since: undefined }));
     }
     const metrics: MetricData[] = [];
-    for (const family of this.#families) {
-      const data = metricData(family, temporality, now, last);
+    for (const snap of snapshots) {
+      const data = await metricData(snap, temporality, now, last, this.#pause);
       if (data !== undefined) metrics.push(data);
     }
     if (last !== undefined) last.since = now;

@@ -16,7 +16,7 @@ import { slicePrometheus } from '../../src/exporters/prometheus-serializer.ts';
 import { HTTP_DURATION_BUCKETS } from '../../src/telemetry/catalog.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { canonicalKey, KeyedCells } from '../../src/telemetry/keyed-cells.ts';
-import { bucketIndex, LocalHistograms } from '../../src/telemetry/local-histogram.ts';
+import { bucketIndex, COLLECT_SLICE, LocalHistograms } from '../../src/telemetry/local-histogram.ts';
 import { createMeterProvider, METER_NAME } from '../../src/telemetry/provider.ts';
 
 const FAMILY = 'mcp_http_request_duration_seconds';
@@ -139,6 +139,55 @@ describe('local histograms', () => {
       { series: 'x', counts: [2, 1, 0], sum: 3, count: 3, start: 1000 },
       { series: 'y', counts: [0, 0, 1], sum: 3, count: 1, start: 1001 },
     ]);
+  });
+
+  it('build a large collection in slices, yielding between them, from the series as they were when it began', async () => {
+    const pauses: Array<() => void> = [];
+    // Each yield waits until the test lets it go, so measurements can land between slices.
+    const histograms = new LocalHistograms(
+      { name: 'm' },
+      () => [1, 0],
+      () => new Promise<void>((resolve) => pauses.push(resolve)),
+    );
+    const first = histograms.family('a', '', '', [1]);
+    const second = histograms.family('b', '', '', [1]);
+    const many = COLLECT_SLICE;
+    for (let i = 0; i < many; i++) first.record(0.5, { i });
+    second.record(2, { s: 'old' });
+    const pending = histograms.collect({}, AggregationTemporality.CUMULATIVE);
+    // Overlapping: a second collection (another reader) begins after more traffic.
+    await Promise.resolve();
+    for (let i = 0; i < many; i++) first.record(5, { i });
+    first.record(0.5, { i: 'new series' });
+    second.record(0.5, { s: 'old' });
+    const later = histograms.collect({}, AggregationTemporality.CUMULATIVE);
+    for (let turns = 0; turns < 20 && pauses.length > 0; turns++) {
+      for (const go of pauses.splice(0)) go();
+      await new Promise((r) => setImmediate(r));
+    }
+    const [a, b] = await Promise.all([pending, later]);
+    const counts = (scope: typeof a, name: string) =>
+      (scope.metrics.find((m) => m.descriptor.name === name) as HistogramMetricData).dataPoints.map((p) => p.value.buckets.counts.join(','));
+    // The first collection: every series of family a once below the boundary, b's one value above; nothing later.
+    expect(counts(a, 'a')).toHaveLength(many);
+    expect(new Set(counts(a, 'a'))).toEqual(new Set(['1,0']));
+    expect(counts(a, 'b')).toEqual(['0,1']);
+    // The second: what was recorded before it began, the new series included.
+    expect(counts(b, 'a')).toHaveLength(many + 1);
+    expect(new Set(counts(b, 'a').slice(0, many))).toEqual(new Set(['1,1']));
+    expect(counts(b, 'b')).toEqual(['1,1']);
+  });
+
+  it('let the event loop run while a collection of many series is built (a timer fires before it ends)', async () => {
+    const histograms = new LocalHistograms({ name: 'm' });
+    const family = histograms.family('h', '', '', [1, 2, 3]);
+    for (let i = 0; i < COLLECT_SLICE; i++) family.record(i % 4, { i });
+    let fired = false;
+    setImmediate(() => (fired = true));
+    const collecting = histograms.collect({}, AggregationTemporality.CUMULATIVE);
+    const firedBeforeEnd = await collecting.then(() => fired);
+    expect(firedBeforeEnd).toBe(true);
+    expect(((await collecting).metrics[0] as HistogramMetricData).dataPoints).toHaveLength(COLLECT_SLICE);
   });
 
   it('drop what the SDK drops (NaN, negative, not a number) without making its series move', async () => {
