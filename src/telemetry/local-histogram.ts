@@ -14,6 +14,7 @@
  * the collection's hand-off point (hand-off.ts), the same instant the SDK reads its own storages, so one
  * collection shows every family at one instant.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import {
@@ -26,7 +27,6 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ProducedSource } from '../exporters/late-producer.ts';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { KeyedCells } from './keyed-cells.ts';
 
 /**
@@ -286,8 +286,8 @@ export class LocalHistograms implements ProducedSource {
 
   /**
    * The data points of every family for one reader, as they were at the collection's hand-off point: the
-   * families are copied there in one synchronous step (a few hundred microseconds for 10,000 series),
-   * then their data points are built from the copies in slices of {@link COLLECT_SLICE} series, yielding
+   * families are copied there in one synchronous step (one typed-array `set` per series), then their
+   * data points are built from the copies in slices of {@link COLLECT_SLICE} bucket counts, yielding
    * to the event loop between slices, so a large collection never blocks it for long. Measurements made
    * during the slices belong to the next collection. Two collections (two readers, or two scrapes) can
    * overlap: each has its own copies.
