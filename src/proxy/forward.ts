@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 import type { Exchange } from '../observe/exchange.ts';
 import { clientResponseHeaders, isEventStream } from './headers.ts';
 import { classifyUpstreamError, ERROR_RESPONSES } from './upstream-errors.ts';
+import type { HeldHeaders } from './header-hold.ts';
 import type { ProxyState } from './state.ts';
 import { claimUpstreamSocket, socketError, type UpstreamSocketClaimant } from './upstream-socket.ts';
 
@@ -26,19 +27,10 @@ function onClientClose(this: TaggedResponse): void {
   this[kHandler]?.clientClosed();
 }
 
-/**
- * An event stream's headers go out at the latest one tick after they arrived: with its first chunk when
- * that came in the same read (one write, as any proxy sends them), else on their own, so a client waiting
- * on a silent stream still sees them at once.
- */
-function flushUnlessWritten(handler: ForwardHandler): void {
-  handler.flushIfSilent();
-}
-
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
 /** The dispatch handler of one proxied request. */
-export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocketClaimant {
+export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocketClaimant, HeldHeaders {
   readonly #ex: Exchange;
   readonly #req: IncomingMessage;
   readonly #res: TaggedResponse;
@@ -110,7 +102,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     this.#state.health.observe(true);
     if (isEventStream(headers)) {
       ex.stream = 'sse';
-      process.nextTick(flushUnlessWritten, this);
+      this.#state.heldHeaders.hold(this);
       this.#state.streams.add(this);
     }
     if (ex.taps !== undefined) this.#state.bus.tapResponseStart(ex);
@@ -188,7 +180,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamSocke
     else res.destroy();
   }
 
-  /** {@link flushUnlessWritten}: the headers of a stream whose body has not started yet. */
+  /** header-hold.ts: the headers of an event stream whose body has not started yet go out on their own. */
   flushIfSilent(): void {
     if (!this.#wroteBody && !this.#clientClosed && !this.#res.writableEnded) this.#res.flushHeaders();
   }

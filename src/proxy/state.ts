@@ -1,9 +1,10 @@
 /**
  * State shared by every exchange of one proxy: upstream health, the open long-lived streams (closed on
- * shutdown), the in-flight count (awaited on shutdown) and the observation bus every step is reported to.
+ * shutdown), the event-stream headers held for their body, the in-flight count (awaited on shutdown) and the observation bus every step is reported to.
  */
 import type { ExchangeEvents } from '../observe/bus.ts';
 import type { Exchange, ProxyErrorKind } from '../observe/exchange.ts';
+import { HeaderHold } from './header-hold.ts';
 import type { UpstreamHealth } from './health.ts';
 
 /** A long-lived stream the proxy can end at shutdown. */
@@ -16,6 +17,8 @@ export class ProxyState {
   /** Where every step of every exchange is reported (bus.ts). */
   readonly bus: ExchangeEvents;
   readonly streams = new Set<ShutdownClosable>();
+  /** Event-stream headers waiting for their body (header-hold.ts). */
+  readonly heldHeaders = new HeaderHold();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
 
