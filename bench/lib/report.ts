@@ -215,7 +215,14 @@ export function printReport(r: BenchResults): string {
       fmt(v.vsBare.ratio, 3),
       fmt(v.vsBare.cpuAddedUs, 1),
     ]);
-    out += `### MCP, the sidecar against the bare undici proxy of the same round\n\n${table(['transport', 'tool', 'calls/s sidecar ÷ bare', 'proxy CPU µs/call sidecar − bare'], [...vs, ...big])}\n`;
+    const p = s.mcp.paired;
+    const how =
+      p === undefined
+        ? 'of the same round'
+        : `in paired rounds (${p.rounds} per case, each ${p.windows} turns of ${p.windowSeconds} s per target${p.busyRounds > 0 ? `; ${p.busyRounds} busy` : ''})`;
+    const sequential = Object.entries(s.mcp.sequentialVsBare ?? {}).map(([kind, v]) => `${kind} ${fmt(v.ratio, 3)} (${fmt(v.cpuAddedUs, 1)} µs)`);
+    out += `### MCP, the sidecar against the bare undici proxy ${how}\n\n${table(['transport', 'tool', 'calls/s sidecar ÷ bare', 'proxy CPU µs/call sidecar − bare'], [...vs, ...big])}\n`;
+    if (sequential.length > 0) out += `The same from the sequential rounds above (calc_add): ${sequential.join('; ')}.\n\n`;
     out += largeCaseTable(s.mcp);
   }
   out += exemplarTable(r);
@@ -262,7 +269,7 @@ export function printReport(r: BenchResults): string {
     r.goals.map((g) => [g.measure, g.must, g.aim, g.value, g.status]),
   )}`;
   r.summary = summaryRows(s);
-  out += `\n### issue #21: the Measure table, this run (sidecar against the bare undici proxy of the same rounds)\n\n${summaryTable(r.summary)}`;
+  out += `\n### issue #21: the Measure table, this run (sidecar against the bare undici proxy of the same rounds; MCP in paired rounds)\n\n${summaryTable(r.summary)}`;
   return out;
 }
 

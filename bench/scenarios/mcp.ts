@@ -4,12 +4,13 @@
  * every call is parsed, correlated and recorded), and through nginx and the bare undici proxy for
  * reference; then the large-result case (bench/lib/large-result.ts: `calc_blob`, ~64 KiB structured JSON results the
  * sidecar reads, checked from its own counters) through nginx, the bare proxy and the sidecar. The sidecar
- * is judged against the bare proxy of the same round (issue #21). The composer, its child MCP server and
+ * is judged against the bare proxy (issue #21) in paired rounds of both cases: one load child gives the two
+ * turns of half a second each (bench/load/mcp-paired.ts). The composer, its child MCP server and
  * the proxy share the server core; the clients run on the load core. `--targets` can leave out nginx and
  * the traced variants; the bare proxy and the sidecar always run.
  */
 import { BUSY_SHARE, measured, rotated, startTracedVariants, wanted, type BenchContext } from '../lib/context.ts';
-import { runMcpLoad, type McpLoadResult } from '../lib/children.ts';
+import { runMcpLoad, runMcpPaired, type McpLoadResult } from '../lib/children.ts';
 import { childrenOf, jsonLine, spawnPinned, waitForLine } from '../lib/proc.ts';
 import { spread, type Spread } from '../lib/stats.ts';
 import { ROOT, startNginxProxy, startNodeTarget, startSidecar, type Target, type TargetName } from '../lib/targets.ts';
@@ -25,6 +26,12 @@ export const MCP_CLIENTS = 8;
 export const MCP_ROUNDS = 6;
 /** Seconds of one measured MCP run (after its 1 s warm-up). */
 export const MCP_SECONDS = 5;
+/**
+ * Turns of each target in one paired round of the sidecar against the bare proxy (bench/load/mcp-paired.ts),
+ * and their length: the two take turns of half a second, so that both see the same machine.
+ */
+export const PAIRED_WINDOWS = 10;
+export const PAIRED_WINDOW_SECONDS = 0.5;
 type Kind = 'streamable_http' | 'sse';
 const KINDS: readonly Kind[] = ['streamable_http', 'sse'];
 
@@ -39,7 +46,10 @@ export interface McpSample extends McpLoadResult {
   readonly load1: number;
 }
 
-/** The sidecar against the bare undici proxy, round by round (the two run side by side in every round). */
+/**
+ * The sidecar against the bare undici proxy: one figure per paired round (the two in turns of
+ * {@link PAIRED_WINDOW_SECONDS} within the round, summed), the median and range over the rounds.
+ */
 export interface SideBySide {
   /** Calls per second, sidecar ÷ bare undici. */
   readonly ratio: Spread;
@@ -52,13 +62,19 @@ export interface McpResult {
   /** Interleaved rounds of each case, and seconds of each measured run (absent in runs before they differed from the other scenarios'). */
   readonly rounds?: number;
   readonly seconds?: number;
-  /** `calc_add` per transport: the sidecar against the bare undici proxy. */
+  /** `calc_add` per transport: the sidecar against the bare undici proxy, in paired rounds. */
   readonly sidecarVsBare: Partial<Record<Kind, SideBySide>>;
+  /** The same from the sequential rounds (runs of {@link MCP_SECONDS} one after the other), for comparison with runs before the paired rounds. */
+  readonly sequentialVsBare?: Partial<Record<Kind, SideBySide>>;
+  /** How the paired rounds ran (absent in runs before them). */
+  readonly paired?: { readonly rounds: number; readonly windows: number; readonly windowSeconds: number; readonly busyRounds: number };
   /** The large-result case per transport: calls per second by target, and the sidecar against the bare proxy. */
   readonly large: {
     /** UTF-8 bytes of one result's JSON as the client parsed it (the JSON-RPC answer adds ~40). */
     readonly resultBytes: number;
-    readonly kinds: Partial<Record<Kind, { readonly callsPerSecond: Partial<Record<TargetName, Spread>>; readonly vsBare: SideBySide }>>;
+    readonly kinds: Partial<
+      Record<Kind, { readonly callsPerSecond: Partial<Record<TargetName, Spread>>; readonly vsBare: SideBySide; readonly sequentialVsBare?: SideBySide }>
+    >;
     /** What the sidecar counted over the case: whether it read every result (absent in runs before the check). */
     readonly read?: LargeReadCheck;
   };
@@ -161,6 +177,55 @@ async function rounds(
   return samples;
 }
 
+/**
+ * Paired rounds of the sidecar against the bare proxy: in each, one load child holds sessions to both and
+ * gives them turns of {@link PAIRED_WINDOW_SECONDS} (bench/load/mcp-paired.ts); the round's figures are
+ * its sums. @returns per transport, the rounds' ratios and CPU differences, and how many rounds were busy.
+ */
+async function pairedRounds(
+  ctx: BenchContext,
+  composer: Target,
+  bare: Target,
+  sidecar: Target,
+  repeats: number,
+  tool: { tool?: string; args?: Record<string, unknown> } = {},
+): Promise<{ byKind: Partial<Record<Kind, SideBySide>>; busy: number }> {
+  const upstreamPids = [composer.pid, ...childrenOf(composer.pid)];
+  const byKind: Partial<Record<Kind, SideBySide>> = {};
+  let busy = 0;
+  for (const kind of KINDS) {
+    const ratios: number[] = [];
+    const cpu: number[] = [];
+    for (let round = 0; round < repeats; round++) {
+      const pair = round % 2 === 0 ? [bare, sidecar] : [sidecar, bare];
+      const m = await measured(ctx, [...upstreamPids, bare.pid, sidecar.pid], () =>
+        runMcpPaired(ctx.loadCpus, {
+          targets: pair.map((t) => ({ name: t.name, baseUrl: t.url, pid: t.pid })),
+          kind,
+          clients: MCP_CLIENTS,
+          windows: PAIRED_WINDOWS,
+          windowSeconds: PAIRED_WINDOW_SECONDS,
+          warmupSeconds: 1,
+          ...tool,
+        }),
+      );
+      const b = m.result.targets.find((t) => t.name === bare.name);
+      const s = m.result.targets.find((t) => t.name === sidecar.name);
+      if (b === undefined || s === undefined) throw new Error('the paired MCP load did not report both targets');
+      ratios.push(s.callsPerSecond / b.callsPerSecond);
+      cpu.push(s.cpuUsPerCall - b.cpuUsPerCall);
+      if (m.foreignShare > BUSY_SHARE) busy++;
+      ctx.log(
+        `  paired ${round + 1}/${repeats} ${kind.padEnd(15)} ${tool.tool ?? 'calc_add'}  bare ${b.callsPerSecond.toFixed(0)} / sidecar ${s.callsPerSecond.toFixed(0)} calls/s` +
+          ` = ${(s.callsPerSecond / b.callsPerSecond).toFixed(3)}  proxy ${b.cpuUsPerCall.toFixed(0)} / ${s.cpuUsPerCall.toFixed(0)} µs/call` +
+          `${b.failed + s.failed > 0 ? `  FAILED ${b.failed + s.failed}` : ''}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
+      );
+    }
+    byKind[kind] = { ratio: spread(ratios), cpuAddedUs: spread(cpu) };
+  }
+  return { byKind, busy };
+}
+
 export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
   const composer = await startComposer(ctx);
   const targets: Target[] = [composer];
@@ -178,23 +243,30 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
     const repeats = ctx.quick ? ctx.repeats : Math.max(ctx.repeats, MCP_ROUNDS);
     // Warm every path (JIT, connections, the composer's child), then interleaved rounds.
     const samples = await rounds(ctx, composer, targets, seconds, repeats);
-    // The large-result case: direct, nginx, the bare proxy and the sidecar, side by side in every round.
-    const largeTargets = targets.filter((t) => t === composer || t.name === 'nginx' || t.name === 'bare-undici' || t.name === 'sidecar');
+    const bare = targets.find((t) => t.name === 'bare-undici');
     const sidecar = targets.find((t) => t.name === 'sidecar');
-    const check = sidecar === undefined ? undefined : await startReadCheck(sidecar);
-    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, repeats, { tool: LARGE_TOOL, args: { bytes: LARGE_RESULT_BYTES } });
-    const read = await check?.finish();
-    if (read !== undefined) ctx.log(`  ${readCheckLine(read)}`);
+    if (bare === undefined || sidecar === undefined) throw new Error('the MCP scenario runs the bare proxy and the sidecar');
+    const large = { tool: LARGE_TOOL, args: { bytes: LARGE_RESULT_BYTES } };
+    // Issue #21's figures: the sidecar and the bare proxy in turns of half a second.
+    const paired = await pairedRounds(ctx, composer, bare, sidecar, repeats);
+    // The large-result case: direct, nginx, the bare proxy and the sidecar, side by side in every round; then paired.
+    const largeTargets = targets.filter((t) => t === composer || t.name === 'nginx' || t === bare || t === sidecar);
+    const check = await startReadCheck(sidecar);
+    const largeSamples = await rounds(ctx, composer, largeTargets, seconds, repeats, large);
+    const largePaired = await pairedRounds(ctx, composer, bare, sidecar, repeats, large);
+    const read = await check.finish();
+    ctx.log(`  ${readCheckLine(read)}`);
     const resultBytes = Math.max(0, ...largeSamples.map((x) => x.resultBytes));
     const largeKinds: McpResult['large']['kinds'] = {};
     for (const kind of KINDS) {
       const callsPerSecond: Partial<Record<TargetName, Spread>> = {};
       for (const t of largeTargets)
         callsPerSecond[t.name] = spread(largeSamples.filter((s) => s.kind === kind && s.target === t.name).map((s) => s.callsPerSecond));
-      largeKinds[kind] = { callsPerSecond, vsBare: sideBySide(largeSamples, kind) };
+      const vsBare = largePaired.byKind[kind];
+      if (vsBare !== undefined) largeKinds[kind] = { callsPerSecond, vsBare, sequentialVsBare: sideBySide(largeSamples, kind) };
     }
-    const sidecarVsBare: McpResult['sidecarVsBare'] = {};
-    for (const kind of KINDS) sidecarVsBare[kind] = sideBySide(samples, kind);
+    const sequentialVsBare: McpResult['sidecarVsBare'] = {};
+    for (const kind of KINDS) sequentialVsBare[kind] = sideBySide(samples, kind);
     const kinds: McpResult['kinds'] = {};
     for (const kind of KINDS) {
       const byTarget: NonNullable<McpResult['kinds'][Kind]> = {};
@@ -224,8 +296,10 @@ export async function mcpScenario(ctx: BenchContext): Promise<McpResult> {
       rounds: repeats,
       seconds,
       kinds,
-      sidecarVsBare,
-      large: { resultBytes, kinds: largeKinds, ...(read === undefined ? {} : { read }) },
+      sidecarVsBare: paired.byKind,
+      sequentialVsBare,
+      paired: { rounds: repeats, windows: PAIRED_WINDOWS, windowSeconds: PAIRED_WINDOW_SECONDS, busyRounds: paired.busy + largePaired.busy },
+      large: { resultBytes, kinds: largeKinds, read },
       samples: all,
       busyRuns: all.filter((s) => s.foreignShare > BUSY_SHARE).length,
     };
