@@ -1,7 +1,7 @@
 /** Runs the Node load children of bench/load/ (pinned to the load core) and reads their JSON answers. */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { PairedTargetResult } from '../load/mcp-paired.ts';
+import type { PairedSpec, PairedTargetResult } from '../load/mcp-paired.ts';
 import { jsonLine, runToEnd, spawnPinned, waitForLine } from './proc.ts';
 
 function script(name: string): string {
@@ -76,19 +76,8 @@ export async function runMcpLoad(
   return lastJson<McpLoadResult>(await runToEnd(child, 'MCP load'));
 }
 
-export interface McpPairedSpec {
-  readonly targets: ReadonlyArray<{ readonly name: string; readonly baseUrl: string; readonly pid: number }>;
-  readonly kind: 'streamable_http' | 'sse';
-  readonly clients: number;
-  readonly windows: number;
-  readonly windowSeconds: number;
-  readonly warmupSeconds: number;
-  readonly tool?: string;
-  readonly args?: Record<string, unknown>;
-}
-
 /** Runs bench/load/mcp-paired.ts: the targets in turns of `windowSeconds`, summed per target (see there). */
-export async function runMcpPaired(cpus: string | undefined, spec: McpPairedSpec): Promise<{ targets: PairedTargetResult[] }> {
+export async function runMcpPaired(cpus: string | undefined, spec: PairedSpec): Promise<{ targets: PairedTargetResult[] }> {
   const child = spawnPinned(cpus, process.execPath, [script('mcp-paired.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
   return lastJson<{ targets: PairedTargetResult[] }>(await runToEnd(child, 'paired MCP load'));
 }

@@ -25,7 +25,7 @@ interface PairedTarget {
   readonly pid: number;
 }
 
-interface PairedSpec {
+export interface PairedSpec {
   readonly targets: readonly PairedTarget[];
   readonly kind: 'streamable_http' | 'sse';
   readonly clients: number;
