@@ -14,9 +14,8 @@
  * Prints one JSON line: per target its totals, the per-turn calls per second and the latency percentiles.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectMcp } from './mcp-session.ts';
 
 interface PairedTarget {
   readonly name: string;
@@ -65,13 +64,6 @@ function runNanos(pid: number): number {
     }
   }
   return sum;
-}
-
-async function connect(baseUrl: string): Promise<Client> {
-  const transport = spec.kind === 'sse' ? new SSEClientTransport(new URL(`${baseUrl}/sse`)) : new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`));
-  const client = new Client({ name: 'sidecar-bench', version: '1.0.0' });
-  await client.connect(transport);
-  return client;
 }
 
 class Side {
@@ -142,7 +134,7 @@ class Side {
 }
 
 const sides: Side[] = [];
-for (const t of spec.targets) sides.push(new Side(t, await Promise.all(Array.from({ length: spec.clients }, () => connect(t.baseUrl)))));
+for (const t of spec.targets) sides.push(new Side(t, await Promise.all(Array.from({ length: spec.clients }, () => connectMcp(t.baseUrl, spec.kind)))));
 for (const s of sides) await s.turn(spec.warmupSeconds, false);
 for (let w = 0; w < spec.windows; w++) {
   for (let k = 0; k < sides.length; k++) await (sides[(w + k) % sides.length] as Side).turn(spec.windowSeconds, true);

@@ -9,9 +9,8 @@
  * Prints one JSON line: calls per second, latency percentiles (ms), failed calls and the UTF-8 bytes of
  * the first successful result's JSON.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectMcp } from './mcp-session.ts';
 
 interface McpSpec {
   readonly baseUrl: string;
@@ -27,15 +26,7 @@ interface McpSpec {
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as McpSpec;
 
-async function connect(): Promise<Client> {
-  const transport =
-    spec.kind === 'sse' ? new SSEClientTransport(new URL(`${spec.baseUrl}/sse`)) : new StreamableHTTPClientTransport(new URL(`${spec.baseUrl}/mcp`));
-  const client = new Client({ name: 'sidecar-bench', version: '1.0.0' });
-  await client.connect(transport);
-  return client;
-}
-
-const clients = await Promise.all(Array.from({ length: spec.clients }, connect));
+const clients = await Promise.all(Array.from({ length: spec.clients }, () => connectMcp(spec.baseUrl, spec.kind)));
 let measuring = false;
 let stop = false;
 let calls = 0;

@@ -1,6 +1,7 @@
 /**
  * State shared by every exchange of one proxy: upstream health, the open long-lived streams (closed on
- * shutdown), the event-stream headers held for their body, the in-flight count (awaited on shutdown) and the observation bus every step is reported to.
+ * shutdown), the event-stream headers held for their body, the in-flight count (awaited on shutdown) and
+ * the observation bus every step is reported to.
  */
 import type { ExchangeEvents } from '../observe/bus.ts';
 import type { Exchange, ProxyErrorKind } from '../observe/exchange.ts';
