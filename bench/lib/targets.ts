@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCRAPE_TIMING_EVENT, type ScrapeTimingLine } from '../../src/admin/scrape-timing.ts';
+import { readTimingLine, type ScrapeTimingLine } from '../../src/admin/scrape-timing.ts';
 import { startNginx, type NginxInstance } from './nginx.ts';
 import { jsonLine, spawnPinned, stopChild, waitForLine } from './proc.ts';
 
@@ -122,20 +122,6 @@ export function startOtlpSink(cpus: string | undefined): Promise<Target> {
   return startNodeTarget('otlp-sink', 'otlp-sink.ts', [], cpus);
 }
 
-/** A `scrape_timing` log line of the sidecar (src/admin/scrape-timing.ts), if `j` is one. */
-function timingLine(j: Record<string, unknown> | undefined): ScrapeTimingLine | undefined {
-  if (j?.['event'] !== SCRAPE_TIMING_EVENT) return undefined;
-  return {
-    event: SCRAPE_TIMING_EVENT,
-    format: j['format'] === 'openmetrics' ? 'openmetrics' : 'text',
-    gzip: j['gzip'] === true,
-    complete: j['complete'] === true,
-    slices: Number(j['slices']),
-    durationMs: Number(j['durationMs']),
-    longestTurnMs: Number(j['longestTurnMs']),
-  };
-}
-
 /**
  * The sidecar as users run it: the built CLI with a metrics token file. Every source is on (REST
  * observer, MCP tap, inventory poller, event stream client, source detection, probe); the upstream
@@ -179,7 +165,7 @@ export async function startSidecar(spec: SidecarSpec): Promise<Target> {
   const scrapeTimings: ScrapeTimingLine[] = [];
   if (spec.debugScrapeTiming === true && child.stdout !== null) {
     createInterface({ input: child.stdout }).on('line', (l) => {
-      const line = timingLine(jsonLine(l));
+      const line = readTimingLine(jsonLine(l));
       if (line !== undefined) scrapeTimings.push(line);
     });
   }

@@ -12,11 +12,24 @@
  * heartbeat keeps the loop from sleeping while an answer is open (it spins), which costs CPU during every
  * scrape: hence a debugging option, not one to run in production. Time the process spends descheduled by
  * the kernel counts as a long turn too (on a busy machine every figure is an upper bound).
+ *
+ * The line also gives where the long turns were ({@link ScrapeTimingLine.longTurns}): their start on the
+ * monotonic clock that V8's CPU profiles use, so that a profile taken meanwhile (`--cpu-prof`) tells what
+ * ran in each of them (bench/scrape-turns.ts reads the two together).
  */
 import type { ScrapeAnswer, ScrapeTimer } from './server.ts';
 
 /** The log line's event name. */
 export const SCRAPE_TIMING_EVENT = 'scrape_timing';
+
+/** Turns at least this long are listed in {@link ScrapeTimingLine.longTurns} (ms). */
+export const LONG_TURN_MS = 1;
+
+/** At most this many long turns are listed per answer (the longest are kept). */
+export const MAX_LONG_TURNS = 32;
+
+/** One long turn: its start in microseconds of the monotonic clock (`process.hrtime`), and its length in ms. */
+export type LongTurn = readonly [startUs: number, ms: number];
 
 /** What one line says (milliseconds rounded to 0.01). */
 export interface ScrapeTimingLine {
@@ -28,13 +41,53 @@ export interface ScrapeTimingLine {
   readonly durationMs: number;
   /** The longest turn of the event loop from the request's arrival at the handler to the answer's end. */
   readonly longestTurnMs: number;
+  /** The turns of at least {@link LONG_TURN_MS} in that time, in order (the longest {@link MAX_LONG_TURNS}). */
+  readonly longTurns: readonly LongTurn[];
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
-/** The longest turn seen while it was open. */
+/** A `scrape_timing` line read back from the log (`j`: one parsed JSON log line), if `j` is one. Pure. */
+export function readTimingLine(j: unknown): ScrapeTimingLine | undefined {
+  if (typeof j !== 'object' || j === null) return undefined;
+  const get = (key: string): unknown => Reflect.get(j, key);
+  if (get('event') !== SCRAPE_TIMING_EVENT) return undefined;
+  const turns = get('longTurns');
+  const longTurns: LongTurn[] = [];
+  if (Array.isArray(turns))
+    for (const t of turns) {
+      if (Array.isArray(t) && typeof t[0] === 'number' && typeof t[1] === 'number') longTurns.push([t[0], t[1]]);
+    }
+  return {
+    event: SCRAPE_TIMING_EVENT,
+    format: get('format') === 'openmetrics' ? 'openmetrics' : 'text',
+    gzip: get('gzip') === true,
+    complete: get('complete') === true,
+    slices: Number(get('slices')),
+    durationMs: Number(get('durationMs')),
+    longestTurnMs: Number(get('longestTurnMs')),
+    longTurns,
+  };
+}
+
+/** The longest turn seen while it was open, and the long ones. */
 interface Window {
   longest: number;
+  readonly long: LongTurn[];
+}
+
+/** The monotonic clock of CPU profiles, in microseconds. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Adds `turn` to `long`, keeping the longest {@link MAX_LONG_TURNS}. */
+function keep(long: LongTurn[], turn: LongTurn): void {
+  if (long.length < MAX_LONG_TURNS) {
+    long.push(turn);
+    return;
+  }
+  let shortest = 0;
+  for (let i = 1; i < long.length; i++) if ((long[i] as LongTurn)[1] < (long[shortest] as LongTurn)[1]) shortest = i;
+  if ((long[shortest] as LongTurn)[1] < turn[1]) long.splice(shortest, 1, turn);
 }
 
 export class ScrapeTimings implements ScrapeTimer {
@@ -46,7 +99,11 @@ export class ScrapeTimings implements ScrapeTimer {
     const now = performance.now();
     const turn = now - this.#last;
     this.#last = now;
-    for (const w of this.#open) if (turn > w.longest) w.longest = turn;
+    const long: LongTurn | undefined = turn >= LONG_TURN_MS ? [Math.round(monotonicUs() - turn * 1000), round(turn)] : undefined;
+    for (const w of this.#open) {
+      if (turn > w.longest) w.longest = turn;
+      if (long !== undefined) keep(w.long, long);
+    }
     if (this.#open.size > 0) setImmediate(this.#beat);
     else this.#beating = false;
   };
@@ -57,7 +114,7 @@ export class ScrapeTimings implements ScrapeTimer {
 
   /** Call when a /metrics request reaches its handler; call what it returns with the answer once it has ended. */
   start(): (answer: ScrapeAnswer | undefined) => void {
-    const w: Window = { longest: 0 };
+    const w: Window = { longest: 0, long: [] };
     this.#open.add(w);
     if (!this.#beating) {
       this.#beating = true;
@@ -66,7 +123,9 @@ export class ScrapeTimings implements ScrapeTimer {
     }
     return (answer) => {
       // The turn in progress (the one that ended the answer) counts too.
-      w.longest = Math.max(w.longest, performance.now() - this.#last);
+      const turn = performance.now() - this.#last;
+      w.longest = Math.max(w.longest, turn);
+      if (turn >= LONG_TURN_MS) keep(w.long, [Math.round(monotonicUs() - turn * 1000), round(turn)]);
       this.#open.delete(w);
       if (answer === undefined) return;
       this.#log({
@@ -77,6 +136,7 @@ export class ScrapeTimings implements ScrapeTimer {
         slices: answer.slices,
         durationMs: round(answer.durationMs),
         longestTurnMs: round(w.longest),
+        longTurns: w.long.sort((a, b) => a[0] - b[0]),
       });
     };
   }

@@ -121,6 +121,6 @@ export const SERVING_ROWS = [
     parse: parseBoolean,
     group: 'metrics',
     description:
-      'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, longest turn of the event loop meanwhile, from a heartbeat that spins while an answer is open: not for production).',
+      'Debugging: log one line per /metrics answer (event scrape_timing: duration, slices, longest turn of the event loop meanwhile and where the turns of 1 ms or more were, from a heartbeat that spins while an answer is open: not for production).',
   },
 ] as const satisfies readonly OptionSpec[];

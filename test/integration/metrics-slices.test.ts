@@ -239,6 +239,7 @@ describe('--debug-scrape-timing', () => {
           expect(l['slices']).toBeGreaterThan(0);
           expect(Number.isFinite(l['durationMs'])).toBe(true);
           expect(l['longestTurnMs']).toBeGreaterThan(0);
+          expect(Array.isArray(l['longTurns'])).toBe(true);
         }
       }
       await sidecar.close();
