@@ -6,52 +6,30 @@
  *
  *   npm exec -- node bench/profile-summary.ts bench/results/profiles/CPU.*.cpuprofile [--top 30] [--filter src/]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { frameKey, ProfileTree, readProfile } from './lib/cpu-profile.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, filter: { type: 'string' } } });
 const top = Number(values.top);
 for (const file of positionals) {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const p = readProfile(file);
+  const tree = new ProfileTree(p);
   const self = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i] as number, (self.get(p.samples[i] as number) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const key = (f: CallFrame) =>
-    `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\/.*?\/(node_modules|src|bench|\.bench-build)\//, '$1/')}:${f.lineNumber + 1}`;
   const selfBy = new Map<string, number>();
   const totalBy = new Map<string, number>();
   let busy = 0;
   for (const [id, t] of self) {
-    const node = byId.get(id);
-    if (node === undefined) continue;
-    if (node.callFrame.functionName === '(idle)') continue;
+    const frame = tree.frame(id);
+    if (frame === undefined) continue;
+    if (frame.functionName === '(idle)') continue;
     busy += t;
-    const k = key(node.callFrame);
+    const k = frameKey(frame);
     selfBy.set(k, (selfBy.get(k) ?? 0) + t);
     // Inclusive: every distinct frame on the stack gets the sample once.
     const seen = new Set<string>();
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-      const f = byId.get(cur)?.callFrame;
-      if (f === undefined) break;
-      const fk = key(f);
+    for (const f of tree.stack(id)) {
+      const fk = frameKey(f);
       if (seen.has(fk)) continue;
       seen.add(fk);
       totalBy.set(fk, (totalBy.get(fk) ?? 0) + t);
