@@ -176,6 +176,32 @@ describe('MCP envelope scanner', () => {
     scan(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"uri":"mem://${'u'.repeat(5000)}"}}`);
   });
 
+  it('reads text whose escapes follow long runs of plain bytes (four bytes at a time) as parseMessages does, at every alignment', () => {
+    const afterRuns = [String.raw`\n`, String.raw`\"`, String.raw`\\`, String.raw`\u00e9`, String.raw`\/`, 'é'];
+    for (const run of [31, 32, 33, 40, 127, 128, 129, 300])
+      for (const after of afterRuns)
+        for (let shift = 0; shift < 4; shift++) {
+          const text = `${'a'.repeat(shift)}${`${'b'.repeat(run)}${after}`.repeat(4)}${'c'.repeat(run % 7)}`;
+          // The text as JSON writes it, between quotes: escapes stay escapes.
+          const body = `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"${text}"}],"isError":true}}`;
+          expect(scan(body).messages[0], `${run} ${after} ${shift}`).toMatchObject({ kind: 'response' });
+        }
+  });
+
+  it('refuses a control character, a bad escape or a cut string after long runs of plain bytes, wherever it falls in a word', () => {
+    for (const run of [32, 33, 129, 300])
+      for (let at = 0; at < 8; at++)
+        // Raw control characters (U+0001, LF, tab: JSON.parse refuses them in a string) and two bad escapes.
+        for (const wrong of ['\u0001', '\n', '\t', String.raw`\x`, String.raw`\u12G4`]) {
+          // A run, an escape, another run (past 128 plain bytes in a row the scan goes a word at a time), `at` more bytes, the error.
+          const text = `${'b'.repeat(run)}\\n${'d'.repeat(run)}${'e'.repeat(at)}${wrong}${'f'.repeat(run)}`;
+          const body = `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"${text}"}]}}`;
+          expect(scan(body), `${run} ${at} ${JSON.stringify(wrong)}`).toMatchObject({ problem: 'not_json' });
+        }
+    // Cut inside the long run of the second part: the document ends first.
+    expect(scan(`{"jsonrpc":"2.0","id":1,"result":{"text":"${'b'.repeat(40)}\\n${'d'.repeat(200)}`)).toMatchObject({ problem: 'not_json' });
+  });
+
   it('reads text as parseMessages reads it, falling back where a kept string of a text with a lone surrogate meets U+FFFD', () => {
     scan('{"jsonrpc":"2.0","id":"é😀\ufffd","method":"tools/call","params":{"name":"x"}}');
     expect(fallbackOf('{"jsonrpc":"2.0","id":"a\ud800","method":"tools/call"}')).toBe('replacement_char');
