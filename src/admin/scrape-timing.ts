@@ -79,6 +79,11 @@ interface Window {
 /** The monotonic clock of CPU profiles, in microseconds. */
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
+/** A turn of `ms` that has just ended, if it is long enough to list. */
+function longTurnOf(ms: number): LongTurn | undefined {
+  return ms >= LONG_TURN_MS ? [Math.round(monotonicUs() - ms * 1000), round(ms)] : undefined;
+}
+
 /** Adds `turn` to `long`, keeping the longest {@link MAX_LONG_TURNS}. */
 function keep(long: LongTurn[], turn: LongTurn): void {
   if (long.length < MAX_LONG_TURNS) {
@@ -99,7 +104,7 @@ export class ScrapeTimings implements ScrapeTimer {
     const now = performance.now();
     const turn = now - this.#last;
     this.#last = now;
-    const long: LongTurn | undefined = turn >= LONG_TURN_MS ? [Math.round(monotonicUs() - turn * 1000), round(turn)] : undefined;
+    const long = longTurnOf(turn);
     for (const w of this.#open) {
       if (turn > w.longest) w.longest = turn;
       if (long !== undefined) keep(w.long, long);
@@ -125,7 +130,8 @@ export class ScrapeTimings implements ScrapeTimer {
       // The turn in progress (the one that ended the answer) counts too.
       const turn = performance.now() - this.#last;
       w.longest = Math.max(w.longest, turn);
-      if (turn >= LONG_TURN_MS) keep(w.long, [Math.round(monotonicUs() - turn * 1000), round(turn)]);
+      const long = longTurnOf(turn);
+      if (long !== undefined) keep(w.long, long);
       this.#open.delete(w);
       if (answer === undefined) return;
       this.#log({
