@@ -7,6 +7,11 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** The `p`th percentile of ascending `sorted` by nearest rank (the value at index ⌊n·p/100⌋, the last for 100); NaN for none. */
+export function nearestRank(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
 export interface Spread {
   readonly median: number;
   readonly min: number;

@@ -16,6 +16,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { connectMcp } from './mcp-session.ts';
+import { nearestRank } from '../lib/stats.ts';
 
 interface PairedTarget {
   readonly name: string;
@@ -117,7 +118,6 @@ class Side {
 
   result(): PairedTargetResult {
     const l = [...this.latencies].sort((a, b) => a - b);
-    const pct = (p: number): number => l[Math.min(l.length - 1, Math.floor((l.length * p) / 100))] ?? NaN;
     return {
       name: this.target.name,
       calls: this.calls,
@@ -125,8 +125,8 @@ class Side {
       callsPerSecond: this.calls / this.seconds,
       cpuUsPerCall: this.cpuNanos / 1000 / this.calls,
       windowCallsPerSecond: this.windowRates,
-      p50Ms: pct(50),
-      p99Ms: pct(99),
+      p50Ms: nearestRank(l, 50),
+      p99Ms: nearestRank(l, 99),
       failed: this.failed,
       resultBytes: this.resultBytes,
     };

@@ -11,6 +11,7 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { connectMcp } from './mcp-session.ts';
+import { nearestRank } from '../lib/stats.ts';
 
 interface McpSpec {
   readonly baseUrl: string;
@@ -68,6 +69,6 @@ await Promise.all(loops);
 await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
 
 latencies.sort((a, b) => a - b);
-const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? NaN;
+const pct = (p: number): number => nearestRank(latencies, p);
 process.stdout.write(`${JSON.stringify({ calls, totalCalls, callsPerSecond: calls / elapsed, p50Ms: pct(50), p99Ms: pct(99), failed, resultBytes })}\n`);
 process.exit(0);

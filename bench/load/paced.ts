@@ -13,6 +13,7 @@
  */
 import { Pool, request } from 'undici';
 import type { PacedSpec } from '../lib/children.ts';
+import { nearestRank } from '../lib/stats.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as PacedSpec;
 const target = new URL(spec.url);
@@ -83,7 +84,7 @@ measuring = false;
 await pool.close();
 
 latencies.sort((a, b) => a - b);
-const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? NaN;
+const pct = (p: number): number => nearestRank(latencies, p);
 process.stdout.write(
   `${JSON.stringify({
     sent,
