@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type LongTurn, readTimingLine } from '../src/admin/scrape-timing.ts';
 import { readProfile } from './lib/cpu-profile.ts';
+import { jsonLine } from './lib/proc.ts';
 import { attributeTurns, TURN_PARTS, type TurnPart } from './lib/turn-attribution.ts';
 
 const { values, positionals } = parseArgs({
@@ -26,14 +27,7 @@ const min = Number(values.min);
 
 const turns: LongTurn[] = [];
 for (const text of readFileSync(logFile, 'utf8').split('\n')) {
-  if (!text.startsWith('{')) continue;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    continue;
-  }
-  const line = readTimingLine(parsed);
+  const line = readTimingLine(jsonLine(text));
   if (line !== undefined) turns.push(...line.longTurns.filter(([, ms]) => ms >= min));
 }
 const attributed = attributeTurns(readProfile(profileFile), turns, Number(values.top));

@@ -52,7 +52,10 @@ export function attributeTurns(profile: Profile, turns: readonly LongTurn[], top
       const stack = tree.stack(s.node);
       parts[partOf(stack)] += s.us / 1000;
       const leaf = stack[0];
-      if (leaf !== undefined) self.set(frameKey(leaf), (self.get(frameKey(leaf)) ?? 0) + s.us / 1000);
+      if (leaf !== undefined) {
+        const key = frameKey(leaf);
+        self.set(key, (self.get(key) ?? 0) + s.us / 1000);
+      }
     }
     let main: TurnPart = 'other';
     for (const p of TURN_PARTS) if (parts[p] > parts[main]) main = p;
