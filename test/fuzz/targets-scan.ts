@@ -13,6 +13,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { isScanFallback, scanMessages } from '../../src/sources/mcp/envelope-scan.ts';
+import { WASM_SKIP_MIN_BYTES } from '../../src/sources/mcp/json-skip.ts';
 import { stringPrefix } from '../../src/sources/mcp/json-span.ts';
 import { parseMessages, type ParsedMessages } from '../../src/sources/mcp/jsonrpc.ts';
 import { check, run, target, type FuzzTarget } from './harness.ts';
@@ -431,7 +432,7 @@ function compare(label: string, got: ParsedMessages | ReturnType<typeof scanMess
   check(isDeepStrictEqual(got, oracle), () => `${label}: scan ${JSON.stringify(got)} but parseMessages ${JSON.stringify(oracle)} for ${input()}`);
 }
 
-/** Scans `bytes` (as a Buffer, and as a Uint8Array view inside guard bytes) and `text`, against the oracle. */
+/** Scans `bytes` (as a Buffer, as a Uint8Array view inside guard bytes, and grown to take the WebAssembly skips) and `text`, against the oracle. */
 function checkInput(bytes: Buffer, text: string | undefined, pad: number, stats: ScanStats): void {
   const show = () => JSON.stringify(bytes.toString('latin1').slice(0, 3000));
   const oracle = parseMessages(bytes.toString('utf8'));
@@ -451,6 +452,16 @@ function checkInput(bytes: Buffer, text: string | undefined, pad: number, stats:
     run('scanMessages', () => scanMessages(view)),
     oracle,
     show,
+    stats,
+  );
+  // The same document grown past WASM_SKIP_MIN_BYTES with whitespace around it, so that every skip of
+  // the scan runs in the WebAssembly module (json-skip.ts); the oracle reads the same bytes.
+  const grown = Buffer.concat([Buffer.alloc(pad, 0x20), bytes, Buffer.alloc(Math.max(0, WASM_SKIP_MIN_BYTES - bytes.length), 0x20)]);
+  compare(
+    'grown',
+    run('scanMessages', () => scanMessages(grown)),
+    parseMessages(grown.toString('utf8')),
+    () => JSON.stringify(grown.toString('latin1').trim().slice(0, 3000)),
     stats,
   );
   if (text !== undefined)

@@ -17,6 +17,7 @@
  * Errors do not throw: the cursor records them (`bad`), jumps to the end, and every loop over it ends.
  */
 
+import { releaseWasmSkip, wasmSkipFits, wasmSkipValue, wasmStringEnd } from './json-skip.ts';
 import { BACKSLASH, BAD, ESCAPED, HEX, numberAt, skipBare, skipWs, spelled, stringPrefix } from './json-span.ts';
 
 /** `#skipValue` went deeper than {@link MAX_SKIP_DEPTH} (JSON.parse would not refuse; the caller falls back). */
@@ -68,10 +69,22 @@ export class JsonCursor {
   /** The document as 32-bit words from its first 4-aligned byte, `#wordsAt`; made when a long string needs it. */
   #words: Int32Array | undefined = undefined;
   #wordsAt = 0;
+  /** Whether {@link skip} and {@link string} may use the WebAssembly skips (json-skip.ts). */
+  readonly #mayWasm: boolean;
+  /** They do for this document. */
+  #wasm: boolean;
 
-  constructor(b: Buffer) {
+  /**
+   * @param b the document
+   * @param wasm whether a document of json-skip.ts's `WASM_SKIP_MIN_BYTES` or more is skipped by the WebAssembly
+   *   module (json-skip.ts) rather than by this class's own loops; the answers are the same.
+   *   @default true
+   */
+  constructor(b: Buffer, wasm = true) {
     this.b = b;
     this.n = b.length;
+    this.#mayWasm = wasm;
+    this.#wasm = wasm && wasmSkipFits(b.length);
   }
 
   /** Starts over on another document. */
@@ -82,6 +95,8 @@ export class JsonCursor {
     this.bad = false;
     this.deep = false;
     this.#words = undefined;
+    releaseWasmSkip(this);
+    this.#wasm = this.#mayWasm && wasmSkipFits(b.length);
   }
 
   fail(): void {
@@ -270,7 +285,7 @@ export class JsonCursor {
 
   /** Skips one value, validating it. */
   skip(): void {
-    const i = this.#skipValue(this.i);
+    const i = this.#wasm ? wasmSkipValue(this, this.b, this.i) : this.#skipValue(this.i);
     if (i >= 0) this.i = i;
     else if (i === TOO_DEEP) {
       this.deep = true;
@@ -280,7 +295,7 @@ export class JsonCursor {
 
   /** Reads a string whose opening quote is at `i`, recording its span. */
   string(): void {
-    const end = this.#stringEnd(this.i + 1);
+    const end = this.#wasm ? wasmStringEnd(this, this.b, this.i + 1) : this.#stringEnd(this.i + 1);
     if (end < 0) return this.fail();
     this.s0 = this.i + 1;
     this.s1 = end;
