@@ -64,14 +64,15 @@ static int32_t string_end(const uint8_t *b, int32_t i, int32_t n) {
     const uint32_t endq = q & ~escaped;
     const uint32_t inside = endq ? (endq & (0u - endq)) - 1u : valid;
     if (c & inside) return BAD;
-    const uint32_t esc = escaped & inside;
+    /* Escaped bytes other than a quote or a backslash (rarer: a JSON text quoted as text has only those). */
+    const uint32_t esc = escaped & inside & ~(q | s);
     if (esc) {
       const v128_t letters = wasm_v128_or(
           wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('b')), wasm_i8x16_eq(v, wasm_i8x16_splat('f'))),
                        wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('n')), wasm_i8x16_eq(v, wasm_i8x16_splat('r')))),
           wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('t')), wasm_i8x16_eq(v, wasm_i8x16_splat('/'))));
       const v128_t uv = wasm_i8x16_eq(v, wasm_i8x16_splat('u'));
-      const uint32_t ok = wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(letters, uv), wasm_v128_or(qv, sv)));
+      const uint32_t ok = wasm_i8x16_bitmask(wasm_v128_or(letters, uv));
       if (esc & ~ok) return BAD;
       for (uint32_t u = esc & wasm_i8x16_bitmask(uv); u; u &= u - 1u) {
         const int32_t p = i + (int32_t)__builtin_ctz(u);
