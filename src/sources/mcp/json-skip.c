@@ -27,8 +27,8 @@
 
 extern unsigned char __heap_base;
 
-/* Containers open in skip_value: 1 an object, 2 an array. */
-static uint8_t stack[MAX_DEPTH + 1];
+/* Containers open in skip_container: 1 an object, 2 an array (the 513th may open, to be closed at once). */
+static uint8_t stack[MAX_DEPTH + 2];
 
 /* Where json-skip.ts writes the document: past the module's own data, 64-aligned. */
 __attribute__((export_name("doc_base"))) uint32_t doc_base(void) {
@@ -137,70 +137,185 @@ static int32_t skip_bare(const uint8_t *b, int32_t i, int32_t n, uint8_t c) {
   return BAD;
 }
 
-/* b[i] should open a member name: the index past its colon, or BAD. */
-static int32_t member_name(const uint8_t *b, int32_t i, int32_t n) {
-  if (i >= n || b[i] != '"') return BAD;
-  i = string_end(b, i + 1, n);
-  if (i < 0) return BAD;
-  i++;
-  if (b[i] <= 0x20) i = skip_ws(b, i, n);
-  return i < n && b[i] == ':' ? i + 1 : BAD;
-}
-
 /* i just past an opening quote of the document at doc_base() of n bytes: the closing quote's index, or BAD. */
 __attribute__((export_name("string_end"))) int32_t string_end_at(int32_t i, int32_t n) {
   return string_end(doc(), i, n);
 }
 
+/* Every bit from the first set bit of each pair of set bits (inclusive) to the next (exclusive). */
+static inline uint64_t prefix_xor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+/* A 64-byte block's classes, one bit per byte. */
+typedef struct {
+  uint64_t quote, backslash, control, space, op;
+} block_t;
+
+/*
+ * Whitespace and the six structural characters by two 16-entry lookups, on the low and the high nibble
+ * of each byte (simdjson's classifier): a byte is in a class when both of its entries have the class's bit.
+ * Bits: 0x01 tab, LF, CR (high nibble 0); 0x02 space; 0x04 ','; 0x08 ':'; 0x10 '[' ']'; 0x20 '{' '}'.
+ */
+static inline void classify(const uint8_t *p, block_t *out) {
+  const v128_t lo = wasm_i8x16_make(0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x09, 0x30, 0x04, 0x31, 0, 0);
+  const v128_t hi = wasm_i8x16_make(0x01, 0, 0x06, 0x08, 0, 0x10, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0);
+  const v128_t nibble = wasm_i8x16_splat(0x0f);
+  const v128_t zero = wasm_i8x16_splat(0);
+  uint64_t q = 0, s = 0, c = 0, w = 0, o = 0;
+  for (int k = 0; k < 4; k++) {
+    const v128_t v = wasm_v128_load(p + 16 * k);
+    const v128_t cls = wasm_v128_and(wasm_i8x16_swizzle(lo, wasm_v128_and(v, nibble)), wasm_i8x16_swizzle(hi, wasm_u8x16_shr(v, 4)));
+    q |= (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_i8x16_splat('"'))) << (16 * k);
+    s |= (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))) << (16 * k);
+    c |= (uint64_t)wasm_i8x16_bitmask(wasm_u8x16_lt(v, wasm_i8x16_splat(0x20))) << (16 * k);
+    w |= (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_ne(wasm_v128_and(cls, wasm_i8x16_splat(0x03)), zero)) << (16 * k);
+    o |= (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_ne(wasm_v128_and(cls, wasm_i8x16_splat(0x3c)), zero)) << (16 * k);
+  }
+  out->quote = q;
+  out->backslash = s;
+  out->control = c;
+  out->space = w;
+  out->op = o;
+}
+
+/* The bytes of a 64-byte block that may follow a backslash: the one-letter escapes but '"' and '\\' (and 'u' in *u). */
+static inline uint64_t escape_letters(const uint8_t *p, uint64_t *u) {
+  uint64_t l = 0, x = 0;
+  for (int k = 0; k < 4; k++) {
+    const v128_t v = wasm_v128_load(p + 16 * k);
+    const v128_t m = wasm_v128_or(
+        wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('b')), wasm_i8x16_eq(v, wasm_i8x16_splat('f'))),
+                     wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('n')), wasm_i8x16_eq(v, wasm_i8x16_splat('r')))),
+        wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('t')), wasm_i8x16_eq(v, wasm_i8x16_splat('/'))));
+    l |= (uint64_t)wasm_i8x16_bitmask(m) << (16 * k);
+    x |= (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_i8x16_splat('u'))) << (16 * k);
+  }
+  *u = x;
+  return l | x;
+}
+
+static inline int is_end_of_scalar(uint8_t c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == ':' || c == ']' || c == '}' || c == '[' || c == '{' || c == '"';
+}
+
+enum { S_VALUE, S_FIRST_ELEMENT, S_FIRST_MEMBER, S_NAME, S_COLON, S_AFTER };
+
+/*
+ * b[i] is '{' or '[': the index past the container, BAD or TOO_DEEP. Two passes per 64-byte block: masks
+ * find every structural character, every string (its quotes, with the escaped bytes resolved from the
+ * backslash runs) and the first byte of every number or literal; then those tokens alone are checked
+ * against the grammar, one by one. A string's content is judged by the masks (no raw control byte, only
+ * the escapes JSON has, four hex digits after \u); a fault counts only when it lies before the end of
+ * the container, as the byte loop would meet it.
+ *
+ * Depth as the JavaScript skip counts it: a container counts when it is not empty, and a value nested in
+ * MAX_DEPTH of them is TOO_DEEP (so the 513th may be opened, and must close at its next token).
+ */
+static int32_t skip_container(const uint8_t *b, int32_t i, int32_t n) {
+  const uint64_t odd = 0xaaaaaaaaaaaaaaaaull;
+  uint64_t escaped_in = 0; /* 1 when the block's first byte is escaped */
+  uint64_t in_string = 0;  /* all ones when the block starts inside a string */
+  uint64_t scalar_in = 0;  /* 1 when the block starts inside a number or literal */
+  int32_t depth = 0;
+  int state = S_VALUE;
+  block_t m;
+  for (int32_t base = i; base < n; base += 64) {
+    const uint64_t valid = n - base >= 64 ? ~0ull : (1ull << (n - base)) - 1u;
+    classify(b + base, &m);
+    const uint64_t s = m.backslash & valid;
+    const uint64_t potential = s & ~escaped_in;
+    const uint64_t code = (((potential << 1) | odd) - potential) ^ odd;
+    const uint64_t escaped = (code ^ (s | escaped_in)) & valid;
+    escaped_in = (code & s) >> 63;
+    const uint64_t quotes = m.quote & ~escaped & valid;
+    const uint64_t inside = prefix_xor(quotes) ^ in_string; /* an opening quote and the bytes up to its closing one */
+    in_string = (uint64_t)((int64_t)inside >> 63);
+    const uint64_t scalar = ~(m.space | m.op | quotes) & ~inside & valid;
+    const uint64_t starts = scalar & ~((scalar << 1) | scalar_in);
+    scalar_in = scalar >> 63;
+    uint64_t tokens = (m.op & ~inside & valid) | (quotes & inside) | starts;
+    uint64_t fault = m.control & inside & valid;
+    const uint64_t letters = escaped & inside & ~(m.quote | m.backslash);
+    if (letters) {
+      uint64_t u;
+      fault |= letters & ~escape_letters(b + base, &u);
+      for (uint64_t x = letters & u; x; x &= x - 1) {
+        const int32_t p = base + (int32_t)__builtin_ctzll(x);
+        if (p + 4 >= n || !is_hex(b[p + 1]) || !is_hex(b[p + 2]) || !is_hex(b[p + 3]) || !is_hex(b[p + 4])) fault |= x & (0 - x);
+      }
+    }
+    while (tokens) {
+      const uint64_t bit = tokens & (0 - tokens);
+      tokens ^= bit;
+      const int32_t at = base + (int32_t)__builtin_ctzll(bit);
+      const uint8_t c = b[at];
+      int closed = 0;
+      switch (state) {
+        case S_FIRST_ELEMENT:
+        case S_FIRST_MEMBER:
+          if (c == (state == S_FIRST_MEMBER ? '}' : ']')) {
+            closed = 1;
+            break;
+          }
+          if (depth > MAX_DEPTH) return fault & (bit - 1) ? BAD : TOO_DEEP;
+          if (state == S_FIRST_MEMBER) {
+            if (c != '"') return BAD;
+            state = S_COLON;
+            break;
+          }
+          /* fall through: an array's first element is a value */
+        case S_VALUE:
+          if (c == '{' || c == '[') {
+            stack[++depth] = c == '{' ? 1 : 2;
+            state = c == '{' ? S_FIRST_MEMBER : S_FIRST_ELEMENT;
+          } else if (c == '"') {
+            state = S_AFTER;
+          } else {
+            const int32_t e = skip_bare(b, at, n, c);
+            if (e < 0 || (e < n && !is_end_of_scalar(b[e]))) return BAD;
+            state = S_AFTER;
+          }
+          break;
+        case S_NAME:
+          if (c != '"') return BAD;
+          state = S_COLON;
+          break;
+        case S_COLON:
+          if (c != ':') return BAD;
+          state = S_VALUE;
+          break;
+        default: /* S_AFTER */
+          if (c == ',') state = stack[depth] == 1 ? S_NAME : S_VALUE;
+          else if (c == (stack[depth] == 1 ? '}' : ']')) closed = 1;
+          else return BAD;
+      }
+      if (closed) {
+        if (--depth == 0) return fault & (bit - 1) ? BAD : at + 1;
+        state = S_AFTER;
+      }
+    }
+    if (fault) return BAD;
+  }
+  return depth > MAX_DEPTH ? TOO_DEEP : BAD;
+}
+
 /* One value from i (after optional whitespace), validated: the index past it, BAD or TOO_DEEP. */
 __attribute__((export_name("skip_value"))) int32_t skip_value(int32_t i, int32_t n) {
   const uint8_t *b = doc();
-  int32_t depth = 0;
-  for (;;) {
-    if (b[i] <= 0x20) i = skip_ws(b, i, n);
-    if (i >= n) return BAD;
-    const uint8_t c = b[i];
-    if (c == '"') {
-      i = string_end(b, i + 1, n);
-      if (i < 0) return BAD;
-      i++;
-    } else if (c == '{' || c == '[') {
-      i++;
-      if (b[i] <= 0x20) i = skip_ws(b, i, n);
-      if (i < n && b[i] == (c == '{' ? '}' : ']')) {
-        i++;
-      } else {
-        if (depth == MAX_DEPTH) return TOO_DEEP;
-        stack[++depth] = c == '{' ? 1 : 2;
-        if (c == '{') {
-          i = member_name(b, i, n);
-          if (i < 0) return BAD;
-        }
-        continue;
-      }
-    } else {
-      i = skip_bare(b, i, n, c);
-      if (i < 0) return BAD;
-    }
-    /* A value ended here: close the containers it ends, then go on to the next member or element. */
-    for (;;) {
-      if (depth == 0) return i;
-      if (b[i] <= 0x20) i = skip_ws(b, i, n);
-      if (i >= n) return BAD;
-      const uint8_t d = b[i];
-      const int in_object = stack[depth] == 1;
-      if (d == ',') {
-        i++;
-        if (in_object) {
-          if (b[i] <= 0x20) i = skip_ws(b, i, n);
-          i = member_name(b, i, n);
-          if (i < 0) return BAD;
-        }
-        break;
-      }
-      if (d != (in_object ? '}' : ']')) return BAD;
-      i++;
-      depth--;
-    }
+  if (b[i] <= 0x20) i = skip_ws(b, i, n);
+  if (i >= n) return BAD;
+  const uint8_t c = b[i];
+  if (c == '{' || c == '[') return skip_container(b, i, n);
+  if (c == '"') {
+    i = string_end(b, i + 1, n);
+    return i < 0 ? BAD : i + 1;
   }
+  return skip_bare(b, i, n, c);
 }
