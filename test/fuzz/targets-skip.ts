@@ -117,14 +117,15 @@ const input = fc.tuple(
 );
 
 /** JsonCursor's own JavaScript skip from `i`: the index past the value, -1 or -2. */
-function jsSkip(b: Buffer, i: number): number {
+export function jsSkip(b: Buffer, i: number): number {
   const c = new JsonCursor(b, false);
   c.i = i;
   c.skip();
   return c.deep ? -2 : c.bad ? -1 : c.i;
 }
 
-function jsStringEnd(b: Buffer, i: number): number {
+/** JsonCursor's own JavaScript string read from `i` (just past the quote): the closing quote's index, or -1. */
+export function jsStringEnd(b: Buffer, i: number): number {
   const c = new JsonCursor(b, false);
   c.i = i - 1;
   c.string();

@@ -7,21 +7,7 @@ import { JsonCursor } from '../../src/sources/mcp/json-scan.ts';
 import { WASM_SKIP_MAX_BYTES, WASM_SKIP_MIN_BYTES, wasmSkipFits, wasmSkipValue, wasmStringEnd } from '../../src/sources/mcp/json-skip.ts';
 import { JSON_SKIP_SOURCE_SHA256 } from '../../src/sources/mcp/json-skip-wasm.ts';
 import { parseMessages } from '../../src/sources/mcp/jsonrpc.ts';
-
-/** JsonCursor's own JavaScript skip from `i`: the index past the value, -1 (bad) or -2 (too deep). */
-function jsSkip(b: Buffer, i: number): number {
-  const c = new JsonCursor(b, false);
-  c.i = i;
-  c.skip();
-  return c.deep ? -2 : c.bad ? -1 : c.i;
-}
-
-function jsStringEnd(b: Buffer, i: number): number {
-  const c = new JsonCursor(b, false);
-  c.i = i - 1;
-  c.string();
-  return c.bad ? -1 : c.s1;
-}
+import { jsSkip, jsStringEnd } from '../fuzz/targets-skip.ts';
 
 function parses(b: Buffer): boolean {
   try {
