@@ -10,7 +10,9 @@
  * Strings are read 16 bytes at a time: three compares give the quote, backslash and control-character
  * masks, and the positions a backslash escapes come from the masks by arithmetic (a run of backslashes
  * escapes the byte after it when its length is odd; simdjson's escape scanner), so a string with an
- * escape every few bytes costs no branch per escape. Everything else is a plain loop over bytes.
+ * escape every few bytes costs no branch per escape. A container is read in two passes per 64-byte
+ * block (skip_container): masks find its tokens, then the grammar checks only those. A number or a
+ * literal is a plain loop over its bytes.
  *
  * The document is at doc_base(), written there by json-skip.ts, followed by at least PAD zero bytes: a
  * load or a look at b[n] past the end reads zeros, which no rule accepts.
@@ -41,6 +43,33 @@ static inline int is_hex(uint8_t c) {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+/*
+ * The backslash-run arithmetic of a block's backslashes `s` (simdjson's escape scanner): `code ^ (s | in)`
+ * are the escaped bytes, `code & s` the backslashes that escape one; `in` is 1 when the block before ended
+ * with an escaping backslash (its bit 0 is escaped). For a 16-bit block the low 16 bits are the same.
+ */
+static inline uint64_t escape_code(uint64_t s, uint64_t in) {
+  const uint64_t odd = 0xaaaaaaaaaaaaaaaaull;
+  const uint64_t potential = s & ~in;
+  return (((potential << 1) | odd) - potential) ^ odd;
+}
+
+/* The bytes of 16 that may follow a backslash, but '"' and '\\': b f n r t / and u (also in *u). */
+static inline uint32_t escape_letters16(v128_t v, uint32_t *u) {
+  const v128_t letters = wasm_v128_or(
+      wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('b')), wasm_i8x16_eq(v, wasm_i8x16_splat('f'))),
+                   wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('n')), wasm_i8x16_eq(v, wasm_i8x16_splat('r')))),
+      wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('t')), wasm_i8x16_eq(v, wasm_i8x16_splat('/'))));
+  const v128_t uv = wasm_i8x16_eq(v, wasm_i8x16_splat('u'));
+  *u = wasm_i8x16_bitmask(uv);
+  return wasm_i8x16_bitmask(wasm_v128_or(letters, uv));
+}
+
+/* b[p] is the 'u' of an escape: four hex digits follow it, within the document. */
+static inline int hex4(const uint8_t *b, int32_t p, int32_t n) {
+  return p + 4 < n && is_hex(b[p + 1]) && is_hex(b[p + 2]) && is_hex(b[p + 3]) && is_hex(b[p + 4]);
+}
+
 /* i just past an opening quote: the index of the closing one, or BAD. */
 static int32_t string_end(const uint8_t *b, int32_t i, int32_t n) {
   const v128_t quote = wasm_i8x16_splat('"');
@@ -58,29 +87,21 @@ static int32_t string_end(const uint8_t *b, int32_t i, int32_t n) {
     const uint32_t s = wasm_i8x16_bitmask(sv) & valid;
     const uint32_t c = wasm_i8x16_bitmask(cv) & valid;
     /* The escaped positions: the byte after each backslash run of odd length (carry: bit 0 is one). */
-    const uint32_t potential = s & ~carry;
-    const uint32_t code = (((potential << 1) | 0xaaaaaaaau) - potential) ^ 0xaaaaaaaau;
-    const uint32_t escaped = (code ^ (s | carry)) & 0xffffu;
+    const uint64_t code = escape_code(s, carry);
+    const uint32_t escaped = (uint32_t)(code ^ (s | carry)) & 0xffffu;
     const uint32_t endq = q & ~escaped;
     const uint32_t inside = endq ? (endq & (0u - endq)) - 1u : valid;
     if (c & inside) return BAD;
     /* Escaped bytes other than a quote or a backslash (rarer: a JSON text quoted as text has only those). */
     const uint32_t esc = escaped & inside & ~(q | s);
     if (esc) {
-      const v128_t letters = wasm_v128_or(
-          wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('b')), wasm_i8x16_eq(v, wasm_i8x16_splat('f'))),
-                       wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('n')), wasm_i8x16_eq(v, wasm_i8x16_splat('r')))),
-          wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('t')), wasm_i8x16_eq(v, wasm_i8x16_splat('/'))));
-      const v128_t uv = wasm_i8x16_eq(v, wasm_i8x16_splat('u'));
-      const uint32_t ok = wasm_i8x16_bitmask(wasm_v128_or(letters, uv));
-      if (esc & ~ok) return BAD;
-      for (uint32_t u = esc & wasm_i8x16_bitmask(uv); u; u &= u - 1u) {
-        const int32_t p = i + (int32_t)__builtin_ctz(u);
-        if (p + 4 >= n || !is_hex(b[p + 1]) || !is_hex(b[p + 2]) || !is_hex(b[p + 3]) || !is_hex(b[p + 4])) return BAD;
-      }
+      uint32_t u;
+      if (esc & ~escape_letters16(v, &u)) return BAD;
+      for (u &= esc; u; u &= u - 1u)
+        if (!hex4(b, i + (int32_t)__builtin_ctz(u), n)) return BAD;
     }
     if (endq) return i + (int32_t)__builtin_ctz(endq);
-    carry = (code & s) >> 15 & 1u;
+    carry = (uint32_t)((code & s) >> 15) & 1u;
   }
   return BAD;
 }
@@ -185,20 +206,16 @@ static inline void classify(const uint8_t *p, block_t *out) {
   out->op = o;
 }
 
-/* The bytes of a 64-byte block that may follow a backslash: the one-letter escapes but '"' and '\\' (and 'u' in *u). */
+/* escape_letters16 of a 64-byte block. */
 static inline uint64_t escape_letters(const uint8_t *p, uint64_t *u) {
   uint64_t l = 0, x = 0;
   for (int k = 0; k < 4; k++) {
-    const v128_t v = wasm_v128_load(p + 16 * k);
-    const v128_t m = wasm_v128_or(
-        wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('b')), wasm_i8x16_eq(v, wasm_i8x16_splat('f'))),
-                     wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('n')), wasm_i8x16_eq(v, wasm_i8x16_splat('r')))),
-        wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('t')), wasm_i8x16_eq(v, wasm_i8x16_splat('/'))));
-    l |= (uint64_t)wasm_i8x16_bitmask(m) << (16 * k);
-    x |= (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_eq(v, wasm_i8x16_splat('u'))) << (16 * k);
+    uint32_t uk;
+    l |= (uint64_t)escape_letters16(wasm_v128_load(p + 16 * k), &uk) << (16 * k);
+    x |= (uint64_t)uk << (16 * k);
   }
   *u = x;
-  return l | x;
+  return l;
 }
 
 static inline int is_end_of_scalar(uint8_t c) {
@@ -219,7 +236,6 @@ enum { S_VALUE, S_FIRST_ELEMENT, S_FIRST_MEMBER, S_NAME, S_COLON, S_AFTER };
  * MAX_DEPTH of them is TOO_DEEP (so the 513th may be opened, and must close at its next token).
  */
 static int32_t skip_container(const uint8_t *b, int32_t i, int32_t n) {
-  const uint64_t odd = 0xaaaaaaaaaaaaaaaaull;
   uint64_t escaped_in = 0; /* 1 when the block's first byte is escaped */
   uint64_t in_string = 0;  /* all ones when the block starts inside a string */
   uint64_t scalar_in = 0;  /* 1 when the block starts inside a number or literal */
@@ -230,8 +246,7 @@ static int32_t skip_container(const uint8_t *b, int32_t i, int32_t n) {
     const uint64_t valid = n - base >= 64 ? ~0ull : (1ull << (n - base)) - 1u;
     classify(b + base, &m);
     const uint64_t s = m.backslash & valid;
-    const uint64_t potential = s & ~escaped_in;
-    const uint64_t code = (((potential << 1) | odd) - potential) ^ odd;
+    const uint64_t code = escape_code(s, escaped_in);
     const uint64_t escaped = (code ^ (s | escaped_in)) & valid;
     escaped_in = (code & s) >> 63;
     const uint64_t quotes = m.quote & ~escaped & valid;
@@ -246,10 +261,8 @@ static int32_t skip_container(const uint8_t *b, int32_t i, int32_t n) {
     if (letters) {
       uint64_t u;
       fault |= letters & ~escape_letters(b + base, &u);
-      for (uint64_t x = letters & u; x; x &= x - 1) {
-        const int32_t p = base + (int32_t)__builtin_ctzll(x);
-        if (p + 4 >= n || !is_hex(b[p + 1]) || !is_hex(b[p + 2]) || !is_hex(b[p + 3]) || !is_hex(b[p + 4])) fault |= x & (0 - x);
-      }
+      for (uint64_t x = letters & u; x; x &= x - 1)
+        if (!hex4(b, base + (int32_t)__builtin_ctzll(x), n)) fault |= x & (0 - x);
     }
     while (tokens) {
       const uint64_t bit = tokens & (0 - tokens);

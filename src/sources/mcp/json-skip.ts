@@ -61,7 +61,8 @@ function load(exports: SkipExports, who: object, b: Uint8Array): void {
   const need = base + b.length + PAD;
   const have = exports.memory.buffer.byteLength;
   if (need > have) exports.memory.grow(Math.ceil((need - have) / PAGE));
-  if (view.buffer !== exports.memory.buffer || view.byteLength === 0) view = new Uint8Array(exports.memory.buffer);
+  // A grown memory has a new buffer (the old one is detached).
+  if (view.buffer !== exports.memory.buffer) view = new Uint8Array(exports.memory.buffer);
   view.set(b, base);
   view.fill(0, base + b.length, base + b.length + PAD);
   owner = who;
