@@ -17,8 +17,9 @@
  * Errors do not throw: the cursor records them (`bad`), jumps to the end, and every loop over it ends.
  */
 
+import { runEnd, WordView } from './json-run.ts';
 import { releaseWasmSkip, wasmSkipFits, wasmSkipValue, wasmStringEnd } from './json-skip.ts';
-import { BACKSLASH, BAD, ESCAPED, HEX, numberAt, skipBare, skipWs, spelled, stringPrefix } from './json-span.ts';
+import { BACKSLASH, BAD, ESCAPED, HEX, numberAt, QUOTE, skipBare, skipWs, spelled, stringPrefix } from './json-span.ts';
 
 /** `#skipValue` went deeper than {@link MAX_SKIP_DEPTH} (JSON.parse would not refuse; the caller falls back). */
 const TOO_DEEP = -2;
@@ -26,7 +27,7 @@ const TOO_DEEP = -2;
 /** Deepest nesting skipped inside one read field (JSON.parse itself has no limit). */
 export const MAX_SKIP_DEPTH = 512;
 
-export const QUOTE = 0x22;
+export { QUOTE };
 export const LBRACE = 0x7b;
 export const RBRACE = 0x7d;
 export const LBRACKET = 0x5b;
@@ -66,9 +67,8 @@ export class JsonCursor {
   /** The last string's content (between its quotes) or the last number, as byte offsets. */
   s0 = 0;
   s1 = 0;
-  /** The document as 32-bit words from its first 4-aligned byte, `#wordsAt`; made when a long string needs it. */
-  #words: Int32Array | undefined = undefined;
-  #wordsAt = 0;
+  /** The document as 32-bit words (json-run.ts); made when a long string needs it. */
+  #words: WordView | undefined = undefined;
   /** Whether {@link skip} and {@link string} may use the WebAssembly skips (json-skip.ts). */
   readonly #mayWasm: boolean;
   /** They do for this document. */
@@ -104,63 +104,6 @@ export class JsonCursor {
     this.i = this.n;
   }
 
-  /**
-   * From `i` inside a string: the index of the first byte that ends its run of ordinary bytes (a quote,
-   * a backslash or a control character), or `n`. It reads four bytes at a time and tests them at once
-   * (SWAR): a word holds a byte < 0x20 when `(x − 0x20202020) & ~x & 0x80808080` is not 0, and a byte
-   * equal to `v` when the same test for 0x01 holds for `x ^ v×0x01010101` (each exact as a whole: a false
-   * positive in one byte needs a true one in a lower byte).
-   */
-  #longRun(i: number): number {
-    const b = this.b;
-    const n = this.n;
-    const words = this.#words ?? this.#makeWords();
-    const at = this.#wordsAt;
-    let w = (i - at + 3) >> 2;
-    // One by one up to the first whole word.
-    for (const e = Math.min(n, at + 4 * w); i < e; i++) {
-      const c = b[i] ?? 0;
-      if (!(c > BACKSLASH || (c > QUOTE && c !== BACKSLASH) || c === 0x20 || c === 0x21)) return i;
-    }
-    const wEnd = words.length;
-    // Two words a step, then one.
-    while (w + 1 < wEnd) {
-      const x = words[w] ?? 0;
-      const y = words[w + 1] ?? 0;
-      const qx = x ^ 0x22222222;
-      const sx = x ^ 0x5c5c5c5c;
-      const qy = y ^ 0x22222222;
-      const sy = y ^ 0x5c5c5c5c;
-      const hx = (((x - 0x20202020) | 0) & ~x) | (((qx - 0x01010101) | 0) & ~qx) | (((sx - 0x01010101) | 0) & ~sx);
-      const hy = (((y - 0x20202020) | 0) & ~y) | (((qy - 0x01010101) | 0) & ~qy) | (((sy - 0x01010101) | 0) & ~sy);
-      if ((hx | hy) & 0x80808080) break;
-      w += 2;
-    }
-    while (w < wEnd) {
-      const x = words[w] ?? 0;
-      const q = x ^ 0x22222222;
-      const s = x ^ 0x5c5c5c5c;
-      if (((((x - 0x20202020) | 0) & ~x) | (((q - 0x01010101) | 0) & ~q) | (((s - 0x01010101) | 0) & ~s)) & 0x80808080) break;
-      w++;
-    }
-    i = at + 4 * w;
-    while (i < n) {
-      const c = b[i] ?? 0;
-      if (c > BACKSLASH || (c > QUOTE && c !== BACKSLASH) || c === 0x20 || c === 0x21) i++;
-      else break;
-    }
-    return i;
-  }
-
-  #makeWords(): Int32Array {
-    const b = this.b;
-    const at = (4 - (b.byteOffset & 3)) & 3;
-    const count = b.length > at ? (b.length - at) >> 2 : 0;
-    this.#wordsAt = at;
-    this.#words = new Int32Array(b.buffer, b.byteOffset + at, count);
-    return this.#words;
-  }
-
   /** `b[i]` is a backslash: the index past its escape, or {@link BAD}. */
   #escape(i: number): number {
     const b = this.b;
@@ -188,7 +131,7 @@ export class JsonCursor {
       }
       if (i === stop) {
         if (i >= n) return BAD;
-        i = this.#longRun(i);
+        i = runEnd(b, n, this.#words ?? (this.#words = new WordView(b)), i);
         if (i >= n) return BAD;
         c = b[i] ?? 0;
       }

@@ -10,6 +10,7 @@
  */
 
 export const BACKSLASH = 0x5c;
+export const QUOTE = 0x22;
 /** A syntax error, as the skipping functions answer it. */
 export const BAD = -1;
 
