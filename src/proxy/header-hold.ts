@@ -17,8 +17,13 @@ export interface HeldHeaders {
   flushIfSilent(): void;
 }
 
-/** The shortest hold of an event stream's headers, ms (the longest is twice as long). @default 1 */
-export const HEADER_HOLD_MS = 1;
+/**
+ * The shortest hold of an event stream's headers, ms (the longest is twice as long). 1 ms covered an idle
+ * upstream's gap between headers and first event, not a loaded one's: with the composer sharing its core,
+ * 19–57 % of streamable-HTTP answers still left as two writes, and the timer fired about twice per call.
+ * At 10 ms, 2–5 % (see docs/performance.md). @default 10
+ */
+export const HEADER_HOLD_MS = 10;
 
 export class HeaderHold {
   readonly #periodMs: number;

@@ -146,7 +146,7 @@ describe('streams pass through unbuffered', () => {
     const first = reads[0];
     expect(first?.text.startsWith('HTTP/1.1 200')).toBe(true);
     expect(first?.text).not.toContain('data: late');
-    // Held one or two milliseconds, not until the event: far less than the 500 ms the upstream waits.
+    // Held 10–20 ms (header-hold.ts), not until the event: far less than the 500 ms the upstream waits.
     expect((first?.at ?? Infinity) - sentHeadersAt).toBeLessThan(250);
     expect(reads.map((r) => r.text).join('')).toContain('data: late');
   });
