@@ -11,7 +11,7 @@ export type TurnPart = 'collection' | 'answer' | 'gc' | 'idle' | 'other';
 export const TURN_PARTS: readonly TurnPart[] = ['collection', 'answer', 'gc', 'idle', 'other'];
 
 const ANSWER = /(sliced-answer|gzip-pieces|prometheus-serializer|openmetrics-serializer|exposition)\.[jt]s$|^node:zlib$/;
-const COLLECTION = /(hand-off|local-histogram|late-producer|batched-counter)\.[jt]s$|exporters\/prometheus\.[jt]s$|@opentelemetry\/sdk-metrics\//;
+const COLLECTION = /(local-metrics|local-histogram|local-sum|late-producer)\.[jt]s$|exporters\/prometheus\.[jt]s$|@opentelemetry\/sdk-metrics\//;
 
 /** The part of a scrape a stack (sampled function first) belongs to. */
 export function partOf(stack: readonly CallFrame[]): TurnPart {

@@ -6,17 +6,17 @@
  *
  *   npm exec -- node bench/micro/scrape.ts [rounds=30] [--traffic 1000] [--format text|openmetrics] [--gzip] [--cpu]
  *
- * Two wirings see the same traffic side by side: `unsliced` (the hand-off in one block, the exposition
- * serialised whole, gzipped whole on the thread pool, written at once: the metrics port before slicing)
- * and `sliced` (what the metrics port does now: hand-off.ts, then exposition slices written one by one
- * through a streaming gzip, sliced-answer.ts). For each, the longest synchronous slice of a whole scrape
+ * Two wirings see the same traffic side by side: `unsliced` (the collection, the exposition serialised
+ * whole, gzipped whole on the thread pool, written at once: the metrics port before slicing) and `sliced`
+ * (what the metrics port does now: the collection, then exposition slices written one by one through a
+ * streaming gzip, sliced-answer.ts). For each, the longest synchronous slice of a whole scrape
  * is measured by a `setImmediate` heartbeat (the longest gap between two beats is the longest stretch the
  * event loop could not run anything else), with the scrape's duration and its number of slices.
  *
  * Then the unsliced scrape's phases, each timed around its synchronous code (`--cpu`: the process's CPU
- * time instead of wall time, steadier on a shared machine): `handoff` (the collection's callbacks: the
- * batched cells handed to the SDK, the gauges observed), `sdk` (the SDK reading every storage after
- * them), `text` / `openmetrics` (serialising, whole), `gzip` (`zlib.gzipSync` of the text: what the
+ * time instead of wall time, steadier on a shared machine): `collect` (the reader's collection: the
+ * gauges observed by the SDK, the local families copied and their data points built), `text` /
+ * `openmetrics` (serialising, whole), `gzip` (`zlib.gzipSync` of the text: what the
  * thread pool spends), `utf8` (the string-to-bytes copy of a write).
  */
 import { Writable } from 'node:stream';
@@ -45,13 +45,8 @@ const gzip = values.gzip === true;
 const format = values.format === 'openmetrics' ? 'openmetrics' : 'text';
 
 // Both wirings get every exchange below, each on its own bus.
-const unsliced = observationPath({ subscribers: true, handOffSlice: Infinity });
+const unsliced = observationPath({ subscribers: true });
 const sliced = observationPath({ subscribers: true });
-let callbacksDone = 0;
-// Registered last: its flush runs after every other one (the hand-off flushes in registration order).
-unsliced.instruments.beforeCollect(() => {
-  callbacksDone = useCpu ? cpuMs() : performance.now();
-});
 
 /** CPU time of the process (the main thread does all the work timed here; gzipSync too). */
 function cpuMs(): number {
@@ -135,7 +130,7 @@ const loop: Record<string, { ms: number[]; longest: number[]; slices: number }> 
   unsliced: { ms: [], longest: [], slices: 0 },
   sliced: { ms: [], longest: [], slices: 0 },
 };
-const phases: Record<string, number[]> = { handoff: [], sdk: [], text: [], openmetrics: [], gzip: [], utf8: [] };
+const phases: Record<string, number[]> = { collect: [], text: [], openmetrics: [], gzip: [], utf8: [] };
 let series = 0;
 let bytes = 0;
 for (let r = 0; r < rounds + 2; r++) {
@@ -151,7 +146,7 @@ for (let r = 0; r < rounds + 2; r++) {
   }
   // The phases of the unsliced scrape, after the same traffic again.
   for (let i = 0; i < traffic; i++) one(METHODS[i & 3] as string, paths[(i * 7) % ENDPOINTS] as string);
-  await sliced.scraper.collect(); // keeps the sliced wiring's hand-off at one round of traffic
+  await sliced.scraper.collect(); // keeps the sliced wiring's delta state at one round of traffic, as the unsliced one's
   const now = useCpu ? cpuMs : () => performance.now();
   const t0 = now();
   const { resourceMetrics } = await unsliced.scraper.reader.collect();
@@ -165,8 +160,7 @@ for (let r = 0; r < rounds + 2; r++) {
   Buffer.from(text, 'latin1');
   const t5 = now();
   if (r < 2) continue; // warm-up
-  phases['handoff']?.push(callbacksDone - t0);
-  phases['sdk']?.push(t1 - callbacksDone);
+  phases['collect']?.push(t1 - t0);
   phases['text']?.push(t2 - t1);
   phases['openmetrics']?.push(t3 - t2);
   phases['gzip']?.push(t4 - t3);

@@ -29,19 +29,13 @@ export interface ObservationPath {
 /**
  * @param opts.exemplars wired into the recorders and the scraper, as main.ts does with tracing on.
  * @param opts.status the status page's ring fed beside them, as main.ts does. @default true
- * @param opts.handOffSlice the collections' hand-off slice (`Infinity`: in one block, as before slicing).
  */
-export function observationPath(
-  opts: { subscribers: boolean; exemplars?: Exemplars; status?: boolean; handOffSlice?: number } = { subscribers: true },
-): ObservationPath {
+export function observationPath(opts: { subscribers: boolean; exemplars?: Exemplars; status?: boolean } = { subscribers: true }): ObservationPath {
   const config = loadConfig(['--upstream', 'http://127.0.0.1:9', '--no-metrics-auth', '--no-events'], {});
   const health = new UpstreamHealth();
   const scraper = new PrometheusScraper({ exemplars: opts.exemplars });
   const { meter } = createMeterProvider({ readers: [scraper.reader], version: 'bench' });
-  const instruments = new Instruments(meter, {
-    maxLabelValues: config.maxLabelValues,
-    ...(opts.handOffSlice === undefined ? {} : { handOffSlice: opts.handOffSlice }),
-  });
+  const instruments = new Instruments(meter, { maxLabelValues: config.maxLabelValues });
   const logger = createLogger({ level: 'silent' });
   const errors = instruments.counter('sidecar_observer_errors_total');
   const bus = new ObservationBus<McpOperation>({ logger, countFailure: (observer) => errors.add(1, { observer }) });

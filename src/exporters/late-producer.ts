@@ -1,5 +1,5 @@
 /**
- * Metric data aggregated outside the SDK (telemetry/local-histogram.ts), handed to every reader through
+ * Metric data aggregated outside the SDK (telemetry/local-metrics.ts: the histograms and counters), handed to every reader through
  * the MetricReader's own extension point, `metricProducers`: the reader asks each producer at every
  * collection, beside the SDK, and joins their scopes to the SDK's. A reader is made before the meter
  * provider and its instruments exist, so its producer is bound to the data later
@@ -14,27 +14,31 @@ import type {
   AggregationTemporality,
   CollectionResult,
   IMetricReader,
+  InstrumentType,
   MetricData,
   MetricProducer,
   ResourceMetrics,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 
+/** A reader's temporality for each kind of instrument (its exporter's preference). */
+export type TemporalityOf = (type: InstrumentType) => AggregationTemporality;
+
 /** What a {@link LateProducer} reads. */
 export interface ProducedSource {
-  /** The data points for one reader (`reader`: its own key, for the state delta temporality keeps), in its temporality. */
-  collect(reader: object, temporality: AggregationTemporality): Promise<ScopeMetrics>;
+  /** The data points for one reader (`reader`: its own key, for the state delta temporality keeps), in its temporality for each kind. */
+  collect(reader: object, temporality: TemporalityOf): Promise<ScopeMetrics>;
   /** Where an instrument of this name is among all of its meter's (declaration order); `undefined` when not known. */
   rank(name: string): number | undefined;
 }
 
 /** The producer of one reader; reports nothing until bound. */
 export class LateProducer implements MetricProducer {
-  readonly #temporality: () => AggregationTemporality;
+  readonly #temporality: TemporalityOf;
   #source: ProducedSource | undefined;
 
-  /** @param temporality the reader's temporality for histograms, asked at each collection. */
-  constructor(temporality: () => AggregationTemporality) {
+  /** @param temporality the reader's temporality for each kind of instrument, asked at each collection. */
+  constructor(temporality: TemporalityOf) {
     this.#temporality = temporality;
   }
 
@@ -50,7 +54,7 @@ export class LateProducer implements MetricProducer {
 
   async collect(): Promise<CollectionResult> {
     const source = this.#source;
-    const scopeMetrics = source === undefined ? [] : [await source.collect(this, this.#temporality())];
+    const scopeMetrics = source === undefined ? [] : [await source.collect(this, this.#temporality)];
     // The reader keeps the SDK's resource and ignores this one.
     return { resourceMetrics: { resource: emptyResource(), scopeMetrics }, errors: [] };
   }

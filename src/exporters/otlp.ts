@@ -13,7 +13,7 @@
  * errors, within the export timeout), then observed by {@link ExportHealth}. Nothing here is on the
  * proxy's path: exports run on their own timers.
  */
-import { AggregationTemporality, InstrumentType, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { loggableEndpoint, type OtlpExporterConfig, type OtlpMetricsConfig } from '../config/otel-env.ts';
 import { AccountedMetricExporter, AccountedSpanExporter, type ExportHealth } from './export-health.ts';
@@ -70,8 +70,8 @@ export async function createOtlpMetricReader(
 ): Promise<PeriodicExportingMetricReader> {
   const exporter = await createMetricExporter(cfg);
   health.register('metrics', loggableEndpoint(cfg.exporter.url));
-  // Histograms aggregated outside the SDK (late-producer.ts) are reported in the exporter's temporality.
-  const producer = new LateProducer(() => exporter.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ?? AggregationTemporality.CUMULATIVE);
+  // Families aggregated outside the SDK (late-producer.ts) are reported in the exporter's temporality for their kind.
+  const producer = new LateProducer((type) => exporter.selectAggregationTemporality?.(type) ?? AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({
     exporter: new AccountedMetricExporter(exporter, health, rankOf(producer)),
     exportIntervalMillis: cfg.intervalMs,

@@ -11,7 +11,7 @@
  *
  * A scrape is collected in full first (so a failed collection is known before any answer is sent) and
  * then serialised slice by slice as the answer is written (as Prometheus's own `promhttp` gathers, then
- * encodes family by family into the response): the collection is one consistent snapshot (hand-off.ts),
+ * encodes family by family into the response): the collection is one consistent snapshot (telemetry/local-metrics.ts),
  * the slices read only that snapshot.
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';

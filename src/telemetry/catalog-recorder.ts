@@ -17,8 +17,8 @@ import type { RequestFact, ResourceReadFact, ToolCallFact } from '../ledger/fact
 import type { KnownKind } from '../ledger/known-names.ts';
 import type { CatalogSink } from '../ledger/ledger.ts';
 import type { LifecycleFact } from '../ledger/lifecycle.ts';
-import { BatchedCounter } from './batched-counter.ts';
 import type { BucketReservoir, CounterReservoir, Exemplars, FamilyReservoirs } from './exemplars.ts';
+import type { LocalSum } from './local-sum.ts';
 import type { BoundedLabelOf, FamilyName, LabelOf } from './catalog.ts';
 import { vocabulary, type BoundedLabel, type HistogramOf, type Instruments } from './instruments.ts';
 
@@ -51,14 +51,14 @@ type LabelValues<L extends string> = { readonly [K in L]?: string };
 class BoundedCounter<L extends string> {
   readonly #instruments: Instruments;
   readonly #name: FamilyName<'counter'>;
-  /** Increments are summed per series in process and handed to the SDK at each collection (batched-counter.ts). */
-  readonly #counter: BatchedCounter;
+  /** Summed per series in process (local-sum.ts): an increment is `cell.value++`. */
+  readonly #counter: LocalSum;
   readonly #bounded: ReadonlyMap<string, BoundedLabel>;
 
   constructor(instruments: Instruments, name: FamilyName<'counter'>, bounded: ReadonlyMap<string, BoundedLabel>) {
     this.#instruments = instruments;
     this.#name = name;
-    this.#counter = new BatchedCounter(instruments, instruments.counter(name));
+    this.#counter = instruments.counter(name);
     this.#bounded = bounded;
   }
 
@@ -77,8 +77,8 @@ class BoundedCounter<L extends string> {
 
   /** Adds 1 to the series `attributes` (bounded); returns the attributes recorded. */
   addCounted(attributes: LabelValues<L>): Attributes {
-    const cell = this.#counter.cellOf(this.#attributes(attributes));
-    cell.pending++;
+    const cell = this.#counter.cell(this.#attributes(attributes));
+    cell.value++;
     return cell.attributes;
   }
 

@@ -7,20 +7,18 @@
  *   headers as their duration; `sidecar_proxy_open_streams` counts them while open, and their sizes are
  *   recorded when they close.
  *
- * `mcp_http_requests_total` and `sidecar_proxy_open_streams` are summed in process per series and handed
- * to the SDK at each collection (batched-counter.ts): exact at every scrape, an integer increment per
- * request or stream instead of an SDK record. The three histograms are aggregated in process
- * (local-histogram.ts); each series' cell is looked up once per (method, endpoint). With exemplars on, a
+ * `mcp_http_requests_total` and `sidecar_proxy_open_streams` are summed in process per series
+ * (local-sum.ts), as the three histograms are aggregated (local-histogram.ts): an integer increment per
+ * request or stream instead of an SDK record, each series' cell looked up once per (method, endpoint). With exemplars on, a
  * request duration is offered to its series' reservoir with the exchange's SERVER span.
  */
-import type { Counter } from '@opentelemetry/api';
 import { normalizeEndpoint } from '../ledger/endpoint.ts';
 import type { ObserverHandle, ObserverRegistry } from '../observe/bus.ts';
 import { type Exchange, PROXY_ERROR_KINDS, type StreamKind } from '../observe/exchange.ts';
-import { BatchedCounter, type CounterCell } from './batched-counter.ts';
 import type { BucketReservoir, Exemplars } from './exemplars.ts';
 import type { BoundedLabel, Instruments } from './instruments.ts';
 import type { HistogramCell } from './local-histogram.ts';
+import type { LocalSum, SumCell } from './local-sum.ts';
 
 /** Status recorded for a client that disconnected before its response was complete (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = '499';
@@ -56,22 +54,22 @@ interface Timed {
 }
 
 export class HttpMetrics {
-  readonly #requests: BatchedCounter;
+  readonly #requests: LocalSum;
   /** Request-counter series by (method, endpoint label value), then status code (each bounded). */
-  readonly #cells = new SeriesOf<Map<number, CounterCell>>(() => new Map());
+  readonly #cells = new SeriesOf<Map<number, SumCell>>(() => new Map());
   readonly #duration: SeriesOf<Timed>;
   readonly #requestSize: SeriesOf<HistogramCell>;
   readonly #responseSize: SeriesOf<HistogramCell>;
-  /** `sidecar_proxy_open_streams`, batched like the request counter; a kind's series exists from its first stream. */
-  readonly #openStreams: BatchedCounter;
-  readonly #openCells: Partial<Record<StreamKind, CounterCell>> = {};
-  readonly #errors: Counter;
+  /** `sidecar_proxy_open_streams`, its cells kept like the request counter's; a kind's series exists from its first stream. */
+  readonly #openStreams: LocalSum;
+  readonly #openCells: Partial<Record<StreamKind, SumCell>> = {};
+  readonly #errors: LocalSum;
   readonly #exemplars: Exemplars | undefined;
   readonly #endpointLabels: readonly [BoundedLabel, BoundedLabel, BoundedLabel, BoundedLabel];
 
   /** @param exemplars exemplars of request durations (only with tracing on and a filter other than always_off). */
   constructor(instruments: Instruments, health: UpstreamUp, exemplars?: Exemplars) {
-    this.#requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
+    this.#requests = instruments.counter('mcp_http_requests_total');
     this.#exemplars = exemplars;
     const histogram = (name: 'mcp_http_request_size_bytes' | 'mcp_http_response_size_bytes') => {
       const family = instruments.histogram(name);
@@ -85,7 +83,7 @@ export class HttpMetrics {
     });
     this.#requestSize = histogram('mcp_http_request_size_bytes');
     this.#responseSize = histogram('mcp_http_response_size_bytes');
-    this.#openStreams = new BatchedCounter(instruments, instruments.updown('sidecar_proxy_open_streams'));
+    this.#openStreams = instruments.updown('sidecar_proxy_open_streams');
     this.#errors = instruments.counter('sidecar_proxy_errors_total');
     for (const kind of PROXY_ERROR_KINDS) instruments.startAtZero('sidecar_proxy_errors_total', { kind });
     this.#endpointLabels = [
@@ -114,7 +112,7 @@ export class HttpMetrics {
     const byStatus = this.#cells.get(method, endpoint);
     let cell = byStatus.get(status);
     if (cell === undefined) byStatus.set(status, (cell = this.#requests.cell({ method, endpoint, status_code: String(status) })));
-    cell.pending++;
+    cell.value++;
   }
 
   onResponse(ex: Exchange): void {
@@ -123,7 +121,7 @@ export class HttpMetrics {
     const [reqLabel, durLabel] = this.#endpointLabels;
     this.#count(ex.method, reqLabel.value(endpoint), ex.status);
     this.#recordDuration(this.#duration.get(ex.method, durLabel.value(endpoint)), (ex.headersTime - ex.startTime) / 1000, ex);
-    (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending++;
+    (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).value++;
   }
 
   #recordDuration(series: Timed, seconds: number, ex: Exchange): void {
@@ -138,7 +136,7 @@ export class HttpMetrics {
     const endpoint = normalizeEndpoint(ex.url);
     const [reqLabel, durLabel, reqSizeLabel, resSizeLabel] = this.#endpointLabels;
     if (ex.stream !== undefined) {
-      (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).pending--;
+      (this.#openCells[ex.stream] ??= this.#openStreams.cell({ kind: ex.stream })).value--;
     } else {
       this.#count(ex.method, reqLabel.value(endpoint), ex.outcome === 'client_abort' ? CLIENT_CLOSED : ex.status);
       this.#recordDuration(this.#duration.get(ex.method, durLabel.value(endpoint)), (ex.endTime - ex.startTime) / 1000, ex);

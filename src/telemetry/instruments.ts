@@ -2,11 +2,11 @@
  * Builds every instrument of the catalog table on one OpenTelemetry meter, and the label bounds that keep
  * traffic-derived labels finite. This is the only module that calls `create*` on a meter.
  */
-import type { Attributes, Counter, Meter, ObservableGauge, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Meter, ObservableGauge, ObservableResult } from '@opentelemetry/api';
 import { MAX_NAME_LENGTH, MAX_SERVER_ID_LENGTH, MAX_URI_LENGTH } from '../ledger/name-bounds.ts';
 import { ALL_FAMILIES, type AttributesOf, type BoundedLabelOf, type FamilyName, type FamilySpec, OVERFLOW_VALUE } from './catalog.ts';
-import { HAND_OFF_SLICE, HandOffs } from './hand-off.ts';
 import type { LocalHistogram } from './local-histogram.ts';
+import type { LocalSum } from './local-sum.ts';
 import type { SidecarMeter } from './provider.ts';
 
 /** Why a value was recorded as `__other__` (`sidecar_label_overflow_total{reason}`). */
@@ -140,10 +140,10 @@ export function overflowAttributes(familyName: string, label: string, reason: Ov
 export type GaugeCallback<A extends Attributes = Attributes> = (observe: (value: number, attributes?: A) => void) => void;
 
 /** The instrument of a family, taking only that family's attributes (so a wrong label name fails tsc). */
-export type CounterOf<N extends FamilyName<'counter'>> = Counter<AttributesOf<N>>;
-/** A histogram family is aggregated in process (local-histogram.ts), not by the SDK. */
+/** Counters and histograms are aggregated in process (local-sum.ts, local-histogram.ts), not by the SDK. */
+export type CounterOf<N extends FamilyName<'counter'>> = LocalSum<AttributesOf<N>>;
 export type HistogramOf<N extends FamilyName<'histogram'>> = LocalHistogram<AttributesOf<N>>;
-export type UpDownCounterOf<N extends FamilyName<'updown'>> = UpDownCounter<AttributesOf<N>>;
+export type UpDownCounterOf<N extends FamilyName<'updown'>> = LocalSum<AttributesOf<N>>;
 
 export interface InstrumentsOptions {
   /** Distinct values per bounded label per family, besides the values known in advance. @default 200 */
@@ -153,44 +153,38 @@ export interface InstrumentsOptions {
    * ({@link Instruments.startAtZero}). Off only to compare an exposition with and without them. @default true
    */
   readonly zeroSeries?: boolean;
-  /** SDK records per slice of a collection's hand-off (hand-off.ts); `Infinity` hands over in one block (benchmarks compare). @default 500 */
-  readonly handOffSlice?: number;
 }
 
 export class Instruments {
   readonly #meter: Meter;
-  readonly #counters = new Map<string, Counter>();
+  readonly #counters = new Map<string, LocalSum>();
   readonly #histograms = new Map<string, LocalHistogram>();
-  readonly #updowns = new Map<string, UpDownCounter>();
+  readonly #updowns = new Map<string, LocalSum>();
   readonly #gauges = new Map<string, ObservableGauge>();
   readonly #bounded = new Set<string>();
   readonly #labels = new Map<string, BoundedLabel>();
   readonly #known = new Map<string, KnownValues>();
-  readonly #handOffs: HandOffs;
   readonly #maxLabelValues: number;
   readonly #zeroSeries: boolean;
 
-  /** @param meter from telemetry/provider.ts: the SDK meter and the meter's local histograms. */
+  /** @param meter from telemetry/provider.ts: the SDK meter (gauges) and the meter's local families (histograms, counters). */
   constructor(meter: SidecarMeter, opts: InstrumentsOptions, families: readonly FamilySpec[] = ALL_FAMILIES) {
     this.#meter = meter.sdk;
     this.#maxLabelValues = opts.maxLabelValues;
     this.#zeroSeries = opts.zeroSeries ?? true;
-    const handOffs = new HandOffs(opts.handOffSlice ?? HAND_OFF_SLICE);
-    this.#handOffs = handOffs;
-    const histograms = meter.histograms;
-    histograms.order(families.map((f) => f.name));
-    histograms.synchronizeWith(() => handOffs.settled());
+    const local = meter.local;
+    local.order(families.map((f) => f.name));
     for (const f of families) {
       const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
         case 'counter':
-          this.#counters.set(f.name, this.#meter.createCounter(f.name, options));
+          this.#counters.set(f.name, local.sum(f.name, f.help, f.unit ?? '', true));
           break;
         case 'histogram':
-          this.#histograms.set(f.name, histograms.family(f.name, f.help, f.unit ?? '', f.buckets ?? []));
+          this.#histograms.set(f.name, local.histogram(f.name, f.help, f.unit ?? '', f.buckets ?? []));
           break;
         case 'updown':
-          this.#updowns.set(f.name, this.#meter.createUpDownCounter(f.name, options));
+          this.#updowns.set(f.name, local.sum(f.name, f.help, f.unit ?? '', false));
           break;
         case 'gauge':
           this.#gauges.set(f.name, this.#meter.createObservableGauge(f.name, options));
@@ -220,25 +214,8 @@ export class Instruments {
   }
 
   /**
-   * Runs `flush` at the start of every collection (of each reader), before the SDK reads its synchronous
-   * instruments: what a recorder accumulates in process between collections is handed to the SDK here (see
-   * batched-counter.ts). With `steps`, the work is first done piece by piece, yielding to the event loop
-   * between slices, and `flush` then hands over what arrived meanwhile (hand-off.ts: every flush runs in
-   * one block right before the SDK reads its storages). Implemented as one batch observable callback for
-   * all recorders, which the SDK awaits; it observes nothing itself.
-   */
-  beforeCollect(flush: () => void, steps?: () => Iterable<number>): void {
-    if (this.#handOffs.size === 0) {
-      const anchor = this.#gauges.values().next().value;
-      if (anchor === undefined) throw new Error('beforeCollect needs at least one declared gauge to anchor its callback');
-      this.#meter.addBatchObservableCallback(() => this.#handOffs.run(), [anchor]);
-    }
-    this.#handOffs.add(steps === undefined ? { flush } : { flush, steps });
-  }
-
-  /**
-   * Exports the series `attributes` of the counter `name` at 0 now, if it does not exist yet (an SDK record
-   * of 0 creates the data point and changes no count). For series whose label values are known in advance,
+   * Exports the series `attributes` of the counter `name` at 0 now, if it does not exist yet (an `add` of
+   * 0 creates the data point and changes no count). For series whose label values are known in advance,
    * so that their first increment is an increase Prometheus sees. Values of bounded labels must come from
    * {@link BoundedLabel.value}.
    */

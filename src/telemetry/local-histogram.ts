@@ -9,24 +9,12 @@
  *
  * Every reader still sees them as ordinary OpenTelemetry metric data: each reader has a
  * {@link LateProducer} (exporters/late-producer.ts), which the MetricReader asks at every collection beside
- * the SDK; {@link LocalHistograms.collect} answers with the families' data points in the reader's
- * temporality (cumulative for Prometheus; cumulative or delta for OTLP, as its exporter prefers), taken at
- * the collection's hand-off point (hand-off.ts), the same instant the SDK reads its own storages, so one
- * collection shows every family at one instant.
+ * the SDK; `LocalMetrics.collect` (local-metrics.ts) answers with the data points of these families and of
+ * the counters (local-sum.ts) in the reader's temporality (cumulative for Prometheus; cumulative or delta
+ * for OTLP, as its exporter prefers), every family copied at one instant.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type HistogramMetricData,
-  type MetricDescriptor,
-  type MetricData,
-  type ScopeMetrics,
-} from '@opentelemetry/sdk-metrics';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { ProducedSource } from '../exporters/late-producer.ts';
+import { type AggregationTemporality, DataPointType, type HistogramMetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { KeyedCells } from './keyed-cells.ts';
 
 /**
@@ -133,7 +121,7 @@ export class LocalHistogram<A extends Attributes = Attributes> {
  * flat arrays (one `set` per series), so the data points can be built later, in slices, from what the
  * family held at that instant while measurements go on.
  */
-interface FamilySnapshot {
+export interface HistogramSnapshot {
   readonly family: LocalHistogram;
   /** The series that existed at the instant (a family only appends). */
   readonly size: number;
@@ -146,7 +134,7 @@ interface FamilySnapshot {
 }
 
 /** Copies `family`'s series as they are now (synchronous: one instant for every family of a collection). */
-function snapshot(family: LocalHistogram): FamilySnapshot {
+export function histogramSnapshot(family: LocalHistogram): HistogramSnapshot {
   const size = family.cells.length;
   const stride = family.boundaries.length + 1;
   const counts = new Float64Array(size * stride);
@@ -168,11 +156,11 @@ function snapshot(family: LocalHistogram): FamilySnapshot {
  * A family's data points in one reader's temporality, from its snapshot; `undefined` when it has none.
  * Yields to the event loop (`pause`) whenever {@link COLLECT_SLICE} bucket counts were copied since the last yield.
  */
-async function metricData(
-  snap: FamilySnapshot,
+export async function histogramData(
+  snap: HistogramSnapshot,
   temporality: AggregationTemporality,
   now: HrTime,
-  last: DeltaState | undefined,
+  last: HistogramDelta | undefined,
   pause: () => Promise<void>,
 ): Promise<HistogramMetricData | undefined> {
   const { family, stride } = snap;
@@ -231,82 +219,7 @@ function isBefore(a: HrTime, b: HrTime): boolean {
 }
 
 /** A delta reader's state: what it was given of each series, and when it last collected. */
-interface DeltaState {
+export interface HistogramDelta {
   readonly series: WeakMap<HistogramCell, Reported>;
   since: HrTime | undefined;
-}
-
-/**
- * Every local histogram family of one meter, in the order they were declared, and the collection answer
- * every reader's {@link LateProducer} gets. Owned by the meter (provider.ts); families are declared by
- * Instruments, the only module that makes instruments.
- */
-export class LocalHistograms implements ProducedSource {
-  readonly #scope: InstrumentationScope;
-  readonly #families: LocalHistogram[] = [];
-  readonly #rank = new Map<string, number>();
-  readonly #delta = new WeakMap<object, DeltaState>();
-  readonly #now: () => HrTime;
-  /** Resolves at the current collection's hand-off point (Instruments sets it; at once until then). */
-  #point: () => Promise<void> = () => Promise.resolve();
-
-  readonly #pause: () => Promise<void>;
-
-  /**
-   * @param scope the meter's instrumentation scope: the data points are reported in it.
-   * @param now the clock of start and end times. @default Date.now, as an HrTime
-   * @param pause how a collection lets the event loop run between slices (tests count the calls). @default setImmediate
-   */
-  constructor(scope: InstrumentationScope, now: () => HrTime = () => millisToHrTime(Date.now()), pause: () => Promise<void> = () => nextTurn()) {
-    this.#scope = scope;
-    this.#now = now;
-    this.#pause = pause;
-  }
-
-  /** A new family (Instruments declares each histogram of the catalog once). */
-  family<A extends Attributes>(name: string, description: string, unit: string, boundaries: readonly number[]): LocalHistogram<A> {
-    const family = new LocalHistogram<A>(name, description, unit, boundaries, this.#now);
-    this.#families.push(family);
-    return family;
-  }
-
-  /** The order of every instrument of the meter (SDK ones included), by name: merged scopes are written in it. */
-  order(names: readonly string[]): void {
-    for (const name of names) if (!this.#rank.has(name)) this.#rank.set(name, this.#rank.size);
-  }
-
-  /** Where the snapshot of a collection is taken: after `point()` resolves (Instruments: the hand-off's final block). */
-  synchronizeWith(point: () => Promise<void>): void {
-    this.#point = point;
-  }
-
-  rank(name: string): number | undefined {
-    return this.#rank.get(name);
-  }
-
-  /**
-   * The data points of every family for one reader, as they were at the collection's hand-off point: the
-   * families are copied there in one synchronous step (one typed-array `set` per series), then their
-   * data points are built from the copies in slices of {@link COLLECT_SLICE} bucket counts, yielding
-   * to the event loop between slices, so a large collection never blocks it for long. Measurements made
-   * during the slices belong to the next collection. Two collections (two readers, or two scrapes) can
-   * overlap: each has its own copies.
-   */
-  async collect(reader: object, temporality: AggregationTemporality): Promise<ScopeMetrics> {
-    await this.#point();
-    const now = this.#now();
-    const snapshots = this.#families.map(snapshot);
-    let last: DeltaState | undefined;
-    if (temporality === AggregationTemporality.DELTA) {
-      last = this.#delta.get(reader);
-      if (last === undefined) this.#delta.set(reader, (last = { series: new WeakMap(), since: undefined }));
-    }
-    const metrics: MetricData[] = [];
-    for (const snap of snapshots) {
-      const data = await metricData(snap, temporality, now, last, this.#pause);
-      if (data !== undefined) metrics.push(data);
-    }
-    if (last !== undefined) last.since = now;
-    return { scope: this.#scope, metrics };
-  }
 }

@@ -11,7 +11,6 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdminServer, type AdminServer, type ScrapeAnswer, type ScrapeTimer } from '../../src/admin/server.ts';
 import { CONTENT_TYPES, PrometheusScraper, type CollectedScrape, type ExpositionFormat } from '../../src/exporters/prometheus.ts';
-import { BatchedCounter } from '../../src/telemetry/batched-counter.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
 import { manySeries, sampleLines, type ManySeries } from '../fixtures/many-series.ts';
@@ -162,13 +161,13 @@ describe('scrapes over sockets that overlap while traffic is counted', () => {
     const scraper = new PrometheusScraper();
     const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version: 'test' });
     cleanups.push(() => provider.shutdown());
-    const instruments = new Instruments(meter, { maxLabelValues: 1000, handOffSlice: 20 });
-    const requests = new BatchedCounter(instruments, instruments.counter('mcp_http_requests_total'));
+    const instruments = new Instruments(meter, { maxLabelValues: 1000 });
+    const requests = instruments.counter('mcp_http_requests_total');
     const durations = instruments.histogram('mcp_http_request_duration_seconds');
     const a = requests.cell({ method: 'GET', endpoint: '/a', status_code: '200' });
     const b = requests.cell({ method: 'GET', endpoint: '/b', status_code: '200' });
     const d = durations.cell({ method: 'GET', endpoint: '/a' });
-    // Many series, so that every answer has slices to write, and filler traffic to hand off in slices.
+    // Many series, so that every answer has slices to write and every collection series to copy.
     const filler = Array.from({ length: 3000 }, (_, i) => requests.cell({ method: 'POST', endpoint: `/f${i}`, status_code: '200' }));
     const url = await serve((format) => scraper.collect(format));
 
@@ -176,10 +175,10 @@ describe('scrapes over sockets that overlap while traffic is counted', () => {
     let running = true;
     const traffic = (async () => {
       while (running) {
-        a.pending++;
-        b.pending++;
+        a.value++;
+        b.value++;
         d.record(0.003 * (ticks % 100));
-        for (let i = 0; i < 50; i++) (filler[(ticks * 50 + i) % filler.length] as (typeof filler)[number]).pending++;
+        for (let i = 0; i < 50; i++) (filler[(ticks * 50 + i) % filler.length] as (typeof filler)[number]).value++;
         ticks++;
         await nextTurn();
       }

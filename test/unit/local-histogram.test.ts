@@ -16,7 +16,8 @@ import { slicePrometheus } from '../../src/exporters/prometheus-serializer.ts';
 import { HTTP_DURATION_BUCKETS } from '../../src/telemetry/catalog.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { canonicalKey, KeyedCells } from '../../src/telemetry/keyed-cells.ts';
-import { bucketIndex, COLLECT_SLICE, LocalHistograms } from '../../src/telemetry/local-histogram.ts';
+import { bucketIndex, COLLECT_SLICE } from '../../src/telemetry/local-histogram.ts';
+import { LocalMetrics } from '../../src/telemetry/local-metrics.ts';
 import { createMeterProvider, METER_NAME } from '../../src/telemetry/provider.ts';
 
 const FAMILY = 'mcp_http_request_duration_seconds';
@@ -110,12 +111,12 @@ describe('local histograms', () => {
 
   it('report differences to a delta reader and totals to a cumulative one, each reader on its own', async () => {
     let t = 1_000;
-    const histograms = new LocalHistograms({ name: 'm' }, () => [t++, 0]);
-    const family = histograms.family('h', '', '', [1, 2]);
+    const histograms = new LocalMetrics({ name: 'm' }, () => [t++, 0]);
+    const family = histograms.histogram('h', '', '', [1, 2]);
     const deltaA = {};
     const deltaB = {};
     const points = async (reader: object, temporality: AggregationTemporality) =>
-      ((await histograms.collect(reader, temporality)).metrics[0] as HistogramMetricData | undefined)?.dataPoints.map((p) => ({
+      ((await histograms.collect(reader, () => temporality)).metrics[0] as HistogramMetricData | undefined)?.dataPoints.map((p) => ({
         series: p.attributes['s'],
         counts: p.value.buckets.counts,
         sum: p.value.sum,
@@ -144,23 +145,23 @@ describe('local histograms', () => {
   it('build a large collection in slices, yielding between them, from the series as they were when it began', async () => {
     const pauses: Array<() => void> = [];
     // Each yield waits until the test lets it go, so measurements can land between slices.
-    const histograms = new LocalHistograms(
+    const histograms = new LocalMetrics(
       { name: 'm' },
       () => [1, 0],
       () => new Promise<void>((resolve) => pauses.push(resolve)),
     );
-    const first = histograms.family('a', '', '', [1]);
-    const second = histograms.family('b', '', '', [1]);
+    const first = histograms.histogram('a', '', '', [1]);
+    const second = histograms.histogram('b', '', '', [1]);
     const many = COLLECT_SLICE;
     for (let i = 0; i < many; i++) first.record(0.5, { i });
     second.record(2, { s: 'old' });
-    const pending = histograms.collect({}, AggregationTemporality.CUMULATIVE);
+    const pending = histograms.collect({}, () => AggregationTemporality.CUMULATIVE);
     // Overlapping: a second collection (another reader) begins after more traffic.
     await Promise.resolve();
     for (let i = 0; i < many; i++) first.record(5, { i });
     first.record(0.5, { i: 'new series' });
     second.record(0.5, { s: 'old' });
-    const later = histograms.collect({}, AggregationTemporality.CUMULATIVE);
+    const later = histograms.collect({}, () => AggregationTemporality.CUMULATIVE);
     for (let turns = 0; turns < 20 && pauses.length > 0; turns++) {
       for (const go of pauses.splice(0)) go();
       await new Promise((r) => setImmediate(r));
@@ -179,12 +180,12 @@ describe('local histograms', () => {
   });
 
   it('let the event loop run while a collection of many series is built (a timer fires before it ends)', async () => {
-    const histograms = new LocalHistograms({ name: 'm' });
-    const family = histograms.family('h', '', '', [1, 2, 3]);
+    const histograms = new LocalMetrics({ name: 'm' });
+    const family = histograms.histogram('h', '', '', [1, 2, 3]);
     for (let i = 0; i < COLLECT_SLICE; i++) family.record(i % 4, { i });
     let fired = false;
     setImmediate(() => (fired = true));
-    const collecting = histograms.collect({}, AggregationTemporality.CUMULATIVE);
+    const collecting = histograms.collect({}, () => AggregationTemporality.CUMULATIVE);
     const firedBeforeEnd = await collecting.then(() => fired);
     expect(firedBeforeEnd).toBe(true);
     expect(((await collecting).metrics[0] as HistogramMetricData).dataPoints).toHaveLength(COLLECT_SLICE);

@@ -27,7 +27,7 @@ describe('what ran in a long turn of the event loop', () => {
       'answer',
     );
     expect(partOf([frame('processChunkSync', 'node:zlib')])).toBe('answer');
-    expect(partOf([frame('#run', 'file:///r/src/telemetry/hand-off.ts')])).toBe('collection');
+    expect(partOf([frame('collect', 'file:///r/src/telemetry/local-metrics.ts')])).toBe('collection');
     expect(partOf([frame('hashAttributes', 'file:///r/node_modules/@opentelemetry/sdk-metrics/build/esm/utils.js')])).toBe('collection');
     expect(partOf([frame('onRequest', 'file:///r/src/proxy/server.ts')])).toBe('other');
   });
