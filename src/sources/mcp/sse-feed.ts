@@ -17,7 +17,10 @@
  *
  * What it allocates: nothing for an event that arrives within one chunk with one data line (its data is a
  * view of the chunk, valid during the callback); otherwise the data is copied once into a buffer the feed
- * reuses, grown to at most the bound.
+ * reuses, grown to at most the bound. The buffers of a feed that ended go to a shelf the next feeds take
+ * from ({@link BufferShelf}): a streamable-HTTP `tools/call` answer is a stream of its own, and without the
+ * shelf each large answer allocated its line buffers anew (~100 KiB per 64 KiB answer, memory outside the
+ * V8 heap whose growth starts full garbage collections).
  */
 
 export type SseProblem = 'too_large' | 'stream_cut';
@@ -37,6 +40,66 @@ const SPACE = 32;
 const COLON = 58;
 const EMPTY = Buffer.alloc(0);
 const BOM = [0xef, 0xbb, 0xbf] as const;
+
+/** Buffers smaller than this are not shelved (Node serves them from its own pool). @default 4096 */
+export const SHELF_MIN_BYTES = 4096;
+/** Bytes the shelf holds at most, over all its buffers. @default 1 MiB */
+export const SHELF_MAX_BYTES = 1024 * 1024;
+/** Buffers the shelf holds at most. @default 8 */
+export const SHELF_MAX_BUFFERS = 8;
+
+/**
+ * Line and data buffers of ended feeds, lent to the feeds that need one next. A buffer is given back only
+ * when nothing refers to it any more (its feed ended, or it was replaced by a larger one), and taken by one
+ * feed at a time. Bounded: at most {@link SHELF_MAX_BUFFERS} buffers and {@link SHELF_MAX_BYTES} bytes;
+ * what does not fit is left to the garbage collector.
+ */
+export class BufferShelf {
+  readonly #buffers: Buffer[] = [];
+  #bytes = 0;
+
+  /** Bytes on the shelf now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The smallest shelved buffer of at least `size` bytes, or a new one; either way the caller's alone. */
+  take(size: number): Buffer {
+    const buffers = this.#buffers;
+    let best = -1;
+    for (let i = 0; i < buffers.length; i++) {
+      const length = (buffers[i] as Buffer).length;
+      if (length >= size && (best === -1 || length < (buffers[best] as Buffer).length)) best = i;
+    }
+    if (best === -1) return Buffer.allocUnsafe(size);
+    const buf = buffers[best] as Buffer;
+    buffers[best] = buffers[buffers.length - 1] as Buffer;
+    buffers.pop();
+    this.#bytes -= buf.length;
+    return buf;
+  }
+
+  /** Shelves `buf`, which its caller no longer refers to (too small, or no room: dropped). */
+  give(buf: Buffer): void {
+    if (buf.length < SHELF_MIN_BYTES || buf.length > SHELF_MAX_BYTES) return;
+    const buffers = this.#buffers;
+    if (buffers.length === SHELF_MAX_BUFFERS || this.#bytes + buf.length > SHELF_MAX_BYTES) {
+      // Full: keep the larger buffers, which are the ones worth not allocating again.
+      let smallest = 0;
+      for (let i = 1; i < buffers.length; i++) if ((buffers[i] as Buffer).length < (buffers[smallest] as Buffer).length) smallest = i;
+      const drop = buffers[smallest];
+      if (drop === undefined || drop.length >= buf.length || this.#bytes - drop.length + buf.length > SHELF_MAX_BYTES) return;
+      buffers[smallest] = buf;
+      this.#bytes += buf.length - drop.length;
+      return;
+    }
+    buffers.push(buf);
+    this.#bytes += buf.length;
+  }
+}
+
+/** The shelf of every feed of the process. */
+const shelf = new BufferShelf();
 
 /** The fields of a line that matter: data, event; those a parser buffers (so bounds); the rest, ignored. */
 const DATA = 0;
@@ -165,6 +228,9 @@ export class SseFeed {
     if (this.#lineLength > 0) this.#finishCarried(EMPTY, 0, 0);
     if (!this.#oversized && this.#dataLines > 0) this.#sink.onProblem('stream_cut');
     this.#reset();
+    shelf.give(this.#line);
+    shelf.give(this.#spare);
+    shelf.give(this.#data);
     this.#line = EMPTY;
     this.#spare = EMPTY;
     this.#data = EMPTY;
@@ -279,7 +345,10 @@ export class SseFeed {
     if (view === undefined) return;
     this.#view = undefined;
     this.#viewOfChunk = false;
-    if (view.length > this.#data.length) this.#data = Buffer.allocUnsafe(Math.min(this.#limit, Math.max(1024, view.length * 2)));
+    if (view.length > this.#data.length) {
+      shelf.give(this.#data);
+      this.#data = shelf.take(Math.min(this.#limit, Math.max(1024, view.length * 2)));
+    }
     view.copy(this.#data, 0);
   }
 
@@ -312,9 +381,10 @@ export class SseFeed {
   }
 }
 
-/** A larger buffer holding the first `used` bytes of `buf`. */
+/** A larger buffer holding the first `used` bytes of `buf`, which goes to the shelf (the caller drops it). */
 function grow(buf: Buffer, used: number, size: number): Buffer {
-  const grown = Buffer.allocUnsafe(size);
+  const grown = shelf.take(size);
   buf.copy(grown, 0, 0, used);
+  shelf.give(buf);
   return grown;
 }
