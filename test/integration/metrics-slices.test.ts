@@ -6,7 +6,6 @@
  */
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdminServer, type AdminServer, type ScrapeAnswer, type ScrapeTimer } from '../../src/admin/server.ts';
@@ -17,6 +16,7 @@ import { manySeries, sampleLines, type ManySeries } from '../fixtures/many-serie
 import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 import { parseSampleLine, type RawSample } from '../fixtures/exposition.ts';
+import { countedSeries, countedTraffic } from '../fixtures/counted-traffic.ts';
 import { histogram, parseExposition, value } from '../fixtures/scrape.ts';
 import { unslicedOpenMetrics, unslicedPrometheus } from '../fixtures/unsliced-serializers.ts';
 
@@ -158,31 +158,13 @@ describe('a failed collection', () => {
 
 describe('scrapes over sockets that overlap while traffic is counted', () => {
   it('are exact, never tear a family and never go backwards for any scraper', async () => {
-    const scraper = new PrometheusScraper();
-    const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version: 'test' });
+    const { scraper, provider, requests, a, b, d } = countedSeries();
     cleanups.push(() => provider.shutdown());
-    const instruments = new Instruments(meter, { maxLabelValues: 1000 });
-    const requests = instruments.counter('mcp_http_requests_total');
-    const durations = instruments.histogram('mcp_http_request_duration_seconds');
-    const a = requests.cell({ method: 'GET', endpoint: '/a', status_code: '200' });
-    const b = requests.cell({ method: 'GET', endpoint: '/b', status_code: '200' });
-    const d = durations.cell({ method: 'GET', endpoint: '/a' });
     // Many series, so that every answer has slices to write and every collection series to copy.
     const filler = Array.from({ length: 3000 }, (_, i) => requests.cell({ method: 'POST', endpoint: `/f${i}`, status_code: '200' }));
     const url = await serve((format) => scraper.collect(format));
 
-    let ticks = 0;
-    let running = true;
-    const traffic = (async () => {
-      while (running) {
-        a.value++;
-        b.value++;
-        d.record(0.003 * (ticks % 100));
-        for (let i = 0; i < 50; i++) (filler[(ticks * 50 + i) % filler.length] as (typeof filler)[number]).value++;
-        ticks++;
-        await nextTurn();
-      }
-    })();
+    const traffic = countedTraffic(a, b, d, filler, 50, 0.006);
 
     const scrapeLoop = async (headers: Record<string, string>): Promise<number[]> => {
       const seen: number[] = [];
@@ -205,15 +187,14 @@ describe('scrapes over sockets that overlap while traffic is counted', () => {
       scrapeLoop({ 'accept-encoding': 'gzip' }),
       scrapeLoop({ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' }),
     ]);
-    running = false;
-    await traffic;
+    await traffic.stop();
 
     for (const seen of loops) for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1] as number);
     expect(new Set(loops.flat()).size).toBeGreaterThan(3);
     const last = parseExposition((await get(url)).text);
-    expect(value(last, 'mcp_http_requests_total', { endpoint: '/a' })).toBe(ticks);
-    expect(value(last, 'mcp_http_requests_total', { method: 'POST' })).toBe(ticks * 50);
-    expect(histogram(last, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/a' })?.count).toBe(ticks);
+    expect(value(last, 'mcp_http_requests_total', { endpoint: '/a' })).toBe(traffic.turns);
+    expect(value(last, 'mcp_http_requests_total', { method: 'POST' })).toBe(traffic.turns * 50);
+    expect(histogram(last, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/a' })?.count).toBe(traffic.turns);
   });
 });
 

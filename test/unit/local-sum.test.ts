@@ -17,6 +17,7 @@ import { Instruments } from '../../src/telemetry/instruments.ts';
 import { COLLECT_SLICE } from '../../src/telemetry/local-histogram.ts';
 import { LocalMetrics } from '../../src/telemetry/local-metrics.ts';
 import { createMeterProvider, METER_NAME } from '../../src/telemetry/provider.ts';
+import { countedSeries, countedTraffic } from '../fixtures/counted-traffic.ts';
 import { histogram, parseExposition, value } from '../fixtures/scrape.ts';
 
 function setup() {
@@ -212,41 +213,21 @@ describe('local sums against the SDK', () => {
 
 describe('collections of the local families during traffic', () => {
   it('are exact, never tear a family, and never go backwards for any scraper, however they overlap', async () => {
-    const scraper = new PrometheusScraper();
-    const { provider, meter } = createMeterProvider({ readers: [scraper.reader], version: 'test' });
-    const instruments = new Instruments(meter, { maxLabelValues: 1000 });
-    const requests = instruments.counter('mcp_http_requests_total');
-    const durations = instruments.histogram('mcp_http_request_duration_seconds');
-    const a = requests.cell({ method: 'GET', endpoint: '/a', status_code: '200' });
-    const b = requests.cell({ method: 'GET', endpoint: '/b', status_code: '200' });
-    const d = durations.cell({ method: 'GET', endpoint: '/a' });
+    const { scraper, provider, instruments, a, b, d } = countedSeries();
     // More series than one slice of a collection, in a family declared before the two above: every
     // collection yields to the traffic at least once between copying them and building their data points.
     const tools = instruments.counter('mcp_tool_invocations_total');
     const filler = Array.from({ length: COLLECT_SLICE + 200 }, (_, i) => tools.cell({ tool_id: `t${i}`, status: 'success' }));
 
-    // Traffic: each turn of the event loop counts one request on /a and /b (same family) and one duration
-    // (another family), together, plus filler that gives every collection series to copy.
-    let ticks = 0;
-    let running = true;
-    const traffic = (async () => {
-      while (running) {
-        a.value++;
-        b.value++;
-        d.record(0.01 * (ticks % 50));
-        for (let i = 0; i < 20; i++) (filler[(ticks * 20 + i) % filler.length] as (typeof filler)[number]).value++;
-        ticks++;
-        await nextTurn();
-      }
-    })();
+    const traffic = countedTraffic(a, b, d, filler, 20, 0.01);
 
     let sawTrafficDuringAScrape = false;
     const scrapeLoop = async (): Promise<number[]> => {
       const seen: number[] = [];
       for (let i = 0; i < 12; i++) {
-        const before = ticks;
+        const before = traffic.turns;
         const families = parseExposition(await scraper.scrape());
-        if (ticks > before) sawTrafficDuringAScrape = true;
+        if (traffic.turns > before) sawTrafficDuringAScrape = true;
         const atA = value(families, 'mcp_http_requests_total', { endpoint: '/a' });
         expect(value(families, 'mcp_http_requests_total', { endpoint: '/b' })).toBe(atA);
         const h = histogram(families, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/a' });
@@ -258,8 +239,7 @@ describe('collections of the local families during traffic', () => {
       return seen;
     };
     const loops = await Promise.all([scrapeLoop(), scrapeLoop(), scrapeLoop()]);
-    running = false;
-    await traffic;
+    await traffic.stop();
 
     expect(sawTrafficDuringAScrape).toBe(true);
     for (const seen of loops) {
@@ -267,9 +247,9 @@ describe('collections of the local families during traffic', () => {
     }
     expect(new Set(loops.flat()).size).toBeGreaterThan(3);
     const last = parseExposition(await scraper.scrape());
-    expect(value(last, 'mcp_http_requests_total', { endpoint: '/a' })).toBe(ticks);
-    expect(value(last, 'mcp_tool_invocations_total', { status: 'success' })).toBe(ticks * 20);
-    expect(histogram(last, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/a' })?.count).toBe(ticks);
+    expect(value(last, 'mcp_http_requests_total', { endpoint: '/a' })).toBe(traffic.turns);
+    expect(value(last, 'mcp_tool_invocations_total', { status: 'success' })).toBe(traffic.turns * 20);
+    expect(histogram(last, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/a' })?.count).toBe(traffic.turns);
     await provider.shutdown();
   });
 });
