@@ -2,7 +2,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { waitFor } from '../fixtures/wait.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HTTP_DURATION_BUCKETS, SEMCONV_HTTP_DURATION_BUCKETS } from '../../src/telemetry/catalog.ts';
-import { otlpEnv, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
+import { type Attrs, otlpEnv, startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { histogram, scrape, value } from '../fixtures/scrape.ts';
 import { startSidecar, type TestSidecar } from '../fixtures/sidecar.ts';
 import { readBody, startUpstream, unusedPort, type TestUpstream, clientRequests } from '../fixtures/upstream.ts';
@@ -95,6 +95,67 @@ describe('OTLP metrics push', () => {
     expect(histogram(m, 'mcp_http_request_duration_seconds', { method: 'GET', endpoint: '/api/v1/tools' })?.count).toBe(5);
     expect(m.get('http_server_request_duration_seconds')?.type).toBe('HISTOGRAM');
     expect(value(m, 'sidecar_otlp_export_failures_total', { signal: 'metrics' })).toBe(0);
+  });
+});
+
+describe('OTLP metrics push with the delta temporality preference', () => {
+  it('sends counters and histograms as deltas that add up to the totals once, and up/down counters as totals', async () => {
+    receiver = await startOtlpReceiver();
+    upstream = await startUpstream(async (req, res) => {
+      await readBody(req);
+      if (req.url === '/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return void res.end('data: one\n\n');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"tools":[],"total":0}');
+    });
+    sidecar = await startSidecar(upstream.url, [], { ...otlpEnv(receiver, { metrics: true }), OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' });
+    // One event stream, opened and closed: the up/down counter of open streams has a series (back at 0).
+    await (await fetch(`${sidecar.proxyUrl}/stream`)).text();
+    for (let i = 0; i < 5; i++) await (await fetch(`${sidecar.proxyUrl}/api/v1/tools?limit=1`)).text();
+    for (let i = 0; i < 2; i++) await (await fetch(`${sidecar.proxyUrl}/api/v1/tools/calc.add/invoke`, { method: 'POST', body: '{"arguments":{}}' })).text();
+
+    const r = receiver;
+    const added = (name: string, want: Attrs) =>
+      r
+        .every(name)
+        .reduce(
+          (total, m) => total + m.points.filter((p) => Object.entries(want).every(([k, v]) => p.attributes[k] === v)).reduce((a, p) => a + (p.value ?? 0), 0),
+          0,
+        );
+    const durations = () =>
+      r
+        .every('mcp_http_request_duration_seconds')
+        .reduce(
+          (total, m) => total + m.points.filter((p) => p.attributes['endpoint'] === '/api/v1/tools').reduce((a, p) => a + (p.histogram?.count ?? 0), 0),
+          0,
+        );
+    await waitFor(
+      () =>
+        added('mcp_http_requests_total', { method: 'GET', endpoint: '/api/v1/tools' }) === 5 &&
+        added('mcp_tool_invocations_total', {}) === 2 &&
+        durations() === 5,
+      {
+        what: 'the deltas adding up to the counts',
+      },
+    );
+    const exportsBefore = r.requests.metrics.length;
+    // Later exports carry nothing new for series that did not move: the sums stay the totals, never counted twice.
+    await waitFor(() => r.requests.metrics.length >= exportsBefore + 3, { what: 'three more exports' });
+    expect(added('mcp_http_requests_total', { method: 'GET', endpoint: '/api/v1/tools', status_code: '200' })).toBe(5);
+    expect(added('mcp_tool_invocations_total', { tool_id: 'calc.add', status: 'success' })).toBe(2);
+    expect(durations()).toBe(5);
+    expect(r.latest('mcp_http_requests_total')?.temporality).toBe(1);
+    expect(r.latest('mcp_http_request_duration_seconds')?.temporality).toBe(1);
+    // An up/down counter stays cumulative under the delta preference (OpenTelemetry's rule).
+    const streams = r.every('sidecar_proxy_open_streams');
+    expect(streams.length).toBeGreaterThan(3);
+    for (const m of streams) expect(m.temporality).toBe(2);
+    expect(r.sum('sidecar_proxy_open_streams', { kind: 'sse' })).toBe(0);
+    // The Prometheus port still shows the totals.
+    const families = await scrape(sidecar.metricsUrl);
+    expect(value(families, 'mcp_http_requests_total', { method: 'GET', endpoint: '/api/v1/tools' })).toBe(5);
   });
 });
 
