@@ -175,7 +175,6 @@ export class Instruments {
     const local = meter.local;
     local.order(families.map((f) => f.name));
     for (const f of families) {
-      const options = f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit };
       switch (f.kind) {
         case 'counter':
           this.#counters.set(f.name, local.sum(f.name, f.help, f.unit ?? '', true));
@@ -187,7 +186,10 @@ export class Instruments {
           this.#updowns.set(f.name, local.sum(f.name, f.help, f.unit ?? '', false));
           break;
         case 'gauge':
-          this.#gauges.set(f.name, this.#meter.createObservableGauge(f.name, options));
+          this.#gauges.set(
+            f.name,
+            this.#meter.createObservableGauge(f.name, f.unit === undefined ? { description: f.help } : { description: f.help, unit: f.unit }),
+          );
           break;
       }
     }

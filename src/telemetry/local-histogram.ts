@@ -15,6 +15,7 @@
  */
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import { type AggregationTemporality, DataPointType, type HistogramMetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { type DeltaState, deltaStart } from './delta.ts';
 import { KeyedCells } from './keyed-cells.ts';
 
 /**
@@ -200,7 +201,7 @@ export async function histogramData(
       delta[b] = (counts[b] as number) - (reported.counts[b] as number);
       reported.counts[b] = counts[b] as number;
     }
-    const startTime = last.since === undefined || isBefore(last.since, cell.startTime) ? cell.startTime : last.since;
+    const startTime = deltaStart(last.since, cell.startTime);
     dataPoints.push({
       attributes: cell.attributes,
       startTime,
@@ -214,12 +215,5 @@ export async function histogramData(
   return { descriptor: family.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints };
 }
 
-function isBefore(a: HrTime, b: HrTime): boolean {
-  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-}
-
-/** A delta reader's state: what it was given of each series, and when it last collected. */
-export interface HistogramDelta {
-  readonly series: WeakMap<HistogramCell, Reported>;
-  since: HrTime | undefined;
-}
+/** A delta reader's state for the histograms. */
+export type HistogramDelta = DeltaState<HistogramCell, Reported>;

@@ -14,6 +14,7 @@
  */
 import { type Attributes, type Context, type Counter, type HrTime, type UpDownCounter, ValueType } from '@opentelemetry/api';
 import { type AggregationTemporality, DataPointType, type MetricDescriptor, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { type DeltaState, deltaStart } from './delta.ts';
 import { KeyedCells } from './keyed-cells.ts';
 
 /** One series: its attributes (never changed once created), when it began and its value since then. */
@@ -77,15 +78,8 @@ export function sumSnapshot(family: LocalSum): SumSnapshot {
   return { family, values };
 }
 
-/** What one delta reader was last given of each series, and when it last collected. */
-export interface SumDelta {
-  readonly series: WeakMap<SumCell, number>;
-  since: HrTime | undefined;
-}
-
-function isBefore(a: HrTime, b: HrTime): boolean {
-  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-}
+/** A delta reader's state for the sums: the value it was last given of each series. */
+export type SumDelta = DeltaState<SumCell, number>;
 
 /**
  * A family's data points from its snapshot, cumulative or (with `last`) the differences since that
@@ -104,7 +98,7 @@ export function sumData(snap: SumSnapshot, temporality: AggregationTemporality, 
     const reported = last.series.get(cell);
     if (reported !== undefined && (reported === value || (Number.isNaN(reported) && Number.isNaN(value)))) continue;
     last.series.set(cell, value);
-    const startTime = last.since === undefined || isBefore(last.since, cell.startTime) ? cell.startTime : last.since;
+    const startTime = deltaStart(last.since, cell.startTime);
     dataPoints.push({ attributes: cell.attributes, startTime, endTime: now, value: value - (reported ?? 0) });
   }
   if (dataPoints.length === 0) return undefined;
