@@ -6,14 +6,21 @@
  * collected included: all of them, and those allocated under src/sources/mcp/ — the nearest src/ frame of
  * each sample decides), and checks that every call was counted.
  *
- *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7]
+ *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7] [--no-connection]
+ *
+ * Every exchange comes on one client connection, as an SDK client's keep-alive connection carries its
+ * session's calls; `--no-connection` leaves the connection unknown (the session key is then hashed per
+ * call: run both, side by side, for what keying once per connection saves).
  */
 import { Session } from 'node:inspector';
 import { Exchange } from '../../src/observe/exchange.ts';
 import { observationPath } from './wiring.ts';
 
-const calls = Number(process.argv[2] ?? 50_000);
-const rounds = Number(process.argv[3] ?? 7);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const calls = Number(positional[0] ?? 50_000);
+const rounds = Number(positional[1] ?? 7);
+/** The client connection's token, as the proxy gives every exchange of one connection. */
+const connection = process.argv.includes('--no-connection') ? undefined : {};
 
 const { state, bus, scraper } = observationPath();
 
@@ -27,6 +34,7 @@ const sseHeaders = (session?: string) => ({
 /** One exchange as forward.ts runs it: start, request body to the taps, response start, body, end. */
 function exchange(headers: Record<string, string>, body: string, responseHeaders: Record<string, string>, answer: string): void {
   const ex = new Exchange('POST', '/mcp', headers, performance.now());
+  ex.connection = connection;
   state.exchangeStarted(ex);
   const req = Buffer.from(body);
   ex.requestBytes += req.length;

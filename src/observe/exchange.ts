@@ -102,6 +102,13 @@ export class Exchange {
   httpVersion = '1.1';
   /** `performance.now()` when the request head was received. */
   readonly startTime: number;
+  /**
+   * The client connection that carried the request, as an opaque token: one object for every exchange of
+   * that connection, unreachable once it closes. Observers may key per-connection memos on it in a
+   * WeakMap (the MCP tap keys a session once per connection, not once per request). `undefined` where
+   * the exchange was not built by the proxy.
+   */
+  connection: object | undefined = undefined;
   /** Status sent to the client (0 until the response starts). */
   status = 0;
   responseHeaders: IncomingHttpHeaders | undefined = undefined;

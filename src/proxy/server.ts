@@ -96,6 +96,13 @@ function refuse(res: ServerResponse, refusal: Refusal, allow: string): void {
 export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: ProxyState): Proxy {
   const upstreamHost = opts.upstream.host;
   const preserveHost = opts.preserveHost;
+  /** The opaque token of each client connection ({@link Exchange.connection}). */
+  const connections = new WeakMap<Duplex, object>();
+  function connectionOf(socket: Duplex): object {
+    let token = connections.get(socket);
+    if (token === undefined) connections.set(socket, (token = {}));
+    return token;
+  }
 
   function forwardContext(req: IncomingMessage) {
     return {
@@ -122,6 +129,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     const method = req.method as string;
     const ex = new Exchange(method, url, req.headers, performance.now());
     if (req.httpVersion !== '1.1') ex.httpVersion = req.httpVersion;
+    ex.connection = connectionOf(req.socket);
     res.sendDate = false;
     state.exchangeStarted(ex);
     const handler = new ForwardHandler(ex, req, res, state);
@@ -157,6 +165,7 @@ export function createProxy(opts: ProxyOptions, dispatcher: Dispatcher, state: P
     const method = req.method as string;
     const ex = new Exchange(method, url, req.headers, performance.now());
     if (req.httpVersion !== '1.1') ex.httpVersion = req.httpVersion;
+    ex.connection = connectionOf(socket);
     state.exchangeStarted(ex);
     const handler = new UpgradeHandler(ex, req, socket, head, state);
     try {

@@ -101,6 +101,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('tick' as const), ms: fc.nat({ max: 1500 }) }) },
 );
 
+const CONNECTIONS: readonly object[] = [{}, {}];
+
 const NOT_JSON: ParsedMessages = { messages: [], invalid: 1, problem: 'not_json', batch: false };
 
 /** An exchange in flight: the correlator's flow, the model's record, and what the world knows of it. */
@@ -135,6 +137,9 @@ class World {
 
   #begin(route: McpRoute, method: string, client: number, sid: string | undefined, content: Read): Live | undefined {
     const ex = new Exchange(method, route === 'messages' ? `/messages/?session_id=${sid}` : `/${route}`, {}, this.now);
+    // Two client connections that every client's exchanges share in turn, as a gateway's would: a
+    // connection carries several sessions, and a session several connections.
+    ex.connection = CONNECTIONS[ex.id % CONNECTIONS.length];
     const flow = this.c.begin({ route, exchange: ex, sessionId: sid, protocolVersion: undefined });
     if (flow === undefined) throw new Error('not followed');
     const m: MExchange = {

@@ -60,6 +60,50 @@ describe('MCP correlator', () => {
     expect(log.started).toHaveLength(2);
   });
 
+  it('session confusion on a shared connection: a gateway carrying several sessions on one connection gets each request counted in its own session', () => {
+    const { c, log } = setup({ maxPendingPerSession: 100 });
+    const gateway = {};
+    for (const id of ['A', 'B']) legacyStream(c, id, 0);
+    // The keys each session gets on requests no connection carries.
+    post(c, 'streamable', 'A', [req(1)], 0);
+    post(c, 'streamable', 'B', [req(1)], 0);
+    post(c, 'messages', 'A', [req(1)], 0);
+    const [streamableA, streamableB, legacyA] = log.started.map((op) => op.sessionKey);
+    // One connection: A, B, A, then A over legacy SSE (same id, other transport), then A again.
+    const sequence: Array<['messages' | 'streamable', string, string | undefined]> = [
+      ['streamable', 'A', streamableA],
+      ['streamable', 'B', streamableB],
+      ['streamable', 'A', streamableA],
+      ['messages', 'A', legacyA],
+      ['streamable', 'A', streamableA],
+    ];
+    for (const [i, [route, id]] of sequence.entries()) post(c, route, id, [req(10 + i)], 0, 0, gateway);
+    expect(log.started.slice(3).map((op) => op.sessionKey)).toEqual(sequence.map(([, , key]) => key));
+    expect(new Set([streamableA, streamableB, legacyA]).size).toBe(3);
+  });
+
+  it('keys a session the same on every connection that carries it, and any session id on any connection consistently', () => {
+    const connections = [{}, {}, undefined];
+    const ids = ['A', 'B', 'C'];
+    fc.assert(
+      fc.property(fc.array(fc.record({ conn: fc.nat({ max: 2 }), id: fc.nat({ max: 2 }), legacy: fc.boolean() }), { minLength: 1, maxLength: 40 }), (steps) => {
+        const { c, log } = setup({ maxPendingPerSession: 100, maxSessions: 10 });
+        for (const id of ids) legacyStream(c, id, 0);
+        const keyOf = new Map<string, string>();
+        for (const [n, s] of steps.entries()) {
+          const before = log.started.length;
+          post(c, s.legacy ? 'messages' : 'streamable', ids[s.id], [req(n)], 0, 0, connections[s.conn]);
+          const key = log.started[before]?.sessionKey;
+          if (key === undefined) throw new Error('the request was not tracked');
+          const session = `${s.legacy ? 'sse' : 'streamable'}:${s.id}`;
+          expect(key).toBe(keyOf.get(session) ?? key);
+          keyOf.set(session, key);
+        }
+        expect(new Set(keyOf.values()).size).toBe(keyOf.size);
+      }),
+    );
+  });
+
   it('bounds pending requests per session and ignores a duplicate id', () => {
     const { c, log } = setup();
     legacyStream(c, 's', 0);

@@ -73,7 +73,7 @@ export class Correlator {
     if (head.route === 'messages') {
       if (method !== 'POST') return undefined;
       const flow = new FlowState(head, true);
-      const session = head.sessionId === undefined ? undefined : table.find('sse', head.sessionId);
+      const session = head.sessionId === undefined ? undefined : table.find('sse', head.sessionId, head.exchange.connection);
       if (session !== undefined) this.#attach(flow, session, false);
       return flow;
     }
@@ -81,7 +81,11 @@ export class Correlator {
     const flow = new FlowState(head, method === 'POST');
     if (head.sessionId !== undefined) {
       const at = head.exchange.startTime;
-      const session = method === 'DELETE' ? table.find('streamable_http', head.sessionId) : table.openStreamable(head.sessionId, head.protocolVersion, at);
+      const connection = head.exchange.connection;
+      const session =
+        method === 'DELETE'
+          ? table.find('streamable_http', head.sessionId, connection)
+          : table.openStreamable(head.sessionId, head.protocolVersion, at, connection);
       if (session !== undefined) this.#attach(flow, session, method !== 'DELETE');
     }
     return flow;
@@ -221,7 +225,7 @@ export class Correlator {
     const table = this.#table;
     const session =
       assigned !== undefined && is2xx(status)
-        ? table.openStreamable(assigned, flow.protocolVersion, at)
+        ? table.openStreamable(assigned, flow.protocolVersion, at, flow.exchange.connection)
         : table.ephemeral('streamable_http', flow.exchange.id, at);
     const held = flow.held;
     flow.held = undefined;

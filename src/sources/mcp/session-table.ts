@@ -13,12 +13,26 @@ import { Session, type CorrelatorOptions, type CorrelatorSink, type DropReason, 
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** The session id a client connection's last request named, and its key ({@link SessionTable}). */
+interface ConnectionKey {
+  transport: McpTransport;
+  sessionId: string;
+  key: string;
+}
+
 export class SessionTable {
   readonly #opts: CorrelatorOptions;
   readonly #sink: CorrelatorSink;
   /** The per-process key of the session keys (256 random bits), prefixed to what is hashed. */
   readonly #secret = randomBytes(32).toString('base64url');
   readonly #sessions = new Map<string, Session>();
+  /**
+   * Per client connection ({@link Exchange.connection}), the last session id it named and that id's key:
+   * a client sends its session's every request on the connections it keeps open, so a session is hashed
+   * once per connection rather than once per request. A connection that names another id (a gateway
+   * carrying several clients) gets that id's own key; the entry goes with the connection.
+   */
+  readonly #connectionKeys = new WeakMap<object, ConnectionKey>();
   readonly active: Record<McpTransport, number> = { sse: 0, streamable_http: 0 };
   readonly pending: Record<McpTransport, number> = { sse: 0, streamable_http: 0 };
   /** Responses waiting for a body, over every session. */
@@ -37,20 +51,29 @@ export class SessionTable {
   /**
    * The key of a session: SHA-256 of the per-process key, the transport and the session id, in one call
    * (`crypto.hash`), 132 bits of it. A keyed hash, as an HMAC is, without the HMAC object and its three
-   * updates per request: 0.6 against 6 µs per key on the bench machine.
+   * updates per request: 0.6 against 6 µs per key on the bench machine. Remembered per client connection
+   * (`connection`, when known), for the connection's next request.
    */
-  #keyOf(transport: McpTransport, sessionId: string): string {
-    return hash('sha256', `${this.#secret}${transport}\u0000${sessionId}`, 'base64url').slice(0, 22);
+  #keyOf(transport: McpTransport, sessionId: string, connection: object | undefined): string {
+    const last = connection === undefined ? undefined : this.#connectionKeys.get(connection);
+    if (last !== undefined && last.sessionId === sessionId && last.transport === transport) return last.key;
+    const key = hash('sha256', `${this.#secret}${transport}\u0000${sessionId}`, 'base64url').slice(0, 22);
+    if (last !== undefined) {
+      last.transport = transport;
+      last.sessionId = sessionId;
+      last.key = key;
+    } else if (connection !== undefined) this.#connectionKeys.set(connection, { transport, sessionId, key });
+    return key;
   }
 
-  /** The open session `sessionId` of `transport`, if the sidecar knows it. */
-  find(transport: McpTransport, sessionId: string): Session | undefined {
-    return this.#sessions.get(this.#keyOf(transport, sessionId));
+  /** The open session `sessionId` of `transport`, if the sidecar knows it; `connection` carried the request. */
+  find(transport: McpTransport, sessionId: string, connection?: object): Session | undefined {
+    return this.#sessions.get(this.#keyOf(transport, sessionId, connection));
   }
 
   /** The session `sessionId` of `transport`, opened now if new; `undefined` past `maxSessions`. */
-  open(transport: McpTransport, sessionId: string, at: number): Session | undefined {
-    const key = this.#keyOf(transport, sessionId);
+  open(transport: McpTransport, sessionId: string, at: number, connection?: object): Session | undefined {
+    const key = this.#keyOf(transport, sessionId, connection);
     const existing = this.#sessions.get(key);
     if (existing !== undefined) return existing;
     if (this.#sessions.size >= this.#opts.maxSessions) return undefined;
@@ -61,8 +84,8 @@ export class SessionTable {
   }
 
   /** A streamable-HTTP session, opened if new; it takes the protocol version its first request names. */
-  openStreamable(sessionId: string, protocolVersion: string | undefined, at: number): Session | undefined {
-    const session = this.open('streamable_http', sessionId, at);
+  openStreamable(sessionId: string, protocolVersion: string | undefined, at: number, connection?: object): Session | undefined {
+    const session = this.open('streamable_http', sessionId, at, connection);
     if (session !== undefined && session.protocolVersion === undefined && protocolVersion !== undefined) session.protocolVersion = protocolVersion;
     return session;
   }
