@@ -6,7 +6,12 @@
  * collected included: all of them, and those allocated under src/sources/mcp/ — the nearest src/ frame of
  * each sample decides), and checks that every call was counted.
  *
- *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7] [--no-connection]
+ *   npm exec -- node bench/micro/mcp.ts [calls=50000] [rounds=7] [--no-connection] [--result-bytes N]
+ *
+ * `--result-bytes N` answers each call with the result the demo composer's `calc_blob` gives for
+ * `bytes: N` (rows as `structuredContent`, the same JSON as text), its SSE event in reads of 16 KiB, each
+ * a fresh buffer as a socket gives them: 57000, the bench's large-result case (bench/lib/large-result.ts:
+ * a result of 64,581 bytes), in process.
  *
  * Every exchange comes on one client connection, as an SDK client's keep-alive connection carries its
  * session's calls; `--no-connection` leaves the connection unknown (the session key is then hashed per
@@ -21,6 +26,22 @@ const calls = Number(positional[0] ?? 50_000);
 const rounds = Number(positional[1] ?? 7);
 /** The client connection's token, as the proxy gives every exchange of one connection. */
 const connection = process.argv.includes('--no-connection') ? undefined : {};
+const resultBytesAt = process.argv.indexOf('--result-bytes');
+const resultBytes = resultBytesAt === -1 ? 0 : Number(process.argv[resultBytesAt + 1]);
+if (!Number.isInteger(resultBytes) || resultBytes < 0) throw new Error('--result-bytes takes a whole number of bytes');
+const READ_BYTES = 16 * 1024;
+
+/** The result's JSON for `bytes`: rows of about `bytes / 2` as text and as `structuredContent` (demo/child/roles.ts, `blob`). */
+function largeResult(bytes: number): string {
+  const rows: unknown[] = [];
+  for (let i = 0, size = 2; size < bytes / 2; i++) {
+    const row = { id: i, name: `item-${i}`, tags: ['bench', i % 2 === 0 ? 'even' : 'odd'], price: Math.round(i * 137.5) / 100, note: 'é'.repeat(i % 3) };
+    size += JSON.stringify(row).length + 1;
+    rows.push(row);
+  }
+  return JSON.stringify({ content: [{ type: 'text', text: JSON.stringify(rows) }], structuredContent: { rows } });
+}
+const LARGE_TEXT = resultBytes > 0 ? largeResult(resultBytes) : '';
 
 const { state, bus, scraper } = observationPath();
 
@@ -46,8 +67,12 @@ function exchange(headers: Record<string, string>, body: string, responseHeaders
   if (ex.taps !== undefined) bus.tapResponseStart(ex);
   bus.response(ex);
   const res = Buffer.from(answer);
-  ex.responseBytes += res.length;
-  if (ex.taps !== undefined) bus.tapResponseBody(ex, res);
+  for (let at = 0; at < res.length; at += READ_BYTES) {
+    // A fresh buffer per read, as a socket gives them.
+    const read = Buffer.from(res.subarray(at, at + READ_BYTES));
+    ex.responseBytes += read.length;
+    if (ex.taps !== undefined) bus.tapResponseBody(ex, read);
+  }
   ex.endTime = performance.now();
   state.exchangeEnded(ex);
 }
@@ -75,7 +100,9 @@ function call(i: number): void {
     },
     body,
     sseHeaders(),
-    `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
+    resultBytes > 0
+      ? `event: message\ndata: {"result":${LARGE_TEXT},"jsonrpc":"2.0","id":${id}}\n\n`
+      : `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
   );
   id++;
 }
@@ -88,6 +115,29 @@ for (let r = 0; r < rounds + 1; r++) {
   if (r > 0) results.push(((c1.user + c1.system) * 1000) / calls);
 }
 results.sort((a, b) => a - b);
+
+/**
+ * What the bench itself spends per large answer, with nobody observing: its bytes encoded and cut into
+ * reads as above (the median of as many rounds). The observation's cost is the figure above less this.
+ */
+function ownCost(): number | undefined {
+  if (resultBytes === 0) return undefined;
+  const own: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < rounds + 1; r++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < calls; i++) {
+      const res = Buffer.from(`event: message\ndata: {"result":${LARGE_TEXT},"jsonrpc":"2.0","id":${i}}\n\n`);
+      for (let at = 0; at < res.length; at += READ_BYTES) sink += Buffer.from(res.subarray(at, at + READ_BYTES)).length;
+    }
+    const c1 = process.cpuUsage(c0);
+    if (r > 0) own.push(((c1.user + c1.system) * 1000) / calls);
+  }
+  if (sink === 0) throw new Error('no answer was built');
+  own.sort((a, b) => a - b);
+  return own[Math.floor(own.length / 2)];
+}
+const own = ownCost();
 
 interface HeapNode {
   readonly callFrame: { readonly url: string };
@@ -122,6 +172,8 @@ const text = await scraper.scrape();
 const counted = Number(/^mcp_tool_invocations_total\{tool_id="calc_add",status="success"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
 console.log(
   `MCP tools/call over streamable HTTP: ${results[Math.floor(results.length / 2)]?.toFixed(0)} ns per call (median of ${rounds}; range ${results[0]?.toFixed(0)}–${results[results.length - 1]?.toFixed(0)}); ` +
-    `${bytes.total.toFixed(0)} B allocated per call, ${bytes.mcp.toFixed(0)} B of them in sources/mcp; counted ${counted} of ${id - 1}`,
+    `${bytes.total.toFixed(0)} B allocated per call, ${bytes.mcp.toFixed(0)} B of them in sources/mcp; counted ${counted} of ${id - 1}` +
+    (own === undefined ? '' : `; the bench's own building of each ${LARGE_TEXT.length}-character result's answer: ${own.toFixed(0)} ns`),
 );
+
 process.exit(0);
