@@ -18,6 +18,7 @@
  * call: run both, side by side, for what keying once per connection saves).
  */
 import { Session } from 'node:inspector';
+import { blobResult } from '../../demo/child/roles.ts';
 import { Exchange } from '../../src/observe/exchange.ts';
 import { observationPath } from './wiring.ts';
 
@@ -30,18 +31,15 @@ const resultBytesAt = process.argv.indexOf('--result-bytes');
 const resultBytes = resultBytesAt === -1 ? 0 : Number(process.argv[resultBytesAt + 1]);
 if (!Number.isInteger(resultBytes) || resultBytes < 0) throw new Error('--result-bytes takes a whole number of bytes');
 const READ_BYTES = 16 * 1024;
+const LARGE_TEXT = resultBytes > 0 ? JSON.stringify(blobResult(resultBytes)) : '';
 
-/** The result's JSON for `bytes`: rows of about `bytes / 2` as text and as `structuredContent` (demo/child/roles.ts, `blob`). */
-function largeResult(bytes: number): string {
-  const rows: unknown[] = [];
-  for (let i = 0, size = 2; size < bytes / 2; i++) {
-    const row = { id: i, name: `item-${i}`, tags: ['bench', i % 2 === 0 ? 'even' : 'odd'], price: Math.round(i * 137.5) / 100, note: 'é'.repeat(i % 3) };
-    size += JSON.stringify(row).length + 1;
-    rows.push(row);
-  }
-  return JSON.stringify({ content: [{ type: 'text', text: JSON.stringify(rows) }], structuredContent: { rows } });
+/** The SSE event answering call `id` with the large result. */
+const largeAnswer = (id: number): string => `event: message\ndata: {"result":${LARGE_TEXT},"jsonrpc":"2.0","id":${id}}\n\n`;
+
+/** `res` in reads of {@link READ_BYTES}, each a fresh buffer, as a socket gives them. */
+function eachRead(res: Buffer, take: (read: Buffer) => void): void {
+  for (let at = 0; at < res.length; at += READ_BYTES) take(Buffer.from(res.subarray(at, at + READ_BYTES)));
 }
-const LARGE_TEXT = resultBytes > 0 ? largeResult(resultBytes) : '';
 
 const { state, bus, scraper } = observationPath();
 
@@ -67,12 +65,10 @@ function exchange(headers: Record<string, string>, body: string, responseHeaders
   if (ex.taps !== undefined) bus.tapResponseStart(ex);
   bus.response(ex);
   const res = Buffer.from(answer);
-  for (let at = 0; at < res.length; at += READ_BYTES) {
-    // A fresh buffer per read, as a socket gives them.
-    const read = Buffer.from(res.subarray(at, at + READ_BYTES));
+  eachRead(res, (read) => {
     ex.responseBytes += read.length;
     if (ex.taps !== undefined) bus.tapResponseBody(ex, read);
-  }
+  });
   ex.endTime = performance.now();
   state.exchangeEnded(ex);
 }
@@ -100,9 +96,7 @@ function call(i: number): void {
     },
     body,
     sseHeaders(),
-    resultBytes > 0
-      ? `event: message\ndata: {"result":${LARGE_TEXT},"jsonrpc":"2.0","id":${id}}\n\n`
-      : `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
+    resultBytes > 0 ? largeAnswer(id) : `event: message\ndata: {"result":{"content":[{"type":"text","text":"${i + 1}"}]},"jsonrpc":"2.0","id":${id}}\n\n`,
   );
   id++;
 }
@@ -126,10 +120,10 @@ function ownCost(): number | undefined {
   let sink = 0;
   for (let r = 0; r < rounds + 1; r++) {
     const c0 = process.cpuUsage();
-    for (let i = 0; i < calls; i++) {
-      const res = Buffer.from(`event: message\ndata: {"result":${LARGE_TEXT},"jsonrpc":"2.0","id":${i}}\n\n`);
-      for (let at = 0; at < res.length; at += READ_BYTES) sink += Buffer.from(res.subarray(at, at + READ_BYTES)).length;
-    }
+    for (let i = 0; i < calls; i++)
+      eachRead(Buffer.from(largeAnswer(i)), (read) => {
+        sink += read.length;
+      });
     const c1 = process.cpuUsage(c0);
     if (r > 0) own.push(((c1.user + c1.system) * 1000) / calls);
   }

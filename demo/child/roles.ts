@@ -68,15 +68,20 @@ function rowsOf(bytes: number): Array<Record<string, unknown>> {
   return rows;
 }
 
-/** `blob`: a structured JSON result of about `bytes` (its rows, and the same JSON as text, half each). */
+/**
+ * The result of `blob` for `bytes`: a structured JSON result of about that size (its rows, and the same
+ * JSON as text, half each). Also what bench/micro/mcp.ts answers with `--result-bytes`.
+ */
+export function blobResult(bytes: number): CallToolResult {
+  const rows = rowsOf(Math.floor(bytes / 2));
+  return { content: [{ type: 'text', text: JSON.stringify(rows) }], structuredContent: { rows } };
+}
+
 function registerBlob(server: McpServer): void {
   server.registerTool(
     'blob',
     { description: 'Answers a structured JSON result of about the given size (bench only)', inputSchema: { bytes: z.number().int().min(2).max(1_048_576) } },
-    async ({ bytes }) => {
-      const rows = rowsOf(Math.floor(bytes / 2));
-      return { content: [{ type: 'text', text: JSON.stringify(rows) }], structuredContent: { rows } };
-    },
+    async ({ bytes }) => blobResult(bytes),
   );
 }
 
