@@ -30,6 +30,8 @@ export interface PacedResult {
   readonly non2xx: number;
   readonly scrapes: number;
   readonly scrapeMedianMs: number | null;
+  /** With scrapes: the requests in flight at some moment a scrape was in flight (load/paced.ts). */
+  readonly overlapping: { readonly count: number; readonly p50Ms: number; readonly p90Ms: number; readonly p99Ms: number } | null;
 }
 
 export interface PacedSpec {

@@ -176,6 +176,15 @@ function exemplarTable(r: BenchResults): string {
   return `### exemplars: tracing on, exemplars on (trace_based, all sampled) vs off (always_off)\n\n${table(['scenario', 'CPU µs untraced', 'traced, no exemplars', 'traced + exemplars', 'exemplar cost µs', 'rate with ÷ without'], rows)}\n`;
 }
 
+/** What the scraping rounds' requests that met a scrape saw, beside the quiet rounds' (absent in results from before it was measured). */
+function overlappingLine(p: ScrapeResult['proxied']): string {
+  const o = p.overlapping;
+  if (o === undefined || o.share.n === 0) return '';
+  const quiet = p.quiet.p90Ms === undefined ? `p50 ${fmt(p.quiet.p50Ms, 3)} ms` : `p50 ${fmt(p.quiet.p50Ms, 3)} ms, p90 ${fmt(p.quiet.p90Ms, 3)} ms`;
+  const share: Spread = { ...o.share, median: o.share.median * 100, min: o.share.min * 100, max: o.share.max * 100 };
+  return `requests in flight while a scrape was: ${fmt(share, 2)} % of those answered in the scraping rounds, p50 ${fmt(o.p50Ms, 3)} ms, p90 ${fmt(o.p90Ms, 3)} ms (quiet rounds, every request: ${quiet})\n`;
+}
+
 export function printReport(r: BenchResults): string {
   let out = `\n## mcp-composer-sidecar bench, ${r.date}${r.quick ? ' (--quick: indicative only)' : ''}\n\n`;
   out += `node ${r.machine.node}, ${r.machine.cores} × ${r.machine.cpuModel}, ${r.machine.nginx ?? 'no nginx'}; load generator ${r.layout.loadTool}`;
@@ -258,7 +267,7 @@ export function printReport(r: BenchResults): string {
         row('gzip', s.scrape.gzip),
         ...(s.scrape.openmetrics === undefined ? [] : [row('OpenMetrics gzip', s.scrape.openmetrics)]),
       ],
-    )}\nproxied at ${1000} GET/s: p99 ${fmt(p.quiet.p99Ms, 3)} ms quiet, ${fmt(p.scraping.p99Ms, 3)} ms scraping every second (added ${fmt(p.p99AddedMs, 3)} ms)\n\n`;
+    )}\nproxied at ${1000} GET/s: p99 ${fmt(p.quiet.p99Ms, 3)} ms quiet, ${fmt(p.scraping.p99Ms, 3)} ms scraping every second (added ${fmt(p.p99AddedMs, 3)} ms)\n${overlappingLine(p)}\n`;
   }
   const busy = [s.get, s.post, s.latency, s.mcp, s.sse, s.scrape].reduce((a, x) => a + (x?.busyRuns ?? 0), 0);
   if (busy > 0)

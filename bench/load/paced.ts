@@ -8,7 +8,10 @@
  *
  *   node bench/load/paced.ts '{"url":…,"rate":1000,"connections":8,"seconds":15,"warmupSeconds":2}'
  *
- * Optionally scrapes `scrapeUrl` (bearer `scrapeToken`, gzip) every `scrapeEveryMs` during the run.
+ * Optionally scrapes `scrapeUrl` (bearer `scrapeToken`, gzip) every `scrapeEveryMs` during the run; the
+ * requests whose time in flight overlapped a scrape's (from the scrape's request to the end of its
+ * answer, as this process sees them) are also reported on their own (`overlapping`): how many, and their
+ * percentiles — what a scrape does to the requests it meets, apart from the rest of the tail.
  * Prints one JSON line: percentiles in ms, the rate reached, errors, and the scrapes made.
  */
 import { Pool, request } from 'undici';
@@ -21,17 +24,27 @@ const pool = new Pool(target.origin, { connections: spec.connections, pipelining
 const path = `${target.pathname}${target.search}`;
 
 const latencies: number[] = [];
+/** Latencies of the requests in flight at some moment a scrape was. */
+const overlapping: number[] = [];
+let scrapesInFlight = 0;
+/** When the last scrape's answer ended (`performance.now()`), -1 before the first. */
+let lastScrapeEnd = -1;
 let errors = 0;
 let non2xx = 0;
 let measuring = false;
 
 function fire(): void {
   const sent = performance.now();
+  const sentDuringScrape = scrapesInFlight > 0;
   pool.request({ path, method: 'GET' }).then(
     async (res) => {
       await res.body.dump();
       if (res.statusCode >= 400) non2xx++;
-      if (measuring) latencies.push(performance.now() - sent);
+      if (!measuring) return;
+      const ms = performance.now() - sent;
+      latencies.push(ms);
+      // A scrape was in flight when it was sent, is now, or ended (so also began) meanwhile.
+      if (sentDuringScrape || scrapesInFlight > 0 || lastScrapeEnd > sent) overlapping.push(ms);
     },
     () => errors++,
   );
@@ -62,13 +75,18 @@ function startScraping(): void {
   const scrapeUrl = spec.scrapeUrl;
   scrapeTimer = setInterval(() => {
     const t = performance.now();
+    scrapesInFlight++;
     request(scrapeUrl, { headers: { authorization: `Bearer ${spec.scrapeToken ?? ''}`, 'accept-encoding': 'gzip' } })
       .then(async (res) => {
         await res.body.dump({ limit: 64 * 1024 * 1024 });
         scrapes++;
         scrapeMs.push(performance.now() - t);
       })
-      .catch(() => errors++);
+      .catch(() => errors++)
+      .finally(() => {
+        scrapesInFlight--;
+        lastScrapeEnd = performance.now();
+      });
   }, spec.scrapeEveryMs ?? 1000);
 }
 
@@ -84,6 +102,7 @@ measuring = false;
 await pool.close();
 
 latencies.sort((a, b) => a - b);
+overlapping.sort((a, b) => a - b);
 const pct = (p: number): number => nearestRank(latencies, p);
 process.stdout.write(
   `${JSON.stringify({
@@ -101,5 +120,9 @@ process.stdout.write(
     non2xx,
     scrapes,
     scrapeMedianMs: scrapeMs.sort((a, b) => a - b)[Math.floor(scrapeMs.length / 2)] ?? null,
+    overlapping:
+      spec.scrapeUrl === undefined
+        ? null
+        : { count: overlapping.length, p50Ms: nearestRank(overlapping, 50), p90Ms: nearestRank(overlapping, 90), p99Ms: nearestRank(overlapping, 99) },
   })}\n`,
 );

@@ -9,8 +9,9 @@
  * resolution; the longest time a request arriving then could have waited for the process).
  *
  * Then, on a second sidecar without the debugging option (its heartbeat spins during every scrape), the
- * same series and proxied latency at 1,000 GET/s with and without a scrape every second, in interleaved
- * rounds: the difference of p99 in each round is what scraping adds.
+ * same series, ten warm-up scrapes, and proxied latency at 1,000 GET/s with and without a scrape every
+ * second, in interleaved rounds: the difference of p99 in each round is what scraping adds; the requests
+ * in flight while a scrape was are also reported on their own (their share and percentiles).
  */
 import { request } from 'undici';
 import { BUSY_SHARE, measured, startUpstream, type BenchContext } from '../lib/context.ts';
@@ -48,9 +49,14 @@ export interface ScrapeResult {
   readonly openmetrics?: ScrapeVariant;
   /** Proxied latency at the fixed rate, without and with a scrape every second. */
   readonly proxied: {
-    quiet: { p50Ms: Spread; p99Ms: Spread };
+    quiet: { p50Ms: Spread; p90Ms?: Spread; p99Ms: Spread };
     scraping: { p50Ms: Spread; p99Ms: Spread };
     p99AddedMs: Spread;
+    /**
+     * The scraping rounds' requests in flight at some moment a scrape was: their share of the requests
+     * answered (over 1 % of them, and slower than the rest, they alone set the p99) and their percentiles.
+     */
+    overlapping?: { share: Spread; p50Ms: Spread; p90Ms: Spread };
   };
   readonly samples: Array<PacedResult & { scraping: boolean; round: number; foreignShare: number; load1: number }>;
   readonly busyRuns: number;
@@ -96,6 +102,26 @@ async function scrapeOnce(t: Target, gzip: boolean, accept?: string): Promise<On
     sidecarMs: own?.durationMs ?? NaN,
     longestTurnMs: own?.longestTurnMs ?? NaN,
     slices: own?.slices ?? NaN,
+  };
+}
+
+/** Scrapes of the latency rounds' sidecar before its first round. */
+const WARM_SCRAPES = 10;
+
+/** One scrape as the paced load makes them (gzip), read to the end. */
+async function warmScrape(t: Target): Promise<void> {
+  const res = await request(t.metricsUrl ?? '', { headers: { authorization: `Bearer ${t.token ?? ''}`, 'accept-encoding': 'gzip' } });
+  await res.body.dump({ limit: 64 * 1024 * 1024 });
+  if (res.statusCode !== 200) throw new Error(`scrape answered ${res.statusCode}`);
+}
+
+/** The scraping rounds' overlapping requests (load/paced.ts), one value per round. */
+function overlappingOf(rounds: readonly PacedResult[]): NonNullable<ScrapeResult['proxied']['overlapping']> {
+  const with_ = rounds.flatMap((r) => (r.overlapping === null || r.overlapping.count === 0 ? [] : [{ answered: r.answered, ...r.overlapping }]));
+  return {
+    share: spread(with_.map((r) => r.count / r.answered)),
+    p50Ms: spread(with_.map((r) => r.p50Ms)),
+    p90Ms: spread(with_.map((r) => r.p90Ms)),
   };
 }
 
@@ -172,6 +198,9 @@ export async function scrapeScenario(ctx: BenchContext): Promise<ScrapeResult> {
     sidecar = await startSidecar({ entry: ctx.sidecarEntry, upstream: upstream.url, cpus: ctx.serverCpus, nodeFlags: ctx.sidecarNodeFlags });
     const p = sidecar;
     await fillSeries(p);
+    // As the debugging sidecar's measured scrapes follow a warm-up, so do these rounds: a process's first
+    // scrapes run code V8 has not optimised yet (2–5 times slower), once in its life, not every second.
+    for (let i = 0; i < WARM_SCRAPES; i++) await warmScrape(p);
     const seconds = ctx.quick ? 5 : 15;
     const samples: ScrapeResult['samples'] = [];
     for (let round = 0; round < ctx.repeats; round++) {
@@ -187,9 +216,12 @@ export async function scrapeScenario(ctx: BenchContext): Promise<ScrapeResult> {
           }),
         );
         samples.push({ ...m.result, scraping, round, foreignShare: m.foreignShare, load1: m.load1 });
+        const o = m.result.overlapping;
         ctx.log(
           `  round ${round + 1}/${ctx.repeats} ${scraping ? 'scraping' : 'quiet   '} p50 ${m.result.p50Ms.toFixed(3)} ms  p99 ${m.result.p99Ms.toFixed(3)} ms  scrapes ${m.result.scrapes}` +
-            `${m.result.scrapeMedianMs === null ? '' : ` (${m.result.scrapeMedianMs.toFixed(1)} ms)`}  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
+            `${m.result.scrapeMedianMs === null ? '' : ` (${m.result.scrapeMedianMs.toFixed(1)} ms)`}` +
+            `${o === null ? '' : `  overlapping ${o.count} (p50 ${o.p50Ms.toFixed(3)} ms, p90 ${o.p90Ms.toFixed(3)} ms)`}` +
+            `  load ${m.load1.toFixed(2)}${m.foreignShare > BUSY_SHARE ? `  BUSY ${(m.foreignShare * 100).toFixed(0)}%` : ''}`,
         );
       }
     }
@@ -205,9 +237,10 @@ export async function scrapeScenario(ctx: BenchContext): Promise<ScrapeResult> {
       gzip: variant(gz),
       openmetrics: variant(om),
       proxied: {
-        quiet: { p50Ms: spread(of(false).map((x) => x.p50Ms)), p99Ms: spread(of(false).map((x) => x.p99Ms)) },
+        quiet: { p50Ms: spread(of(false).map((x) => x.p50Ms)), p90Ms: spread(of(false).map((x) => x.p90Ms)), p99Ms: spread(of(false).map((x) => x.p99Ms)) },
         scraping: { p50Ms: spread(of(true).map((x) => x.p50Ms)), p99Ms: spread(of(true).map((x) => x.p99Ms)) },
         p99AddedMs: spread(added),
+        overlapping: overlappingOf(of(true)),
       },
       samples,
       busyRuns: samples.filter((x) => x.foreignShare > BUSY_SHARE).length,
