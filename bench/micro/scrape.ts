@@ -4,7 +4,11 @@
  * bench/scenarios/scrape.ts (4 methods × 72 endpoints: ~10,100 series), and between two scrapes
  * `--traffic` more exchanges (1,000: one second at the latency scenario's rate), spread over every series.
  *
- *   npm exec -- node bench/micro/scrape.ts [rounds=30] [--traffic 1000] [--format text|openmetrics] [--gzip] [--cpu]
+ *   npm exec -- node bench/micro/scrape.ts [rounds=30] [--traffic 1000] [--moved N] [--format text|openmetrics] [--gzip [--no-reuse]] [--cpu]
+ *
+ * `--moved N` sends the traffic between scrapes to N method × endpoint pairs only (as the latency rounds'
+ * one endpoint does), so that the other series do not move; `--no-reuse` compresses every gzip slice of the
+ * sliced wiring again instead of reusing those the last answer had (admin/gzip-pieces.ts).
  *
  * Two wirings see the same traffic side by side: `unsliced` (the collection, the exposition serialised
  * whole, gzipped whole on the thread pool, written at once: the metrics port before slicing) and `sliced`
@@ -24,6 +28,7 @@ import { parseArgs, promisify } from 'node:util';
 import { gzip as gzipCb, gzipSync } from 'node:zlib';
 import { serializeOpenMetrics } from '../../src/exporters/openmetrics-serializer.ts';
 import { serializePrometheus } from '../../src/exporters/prometheus-serializer.ts';
+import { PieceReuse } from '../../src/admin/gzip-pieces.ts';
 import { writeSliced } from '../../src/admin/sliced-answer.ts';
 import { Exchange } from '../../src/observe/exchange.ts';
 import { observationPath } from './wiring.ts';
@@ -36,6 +41,8 @@ const { values, positionals } = parseArgs({
     cpu: { type: 'boolean', default: false },
     gzip: { type: 'boolean', default: false },
     format: { type: 'string', default: 'text' },
+    moved: { type: 'string' },
+    'no-reuse': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(positionals[0] ?? 30);
@@ -43,6 +50,10 @@ const traffic = Number(values.traffic);
 const useCpu = values.cpu === true;
 const gzip = values.gzip === true;
 const format = values.format === 'openmetrics' ? 'openmetrics' : 'text';
+/** Method × endpoint pairs the traffic between scrapes goes to; all of them unless `--moved`. */
+const moved = values.moved === undefined ? undefined : Number(values.moved);
+/** The sliced wiring's store of compressed pieces, as the metrics port keeps one per format (none with `--no-reuse`). */
+const reuse = values['no-reuse'] === true ? undefined : new PieceReuse();
 
 // Both wirings get every exchange below, each on its own bus.
 const unsliced = observationPath({ subscribers: true });
@@ -121,7 +132,15 @@ async function unslicedScrape(): Promise<number> {
 
 async function slicedScrape(): Promise<number> {
   const { slices } = await sliced.scraper.collect(format);
-  return (await writeSliced(sink(), slices, gzip)).slices;
+  return (await writeSliced(sink(), slices, gzip, gzip ? reuse : undefined)).slices;
+}
+
+/** The traffic between two scrapes: `traffic` exchanges over every series, or over `--moved` of them. */
+function betweenScrapes(): void {
+  for (let i = 0; i < traffic; i++) {
+    const k = moved === undefined ? i : i % moved;
+    one(METHODS[k & 3] as string, paths[moved === undefined ? (k * 7) % ENDPOINTS : (k >> 2) % ENDPOINTS] as string);
+  }
 }
 
 for (const m of METHODS) for (const p of paths) one(m, p);
@@ -135,7 +154,7 @@ let series = 0;
 let bytes = 0;
 for (let r = 0; r < rounds + 2; r++) {
   // The loop figures: both wirings after the same traffic, in alternating order.
-  for (let i = 0; i < traffic; i++) one(METHODS[i & 3] as string, paths[(i * 7) % ENDPOINTS] as string);
+  betweenScrapes();
   const order = r % 2 === 0 ? (['unsliced', 'sliced'] as const) : (['sliced', 'unsliced'] as const);
   for (const name of order) {
     const x = await heartbeat(name === 'sliced' ? slicedScrape : unslicedScrape);
@@ -145,7 +164,7 @@ for (let r = 0; r < rounds + 2; r++) {
     if (loop[name] !== undefined) loop[name].slices = x.slices;
   }
   // The phases of the unsliced scrape, after the same traffic again.
-  for (let i = 0; i < traffic; i++) one(METHODS[i & 3] as string, paths[(i * 7) % ENDPOINTS] as string);
+  betweenScrapes();
   await sliced.scraper.collect(); // keeps the sliced wiring's delta state at one round of traffic, as the unsliced one's
   const now = useCpu ? cpuMs : () => performance.now();
   const t0 = now();

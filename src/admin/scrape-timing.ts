@@ -38,6 +38,8 @@ export interface ScrapeTimingLine {
   readonly gzip: boolean;
   readonly complete: boolean;
   readonly slices: number;
+  /** Of those, the gzip slices written as the last complete answer had them compressed (gzip-pieces.ts). */
+  readonly reusedSlices?: number;
   readonly durationMs: number;
   /** The longest turn of the event loop from the request's arrival at the handler to the answer's end. */
   readonly longestTurnMs: number;
@@ -64,6 +66,7 @@ export function readTimingLine(j: unknown): ScrapeTimingLine | undefined {
     gzip: get('gzip') === true,
     complete: get('complete') === true,
     slices: Number(get('slices')),
+    ...(typeof get('reusedSlices') === 'number' ? { reusedSlices: Number(get('reusedSlices')) } : {}),
     durationMs: Number(get('durationMs')),
     longestTurnMs: Number(get('longestTurnMs')),
     longTurns,
@@ -140,6 +143,7 @@ export class ScrapeTimings implements ScrapeTimer {
         gzip: answer.gzip,
         complete: answer.complete,
         slices: answer.slices,
+        ...(answer.reused === undefined ? {} : { reusedSlices: answer.reused }),
         durationMs: round(answer.durationMs),
         longestTurnMs: round(w.longest),
         longTurns: w.long.sort((a, b) => a[0] - b[0]),

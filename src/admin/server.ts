@@ -32,6 +32,7 @@ import { ConnectionGuard, METRICS_PORT_LIMITS, type ConnectionShedReason, type M
 import type { TlsFiles } from './tls.ts';
 import { type TokenSource, verifyBearer } from './token.ts';
 import { listenOn } from '../listen.ts';
+import { PieceReuse } from './gzip-pieces.ts';
 import { writeSliced, type WrittenAnswer } from './sliced-answer.ts';
 import { isStatusAsset, refuseStatusJson, serveStatusAsset, serveStatusJson, STATUS_JSON_PATH } from './status-page.ts';
 
@@ -117,6 +118,8 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
   const requireClientCert = opts.tls?.paths.clientCa !== undefined;
   const limits = opts.limits ?? METRICS_PORT_LIMITS;
   const guard = new ConnectionGuard(limits.maxConnections, opts.onConnectionShed);
+  /** The last complete gzip answer's pieces, per format (gzip-pieces.ts): unchanged slices are not compressed again. */
+  const reuse: Record<ExpositionFormat, PieceReuse> = { text: new PieceReuse(), openmetrics: new PieceReuse() };
 
   /** Checks the credentials of /metrics and /status.json; a refusal is reported (never the credentials). */
   function refused(req: IncomingMessage): AuthFailureReason | undefined {
@@ -162,7 +165,7 @@ export function createAdminServer(opts: AdminOptions): AdminServer {
       res.end(); // the same head, nothing serialised
       return undefined;
     }
-    const written = await writeSliced(res, scraped.slices, gzip);
+    const written = await writeSliced(res, scraped.slices, gzip, gzip ? reuse[format] : undefined);
     return { ...written, format, gzip, durationMs: performance.now() - start };
   }
 

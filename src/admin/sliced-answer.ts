@@ -13,7 +13,7 @@
 import { finished, type Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants } from 'node:zlib';
-import { GzipPieces } from './gzip-pieces.ts';
+import { GzipPieces, type PieceReuse } from './gzip-pieces.ts';
 
 /**
  * zlib's fastest level: on a 10k-series exposition (946 KB) it spends 1.5–1.6 ms of CPU where the default
@@ -29,6 +29,8 @@ export interface WrittenAnswer {
   readonly slices: number;
   /** Whether every slice was written and the answer ended (false: the client went away first). */
   readonly complete: boolean;
+  /** Slices written as the last complete answer had them compressed (gzip answers given a store only). */
+  readonly reused?: number;
 }
 
 /** Resolves on the first of `events` on any of `emitters`. */
@@ -46,9 +48,11 @@ function first(emitters: readonly NodeJS.EventEmitter[], events: readonly string
  * Writes `slices` to `res` (a response whose head is sent, without `Content-Length`; or any writable
  * stream), gzipped when `gzip`; resolves
  * once the answer has ended or the client has gone. A slice that throws destroys the response (the client
- * sees a truncated chunked answer, never a complete-looking one) and rejects.
+ * sees a truncated chunked answer, never a complete-looking one) and rejects. `reuse` (gzip only): the
+ * store of the last complete answer of the same kind, whose pieces are written again where a slice's text
+ * is the same (gzip-pieces.ts); a complete answer replaces them with its own.
  */
-export async function writeSliced(res: Writable, slices: Iterable<string>, gzip: boolean): Promise<WrittenAnswer> {
+export async function writeSliced(res: Writable, slices: Iterable<string>, gzip: boolean, reuse?: PieceReuse): Promise<WrittenAnswer> {
   // The client may have gone during the collection already: nothing to write, nothing to pipe into.
   if (res.destroyed) return { slices: 0, complete: false };
   let gone = false;
@@ -57,7 +61,7 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
   };
   res.once('close', onClose);
   const ended = new Promise<void>((resolve) => finished(res, () => resolve()));
-  const zipped = gzip ? new GzipPieces(GZIP_LEVEL) : undefined;
+  const zipped = gzip ? new GzipPieces(GZIP_LEVEL, reuse) : undefined;
   let written = 0;
   let done = false;
   // Taken one by one, so that nothing is serialised once the client has gone.
@@ -89,5 +93,5 @@ export async function writeSliced(res: Writable, slices: Iterable<string>, gzip:
   else if (zipped === undefined) res.end();
   else res.end(zipped.end());
   await ended;
-  return { slices: written, complete };
+  return zipped !== undefined && reuse !== undefined ? { slices: written, complete, reused: zipped.reused } : { slices: written, complete };
 }

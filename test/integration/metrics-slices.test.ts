@@ -2,7 +2,8 @@
  * The metrics port writes the exposition in slices, chunked, gzip streamed (admin/sliced-answer.ts): on a
  * real socket, over 20,000 series answer the bytes of the serialisers as they were before slicing, in
  * both formats, gzipped or not; HEAD and failed collections answer as before; and scrapes that overlap
- * while traffic is counted stay exact, never tear a family and never go backwards.
+ * while traffic is counted stay exact, never tear a family and never go backwards; a second gzip scrape
+ * compresses again only the slices that moved.
  */
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +13,7 @@ import { createAdminServer, type AdminServer, type ScrapeAnswer, type ScrapeTime
 import { CONTENT_TYPES, PrometheusScraper, type CollectedScrape, type ExpositionFormat } from '../../src/exporters/prometheus.ts';
 import { Instruments } from '../../src/telemetry/instruments.ts';
 import { createMeterProvider } from '../../src/telemetry/provider.ts';
-import { manySeries, sampleLines, type ManySeries } from '../fixtures/many-series.ts';
+import { endpointOf, manySeries, sampleLines, type ManySeries } from '../fixtures/many-series.ts';
 import { startSidecar, TEST_TOKEN, type TestSidecar } from '../fixtures/sidecar.ts';
 import { startUpstream, type TestUpstream } from '../fixtures/upstream.ts';
 import { parseSampleLine, type RawSample } from '../fixtures/exposition.ts';
@@ -116,6 +117,33 @@ describe('a sliced /metrics answer of over 20,000 series', () => {
       ['openmetrics', true, true],
     ]);
     for (const a of answers) expect(a.slices).toBeGreaterThan(20);
+  });
+
+  it('compresses again only the slices that moved: a second gzip scrape after traffic on one series is still the unsliced bytes', async () => {
+    const many: ManySeries = manySeries();
+    cleanups.push(() => many.shutdown());
+    const answers: ScrapeAnswer[] = [];
+    const url = await serve((format) => many.scraper.collect(format), { start: () => (a) => void (a !== undefined && answers.push(a)) });
+    await get(url, { 'accept-encoding': 'gzip' });
+    await get(url, { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' });
+    // One request more on one series: the slice holding it (and the few whose bytes follow from it) change.
+    const attrs = { method: 'GET', endpoint: endpointOf(5) };
+    many.instruments.counter('mcp_http_requests_total').add(1, { ...attrs, status_code: '200' });
+    many.instruments.histogram('mcp_http_request_duration_seconds').record(0.25, attrs);
+    const textGzip = await get(url, { 'accept-encoding': 'gzip' });
+    const omGzip = await get(url, { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' });
+    const data = await many.collect();
+    expect(textGzip.text).toBe(unslicedPrometheus(data));
+    expect(omGzip.text).toBe(unslicedOpenMetrics(data));
+    const [, , text2, om2] = answers;
+    for (const a of [text2, om2]) {
+      expect(a?.reused).toBeGreaterThan(0);
+      expect(a?.reused).toBeLessThan(a?.slices ?? 0);
+    }
+    // A plain scrape neither reads nor fills the stores.
+    expect(answers[0]?.reused).toBe(0);
+    await get(url);
+    expect(answers[4]?.reused).toBeUndefined();
   });
 
   it('answers HEAD with the same head and serialises nothing', async () => {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { PieceReuse } from '../../src/admin/gzip-pieces.ts';
 import { writeSliced } from '../../src/admin/sliced-answer.ts';
 
 /** A sink that keeps what it is given and completes each write on a later turn (like a socket). */
@@ -67,6 +68,19 @@ describe('writeSliced', () => {
     expect(plain.bytes.toString()).toBe(slices.join(''));
     expect(gunzipSync(zipped.bytes).equals(plain.bytes)).toBe(true);
     expect(plain.writableFinished && zipped.writableFinished).toBe(true);
+  });
+
+  it('with a store, a gzip answer writes the slices the last complete one had again as compressed then, and reports how many', async () => {
+    const slices = [...counted(6, 2000).slices];
+    const reuse = new PieceReuse();
+    const first = new Sink(16 * 1024);
+    expect(await writeSliced(first, slices, true, reuse)).toEqual({ slices: 6, complete: true, reused: 0 });
+    const moved = [...slices.slice(0, 5), `${slices[5] ?? ''}x 1\n`];
+    const second = new Sink(16 * 1024);
+    expect(await writeSliced(second, moved, true, reuse)).toEqual({ slices: 6, complete: true, reused: 5 });
+    expect(gunzipSync(second.bytes).toString()).toBe(moved.join(''));
+    // A plain answer neither reads nor fills the store.
+    expect(await writeSliced(new Sink(16 * 1024), moved, false, reuse)).toEqual({ slices: 6, complete: true });
   });
 
   it('waits for the sink to drain instead of queueing: never more than its buffer plus one slice ahead', async () => {
