@@ -113,13 +113,17 @@ export class GzipPieces {
     let deflated = reuse?.get(raw);
     if (deflated !== undefined) this.#reused++;
     else deflated = deflateRawSync(raw, { level: this.#level, finishFlush: constants.Z_SYNC_FLUSH });
-    if (reuse !== undefined && this.#keptBytes + raw.length <= reuse.maxBytes) {
-      const same = this.#kept.get(raw.length);
-      if (same === undefined) this.#kept.set(raw.length, [{ raw, deflated }]);
-      else if (!same.some((p) => p.raw.equals(raw))) same.push({ raw, deflated });
-      this.#keptBytes += raw.length;
-    }
+    if (reuse !== undefined && this.#keptBytes + raw.length <= reuse.maxBytes) this.#keep(raw, deflated);
     return deflated;
+  }
+
+  /** Keeps a piece for the store (once per text). */
+  #keep(raw: Buffer, deflated: Buffer): void {
+    const same = this.#kept.get(raw.length);
+    if (same?.some((p) => p.raw.equals(raw)) === true) return;
+    if (same === undefined) this.#kept.set(raw.length, [{ raw, deflated }]);
+    else same.push({ raw, deflated });
+    this.#keptBytes += raw.length;
   }
 
   /** The end of the member: the header if no piece was written, the final block, the trailer. */
