@@ -18,17 +18,20 @@
  * call: run both, side by side, for what keying once per connection saves).
  */
 import { Session } from 'node:inspector';
+import { parseArgs } from 'node:util';
 import { blobResult } from '../../demo/child/roles.ts';
 import { Exchange } from '../../src/observe/exchange.ts';
 import { observationPath } from './wiring.ts';
 
-const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const calls = Number(positional[0] ?? 50_000);
-const rounds = Number(positional[1] ?? 7);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'no-connection': { type: 'boolean', default: false }, 'result-bytes': { type: 'string', default: '0' } },
+});
+const calls = Number(positionals[0] ?? 50_000);
+const rounds = Number(positionals[1] ?? 7);
 /** The client connection's token, as the proxy gives every exchange of one connection. */
-const connection = process.argv.includes('--no-connection') ? undefined : {};
-const resultBytesAt = process.argv.indexOf('--result-bytes');
-const resultBytes = resultBytesAt === -1 ? 0 : Number(process.argv[resultBytesAt + 1]);
+const connection = values['no-connection'] ? undefined : {};
+const resultBytes = Number(values['result-bytes']);
 if (!Number.isInteger(resultBytes) || resultBytes < 0) throw new Error('--result-bytes takes a whole number of bytes');
 const READ_BYTES = 16 * 1024;
 const LARGE_TEXT = resultBytes > 0 ? JSON.stringify(blobResult(resultBytes)) : '';

@@ -33,6 +33,11 @@ interface KeptPiece {
 /** Pieces by the length of their UTF-8: a lookup compares the bytes of the few of one length. */
 type PiecesByLength = Map<number, KeptPiece[]>;
 
+/** The piece of `pieces` whose text had exactly the bytes `raw`, if any. */
+function pieceOf(pieces: PiecesByLength, raw: Buffer): KeptPiece | undefined {
+  return pieces.get(raw.length)?.find((p) => p.raw.equals(raw));
+}
+
 /**
  * The compressed pieces of the last complete answer of one kind (one format, one level), found by their
  * text. An answer reads it while it is written and replaces it when it ends complete; answers written at
@@ -53,9 +58,7 @@ export class PieceReuse {
 
   /** The compressed bytes of a piece of the last complete answer whose text had exactly these bytes, if any. */
   get(raw: Buffer): Buffer | undefined {
-    const same = this.#pieces.get(raw.length);
-    if (same !== undefined) for (const p of same) if (p.raw.equals(raw)) return p.deflated;
-    return undefined;
+    return pieceOf(this.#pieces, raw)?.deflated;
   }
 
   /** The pieces of an answer that ended complete: they are what the next answers reuse. */
@@ -119,8 +122,8 @@ export class GzipPieces {
 
   /** Keeps a piece for the store (once per text). */
   #keep(raw: Buffer, deflated: Buffer): void {
+    if (pieceOf(this.#kept, raw) !== undefined) return;
     const same = this.#kept.get(raw.length);
-    if (same?.some((p) => p.raw.equals(raw)) === true) return;
     if (same === undefined) this.#kept.set(raw.length, [{ raw, deflated }]);
     else same.push({ raw, deflated });
     this.#keptBytes += raw.length;
